@@ -1,0 +1,75 @@
+//! Command-line interface (clap derive). Each command lives in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit statuses shared by every command.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Invalid input, bad configuration or bad flags: nothing was done.
+    pub const INVALID: i32 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "kb", version, about = "Troubleshooting articles into a fast static help site", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SiteArgs {
+    /// The site's folder (holding kb.toml and content/)
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Include articles marked `draft = true`
+    #[arg(long)]
+    pub drafts: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build the site into site/ (atomically: a failed build leaves the last good site untouched)
+    Build {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Output folder [default: ROOT/site]
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Override kb.toml's base_url (e.g. for a preview deployment)
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Check everything a build checks, without writing anything
+    Validate {
+        #[command(flatten)]
+        site: SiteArgs,
+    },
+    /// Write a new article skeleton at content/SLUG.md
+    New {
+        /// The article's slug, e.g. workflows/connector-timeout
+        slug: String,
+        /// The site's folder (holding kb.toml and content/)
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The article's title [default: from the slug]
+        #[arg(long)]
+        title: Option<String>,
+    },
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::INVALID } else { exit::OK };
+        }
+    };
+    match cli.command {
+        Command::Build { site, output, base_url } => crate::cmd::build::run(&site, output, base_url.as_deref()),
+        Command::Validate { site } => crate::cmd::validate::run(&site),
+        Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
+    }
+}

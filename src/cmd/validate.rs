@@ -1,0 +1,26 @@
+//! `kb validate`: everything `kb build` checks, with nothing written.
+
+use crate::cli::{SiteArgs, exit};
+use crate::config::Config;
+use crate::site::{self, BuildOptions};
+
+pub fn run(args: &SiteArgs) -> i32 {
+    let config = match Config::load(&args.root, None) {
+        Ok(c) => c,
+        Err(d) => {
+            super::report(&d, "validation");
+            return exit::INVALID;
+        }
+    };
+    match site::build(&config, &BuildOptions { output: None, drafts: args.drafts }) {
+        Ok(summary) => {
+            super::report(&summary.warnings, "validation");
+            eprintln!("{} articles are valid.", summary.articles);
+            exit::OK
+        }
+        Err(failure) => {
+            super::report(&failure.diagnostics, "validation");
+            exit::INVALID
+        }
+    }
+}

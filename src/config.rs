@@ -1,0 +1,190 @@
+//! `kb.toml`: site settings at the top level, org profiles under `[orgs.NAME]` (read by `kb check`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, SourceFile, did_you_mean};
+
+pub const CONFIG_FILE: &str = "kb.toml";
+
+const KEYS: &[&str] =
+    &["title", "base_url", "description", "language", "theme", "paginate_by", "orgs", "extra"];
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Config {
+    pub title: String,
+    /// The site's absolute URL without a trailing slash, e.g. `https://help.acme.com` or `https://acme.io/help`.
+    pub base_url: String,
+    /// The path part of `base_url` with both slashes, e.g. `/` or `/help/`: every internal URL starts with it.
+    pub base_path: String,
+    pub description: String,
+    pub language: String,
+    pub theme: String,
+    pub paginate_by: usize,
+    pub extra: serde_json::Value,
+    #[serde(skip)]
+    pub orgs: toml::Table,
+    #[serde(skip)]
+    pub root: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    title: Option<String>,
+    base_url: Option<String>,
+    description: Option<String>,
+    language: Option<String>,
+    theme: Option<String>,
+    paginate_by: Option<i64>,
+    orgs: Option<toml::Table>,
+    extra: Option<serde_json::Value>,
+}
+
+impl Config {
+    /// Loads `kb.toml` from `root`. `base_url` overrides the file's (`--base-url`).
+    pub fn load(root: &Path, base_url: Option<&str>) -> Result<Config, Vec<Diagnostic>> {
+        let path = root.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(vec![
+                    Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                        .at_path(CONFIG_FILE)
+                        .hint("run kb in the folder that holds kb.toml, or pass --root DIR"),
+                ]);
+            }
+        };
+        let file = SourceFile::new(CONFIG_FILE, text.as_str());
+        let mut diags = Vec::new();
+        let (table, errors) = toml::de::DeTable::parse_recoverable(&text);
+        for e in &errors {
+            diags.push(
+                Diagnostic::error(format!("invalid TOML: {}", e.message().trim_end()))
+                    .at(&file, e.span().unwrap_or(0..0))
+                    .hint("kb.toml is TOML: strings need quotes; tables are written [orgs.NAME]"),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(diags);
+        }
+        let mut url_span = 0..0;
+        for (k, v) in table.get_ref().iter() {
+            let key: &str = k.get_ref();
+            if key == "base_url" {
+                url_span = v.span();
+            }
+            if !KEYS.contains(&key) {
+                let hint = did_you_mean(key, KEYS.iter().copied()).map_or_else(
+                    || format!("known keys: {}; free-form settings go under [extra]", KEYS.join(", ")),
+                    |k| format!("did you mean `{k}`?"),
+                );
+                diags.push(
+                    Diagnostic::error(format!("unknown setting `{key}` in kb.toml"))
+                        .at(&file, k.span())
+                        .label("not a known setting")
+                        .hint(hint),
+                );
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let raw: Raw = toml::from_str(&text).map_err(|e| {
+            vec![
+                Diagnostic::error(format!("invalid kb.toml: {}", e.message().trim_end()))
+                    .at(&file, e.span().unwrap_or(0..0)),
+            ]
+        })?;
+        let base = base_url.map(str::to_string).or(raw.base_url).unwrap_or_else(|| "http://localhost".into());
+        let (base_url, base_path) = match parse_base_url(&base) {
+            Ok(v) => v,
+            Err(why) => {
+                let d = Diagnostic::error(format!("`base_url` {base:?} is not usable: {why}"))
+                    .hint("write the site's absolute address, e.g. base_url = \"https://help.acme.com\"");
+                return Err(vec![if base_url.is_some() { d } else { d.at(&file, url_span) }]);
+            }
+        };
+        let paginate_by = match raw.paginate_by {
+            None => 20,
+            Some(n) if (1..=10_000).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(vec![
+                    Diagnostic::error(format!("`paginate_by` must be between 1 and 10000, not {n}"))
+                        .at_path(CONFIG_FILE),
+                ]);
+            }
+        };
+        Ok(Config {
+            title: raw.title.unwrap_or_else(|| "Help Center".into()),
+            base_url,
+            base_path,
+            description: raw.description.unwrap_or_default(),
+            language: raw.language.unwrap_or_else(|| "en".into()),
+            theme: raw.theme.unwrap_or_else(|| "default".into()),
+            paginate_by,
+            extra: raw.extra.unwrap_or(serde_json::Value::Object(Default::default())),
+            orgs: raw.orgs.unwrap_or_default(),
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The absolute URL of a site path that already starts with `base_path`.
+    pub fn permalink(&self, url: &str) -> String {
+        let origin_end = self.base_url.len() - (self.base_path.len() - 1);
+        format!("{}{}", &self.base_url[..origin_end], url)
+    }
+
+    /// A site URL for a path relative to the site root (`"workflows/x/"` → `"/help/workflows/x/"`).
+    pub fn url(&self, rel: &str) -> String {
+        format!("{}{}", self.base_path, rel.trim_start_matches('/'))
+    }
+}
+
+fn parse_base_url(text: &str) -> Result<(String, String), String> {
+    let url = url::Url::parse(text).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the scheme must be http or https, not {}", url.scheme()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("it must not have a query or a fragment".into());
+    }
+    let path = url.path().trim_end_matches('/');
+    let base_path = format!("{path}/");
+    let origin = url.origin().ascii_serialization();
+    Ok((format!("{origin}{path}"), base_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_with_a_path() {
+        assert_eq!(
+            parse_base_url("https://acme.io/help/").unwrap(),
+            ("https://acme.io/help".into(), "/help/".into())
+        );
+        assert_eq!(parse_base_url("https://help.acme.com").unwrap(), ("https://help.acme.com".into(), "/".into()));
+        assert!(parse_base_url("ftp://x").is_err());
+        assert!(parse_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn permalinks_keep_the_base_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kb.toml"), "base_url = \"https://acme.io/help/\"\n").unwrap();
+        let c = Config::load(dir.path(), None).unwrap();
+        assert_eq!(c.url("workflows/x/"), "/help/workflows/x/");
+        assert_eq!(c.permalink(&c.url("workflows/x/")), "https://acme.io/help/workflows/x/");
+    }
+
+    #[test]
+    fn unknown_settings_get_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kb.toml"), "titel = \"x\"\n").unwrap();
+        let e = Config::load(dir.path(), None).unwrap_err();
+        assert_eq!(e[0].hint.as_deref(), Some("did you mean `title`?"));
+        assert_eq!(e[0].position().as_deref(), Some("kb.toml:1:1"));
+    }
+}

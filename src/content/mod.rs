@@ -1,0 +1,447 @@
+//! The article model: `content/**/*.md` loaded into articles and sections, with front matter checked and slugs made.
+//!
+//! This is where the site side and the check side meet: both read `Article`, nothing else of each other.
+
+pub mod front_matter;
+pub mod slug;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, SourceFile, did_you_mean, line_col};
+pub use front_matter::FrontMatter;
+use front_matter::Spans;
+
+pub const CONTENT_DIR: &str = "content";
+
+/// URL prefixes the site generates itself; no article or section may take them.
+pub const RESERVED: &[&str] = &["products", "tags", "errors", "assets", "report"];
+
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub file: SourceFile,
+    /// The path under `content/`, with `/` separators: `workflows/403-not-assigned-app.md`.
+    pub source: String,
+    pub slug: String,
+    /// The page URL, starting with the site's base path: `/workflows/403-not-assigned-app/`.
+    pub url: String,
+    pub meta: FrontMatter,
+    pub spans: Spans,
+    pub body_offset: usize,
+    /// Index of the section (folder) holding the article; 0 is the root.
+    pub section: usize,
+}
+
+impl Article {
+    pub fn body(&self) -> &str {
+        &self.file.text[self.body_offset..]
+    }
+
+    pub fn title(&self) -> &str {
+        self.meta.title.as_deref().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// The `_index.md` file, if the folder has one.
+    pub file: Option<SourceFile>,
+    /// The folder under `content/` (`""` for the root).
+    pub dir: String,
+    pub slug: String,
+    pub url: String,
+    pub meta: FrontMatter,
+    pub body_offset: usize,
+    pub parent: Option<usize>,
+    pub articles: Vec<usize>,
+    pub subsections: Vec<usize>,
+}
+
+impl Section {
+    pub fn title(&self) -> String {
+        match &self.meta.title {
+            Some(t) => t.clone(),
+            None => {
+                let name = self.dir.rsplit('/').next().unwrap_or_default();
+                let mut s = name.replace(['-', '_'], " ");
+                if let Some(first) = s.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                s
+            }
+        }
+    }
+
+    pub fn body(&self) -> &str {
+        self.file.as_ref().map_or("", |f| &f.text[self.body_offset..])
+    }
+}
+
+/// What a source path (as written in a link) points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Article(usize),
+    Section(usize),
+}
+
+#[derive(Debug, Default)]
+pub struct Content {
+    pub articles: Vec<Article>,
+    /// Index 0 is the root (the home page's own section).
+    pub sections: Vec<Section>,
+    pub by_source: HashMap<String, Target>,
+    pub by_slug: HashMap<String, usize>,
+}
+
+/// A file read from `content/`, before it becomes an article or a section.
+enum Loaded {
+    Article(Box<Article>),
+    SectionIndex { dir: String, file: SourceFile, meta: FrontMatter, body_offset: usize },
+}
+
+impl Content {
+    /// Loads `content/` under the config's root. Problems go to `diags`; what loaded cleanly is returned.
+    pub fn load(config: &Config, drafts: bool, diags: &mut Vec<Diagnostic>) -> Content {
+        let root = config.root.join(CONTENT_DIR);
+        if !root.is_dir() {
+            diags.push(
+                Diagnostic::error(format!("no `{CONTENT_DIR}/` folder in {}", config.root.display()))
+                    .at_path(CONTENT_DIR)
+                    .hint("put the articles in content/, or pass --root with the folder that holds it"),
+            );
+            return Content::default();
+        }
+        let files = walk(&config.root, &root, diags);
+        let loaded: Vec<Result<Loaded, Vec<Diagnostic>>> =
+            files.par_iter().map(|(path, rel)| load_file(&config.root, path, rel)).collect();
+        let mut content = Content::default();
+        content.sections.push(Section {
+            file: None,
+            dir: String::new(),
+            slug: String::new(),
+            url: config.url(""),
+            meta: FrontMatter::default(),
+            body_offset: 0,
+            parent: None,
+            articles: Vec::new(),
+            subsections: Vec::new(),
+        });
+        let mut indexes = Vec::new();
+        for item in loaded {
+            match item {
+                Ok(Loaded::Article(a)) if a.meta.draft && !drafts => {}
+                Ok(Loaded::Article(mut a)) => {
+                    a.url = config.url(&format!("{}/", a.slug));
+                    content.articles.push(*a);
+                }
+                Ok(Loaded::SectionIndex { dir, file, meta, body_offset }) => {
+                    indexes.push((dir, file, meta, body_offset))
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+        content.build_sections(config, indexes, diags);
+        content.check_slugs(diags);
+        content
+    }
+
+    fn section_for_dir(&mut self, config: &Config, dir: &str) -> usize {
+        if dir.is_empty() {
+            return 0;
+        }
+        if let Some(i) = self.sections.iter().position(|s| s.dir == dir) {
+            return i;
+        }
+        let parent_dir = dir.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+        let parent = self.section_for_dir(config, &parent_dir);
+        let slug = slug::slugify_path(dir);
+        let i = self.sections.len();
+        self.sections.push(Section {
+            file: None,
+            dir: dir.to_string(),
+            url: config.url(&format!("{slug}/")),
+            slug,
+            meta: FrontMatter::default(),
+            body_offset: 0,
+            parent: Some(parent),
+            articles: Vec::new(),
+            subsections: Vec::new(),
+        });
+        self.sections[parent].subsections.push(i);
+        i
+    }
+
+    fn build_sections(
+        &mut self,
+        config: &Config,
+        indexes: Vec<(String, SourceFile, FrontMatter, usize)>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        for (dir, file, meta, body_offset) in indexes {
+            let i = self.section_for_dir(config, &dir);
+            if i != 0 && self.sections[i].slug.is_empty() {
+                diags.push(
+                    Diagnostic::error(format!("the folder name `{dir}` gives an empty URL"))
+                        .at_path(format!("{CONTENT_DIR}/{dir}"))
+                        .hint("rename the folder with at least one ASCII letter or digit"),
+                );
+            }
+            let s = &mut self.sections[i];
+            s.file = Some(file);
+            s.meta = meta;
+            s.body_offset = body_offset;
+            self.by_source.insert(index_source(&dir), Target::Section(i));
+        }
+        for a in 0..self.articles.len() {
+            let dir = parent_dir(&self.articles[a].source).to_string();
+            let s = self.section_for_dir(config, &dir);
+            self.articles[a].section = s;
+            self.sections[s].articles.push(a);
+            self.by_source.insert(self.articles[a].source.clone(), Target::Article(a));
+        }
+        // Lists sort by weight, then title, then source path: stable whatever order files were read in.
+        let articles = &self.articles;
+        let key = |&i: &usize| (articles[i].meta.weight, articles[i].title().to_lowercase(), articles[i].source.clone());
+        for s in &mut self.sections {
+            s.articles.sort_by_cached_key(key);
+        }
+        let sections = self.sections.clone();
+        for s in &mut self.sections {
+            s.subsections.sort_by_cached_key(|&i| (sections[i].meta.weight, sections[i].title().to_lowercase()));
+        }
+    }
+
+    /// Slugs and URLs must be unique: two articles, or an article and a section, may not share one.
+    fn check_slugs(&mut self, diags: &mut Vec<Diagnostic>) {
+        let mut owners: HashMap<&str, Vec<String>> = HashMap::new();
+        for s in self.sections.iter().skip(1) {
+            if !s.slug.is_empty() {
+                owners.entry(&s.slug).or_default().push(format!("{CONTENT_DIR}/{}/", s.dir));
+            }
+        }
+        let mut dups = Vec::new();
+        for (i, a) in self.articles.iter().enumerate() {
+            let top = a.slug.split('/').next().unwrap_or_default();
+            if RESERVED.contains(&top) {
+                diags.push(
+                    Diagnostic::error(format!("the slug `{}` is under `/{top}/`, which kb generates itself", a.slug))
+                        .at(&a.file, a.spans.value("slug"))
+                        .hint(format!("move the file out of a folder named `{top}`, or set another `slug`")),
+                );
+            }
+            let entry = owners.entry(&a.slug).or_default();
+            if !entry.is_empty() {
+                dups.push((i, entry.clone()));
+            }
+            entry.push(a.file.path.clone());
+        }
+        for (i, others) in dups {
+            let a = &self.articles[i];
+            let how = if a.meta.slug.is_some() { "its `slug`" } else { "its file name" };
+            diags.push(
+                Diagnostic::error(format!(
+                    "duplicate slug `{}`: {} and {} would both be /{}/",
+                    a.slug,
+                    others.join(", "),
+                    a.file.path,
+                    a.slug
+                ))
+                .at(&a.file, a.spans.value("slug"))
+                .label(format!("{how} slugifies to `{}`", a.slug))
+                .hint("rename one of the files, or give one a different `slug` in its front matter"),
+            );
+        }
+        for (i, a) in self.articles.iter().enumerate() {
+            self.by_slug.insert(a.slug.clone(), i);
+        }
+    }
+
+    /// Resolves a source path written relative to `from` (a path under `content/`): `../x/y.md` → its target.
+    pub fn resolve_source(&self, from: &str, link: &str) -> Result<Target, String> {
+        let joined = join_relative(parent_dir(from), link)?;
+        self.by_source.get(&joined).copied().ok_or(joined)
+    }
+
+    /// The closest existing source path to a missing one, for a "did you mean" hint.
+    pub fn suggest_source(&self, missing: &str) -> Option<&str> {
+        did_you_mean(missing, self.by_source.keys().map(String::as_str))
+    }
+
+    pub fn suggest_slug(&self, missing: &str) -> Option<&str> {
+        did_you_mean(missing, self.by_slug.keys().map(String::as_str))
+    }
+}
+
+fn index_source(dir: &str) -> String {
+    if dir.is_empty() { "_index.md".into() } else { format!("{dir}/_index.md") }
+}
+
+fn parent_dir(source: &str) -> &str {
+    source.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// Joins a relative link to a folder under `content/`, resolving `.` and `..`. Fails when it leaves `content/`.
+pub fn join_relative(dir: &str, link: &str) -> Result<String, String> {
+    let mut parts: Vec<&str> = if link.starts_with('/') || dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for seg in link.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!("{link} (outside {CONTENT_DIR}/)"));
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// Lists the Markdown files under `content/` (sorted, hidden entries skipped). A symlink loop is skipped with a
+/// warning; a file that cannot be read is an error.
+fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    let walker = WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+        e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+    });
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let is_md = e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("md"));
+                if is_md {
+                    let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    files.push((e.path().to_path_buf(), rel));
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let path = err.path().map(|p| display_path(site_root, p)).unwrap_or_else(|| CONTENT_DIR.into());
+                if let Some(ancestor) = err.loop_ancestor() {
+                    diags.push(
+                        Diagnostic::warning(format!(
+                            "symbolic link loop skipped: it points back to {}",
+                            display_path(site_root, ancestor)
+                        ))
+                        .at_path(path)
+                        .hint("remove the link, or point it outside its own folder"),
+                    );
+                } else if err.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+                    diags.push(
+                        Diagnostic::warning("broken symbolic link skipped")
+                            .at_path(path)
+                            .hint("remove the link or fix its target"),
+                    );
+                } else {
+                    diags.push(Diagnostic::error(format!("cannot read: {err}")).at_path(path));
+                }
+            }
+        }
+    }
+    files
+}
+
+fn display_path(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+fn load_file(site_root: &Path, path: &Path, rel: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    let display = format!("{CONTENT_DIR}/{rel}");
+    let bytes = std::fs::read(path)
+        .map_err(|e| vec![Diagnostic::error(format!("cannot read: {e}")).at_path(display_path(site_root, path))])?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+            let (line, col) = line_col(prefix, prefix.len());
+            return Err(vec![
+                Diagnostic::error(format!("not valid UTF-8 (byte 0x{:02x} at offset {valid})", e.as_bytes()[valid]))
+                    .at_position(display, line, col)
+                    .hint("save the file as UTF-8"),
+            ]);
+        }
+    };
+    // A byte-order mark is not part of the text.
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    let file = SourceFile::new(display, text);
+    let text = file.text.clone();
+    let is_index = rel.rsplit('/').next() == Some("_index.md");
+    if text.trim().is_empty() && !is_index {
+        return Err(vec![
+            Diagnostic::error("empty file: an article needs front matter with at least a `title`")
+                .at_position(file.path.clone(), 1, 1)
+                .hint("delete the file, or start it with `kb new` to get a skeleton"),
+        ]);
+    }
+    let split = front_matter::split(&file, &text).map_err(|d| vec![d])?;
+    let mut diags = Vec::new();
+    let keys = if is_index { front_matter::SECTION_KEYS } else { front_matter::ARTICLE_KEYS };
+    let parsed = front_matter::parse(&file, &split, keys, &mut diags);
+    if is_index {
+        let (meta, _) = parsed.ok_or(diags)?;
+        let dir = parent_dir(rel).to_string();
+        return Ok(Loaded::SectionIndex { dir, file, meta, body_offset: split.body_offset });
+    }
+    if split.format.is_none() {
+        return Err(vec![
+            Diagnostic::error("no front matter: an article starts with a `+++` block holding at least a `title`")
+                .at(&file, 0..0)
+                .hint("add at the top:\n+++\ntitle = \"The symptom as a reader would search it\"\n+++"),
+        ]);
+    }
+    let Some((meta, spans)) = parsed else { return Err(diags) };
+    if meta.title.is_none() {
+        return Err(vec![
+            Diagnostic::error("missing `title` in front matter")
+                .at(&file, 0..3)
+                .label("this front matter has no `title`")
+                .hint("add `title = \"...\"`: the symptom as a reader would search it"),
+        ]);
+    }
+    let stem = rel.strip_suffix(".md").or_else(|| rel.strip_suffix(".MD")).unwrap_or(rel);
+    let slug = slug::slugify_path(meta.slug.as_deref().unwrap_or(stem));
+    if slug.is_empty() {
+        let d = match &meta.slug {
+            Some(_) => Diagnostic::error("`slug` has no letters or digits to make a URL from")
+                .at(&file, spans.value("slug"))
+                .hint("use ASCII letters, digits and dashes"),
+            None => Diagnostic::error(format!("the file name `{rel}` gives an empty URL"))
+                .at_position(file.path.clone(), 1, 1)
+                .hint("rename the file with ASCII letters or digits, or set `slug` in its front matter"),
+        };
+        return Err(vec![d]);
+    }
+    Ok(Loaded::Article(Box::new(Article {
+        file,
+        source: rel.to_string(),
+        slug,
+        url: String::new(),
+        meta,
+        spans,
+        body_offset: split.body_offset,
+        section: 0,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_joins() {
+        assert_eq!(join_relative("workflows", "../api/x.md").unwrap(), "api/x.md");
+        assert_eq!(join_relative("workflows", "x.md").unwrap(), "workflows/x.md");
+        assert_eq!(join_relative("", "./a/b.md").unwrap(), "a/b.md");
+        assert_eq!(join_relative("a/b", "/c.md").unwrap(), "c.md");
+        assert!(join_relative("a", "../../x.md").is_err());
+    }
+}

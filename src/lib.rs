@@ -1,0 +1,10 @@
+//! kb: Markdown troubleshooting articles into a static help site, and the same articles' checks run against an
+//! Okta org. The binary is a thin layer over these parts.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod content;
+pub mod diag;
+pub mod markdown;
+pub mod site;

@@ -1,0 +1,412 @@
+//! Markdown to HTML: pulldown-cmark with GitHub-style extensions, unique heading anchors and a table of contents,
+//! fenced code highlighted at build time, and links written as source paths (`../x.md#y`) rewritten to page URLs.
+
+pub mod highlight;
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+
+use crate::content::{Content, Target};
+use crate::diag::{Diagnostic, SourceFile};
+pub use highlight::Highlighter;
+
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    pub children: Vec<TocEntry>,
+}
+
+/// An anchor in another page that a link needs; checked once every page has been rendered.
+#[derive(Debug, Clone)]
+pub struct AnchorRef {
+    pub target: Target,
+    pub anchor: String,
+    pub link: String,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub anchors: HashSet<String>,
+    pub anchor_refs: Vec<AnchorRef>,
+    /// Fence languages that were highlighted.
+    pub languages: Vec<String>,
+    /// The first paragraph as plain text, for lists when there is no `description`.
+    pub summary: String,
+}
+
+/// What a document needs to be rendered: where it is and what its links may point at.
+pub struct Doc<'a> {
+    pub file: &'a SourceFile,
+    /// The path under `content/` (for resolving relative links).
+    pub source: &'a str,
+    pub body: &'a str,
+    pub body_offset: usize,
+}
+
+/// Heading ids: lowercase ASCII, other runs become `-`, trimmed; `section` if nothing is left.
+pub fn heading_id(text: &str) -> String {
+    let id = crate::content::slug::slugify(text);
+    if id.is_empty() { "section".into() } else { id }
+}
+
+fn unique_id(base: String, used: &mut HashSet<String>) -> String {
+    if used.insert(base.clone()) {
+        return base;
+    }
+    (1..).map(|n| format!("{base}-{n}")).find(|c| used.insert(c.clone())).expect("some suffix is free")
+}
+
+enum LinkKind {
+    /// Leave as written: another host, `mailto:`, a site-absolute path, or a relative non-Markdown file.
+    Verbatim,
+    /// `#anchor` in the same document.
+    Local(String),
+    /// A Markdown source path with an optional anchor.
+    Source { path: String, anchor: Option<String> },
+}
+
+fn classify(dest: &str) -> LinkKind {
+    if let Some(anchor) = dest.strip_prefix('#') {
+        return LinkKind::Local(anchor.to_string());
+    }
+    let has_scheme = dest.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if has_scheme || dest.starts_with('/') || dest.is_empty() {
+        return LinkKind::Verbatim;
+    }
+    let (path, anchor) = match dest.split_once('#') {
+        Some((p, a)) => (p, Some(a.to_string())),
+        None => (dest, None),
+    };
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy().to_string();
+    if decoded.to_ascii_lowercase().ends_with(".md") {
+        LinkKind::Source { path: decoded, anchor }
+    } else {
+        LinkKind::Verbatim
+    }
+}
+
+/// Renders one document. Problems (broken links, missing local anchors) go to `diags`.
+pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> Rendered {
+    let mut out = Rendered::default();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut used_ids = HashSet::new();
+    let mut heading: Option<(usize, String)> = None;
+    let mut code: Option<(String, String)> = None;
+    let mut local_refs: Vec<(String, Range<usize>)> = Vec::new();
+    let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
+    let mut in_first_paragraph = false;
+    let mut seen_paragraph = false;
+
+    for (event, range) in Parser::new_ext(doc.body, options()).into_offset_iter() {
+        let span = (doc.body_offset + range.start)..(doc.body_offset + range.end);
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                heading = Some((events.len(), String::new()));
+                events.push(event);
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                let (start, text) = heading.take().unwrap_or_default();
+                let Event::Start(Tag::Heading { id, classes, attrs, .. }) = std::mem::replace(
+                    &mut events[start],
+                    Event::Text(CowStr::Borrowed("")),
+                ) else {
+                    unreachable!("heading start recorded above")
+                };
+                let base = id.map_or_else(|| heading_id(&text), |i| i.to_string());
+                let id = unique_id(base, &mut used_ids);
+                events[start] = Event::Start(Tag::Heading { level, id: Some(id.clone().into()), classes, attrs });
+                events.push(Event::Html(
+                    format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>").into(),
+                ));
+                events.push(Event::End(TagEnd::Heading(level)));
+                let level = level as u8;
+                if (2..=3).contains(&level) {
+                    toc_flat.push((level, id.clone(), text.trim().to_string()));
+                }
+                out.anchors.insert(id);
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or_default().to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Text(text) if code.is_some() => {
+                if let Some((_, buf)) = code.as_mut() {
+                    buf.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                let (lang, buf) = code.take().unwrap_or_default();
+                events.push(Event::Html(code_block(&lang, &buf, &mut out.languages).into()));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let dest = rewrite_link(doc, content, link_type, &dest_url, span, &mut out, &mut local_refs, diags);
+                let dest = dest.map_or(dest_url, CowStr::from);
+                events.push(Event::Start(Tag::Link { link_type, dest_url: dest, title, id }));
+            }
+            Event::Start(Tag::Paragraph) if !seen_paragraph && heading.is_none() => {
+                seen_paragraph = true;
+                in_first_paragraph = true;
+                events.push(event);
+            }
+            Event::End(TagEnd::Paragraph) => {
+                in_first_paragraph = false;
+                events.push(event);
+            }
+            Event::Text(ref text) | Event::Code(ref text) => {
+                if let Some((_, h)) = heading.as_mut() {
+                    h.push_str(text);
+                }
+                if in_first_paragraph && out.summary.len() < 300 {
+                    out.summary.push_str(text);
+                }
+                events.push(event);
+            }
+            Event::SoftBreak if in_first_paragraph => {
+                out.summary.push(' ');
+                events.push(event);
+            }
+            // Raw HTML in articles is passed through: articles are written by the site's own team.
+            other => events.push(other),
+        }
+    }
+    for (anchor, span) in local_refs {
+        if !out.anchors.contains(&anchor) {
+            diags.push(missing_anchor(doc.file, span, &anchor, "this page", &out.anchors));
+        }
+    }
+    out.toc = nest_toc(toc_flat);
+    out.html.reserve(doc.body.len() * 3 / 2);
+    html::push_html(&mut out.html, events.into_iter());
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rewrite_link(
+    doc: &Doc<'_>,
+    content: &Content,
+    link_type: LinkType,
+    dest: &str,
+    span: Range<usize>,
+    out: &mut Rendered,
+    local_refs: &mut Vec<(String, Range<usize>)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if matches!(link_type, LinkType::Email | LinkType::Autolink) {
+        return None;
+    }
+    // Point at the destination inside `[text](dest)` when it can be found, else at the whole link.
+    let text = &doc.file.text[span.clone()];
+    let dest_span = text.rfind(dest).map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
+    match classify(dest) {
+        LinkKind::Verbatim => None,
+        LinkKind::Local(anchor) => {
+            local_refs.push((anchor, dest_span));
+            None
+        }
+        LinkKind::Source { path, anchor } => match content.resolve_source(doc.source, &path) {
+            Ok(target) => {
+                let url = match target {
+                    Target::Article(i) => &content.articles[i].url,
+                    Target::Section(i) => &content.sections[i].url,
+                };
+                match anchor {
+                    Some(a) if !a.is_empty() => {
+                        out.anchor_refs.push(AnchorRef {
+                            target,
+                            anchor: a.clone(),
+                            link: dest.to_string(),
+                            span: dest_span,
+                        });
+                        Some(format!("{url}#{a}"))
+                    }
+                    _ => Some(url.clone()),
+                }
+            }
+            Err(resolved) => {
+                let hint = match content.suggest_source(&resolved) {
+                    Some(s) => format!("did you mean `{}`?", relative_to(doc.source, s)),
+                    None => "link to another article by its path relative to this file, e.g. `../workflows/x.md`"
+                        .to_string(),
+                };
+                diags.push(
+                    Diagnostic::error(format!("broken link: `{dest}` points to content/{resolved}, which does not exist"))
+                        .at(doc.file, dest_span)
+                        .label("no such article")
+                        .hint(hint),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// The path of `target` relative to the folder of `from` (both under `content/`), for hints.
+fn relative_to(from: &str, target: &str) -> String {
+    let from_dir: Vec<&str> = from.rsplit_once('/').map_or(vec![], |(d, _)| d.split('/').collect());
+    let target_parts: Vec<&str> = target.split('/').collect();
+    let common = from_dir.iter().zip(&target_parts).take_while(|(a, b)| a == b).count();
+    let mut parts = vec![".."; from_dir.len() - common];
+    parts.extend(&target_parts[common..]);
+    parts.join("/")
+}
+
+pub fn missing_anchor(
+    file: &SourceFile,
+    span: Range<usize>,
+    anchor: &str,
+    page: &str,
+    anchors: &HashSet<String>,
+) -> Diagnostic {
+    let hint = match crate::diag::did_you_mean(anchor, anchors.iter().map(String::as_str)) {
+        Some(a) => format!("did you mean `#{a}`?"),
+        None => {
+            let mut all: Vec<&str> = anchors.iter().map(String::as_str).collect();
+            all.sort_unstable();
+            if all.is_empty() {
+                "that page has no headings to link to".into()
+            } else {
+                format!("anchors on that page: {}", all.iter().map(|a| format!("#{a}")).collect::<Vec<_>>().join(", "))
+            }
+        }
+    };
+    Diagnostic::error(format!("missing anchor: {page} has no heading `#{anchor}`"))
+        .at(file, span)
+        .label("no such anchor")
+        .hint(hint)
+}
+
+fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
+    let escaped_lang = html_escape(lang);
+    let highlighted = if lang.is_empty() { None } else { Highlighter::get().highlight(lang, code) };
+    let body = match highlighted {
+        Some(h) => {
+            if !languages.iter().any(|l| l == lang) {
+                languages.push(lang.to_string());
+            }
+            h
+        }
+        None => html_escape(code),
+    };
+    let label = if lang.is_empty() {
+        String::new()
+    } else {
+        format!("<span class=\"code-lang\">{escaped_lang}</span>")
+    };
+    let class = if lang.is_empty() { String::new() } else { format!(" class=\"language-{escaped_lang}\"") };
+    format!(
+        "<div class=\"code\"><div class=\"code-head\">{label}<button type=\"button\" class=\"copy\" hidden>Copy</button></div>\
+         <pre class=\"hl-code\" tabindex=\"0\"><code{class}>{body}</code></pre></div>\n"
+    )
+}
+
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
+    out
+}
+
+fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {
+    let mut toc: Vec<TocEntry> = Vec::new();
+    for (level, id, title) in flat {
+        let entry = TocEntry { level, id, title, children: Vec::new() };
+        match toc.last_mut() {
+            Some(parent) if level > parent.level => parent.children.push(entry),
+            _ => toc.push(entry),
+        }
+    }
+    toc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render_str(body: &str) -> (Rendered, Vec<Diagnostic>) {
+        let file = SourceFile::new("content/a.md", body);
+        let doc = Doc { file: &file, source: "a.md", body, body_offset: 0 };
+        let mut diags = Vec::new();
+        let content = Content::default();
+        let r = render(&doc, &content, &mut diags);
+        (r, diags)
+    }
+
+    #[test]
+    fn headings_get_unique_ids_and_a_toc() {
+        let (r, d) = render_str("## Cause\n\n### Step one\n\n## Cause\n\n## Custom {#mine}\n");
+        assert!(d.is_empty());
+        assert!(r.html.contains("<h2 id=\"cause\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"cause-1\">"));
+        assert!(r.html.contains("<h2 id=\"mine\">"));
+        assert_eq!(r.toc.len(), 3);
+        assert_eq!(r.toc[0].children[0].id, "step-one");
+    }
+
+    #[test]
+    fn missing_local_anchor_is_reported_with_position() {
+        let (_, d) = render_str("## Solution\n\nSee [the cause](#cause).\n");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].position().unwrap(), "content/a.md:3:21");
+        assert_eq!(d[0].message, "missing anchor: this page has no heading `#cause`");
+    }
+
+    #[test]
+    fn broken_source_link_is_reported() {
+        let (_, d) = render_str("[x](../nowhere.md)\n");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.starts_with("broken link"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn external_links_are_left_alone() {
+        let (r, d) = render_str("[a](https://example.com/x.md) [b](/tags/) [c](mailto:a@b.c)\n");
+        assert!(d.is_empty());
+        assert!(r.html.contains("href=\"https://example.com/x.md\""));
+    }
+
+    #[test]
+    fn code_is_highlighted_and_unknown_languages_escaped() {
+        let (r, _) = render_str("```json\n{\"a\": 1}\n```\n\n```nolang\n<b>\n```\n");
+        assert!(r.html.contains("hl-json"), "{}", r.html);
+        assert!(r.html.contains("&lt;b&gt;"));
+        assert_eq!(r.languages, vec!["json"]);
+    }
+
+    #[test]
+    fn extensions_are_on() {
+        let (r, _) = render_str("| a |\n|---|\n| b |\n\n- [x] done\n\n~~old~~ \"quoted\"[^1]\n\n[^1]: note\n");
+        assert!(r.html.contains("<table>"));
+        assert!(r.html.contains("type=\"checkbox\""));
+        assert!(r.html.contains("<del>old</del>"));
+        assert!(r.html.contains("“quoted”"));
+        assert!(r.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn relative_paths_for_hints() {
+        assert_eq!(relative_to("workflows/a.md", "api/b.md"), "../api/b.md");
+        assert_eq!(relative_to("workflows/a.md", "workflows/b.md"), "b.md");
+        assert_eq!(relative_to("a.md", "x/b.md"), "x/b.md");
+    }
+}

@@ -1,0 +1,291 @@
+//! The site: renders the article model into `site/` (pages, lists, feeds, redirects, assets), atomically.
+
+pub mod output;
+pub mod pages;
+pub mod taxonomy;
+pub mod theme;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::content::{Article, Content, Target};
+use crate::diag::Diagnostic;
+use crate::markdown::{self, Doc, Rendered};
+use taxonomy::{Kind, Taxonomy};
+
+pub struct BuildOptions {
+    /// Where the site goes; `None` renders everything but writes nothing (`kb validate`).
+    pub output: Option<PathBuf>,
+    pub drafts: bool,
+}
+
+#[derive(Debug)]
+pub struct Summary {
+    pub articles: usize,
+    pub pages: usize,
+    pub warnings: Vec<Diagnostic>,
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+/// A failed build: every problem found (errors and warnings), sorted.
+#[derive(Debug)]
+pub struct Failure {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Everything the page renderers need, computed once per build.
+pub struct Model<'a> {
+    pub config: &'a Config,
+    pub content: &'a Content,
+    pub articles: Vec<Rendered>,
+    pub sections: Vec<Rendered>,
+    pub products: Taxonomy,
+    pub tags: Taxonomy,
+    pub errors: Taxonomy,
+    /// Related articles per article (explicit `related` first, then neighbours in the same section).
+    pub related: Vec<Vec<usize>>,
+}
+
+pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
+    let mut phases = Vec::new();
+    let mut diags = Vec::new();
+    let t = Instant::now();
+    let content = Content::load(config, opts.drafts, &mut diags);
+    phases.push(("load", t.elapsed()));
+
+    let t = Instant::now();
+    let (articles, sections) = render_markdown(&content, &mut diags);
+    phases.push(("markdown", t.elapsed()));
+
+    let t = Instant::now();
+    check_anchors(&content, &articles, &sections, &mut diags);
+    let related = related_articles(&content, &mut diags);
+    check_aliases(&content, &mut diags);
+    let model = Model {
+        config,
+        products: Taxonomy::build(Kind::Products, &content),
+        tags: Taxonomy::build(Kind::Tags, &content),
+        errors: Taxonomy::build(Kind::Errors, &content),
+        content: &content,
+        articles,
+        sections,
+        related,
+    };
+    phases.push(("cross-check", t.elapsed()));
+    if diags.iter().any(Diagnostic::is_error) {
+        crate::diag::sort(&mut diags);
+        return Err(Failure { diagnostics: diags });
+    }
+
+    let t = Instant::now();
+    let theme = match theme::Theme::load(&config.root, &config.theme) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.extend(d);
+            crate::diag::sort(&mut diags);
+            return Err(Failure { diagnostics: diags });
+        }
+    };
+    phases.push(("theme", t.elapsed()));
+
+    if let Some(target) = &opts.output
+        && let Err(why) = output::check_target(&config.root, target)
+    {
+        diags.push(Diagnostic::error(why).hint("pass --output with a folder of its own, such as site/"));
+        return Err(Failure { diagnostics: diags });
+    }
+    let staging = match &opts.output {
+        Some(target) => match output::Staging::new(target) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("cannot create the output folder beside {}: {e}", target.display())));
+                return Err(Failure { diagnostics: diags });
+            }
+        },
+        None => None,
+    };
+    let t = Instant::now();
+    let result = pages::render_all(&model, &theme, staging.as_ref());
+    phases.push(("templates+write", t.elapsed()));
+    let pages = match result {
+        Ok(n) => n,
+        Err(d) => {
+            diags.extend(d);
+            crate::diag::sort(&mut diags);
+            return Err(Failure { diagnostics: diags });
+        }
+    };
+    if let Some(staging) = staging {
+        let t = Instant::now();
+        if let Err(e) = staging.commit() {
+            diags.push(Diagnostic::error(format!("cannot swap the new site into place: {e}")));
+            return Err(Failure { diagnostics: diags });
+        }
+        phases.push(("swap", t.elapsed()));
+    }
+    crate::diag::sort(&mut diags);
+    Ok(Summary { articles: content.articles.len(), pages, warnings: diags, phases })
+}
+
+fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rendered>, Vec<Rendered>) {
+    let articles: Vec<(Rendered, Vec<Diagnostic>)> = content
+        .articles
+        .par_iter()
+        .map(|a| {
+            let mut d = Vec::new();
+            let doc = Doc { file: &a.file, source: &a.source, body: a.body(), body_offset: a.body_offset };
+            (markdown::render(&doc, content, &mut d), d)
+        })
+        .collect();
+    let sections: Vec<(Rendered, Vec<Diagnostic>)> = content
+        .sections
+        .par_iter()
+        .map(|s| {
+            let mut d = Vec::new();
+            let r = match &s.file {
+                Some(file) => {
+                    let source = if s.dir.is_empty() { "_index.md".to_string() } else { format!("{}/_index.md", s.dir) };
+                    let doc = Doc { file, source: &source, body: s.body(), body_offset: s.body_offset };
+                    markdown::render(&doc, content, &mut d)
+                }
+                None => Rendered::default(),
+            };
+            (r, d)
+        })
+        .collect();
+    let mut split = |v: Vec<(Rendered, Vec<Diagnostic>)>| {
+        v.into_iter()
+            .map(|(r, d)| {
+                diags.extend(d);
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = split(articles);
+    let s = split(sections);
+    (a, s)
+}
+
+/// Links to `other.md#anchor`: the anchor must be a heading of that page.
+fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rendered], diags: &mut Vec<Diagnostic>) {
+    let sources = articles.iter().zip(content.articles.iter().map(|a| &a.file)).chain(
+        sections.iter().zip(content.sections.iter().filter_map(|s| s.file.as_ref())),
+    );
+    for (rendered, file) in sources {
+        for r in &rendered.anchor_refs {
+            let (anchors, page) = match r.target {
+                Target::Article(i) => (&articles[i].anchors, format!("content/{}", content.articles[i].source)),
+                Target::Section(i) => (&sections[i].anchors, format!("the section page of content/{}/", content.sections[i].dir)),
+            };
+            if !anchors.contains(&r.anchor) {
+                diags.push(markdown::missing_anchor(file, r.span.clone(), &r.anchor, &page, anchors));
+            }
+        }
+    }
+}
+
+const RELATED_MAX: usize = 5;
+
+fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
+    // Position of each article in its section's list, so that neighbours are found in constant time.
+    let mut position = vec![0usize; content.articles.len()];
+    for s in &content.sections {
+        for (p, &a) in s.articles.iter().enumerate() {
+            position[a] = p;
+        }
+    }
+    content
+        .articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut out: Vec<usize> = Vec::new();
+            for slug in &a.meta.related {
+                let wanted = crate::content::slug::slugify_path(slug);
+                match content.by_slug.get(&wanted) {
+                    Some(&j) if j != i => {
+                        if !out.contains(&j) {
+                            out.push(j);
+                        }
+                    }
+                    Some(_) => {}
+                    None => diags.push(unknown_related(a, content, slug)),
+                }
+            }
+            let siblings = &content.sections[a.section].articles;
+            let p = position[i];
+            let around = siblings[p.saturating_sub(3)..(p + 4).min(siblings.len())].iter();
+            for &j in around {
+                if out.len() >= RELATED_MAX {
+                    break;
+                }
+                if j != i && !out.contains(&j) {
+                    out.push(j);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+fn unknown_related(a: &Article, content: &Content, slug: &str) -> Diagnostic {
+    let hint = match content.suggest_slug(slug) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "`related` lists article slugs, e.g. \"workflows/403-not-assigned-app\"".into(),
+    };
+    Diagnostic::error(format!("`related` names `{slug}`, which is not an article"))
+        .at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
+        .label("no article has this slug")
+        .hint(hint)
+}
+
+/// Where an alias's redirect page goes, relative to the site root.
+pub fn alias_file(alias: &str) -> Result<String, &'static str> {
+    let a = alias.trim();
+    if a.contains("://") || a.starts_with("//") {
+        return Err("an alias is a path on this site, not a URL");
+    }
+    let a = a.trim_start_matches('/');
+    if a.is_empty() {
+        return Err("an alias cannot be the home page");
+    }
+    if a.split('/').any(|s| s == ".." || s == ".") || a.contains('\\') || a.contains('#') || a.contains('?') {
+        return Err("an alias cannot contain `..`, `.`, `\\`, `#` or `?`");
+    }
+    if a.ends_with(".html") || a.ends_with(".htm") {
+        Ok(a.to_string())
+    } else {
+        Ok(format!("{}/index.html", a.trim_end_matches('/')))
+    }
+}
+
+/// Aliases are paths relative to the site root (like slugs); each becomes a redirect page there.
+fn check_aliases(content: &Content, diags: &mut Vec<Diagnostic>) {
+    let mut taken: HashSet<String> = content.articles.iter().map(|a| format!("{}/index.html", a.slug)).collect();
+    taken.extend(content.sections.iter().map(|s| pages::file_for_slug(&s.slug)));
+    for a in &content.articles {
+        for alias in &a.meta.aliases {
+            let span = a.spans.element(&a.file, "aliases", &format!("\"{alias}\""));
+            match alias_file(alias) {
+                Err(why) => diags.push(
+                    Diagnostic::error(format!("invalid alias {alias:?}: {why}"))
+                        .at(&a.file, span)
+                        .hint("write the old page's path, e.g. \"/kb/old-article/\""),
+                ),
+                Ok(file) => {
+                    if !taken.insert(file.clone()) {
+                        diags.push(
+                            Diagnostic::error(format!("alias {alias:?} is already a page of this site"))
+                                .at(&a.file, span)
+                                .hint("an alias is an old URL that no longer has a page; remove it"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

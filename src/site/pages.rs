@@ -1,0 +1,471 @@
+//! Every page of the site: what it shows (its Tera context), which template renders it and where it is written.
+//! Pages render in parallel and are written as they are rendered; no page's context holds the whole site.
+
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+use super::output::Staging;
+use super::taxonomy::{Kind, Taxonomy};
+use super::theme::{Theme, tera_error};
+use super::{Model, alias_file};
+use crate::diag::Diagnostic;
+use crate::markdown::{Highlighter, TocEntry};
+
+#[derive(Serialize, Clone)]
+pub struct NamedLink {
+    pub name: String,
+    pub url: String,
+}
+
+/// An article as lists show it.
+#[derive(Serialize, Clone)]
+pub struct Item {
+    pub title: String,
+    pub url: String,
+    pub description: String,
+    pub products: Vec<String>,
+    pub updated: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Pager {
+    current: usize,
+    total: usize,
+    prev: Option<String>,
+    next: Option<String>,
+    pages: Vec<NamedLink>,
+}
+
+#[derive(Serialize)]
+struct ArticlePage<'a> {
+    title: &'a str,
+    description: String,
+    url: &'a str,
+    permalink: String,
+    source: String,
+    date: Option<String>,
+    updated: Option<String>,
+    products: Vec<NamedLink>,
+    applies_to: &'a [String],
+    errors: Vec<NamedLink>,
+    tags: Vec<NamedLink>,
+    content: &'a str,
+    toc: &'a [TocEntry],
+    related: Vec<Item>,
+    breadcrumbs: Vec<NamedLink>,
+    extra: &'a serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct SitemapEntry {
+    loc: String,
+    lastmod: Option<String>,
+}
+
+enum Job {
+    Home,
+    Article(usize),
+    Section { index: usize, page: usize },
+    TaxonomyIndex(Kind),
+    Term { kind: Kind, term: usize, page: usize },
+    ErrorsIndex { page: usize },
+    Alias { file: String, to: String },
+    NotFound,
+    Sitemap,
+    Atom,
+    Robots,
+}
+
+/// The file a page URL (relative to the base path) is written to: `a/b/` → `a/b/index.html`.
+pub fn file_for_slug(slug: &str) -> String {
+    if slug.is_empty() { "index.html".into() } else { format!("{slug}/index.html") }
+}
+
+fn pages_needed(items: usize, per: usize) -> usize {
+    items.div_ceil(per).max(1)
+}
+
+fn paged_rel(base_rel: &str, page: usize) -> String {
+    let base = if base_rel.is_empty() { String::new() } else { format!("{base_rel}/") };
+    if page <= 1 { base } else { format!("{base}page/{page}/") }
+}
+
+fn date_str(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+impl Model<'_> {
+    fn url(&self, rel: &str) -> String {
+        self.config.url(rel)
+    }
+
+    fn item(&self, i: usize) -> Item {
+        let a = &self.content.articles[i];
+        Item {
+            title: a.title().to_string(),
+            url: a.url.clone(),
+            description: a.meta.description.clone().unwrap_or_else(|| self.articles[i].summary.trim().to_string()),
+            products: a.meta.products.clone(),
+            updated: date_str(a.meta.updated.or(a.meta.date)),
+        }
+    }
+
+    fn taxonomy(&self, kind: Kind) -> &Taxonomy {
+        match kind {
+            Kind::Products => &self.products,
+            Kind::Tags => &self.tags,
+            Kind::Errors => &self.errors,
+        }
+    }
+
+    fn term_link(&self, kind: Kind, value: &str) -> Option<NamedLink> {
+        let t = self.taxonomy(kind).term(value)?;
+        Some(NamedLink { name: value.to_string(), url: self.url(&format!("{}/{}/", kind.dir(), t.slug)) })
+    }
+
+    fn pager(&self, base_rel: &str, current: usize, total: usize) -> Pager {
+        let url = |p: usize| self.url(&paged_rel(base_rel, p));
+        Pager {
+            current,
+            total,
+            prev: (current > 1).then(|| url(current - 1)),
+            next: (current < total).then(|| url(current + 1)),
+            pages: (1..=total).map(|p| NamedLink { name: p.to_string(), url: url(p) }).collect(),
+        }
+    }
+
+    fn page_items(&self, list: &[usize], page: usize) -> Vec<Item> {
+        let per = self.config.paginate_by;
+        list.iter().skip((page - 1) * per).take(per).map(|&i| self.item(i)).collect()
+    }
+
+    fn breadcrumbs(&self, mut section: usize) -> Vec<NamedLink> {
+        let mut out = Vec::new();
+        while section != 0 {
+            let s = &self.content.sections[section];
+            out.push(NamedLink { name: s.title(), url: s.url.clone() });
+            section = s.parent.unwrap_or(0);
+        }
+        out.push(NamedLink { name: "Home".into(), url: self.url("") });
+        out.reverse();
+        out
+    }
+
+    fn section_links(&self, list: &[usize]) -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|&i| {
+                let s = &self.content.sections[i];
+                serde_json::json!({
+                    "name": s.title(),
+                    "url": s.url,
+                    "description": s.meta.description.clone().unwrap_or_default(),
+                    "count": s.articles.len(),
+                })
+            })
+            .collect()
+    }
+
+    /// What every page sees as `site`.
+    fn site_value(&self) -> serde_json::Value {
+        let c = self.config;
+        let products: Vec<_> = self
+            .products
+            .terms
+            .iter()
+            .map(|t| serde_json::json!({"name": t.name, "url": self.url(&format!("products/{}/", t.slug)), "count": t.articles.len()}))
+            .collect();
+        serde_json::json!({
+            "title": c.title,
+            "description": c.description,
+            "language": c.language,
+            "base_url": c.base_url,
+            "base_path": c.base_path,
+            "home": self.url(""),
+            "errors_url": self.url("errors/"),
+            "products_url": self.url("products/"),
+            "tags_url": self.url("tags/"),
+            "feed_url": self.url("atom.xml"),
+            "assets": self.url("assets/"),
+            "sections": self.section_links(&self.content.sections[0].subsections),
+            "products": products,
+            "generator": format!("kb {}", env!("CARGO_PKG_VERSION")),
+            "extra": c.extra,
+        })
+    }
+
+    fn jobs(&self) -> Vec<Job> {
+        let per = self.config.paginate_by;
+        let mut jobs = vec![Job::Home, Job::NotFound, Job::Sitemap, Job::Atom, Job::Robots];
+        jobs.extend((0..self.content.articles.len()).map(Job::Article));
+        for (index, s) in self.content.sections.iter().enumerate().skip(1) {
+            jobs.extend((1..=pages_needed(s.articles.len(), per)).map(|page| Job::Section { index, page }));
+        }
+        for kind in [Kind::Products, Kind::Tags, Kind::Errors] {
+            let tax = self.taxonomy(kind);
+            if kind == Kind::Errors {
+                jobs.extend((1..=pages_needed(tax.terms.len(), per * 5)).map(|page| Job::ErrorsIndex { page }));
+            } else {
+                jobs.push(Job::TaxonomyIndex(kind));
+            }
+            for (term, t) in tax.terms.iter().enumerate() {
+                jobs.extend((1..=pages_needed(t.articles.len(), per)).map(|page| Job::Term { kind, term, page }));
+            }
+        }
+        for a in &self.content.articles {
+            for alias in &a.meta.aliases {
+                if let Ok(file) = alias_file(alias) {
+                    jobs.push(Job::Alias { file, to: a.url.clone() });
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Renders one page: (file relative to the site root, template, context).
+    fn render_job(&self, job: &Job, site: &serde_json::Value) -> (String, &'static str, Context) {
+        let mut ctx = Context::new();
+        ctx.insert("site", site);
+        let per = self.config.paginate_by;
+        match *job {
+            Job::Home => {
+                let root = &self.content.sections[0];
+                let mut recent: Vec<usize> = (0..self.content.articles.len()).collect();
+                let key = |i: &usize| {
+                    let a = &self.content.articles[*i];
+                    (std::cmp::Reverse(a.meta.updated.or(a.meta.date)), a.title().to_lowercase())
+                };
+                let n = recent.len().min(10);
+                if n > 0 {
+                    recent.select_nth_unstable_by_key(n - 1, key);
+                    recent.truncate(n);
+                    recent.sort_by_key(key);
+                }
+                ctx.insert("content", &self.sections[0].html);
+                ctx.insert("recent", &recent.iter().map(|&i| self.item(i)).collect::<Vec<_>>());
+                ctx.insert("root_articles", &self.page_items(&root.articles, 1));
+                ctx.insert("article_count", &self.content.articles.len());
+                ctx.insert("error_count", &self.errors.terms.len());
+                ("index.html".into(), "index.html", ctx)
+            }
+            Job::Article(i) => {
+                let a = &self.content.articles[i];
+                let r = &self.articles[i];
+                let links = |kind: Kind, values: &[String]| -> Vec<NamedLink> {
+                    values.iter().filter_map(|v| self.term_link(kind, v)).collect()
+                };
+                let page = ArticlePage {
+                    title: a.title(),
+                    description: a.meta.description.clone().unwrap_or_else(|| r.summary.trim().to_string()),
+                    url: &a.url,
+                    permalink: self.config.permalink(&a.url),
+                    source: a.file.path.clone(),
+                    date: date_str(a.meta.date),
+                    updated: date_str(a.meta.updated.or(a.meta.date)),
+                    products: links(Kind::Products, &a.meta.products),
+                    applies_to: &a.meta.applies_to,
+                    errors: links(Kind::Errors, &a.meta.errors),
+                    tags: links(Kind::Tags, &a.meta.tags),
+                    content: &r.html,
+                    toc: &r.toc,
+                    related: self.related[i].iter().map(|&j| self.item(j)).collect(),
+                    breadcrumbs: self.breadcrumbs(a.section),
+                    extra: &a.meta.extra,
+                };
+                ctx.insert("article", &page);
+                (file_for_slug(&a.slug), "article.html", ctx)
+            }
+            Job::Section { index, page } => {
+                let s = &self.content.sections[index];
+                let total = pages_needed(s.articles.len(), per);
+                ctx.insert(
+                    "section",
+                    &serde_json::json!({
+                        "title": s.title(),
+                        "description": s.meta.description.clone().unwrap_or_default(),
+                        "url": s.url,
+                        "content": if page == 1 { self.sections[index].html.as_str() } else { "" },
+                        "subsections": self.section_links(&s.subsections),
+                        "breadcrumbs": self.breadcrumbs(s.parent.unwrap_or(0)),
+                        "extra": s.meta.extra,
+                    }),
+                );
+                ctx.insert("items", &self.page_items(&s.articles, page));
+                ctx.insert("pager", &self.pager(&s.slug, page, total));
+                (file_for_slug(&paged_rel(&s.slug, page).trim_end_matches('/').to_string()), "section.html", ctx)
+            }
+            Job::TaxonomyIndex(kind) => {
+                let tax = self.taxonomy(kind);
+                let terms: Vec<_> = tax
+                    .terms
+                    .iter()
+                    .map(|t| serde_json::json!({"name": t.name, "url": self.url(&format!("{}/{}/", kind.dir(), t.slug)), "count": t.articles.len()}))
+                    .collect();
+                ctx.insert("taxonomy", &serde_json::json!({"kind": kind.dir(), "title": kind.title(), "url": self.url(&format!("{}/", kind.dir()))}));
+                ctx.insert("terms", &terms);
+                (format!("{}/index.html", kind.dir()), "taxonomy.html", ctx)
+            }
+            Job::ErrorsIndex { page } => {
+                let per = per * 5;
+                let tax = &self.errors;
+                let total = pages_needed(tax.terms.len(), per);
+                let terms: Vec<_> = tax
+                    .terms
+                    .iter()
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|t| {
+                        let articles: Vec<_> = t.articles.iter().take(3).map(|&i| self.item(i)).collect();
+                        serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles})
+                    })
+                    .collect();
+                ctx.insert("taxonomy", &serde_json::json!({"kind": "errors", "title": Kind::Errors.title(), "url": self.url("errors/")}));
+                ctx.insert("terms", &terms);
+                ctx.insert("pager", &self.pager("errors", page, total));
+                (file_for_slug(paged_rel("errors", page).trim_end_matches('/')), "errors.html", ctx)
+            }
+            Job::Term { kind, term, page } => {
+                let t = &self.taxonomy(kind).terms[term];
+                let base = format!("{}/{}", kind.dir(), t.slug);
+                let total = pages_needed(t.articles.len(), per);
+                ctx.insert(
+                    "term",
+                    &serde_json::json!({
+                        "kind": kind.dir(),
+                        "kind_title": kind.title(),
+                        "kind_url": self.url(&format!("{}/", kind.dir())),
+                        "name": t.name,
+                        "url": self.url(&format!("{base}/")),
+                        "count": t.articles.len(),
+                    }),
+                );
+                ctx.insert("items", &self.page_items(&t.articles, page));
+                ctx.insert("pager", &self.pager(&base, page, total));
+                (file_for_slug(paged_rel(&base, page).trim_end_matches('/')), "term.html", ctx)
+            }
+            Job::Alias { ref file, ref to } => {
+                ctx.insert("to", to);
+                ctx.insert("permalink", &self.config.permalink(to));
+                (file.clone(), "redirect.html", ctx)
+            }
+            Job::NotFound => ("404.html".into(), "404.html", ctx),
+            Job::Sitemap => {
+                ctx.insert("entries", &self.sitemap());
+                ("sitemap.xml".into(), "sitemap.xml", ctx)
+            }
+            Job::Atom => {
+                let mut dated: Vec<usize> = (0..self.content.articles.len()).collect();
+                let key = |i: &usize| {
+                    let a = &self.content.articles[*i];
+                    (std::cmp::Reverse(a.meta.updated.or(a.meta.date)), a.slug.clone())
+                };
+                dated.sort_by_cached_key(key);
+                dated.truncate(50);
+                let entries: Vec<_> = dated
+                    .iter()
+                    .map(|&i| {
+                        let a = &self.content.articles[i];
+                        let item = self.item(i);
+                        serde_json::json!({
+                            "title": item.title,
+                            "permalink": self.config.permalink(&a.url),
+                            "updated": rfc3339(a.meta.updated.or(a.meta.date)),
+                            "published": a.meta.date.map(|d| rfc3339(Some(d))),
+                            "summary": item.description,
+                            "categories": a.meta.products,
+                        })
+                    })
+                    .collect();
+                let updated = self.content.articles.iter().filter_map(|a| a.meta.updated.or(a.meta.date)).max();
+                ctx.insert("entries", &entries);
+                ctx.insert("updated", &rfc3339(updated));
+                ctx.insert("feed_permalink", &self.config.permalink(&self.url("atom.xml")));
+                ctx.insert("home_permalink", &self.config.permalink(&self.url("")));
+                ("atom.xml".into(), "atom.xml", ctx)
+            }
+            Job::Robots => {
+                ctx.insert("sitemap_permalink", &self.config.permalink(&self.url("sitemap.xml")));
+                ("robots.txt".into(), "robots.txt", ctx)
+            }
+        }
+    }
+
+    fn sitemap(&self) -> Vec<SitemapEntry> {
+        let c = self.config;
+        let mut out = vec![SitemapEntry { loc: c.permalink(&self.url("")), lastmod: None }];
+        for a in &self.content.articles {
+            out.push(SitemapEntry { loc: c.permalink(&a.url), lastmod: date_str(a.meta.updated.or(a.meta.date)) });
+        }
+        for s in self.content.sections.iter().skip(1) {
+            out.push(SitemapEntry { loc: c.permalink(&s.url), lastmod: None });
+        }
+        for kind in [Kind::Products, Kind::Tags, Kind::Errors] {
+            out.push(SitemapEntry { loc: c.permalink(&self.url(&format!("{}/", kind.dir()))), lastmod: None });
+            for t in &self.taxonomy(kind).terms {
+                let url = self.url(&format!("{}/{}/", kind.dir(), t.slug));
+                out.push(SitemapEntry { loc: c.permalink(&url), lastmod: None });
+            }
+        }
+        out
+    }
+}
+
+fn rfc3339(d: Option<NaiveDate>) -> String {
+    d.unwrap_or_default().format("%Y-%m-%dT00:00:00Z").to_string()
+}
+
+/// Renders and writes every page; returns how many were written, or every rendering problem.
+pub fn render_all(model: &Model<'_>, theme: &Theme, staging: Option<&Staging>) -> Result<usize, Vec<Diagnostic>> {
+    let site = model.site_value();
+    let jobs = model.jobs();
+    let errors = Mutex::new(Vec::new());
+    let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
+    jobs.par_iter().for_each(|job| {
+        let (file, template, ctx) = model.render_job(job, &site);
+        match theme.tera.render(template, &ctx) {
+            Ok(html) => {
+                if let Some(s) = staging
+                    && let Err(e) = s.write(&file, html.as_bytes())
+                {
+                    fail(Diagnostic::error(format!("cannot write {file}: {e}")));
+                }
+            }
+            Err(e) => fail(
+                Diagnostic::error(format!("template `{template}` failed for {file}: {}", tera_error(&e)))
+                    .hint("fix the theme template (themes/<theme>/templates/) named here"),
+            ),
+        }
+    });
+    if let Some(s) = staging {
+        let mut statics = theme.statics.clone();
+        statics.insert("assets/syntax.css".into(), Highlighter::css().into_bytes());
+        match super::theme::site_statics(&model.config.root) {
+            Ok(own) => statics.extend(own),
+            Err(e) => fail(Diagnostic::error(format!("cannot read static/: {e}")).at_path("static")),
+        }
+        for (rel, bytes) in &statics {
+            if let Err(e) = s.write(rel, bytes) {
+                fail(Diagnostic::error(format!("cannot write {rel}: {e}")));
+            }
+        }
+    }
+    let errors = errors.into_inner().expect("no panics while holding the lock");
+    if errors.is_empty() { Ok(jobs.len()) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_urls() {
+        assert_eq!(paged_rel("workflows", 1), "workflows/");
+        assert_eq!(paged_rel("workflows", 3), "workflows/page/3/");
+        assert_eq!(pages_needed(0, 20), 1);
+        assert_eq!(pages_needed(41, 20), 3);
+        assert_eq!(file_for_slug(""), "index.html");
+    }
+}
