@@ -8,8 +8,16 @@ use crate::diag::{Diagnostic, SourceFile, did_you_mean};
 
 pub const CONFIG_FILE: &str = "kb.toml";
 
-const KEYS: &[&str] =
-    &["title", "base_url", "description", "language", "theme", "paginate_by", "orgs", "extra"];
+const KEYS: &[&str] = &[
+    "title",
+    "base_url",
+    "description",
+    "language",
+    "theme",
+    "paginate_by",
+    "orgs",
+    "extra",
+];
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Config {
@@ -87,16 +95,23 @@ impl Config {
                 );
             }
         }
-        if !diags.is_empty() {
-            return Err(diags);
-        }
-        let raw: Raw = toml::from_str(&text).map_err(|e| {
-            vec![
-                Diagnostic::error(format!("invalid kb.toml: {}", e.message().trim_end()))
-                    .at(&file, e.span().unwrap_or(0..0)),
-            ]
-        })?;
-        let base = base_url.map(str::to_string).or(raw.base_url).unwrap_or_else(|| "http://localhost".into());
+        // Unknown settings are ignored by this pass, so that a wrong type elsewhere is reported with them.
+        let raw: Raw = match toml::from_str(&text) {
+            Ok(raw) if diags.is_empty() => raw,
+            Ok(_) => return Err(diags),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(format!("invalid kb.toml: {}", e.message().trim_end()))
+                        .at(&file, e.span().unwrap_or(0..0))
+                        .hint("see the settings in README.md for each one's type"),
+                );
+                return Err(diags);
+            }
+        };
+        let base = base_url
+            .map(str::to_string)
+            .or(raw.base_url)
+            .unwrap_or_else(|| "http://localhost".into());
         let (base_url, base_path) = match parse_base_url(&base) {
             Ok(v) => v,
             Err(why) => {
@@ -165,7 +180,10 @@ mod tests {
             parse_base_url("https://acme.io/help/").unwrap(),
             ("https://acme.io/help".into(), "/help/".into())
         );
-        assert_eq!(parse_base_url("https://help.acme.com").unwrap(), ("https://help.acme.com".into(), "/".into()));
+        assert_eq!(
+            parse_base_url("https://help.acme.com").unwrap(),
+            ("https://help.acme.com".into(), "/".into())
+        );
         assert!(parse_base_url("ftp://x").is_err());
         assert!(parse_base_url("not a url").is_err());
     }

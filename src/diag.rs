@@ -17,7 +17,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
-        SourceFile { path: path.into(), text: text.into() }
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -92,16 +95,26 @@ impl Diagnostic {
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
     }
 
     pub fn at(mut self, file: &SourceFile, span: Range<usize>) -> Self {
-        self.location = Some(Location::Span { file: file.clone(), span });
+        self.location = Some(Location::Span {
+            file: file.clone(),
+            span,
+        });
         self
     }
 
     pub fn at_position(mut self, path: impl Into<String>, line: usize, column: usize) -> Self {
-        self.location = Some(Location::Position { path: path.into(), line, column });
+        self.location = Some(Location::Position {
+            path: path.into(),
+            line,
+            column,
+        });
         self
     }
 
@@ -211,7 +224,10 @@ fn excerpt_of(text: &str, span: Range<usize>) -> (String, usize, Range<usize>) {
     let line_begin = text[..start].rfind('\n').map_or(0, |i| i + 1);
     // Keep at most three lines of a long span.
     let mut line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-    let newlines: Vec<usize> = text[line_begin..line_end].match_indices('\n').map(|(i, _)| line_begin + i).collect();
+    let newlines: Vec<usize> = text[line_begin..line_end]
+        .match_indices('\n')
+        .map(|(i, _)| line_begin + i)
+        .collect();
     if newlines.len() >= 3 {
         line_end = newlines[2];
         end = end.min(line_end);

@@ -16,7 +16,10 @@ pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>) -> 
         }
     };
     let output = output.unwrap_or_else(|| args.root.join("site"));
-    let opts = BuildOptions { output: Some(output.clone()), drafts: args.drafts };
+    let opts = BuildOptions {
+        output: Some(output.clone()),
+        drafts: args.drafts,
+    };
     match site::build(&config, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");

@@ -19,7 +19,13 @@ pub fn report(diags: &[Diagnostic], what: &str) {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if errors > 0 {
-        let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+        let plural = |n: usize, w: &str| {
+            if n == 1 {
+                format!("{n} {w}")
+            } else {
+                format!("{n} {w}s")
+            }
+        };
         let mut line = format!("error: {what} failed: {}", plural(errors, "error"));
         if warnings > 0 {
             line.push_str(&format!(", {}", plural(warnings, "warning")));

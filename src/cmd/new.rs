@@ -11,13 +11,20 @@ pub fn run(root: &Path, slug: &str, title: Option<&str>) -> i32 {
         eprintln!("error: `{slug}` has no letters or digits to make a slug from");
         return exit::INVALID;
     }
-    if clean.split('/').next().is_some_and(|top| crate::content::RESERVED.contains(&top)) {
+    if clean
+        .split('/')
+        .next()
+        .is_some_and(|top| crate::content::RESERVED.contains(&top))
+    {
         eprintln!("error: `{clean}` is under a URL kb generates itself; choose another folder");
         return exit::INVALID;
     }
     let path = root.join(CONTENT_DIR).join(format!("{clean}.md"));
     if path.exists() {
-        eprintln!("error: {} already exists; kb new never overwrites an article", path.display());
+        eprintln!(
+            "error: {} already exists; kb new never overwrites an article",
+            path.display()
+        );
         return exit::INVALID;
     }
     let default_title = {

@@ -12,7 +12,13 @@ pub fn run(args: &SiteArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    match site::build(&config, &BuildOptions { output: None, drafts: args.drafts }) {
+    match site::build(
+        &config,
+        &BuildOptions {
+            output: None,
+            drafts: args.drafts,
+        },
+    ) {
         Ok(summary) => {
             super::report(&summary.warnings, "validation");
             eprintln!("{} articles are valid.", summary.articles);

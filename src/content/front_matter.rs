@@ -91,13 +91,19 @@ pub struct Split<'a> {
 }
 
 /// Splits a file into front matter and body. A file that starts with `+++` or `---` must close it.
-pub fn split<'a>(file: &SourceFile, text: &'a str) -> Result<Split<'a>, Diagnostic> {
+pub fn split<'a>(file: &SourceFile, text: &'a str) -> Result<Split<'a>, Box<Diagnostic>> {
     let (format, delim) = if starts_with_line(text, "+++") {
         (Format::Toml, "+++")
     } else if starts_with_line(text, "---") {
         (Format::Yaml, "---")
     } else {
-        return Ok(Split { format: None, front: "", front_offset: 0, body: text, body_offset: 0 });
+        return Ok(Split {
+            format: None,
+            front: "",
+            front_offset: 0,
+            body: text,
+            body_offset: 0,
+        });
     };
     let open_end = text.find('\n').map_or(text.len(), |i| i + 1);
     let mut pos = open_end;
@@ -115,10 +121,12 @@ pub fn split<'a>(file: &SourceFile, text: &'a str) -> Result<Split<'a>, Diagnost
         }
         pos = line_end;
     }
-    Err(Diagnostic::error(format!("front matter opened with `{delim}` is never closed"))
-        .at(file, 0..delim.len())
-        .label("opened here")
-        .hint(format!("end the front matter with a line holding only `{delim}`")))
+    Err(Box::new(
+        Diagnostic::error(format!("front matter opened with `{delim}` is never closed"))
+            .at(file, 0..delim.len())
+            .label("opened here")
+            .hint(format!("end the front matter with a line holding only `{delim}`")),
+    ))
 }
 
 fn starts_with_line(text: &str, delim: &str) -> bool {
@@ -173,12 +181,14 @@ pub fn parse(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(FrontMatter, Spans)> {
     let block_end = split.body_offset.max(1).min(file.text.len());
-    let mut spans = Spans { keys: BTreeMap::new(), block: 0..block_end.min(3) };
+    let mut spans = Spans {
+        keys: BTreeMap::new(),
+        block: 0..block_end.min(3),
+    };
     let Some(format) = split.format else {
         return Some((FrontMatter::default(), spans));
     };
     let base = split.front_offset;
-    let before = diags.len();
     let raw: Option<Raw> = match format {
         Format::Toml => parse_toml(file, split.front, base, keys, &mut spans, diags),
         Format::Yaml => parse_yaml(file, split.front, base, keys, &mut spans, diags),
@@ -211,16 +221,23 @@ pub fn parse(
                 .hint("give the symptom as a reader would search for it"),
         );
     }
-    for (key, list) in [("products", &fm.products), ("applies_to", &fm.applies_to), ("tags", &fm.tags)] {
+    for (key, list) in [
+        ("products", &fm.products),
+        ("applies_to", &fm.applies_to),
+        ("tags", &fm.tags),
+    ] {
         if let Some(bad) = list.iter().find(|v| crate::content::slug::slugify(v).is_empty()) {
             diags.push(
-                Diagnostic::error(format!("`{key}` value {bad:?} has no letters or digits to make a URL from"))
-                    .at(file, spans.element(file, key, bad))
-                    .hint("use a name with at least one ASCII letter or digit"),
+                Diagnostic::error(format!(
+                    "`{key}` value {bad:?} has no letters or digits to make a URL from"
+                ))
+                .at(file, spans.element(file, key, bad))
+                .hint("use a name with at least one ASCII letter or digit"),
             );
         }
     }
-    (diags.len() == before).then_some((fm, spans))
+    // Problems with values are reported but do not drop the file, so that its other problems are found too.
+    Some((fm, spans))
 }
 
 fn check_date(
@@ -267,7 +284,10 @@ fn unknown_key(file: &SourceFile, key: &str, span: Range<usize>, keys: &[&str]) 
         Some(k) => format!("did you mean `{k}`? Free-form fields go under `[extra]`"),
         None => format!("known keys: {}; free-form fields go under `[extra]`", keys.join(", ")),
     };
-    Diagnostic::error(format!("unknown front-matter key `{key}`")).at(file, span).label("not a known key").hint(hint)
+    Diagnostic::error(format!("unknown front-matter key `{key}`"))
+        .at(file, span)
+        .label("not a known key")
+        .hint(hint)
 }
 
 fn parse_toml(
@@ -338,7 +358,9 @@ fn parse_yaml(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Raw> {
     let yaml_error = |e: serde_norway::Error, diags: &mut Vec<Diagnostic>| {
-        let span = e.location().map_or(base..base, |l| (base + l.index())..(base + l.index()));
+        let span = e
+            .location()
+            .map_or(base..base, |l| (base + l.index())..(base + l.index()));
         diags.push(
             Diagnostic::error(format!("invalid YAML in front matter: {e}"))
                 .at(file, span)
@@ -418,11 +440,15 @@ mod tests {
 
     #[test]
     fn every_unknown_key_is_reported_with_its_position() {
-        let (r, d) = run("+++\ntitel = \"T\"\ntagz = []\n+++\n");
+        let (r, mut d) = run("+++\ntitel = \"T\"\ntagz = []\n+++\n");
         assert!(r.is_none());
+        crate::diag::sort(&mut d);
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].position().unwrap(), "a.md:2:1");
-        assert_eq!(d[0].hint.as_deref().unwrap(), "did you mean `title`? Free-form fields go under `[extra]`");
+        assert_eq!(
+            d[0].hint.as_deref().unwrap(),
+            "did you mean `title`? Free-form fields go under `[extra]`"
+        );
         assert_eq!(d[1].position().unwrap(), "a.md:3:1");
     }
 

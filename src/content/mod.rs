@@ -100,7 +100,14 @@ pub struct Content {
 /// A file read from `content/`, before it becomes an article or a section.
 enum Loaded {
     Article(Box<Article>),
-    SectionIndex { dir: String, file: SourceFile, meta: FrontMatter, body_offset: usize },
+    SectionIndex(Box<SectionIndex>),
+}
+
+struct SectionIndex {
+    dir: String,
+    file: SourceFile,
+    meta: FrontMatter,
+    body_offset: usize,
 }
 
 impl Content {
@@ -116,8 +123,13 @@ impl Content {
             return Content::default();
         }
         let files = walk(&config.root, &root, diags);
-        let loaded: Vec<Result<Loaded, Vec<Diagnostic>>> =
-            files.par_iter().map(|(path, rel)| load_file(&config.root, path, rel)).collect();
+        let loaded: Vec<(Result<Loaded, ()>, Vec<Diagnostic>)> = files
+            .par_iter()
+            .map(|(path, rel)| {
+                let mut d = Vec::new();
+                (load_file(&config.root, path, rel, &mut d), d)
+            })
+            .collect();
         let mut content = Content::default();
         content.sections.push(Section {
             file: None,
@@ -131,17 +143,16 @@ impl Content {
             subsections: Vec::new(),
         });
         let mut indexes = Vec::new();
-        for item in loaded {
+        for (item, d) in loaded {
+            diags.extend(d);
             match item {
                 Ok(Loaded::Article(a)) if a.meta.draft && !drafts => {}
                 Ok(Loaded::Article(mut a)) => {
                     a.url = config.url(&format!("{}/", a.slug));
                     content.articles.push(*a);
                 }
-                Ok(Loaded::SectionIndex { dir, file, meta, body_offset }) => {
-                    indexes.push((dir, file, meta, body_offset))
-                }
-                Err(d) => diags.extend(d),
+                Ok(Loaded::SectionIndex(index)) => indexes.push(*index),
+                Err(()) => {}
             }
         }
         content.build_sections(config, indexes, diags);
@@ -175,13 +186,14 @@ impl Content {
         i
     }
 
-    fn build_sections(
-        &mut self,
-        config: &Config,
-        indexes: Vec<(String, SourceFile, FrontMatter, usize)>,
-        diags: &mut Vec<Diagnostic>,
-    ) {
-        for (dir, file, meta, body_offset) in indexes {
+    fn build_sections(&mut self, config: &Config, indexes: Vec<SectionIndex>, diags: &mut Vec<Diagnostic>) {
+        for SectionIndex {
+            dir,
+            file,
+            meta,
+            body_offset,
+        } in indexes
+        {
             let i = self.section_for_dir(config, &dir);
             if i != 0 && self.sections[i].slug.is_empty() {
                 diags.push(
@@ -201,17 +213,25 @@ impl Content {
             let s = self.section_for_dir(config, &dir);
             self.articles[a].section = s;
             self.sections[s].articles.push(a);
-            self.by_source.insert(self.articles[a].source.clone(), Target::Article(a));
+            self.by_source
+                .insert(self.articles[a].source.clone(), Target::Article(a));
         }
         // Lists sort by weight, then title, then source path: stable whatever order files were read in.
         let articles = &self.articles;
-        let key = |&i: &usize| (articles[i].meta.weight, articles[i].title().to_lowercase(), articles[i].source.clone());
+        let key = |&i: &usize| {
+            (
+                articles[i].meta.weight,
+                articles[i].title().to_lowercase(),
+                articles[i].source.clone(),
+            )
+        };
         for s in &mut self.sections {
             s.articles.sort_by_cached_key(key);
         }
         let sections = self.sections.clone();
         for s in &mut self.sections {
-            s.subsections.sort_by_cached_key(|&i| (sections[i].meta.weight, sections[i].title().to_lowercase()));
+            s.subsections
+                .sort_by_cached_key(|&i| (sections[i].meta.weight, sections[i].title().to_lowercase()));
         }
     }
 
@@ -220,7 +240,10 @@ impl Content {
         let mut owners: HashMap<&str, Vec<String>> = HashMap::new();
         for s in self.sections.iter().skip(1) {
             if !s.slug.is_empty() {
-                owners.entry(&s.slug).or_default().push(format!("{CONTENT_DIR}/{}/", s.dir));
+                owners
+                    .entry(&s.slug)
+                    .or_default()
+                    .push(format!("{CONTENT_DIR}/{}/", s.dir));
             }
         }
         let mut dups = Vec::new();
@@ -228,9 +251,14 @@ impl Content {
             let top = a.slug.split('/').next().unwrap_or_default();
             if RESERVED.contains(&top) {
                 diags.push(
-                    Diagnostic::error(format!("the slug `{}` is under `/{top}/`, which kb generates itself", a.slug))
-                        .at(&a.file, a.spans.value("slug"))
-                        .hint(format!("move the file out of a folder named `{top}`, or set another `slug`")),
+                    Diagnostic::error(format!(
+                        "the slug `{}` is under `/{top}/`, which kb generates itself",
+                        a.slug
+                    ))
+                    .at(&a.file, a.spans.value("slug"))
+                    .hint(format!(
+                        "move the file out of a folder named `{top}`, or set another `slug`"
+                    )),
                 );
             }
             let entry = owners.entry(&a.slug).or_default();
@@ -241,7 +269,11 @@ impl Content {
         }
         for (i, others) in dups {
             let a = &self.articles[i];
-            let how = if a.meta.slug.is_some() { "its `slug`" } else { "its file name" };
+            let how = if a.meta.slug.is_some() {
+                "its `slug`"
+            } else {
+                "its file name"
+            };
             diags.push(
                 Diagnostic::error(format!(
                     "duplicate slug `{}`: {} and {} would both be /{}/",
@@ -277,7 +309,11 @@ impl Content {
 }
 
 fn index_source(dir: &str) -> String {
-    if dir.is_empty() { "_index.md".into() } else { format!("{dir}/_index.md") }
+    if dir.is_empty() {
+        "_index.md".into()
+    } else {
+        format!("{dir}/_index.md")
+    }
 }
 
 fn parent_dir(source: &str) -> &str {
@@ -309,9 +345,11 @@ pub fn join_relative(dir: &str, link: &str) -> Result<String, String> {
 /// warning; a file that cannot be read is an error.
 fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
-    let walker = WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-        e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
-    });
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_file() => {
@@ -324,7 +362,10 @@ fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(Path
             }
             Ok(_) => {}
             Err(err) => {
-                let path = err.path().map(|p| display_path(site_root, p)).unwrap_or_else(|| CONTENT_DIR.into());
+                let path = err
+                    .path()
+                    .map(|p| display_path(site_root, p))
+                    .unwrap_or_else(|| CONTENT_DIR.into());
                 if let Some(ancestor) = err.loop_ancestor() {
                     diags.push(
                         Diagnostic::warning(format!(
@@ -353,21 +394,33 @@ fn display_path(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/")
 }
 
-fn load_file(site_root: &Path, path: &Path, rel: &str) -> Result<Loaded, Vec<Diagnostic>> {
+/// Reads one file into an article or a section index. Problems go to `diags`; `Err` means nothing usable loaded.
+fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnostic>) -> Result<Loaded, ()> {
     let display = format!("{CONTENT_DIR}/{rel}");
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![Diagnostic::error(format!("cannot read: {e}")).at_path(display_path(site_root, path))])?;
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(
+                diags,
+                Diagnostic::error(format!("cannot read: {e}")).at_path(display_path(site_root, path)),
+            );
+        }
+    };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
             let (line, col) = line_col(prefix, prefix.len());
-            return Err(vec![
-                Diagnostic::error(format!("not valid UTF-8 (byte 0x{:02x} at offset {valid})", e.as_bytes()[valid]))
-                    .at_position(display, line, col)
-                    .hint("save the file as UTF-8"),
-            ]);
+            return fail(
+                diags,
+                Diagnostic::error(format!(
+                    "not valid UTF-8 (byte 0x{:02x} at offset {valid})",
+                    e.as_bytes()[valid]
+                ))
+                .at_position(display, line, col)
+                .hint("save the file as UTF-8"),
+            );
         }
     };
     // A byte-order mark is not part of the text.
@@ -376,38 +429,57 @@ fn load_file(site_root: &Path, path: &Path, rel: &str) -> Result<Loaded, Vec<Dia
     let text = file.text.clone();
     let is_index = rel.rsplit('/').next() == Some("_index.md");
     if text.trim().is_empty() && !is_index {
-        return Err(vec![
+        return fail(
+            diags,
             Diagnostic::error("empty file: an article needs front matter with at least a `title`")
                 .at_position(file.path.clone(), 1, 1)
                 .hint("delete the file, or start it with `kb new` to get a skeleton"),
-        ]);
+        );
     }
-    let split = front_matter::split(&file, &text).map_err(|d| vec![d])?;
-    let mut diags = Vec::new();
-    let keys = if is_index { front_matter::SECTION_KEYS } else { front_matter::ARTICLE_KEYS };
-    let parsed = front_matter::parse(&file, &split, keys, &mut diags);
+    let split = match front_matter::split(&file, &text) {
+        Ok(s) => s,
+        Err(d) => return fail(diags, *d),
+    };
+    let keys = if is_index {
+        front_matter::SECTION_KEYS
+    } else {
+        front_matter::ARTICLE_KEYS
+    };
+    let parsed = front_matter::parse(&file, &split, keys, diags);
     if is_index {
-        let (meta, _) = parsed.ok_or(diags)?;
+        let (meta, _) = parsed.ok_or(())?;
         let dir = parent_dir(rel).to_string();
-        return Ok(Loaded::SectionIndex { dir, file, meta, body_offset: split.body_offset });
+        return Ok(Loaded::SectionIndex(Box::new(SectionIndex {
+            dir,
+            file,
+            meta,
+            body_offset: split.body_offset,
+        })));
     }
     if split.format.is_none() {
-        return Err(vec![
+        return fail(
+            diags,
             Diagnostic::error("no front matter: an article starts with a `+++` block holding at least a `title`")
                 .at(&file, 0..0)
                 .hint("add at the top:\n+++\ntitle = \"The symptom as a reader would search it\"\n+++"),
-        ]);
+        );
     }
-    let Some((meta, spans)) = parsed else { return Err(diags) };
+    let Some((meta, spans)) = parsed else {
+        return Err(());
+    };
     if meta.title.is_none() {
-        return Err(vec![
+        return fail(
+            diags,
             Diagnostic::error("missing `title` in front matter")
                 .at(&file, 0..3)
                 .label("this front matter has no `title`")
                 .hint("add `title = \"...\"`: the symptom as a reader would search it"),
-        ]);
+        );
     }
-    let stem = rel.strip_suffix(".md").or_else(|| rel.strip_suffix(".MD")).unwrap_or(rel);
+    let stem = rel
+        .strip_suffix(".md")
+        .or_else(|| rel.strip_suffix(".MD"))
+        .unwrap_or(rel);
     let slug = slug::slugify_path(meta.slug.as_deref().unwrap_or(stem));
     if slug.is_empty() {
         let d = match &meta.slug {
@@ -418,7 +490,7 @@ fn load_file(site_root: &Path, path: &Path, rel: &str) -> Result<Loaded, Vec<Dia
                 .at_position(file.path.clone(), 1, 1)
                 .hint("rename the file with ASCII letters or digits, or set `slug` in its front matter"),
         };
-        return Err(vec![d]);
+        return fail(diags, d);
     }
     Ok(Loaded::Article(Box::new(Article {
         file,
@@ -430,6 +502,11 @@ fn load_file(site_root: &Path, path: &Path, rel: &str) -> Result<Loaded, Vec<Dia
         body_offset: split.body_offset,
         section: 0,
     })))
+}
+
+fn fail(diags: &mut Vec<Diagnostic>, d: Diagnostic) -> Result<Loaded, ()> {
+    diags.push(d);
+    Err(())
 }
 
 #[cfg(test)]

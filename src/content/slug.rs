@@ -3,7 +3,11 @@
 
 /// Slugifies a path-like string (segments separated by `/`). Empty segments are dropped.
 pub fn slugify_path(path: &str) -> String {
-    path.split('/').map(slugify).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(slugify)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Slugifies one segment (no `/` survives).
@@ -41,8 +45,14 @@ mod tests {
 
     #[test]
     fn path_slugs_follow_the_design() {
-        assert_eq!(slugify_path("workflows/403-not-assigned-app"), "workflows/403-not-assigned-app");
-        assert_eq!(slugify_path("Workflows/403 Not  Assigned_App"), "workflows/403-not-assigned-app");
+        assert_eq!(
+            slugify_path("workflows/403-not-assigned-app"),
+            "workflows/403-not-assigned-app"
+        );
+        assert_eq!(
+            slugify_path("Workflows/403 Not  Assigned_App"),
+            "workflows/403-not-assigned-app"
+        );
         assert_eq!(slugify_path("guides/My File (v2)"), "guides/my-file-v2");
         assert_eq!(slugify_path("Café/Résumé"), "caf/r-sum");
         assert_eq!(slugify_path("--a--/--b--"), "a/b");
@@ -51,7 +61,10 @@ mod tests {
 
     #[test]
     fn bounded_slugs_cut_at_a_dash() {
-        let s = slugify_bounded("Sorry, you can't access Okta Workflows because you are not assigned", 30);
+        let s = slugify_bounded(
+            "Sorry, you can't access Okta Workflows because you are not assigned",
+            30,
+        );
         assert_eq!(s, "sorry-you-can-t-access-okta");
         assert!(s.len() <= 30);
     }

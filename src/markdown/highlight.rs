@@ -30,7 +30,10 @@ impl Highlighter {
         let http = SyntaxDefinition::load_from_str(include_str!("syntaxes/http.sublime-syntax"), true, None)
             .expect("the bundled HTTP syntax is valid (tested)");
         builder.add(http);
-        Highlighter { extra: two_face::syntax::extra_newlines(), own: builder.build() }
+        Highlighter {
+            extra: two_face::syntax::extra_newlines(),
+            own: builder.build(),
+        }
     }
 
     fn find(&self, lang: &str) -> Option<(&SyntaxReference, &SyntaxSet)> {
@@ -89,7 +92,9 @@ fn theme_css(theme: &Theme) -> String {
 /// The scopes syntect assigns to `code`, for tests that check a language is really recognised.
 pub fn scope_count(lang: &str, code: &str) -> usize {
     let h = Highlighter::get();
-    let Some((syntax, set)) = h.find(lang) else { return 0 };
+    let Some((syntax, set)) = h.find(lang) else {
+        return 0;
+    };
     let mut state = syntect::parsing::ParseState::new(syntax);
     let mut n = 0;
     for line in LinesWithEndings::from(code) {
@@ -107,7 +112,18 @@ mod tests {
     #[test]
     fn every_language_articles_use_is_known() {
         let h = Highlighter::get();
-        for lang in ["json", "sh", "bash", "yaml", "toml", "http", "powershell", "javascript", "python", "xml"] {
+        for lang in [
+            "json",
+            "sh",
+            "bash",
+            "yaml",
+            "toml",
+            "http",
+            "powershell",
+            "javascript",
+            "python",
+            "xml",
+        ] {
             assert!(h.knows(lang), "{lang} has no syntax");
         }
         assert!(!h.knows("no-such-language"));
@@ -116,7 +132,10 @@ mod tests {
     #[test]
     fn http_messages_are_highlighted() {
         let html = Highlighter::get()
-            .highlight("http", "HTTP/1.1 403 Forbidden\nwww-authenticate: Bearer error=\"insufficient_scope\"\n")
+            .highlight(
+                "http",
+                "HTTP/1.1 403 Forbidden\nwww-authenticate: Bearer error=\"insufficient_scope\"\n",
+            )
             .unwrap();
         assert!(html.contains("hl-constant hl-numeric hl-status"), "{html}");
         assert!(html.contains("hl-entity hl-name hl-tag hl-header"), "{html}");

@@ -69,7 +69,10 @@ fn unique_id(base: String, used: &mut HashSet<String>) -> String {
     if used.insert(base.clone()) {
         return base;
     }
-    (1..).map(|n| format!("{base}-{n}")).find(|c| used.insert(c.clone())).expect("some suffix is free")
+    (1..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|c| used.insert(c.clone()))
+        .expect("some suffix is free")
 }
 
 enum LinkKind {
@@ -96,7 +99,9 @@ fn classify(dest: &str) -> LinkKind {
         None => (dest, None),
     };
     let path = path.split_once('?').map_or(path, |(p, _)| p);
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy().to_string();
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .to_string();
     if decoded.to_ascii_lowercase().ends_with(".md") {
         LinkKind::Source { path: decoded, anchor }
     } else {
@@ -125,15 +130,19 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
             }
             Event::End(TagEnd::Heading(level)) => {
                 let (start, text) = heading.take().unwrap_or_default();
-                let Event::Start(Tag::Heading { id, classes, attrs, .. }) = std::mem::replace(
-                    &mut events[start],
-                    Event::Text(CowStr::Borrowed("")),
-                ) else {
+                let Event::Start(Tag::Heading { id, classes, attrs, .. }) =
+                    std::mem::replace(&mut events[start], Event::Text(CowStr::Borrowed("")))
+                else {
                     unreachable!("heading start recorded above")
                 };
                 let base = id.map_or_else(|| heading_id(&text), |i| i.to_string());
                 let id = unique_id(base, &mut used_ids);
-                events[start] = Event::Start(Tag::Heading { level, id: Some(id.clone().into()), classes, attrs });
+                events[start] = Event::Start(Tag::Heading {
+                    level,
+                    id: Some(id.clone().into()),
+                    classes,
+                    attrs,
+                });
                 events.push(Event::Html(
                     format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>").into(),
                 ));
@@ -160,10 +169,29 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 let (lang, buf) = code.take().unwrap_or_default();
                 events.push(Event::Html(code_block(&lang, &buf, &mut out.languages).into()));
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-                let dest = rewrite_link(doc, content, link_type, &dest_url, span, &mut out, &mut local_refs, diags);
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest = rewrite_link(
+                    doc,
+                    content,
+                    link_type,
+                    &dest_url,
+                    span,
+                    &mut out,
+                    &mut local_refs,
+                    diags,
+                );
                 let dest = dest.map_or(dest_url, CowStr::from);
-                events.push(Event::Start(Tag::Link { link_type, dest_url: dest, title, id }));
+                events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: dest,
+                    title,
+                    id,
+                }));
             }
             Event::Start(Tag::Paragraph) if !seen_paragraph && heading.is_none() => {
                 seen_paragraph = true;
@@ -218,7 +246,9 @@ fn rewrite_link(
     }
     // Point at the destination inside `[text](dest)` when it can be found, else at the whole link.
     let text = &doc.file.text[span.clone()];
-    let dest_span = text.rfind(dest).map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
+    let dest_span = text
+        .rfind(dest)
+        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
     match classify(dest) {
         LinkKind::Verbatim => None,
         LinkKind::Local(anchor) => {
@@ -251,10 +281,12 @@ fn rewrite_link(
                         .to_string(),
                 };
                 diags.push(
-                    Diagnostic::error(format!("broken link: `{dest}` points to content/{resolved}, which does not exist"))
-                        .at(doc.file, dest_span)
-                        .label("no such article")
-                        .hint(hint),
+                    Diagnostic::error(format!(
+                        "broken link: `{dest}` points to content/{resolved}, which does not exist"
+                    ))
+                    .at(doc.file, dest_span)
+                    .label("no such article")
+                    .hint(hint),
                 );
                 None
             }
@@ -287,7 +319,10 @@ pub fn missing_anchor(
             if all.is_empty() {
                 "that page has no headings to link to".into()
             } else {
-                format!("anchors on that page: {}", all.iter().map(|a| format!("#{a}")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "anchors on that page: {}",
+                    all.iter().map(|a| format!("#{a}")).collect::<Vec<_>>().join(", ")
+                )
             }
         }
     };
@@ -299,7 +334,11 @@ pub fn missing_anchor(
 
 fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
     let escaped_lang = html_escape(lang);
-    let highlighted = if lang.is_empty() { None } else { Highlighter::get().highlight(lang, code) };
+    let highlighted = if lang.is_empty() {
+        None
+    } else {
+        Highlighter::get().highlight(lang, code)
+    };
     let body = match highlighted {
         Some(h) => {
             if !languages.iter().any(|l| l == lang) {
@@ -314,7 +353,11 @@ fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
     } else {
         format!("<span class=\"code-lang\">{escaped_lang}</span>")
     };
-    let class = if lang.is_empty() { String::new() } else { format!(" class=\"language-{escaped_lang}\"") };
+    let class = if lang.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"language-{escaped_lang}\"")
+    };
     format!(
         "<div class=\"code\"><div class=\"code-head\">{label}<button type=\"button\" class=\"copy\" hidden>Copy</button></div>\
          <pre class=\"hl-code\" tabindex=\"0\"><code{class}>{body}</code></pre></div>\n"
@@ -330,7 +373,12 @@ pub fn html_escape(s: &str) -> String {
 fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {
     let mut toc: Vec<TocEntry> = Vec::new();
     for (level, id, title) in flat {
-        let entry = TocEntry { level, id, title, children: Vec::new() };
+        let entry = TocEntry {
+            level,
+            id,
+            title,
+            children: Vec::new(),
+        };
         match toc.last_mut() {
             Some(parent) if level > parent.level => parent.children.push(entry),
             _ => toc.push(entry),
@@ -345,7 +393,12 @@ mod tests {
 
     fn render_str(body: &str) -> (Rendered, Vec<Diagnostic>) {
         let file = SourceFile::new("content/a.md", body);
-        let doc = Doc { file: &file, source: "a.md", body, body_offset: 0 };
+        let doc = Doc {
+            file: &file,
+            source: "a.md",
+            body,
+            body_offset: 0,
+        };
         let mut diags = Vec::new();
         let content = Content::default();
         let r = render(&doc, &content, &mut diags);
@@ -367,7 +420,7 @@ mod tests {
     fn missing_local_anchor_is_reported_with_position() {
         let (_, d) = render_str("## Solution\n\nSee [the cause](#cause).\n");
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].position().unwrap(), "content/a.md:3:21");
+        assert_eq!(d[0].position().unwrap(), "content/a.md:3:17");
         assert_eq!(d[0].message, "missing anchor: this page has no heading `#cause`");
     }
 

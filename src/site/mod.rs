@@ -102,7 +102,10 @@ pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
         Some(target) => match output::Staging::new(target) {
             Ok(s) => Some(s),
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot create the output folder beside {}: {e}", target.display())));
+                diags.push(Diagnostic::error(format!(
+                    "cannot create the output folder beside {}: {e}",
+                    target.display()
+                )));
                 return Err(Failure { diagnostics: diags });
             }
         },
@@ -128,7 +131,12 @@ pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
         phases.push(("swap", t.elapsed()));
     }
     crate::diag::sort(&mut diags);
-    Ok(Summary { articles: content.articles.len(), pages, warnings: diags, phases })
+    Ok(Summary {
+        articles: content.articles.len(),
+        pages,
+        warnings: diags,
+        phases,
+    })
 }
 
 fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rendered>, Vec<Rendered>) {
@@ -137,7 +145,12 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
         .par_iter()
         .map(|a| {
             let mut d = Vec::new();
-            let doc = Doc { file: &a.file, source: &a.source, body: a.body(), body_offset: a.body_offset };
+            let doc = Doc {
+                file: &a.file,
+                source: &a.source,
+                body: a.body(),
+                body_offset: a.body_offset,
+            };
             (markdown::render(&doc, content, &mut d), d)
         })
         .collect();
@@ -148,8 +161,17 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
             let mut d = Vec::new();
             let r = match &s.file {
                 Some(file) => {
-                    let source = if s.dir.is_empty() { "_index.md".to_string() } else { format!("{}/_index.md", s.dir) };
-                    let doc = Doc { file, source: &source, body: s.body(), body_offset: s.body_offset };
+                    let source = if s.dir.is_empty() {
+                        "_index.md".to_string()
+                    } else {
+                        format!("{}/_index.md", s.dir)
+                    };
+                    let doc = Doc {
+                        file,
+                        source: &source,
+                        body: s.body(),
+                        body_offset: s.body_offset,
+                    };
                     markdown::render(&doc, content, &mut d)
                 }
                 None => Rendered::default(),
@@ -173,16 +195,27 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
 /// Links to `other.md#anchor`: the anchor must be a heading of that page.
 fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rendered], diags: &mut Vec<Diagnostic>) {
     let sources = articles.iter().zip(content.articles.iter().map(|a| &a.file)).chain(
-        sections.iter().zip(content.sections.iter().filter_map(|s| s.file.as_ref())),
+        sections
+            .iter()
+            .zip(content.sections.iter().filter_map(|s| s.file.as_ref())),
     );
     for (rendered, file) in sources {
         for r in &rendered.anchor_refs {
             let (anchors, page) = match r.target {
                 Target::Article(i) => (&articles[i].anchors, format!("content/{}", content.articles[i].source)),
-                Target::Section(i) => (&sections[i].anchors, format!("the section page of content/{}/", content.sections[i].dir)),
+                Target::Section(i) => (
+                    &sections[i].anchors,
+                    format!("the section page of content/{}/", content.sections[i].dir),
+                ),
             };
             if !anchors.contains(&r.anchor) {
-                diags.push(markdown::missing_anchor(file, r.span.clone(), &r.anchor, &page, anchors));
+                diags.push(markdown::missing_anchor(
+                    file,
+                    r.span.clone(),
+                    &r.anchor,
+                    &page,
+                    anchors,
+                ));
             }
         }
     }
@@ -265,7 +298,11 @@ pub fn alias_file(alias: &str) -> Result<String, &'static str> {
 
 /// Aliases are paths relative to the site root (like slugs); each becomes a redirect page there.
 fn check_aliases(content: &Content, diags: &mut Vec<Diagnostic>) {
-    let mut taken: HashSet<String> = content.articles.iter().map(|a| format!("{}/index.html", a.slug)).collect();
+    let mut taken: HashSet<String> = content
+        .articles
+        .iter()
+        .map(|a| format!("{}/index.html", a.slug))
+        .collect();
     taken.extend(content.sections.iter().map(|s| pages::file_for_slug(&s.slug)));
     for a in &content.articles {
         for alias in &a.meta.aliases {

@@ -13,15 +13,24 @@ pub struct Staging {
 impl Staging {
     /// Creates an empty staging folder beside `target`.
     pub fn new(target: &Path) -> io::Result<Staging> {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent)?;
-        let name = target.file_name().map_or("site".into(), |n| n.to_string_lossy().into_owned());
+        let name = target
+            .file_name()
+            .map_or("site".into(), |n| n.to_string_lossy().into_owned());
         let dir = parent.join(format!(".{name}-new-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir(&dir)?;
-        Ok(Staging { dir, target: target.to_path_buf(), committed: false })
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            committed: false,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -42,7 +51,10 @@ impl Staging {
     pub fn commit(mut self) -> io::Result<()> {
         if self.target.exists() {
             let parent = self.dir.parent().unwrap_or(Path::new("."));
-            let name = self.target.file_name().map_or("site".into(), |n| n.to_string_lossy().into_owned());
+            let name = self
+                .target
+                .file_name()
+                .map_or("site".into(), |n| n.to_string_lossy().into_owned());
             let old = parent.join(format!(".{name}-old-{}", std::process::id()));
             if old.exists() {
                 std::fs::remove_dir_all(&old)?;
@@ -77,10 +89,16 @@ pub fn check_target(root: &Path, target: &Path) -> Result<(), String> {
     if target.exists() {
         let t = canon(target);
         if t == canon(root) || canon(root).starts_with(&t) {
-            return Err(format!("the output folder {} holds the site's sources", target.display()));
+            return Err(format!(
+                "the output folder {} holds the site's sources",
+                target.display()
+            ));
         }
         if target.join("kb.toml").exists() || target.join("content").is_dir() {
-            return Err(format!("the output folder {} looks like a kb site, not a build output", target.display()));
+            return Err(format!(
+                "the output folder {} looks like a kb site, not a build output",
+                target.display()
+            ));
         }
         if !target.is_dir() {
             return Err(format!("the output path {} is a file", target.display()));

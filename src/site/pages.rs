@@ -82,7 +82,11 @@ enum Job {
 
 /// The file a page URL (relative to the base path) is written to: `a/b/` → `a/b/index.html`.
 pub fn file_for_slug(slug: &str) -> String {
-    if slug.is_empty() { "index.html".into() } else { format!("{slug}/index.html") }
+    if slug.is_empty() {
+        "index.html".into()
+    } else {
+        format!("{slug}/index.html")
+    }
 }
 
 fn pages_needed(items: usize, per: usize) -> usize {
@@ -90,7 +94,11 @@ fn pages_needed(items: usize, per: usize) -> usize {
 }
 
 fn paged_rel(base_rel: &str, page: usize) -> String {
-    let base = if base_rel.is_empty() { String::new() } else { format!("{base_rel}/") };
+    let base = if base_rel.is_empty() {
+        String::new()
+    } else {
+        format!("{base_rel}/")
+    };
     if page <= 1 { base } else { format!("{base}page/{page}/") }
 }
 
@@ -108,7 +116,11 @@ impl Model<'_> {
         Item {
             title: a.title().to_string(),
             url: a.url.clone(),
-            description: a.meta.description.clone().unwrap_or_else(|| self.articles[i].summary.trim().to_string()),
+            description: a
+                .meta
+                .description
+                .clone()
+                .unwrap_or_else(|| self.articles[i].summary.trim().to_string()),
             products: a.meta.products.clone(),
             updated: date_str(a.meta.updated.or(a.meta.date)),
         }
@@ -124,7 +136,10 @@ impl Model<'_> {
 
     fn term_link(&self, kind: Kind, value: &str) -> Option<NamedLink> {
         let t = self.taxonomy(kind).term(value)?;
-        Some(NamedLink { name: value.to_string(), url: self.url(&format!("{}/{}/", kind.dir(), t.slug)) })
+        Some(NamedLink {
+            name: value.to_string(),
+            url: self.url(&format!("{}/{}/", kind.dir(), t.slug)),
+        })
     }
 
     fn pager(&self, base_rel: &str, current: usize, total: usize) -> Pager {
@@ -134,23 +149,38 @@ impl Model<'_> {
             total,
             prev: (current > 1).then(|| url(current - 1)),
             next: (current < total).then(|| url(current + 1)),
-            pages: (1..=total).map(|p| NamedLink { name: p.to_string(), url: url(p) }).collect(),
+            pages: (1..=total)
+                .map(|p| NamedLink {
+                    name: p.to_string(),
+                    url: url(p),
+                })
+                .collect(),
         }
     }
 
     fn page_items(&self, list: &[usize], page: usize) -> Vec<Item> {
         let per = self.config.paginate_by;
-        list.iter().skip((page - 1) * per).take(per).map(|&i| self.item(i)).collect()
+        list.iter()
+            .skip((page - 1) * per)
+            .take(per)
+            .map(|&i| self.item(i))
+            .collect()
     }
 
     fn breadcrumbs(&self, mut section: usize) -> Vec<NamedLink> {
         let mut out = Vec::new();
         while section != 0 {
             let s = &self.content.sections[section];
-            out.push(NamedLink { name: s.title(), url: s.url.clone() });
+            out.push(NamedLink {
+                name: s.title(),
+                url: s.url.clone(),
+            });
             section = s.parent.unwrap_or(0);
         }
-        out.push(NamedLink { name: "Home".into(), url: self.url("") });
+        out.push(NamedLink {
+            name: "Home".into(),
+            url: self.url(""),
+        });
         out.reverse();
         out
     }
@@ -218,7 +248,10 @@ impl Model<'_> {
         for a in &self.content.articles {
             for alias in &a.meta.aliases {
                 if let Ok(file) = alias_file(alias) {
-                    jobs.push(Job::Alias { file, to: a.url.clone() });
+                    jobs.push(Job::Alias {
+                        file,
+                        to: a.url.clone(),
+                    });
                 }
             }
         }
@@ -236,7 +269,10 @@ impl Model<'_> {
                 let mut recent: Vec<usize> = (0..self.content.articles.len()).collect();
                 let key = |i: &usize| {
                     let a = &self.content.articles[*i];
-                    (std::cmp::Reverse(a.meta.updated.or(a.meta.date)), a.title().to_lowercase())
+                    (
+                        std::cmp::Reverse(a.meta.updated.or(a.meta.date)),
+                        a.title().to_lowercase(),
+                    )
                 };
                 let n = recent.len().min(10);
                 if n > 0 {
@@ -259,7 +295,11 @@ impl Model<'_> {
                 };
                 let page = ArticlePage {
                     title: a.title(),
-                    description: a.meta.description.clone().unwrap_or_else(|| r.summary.trim().to_string()),
+                    description: a
+                        .meta
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| r.summary.trim().to_string()),
                     url: &a.url,
                     permalink: self.config.permalink(&a.url),
                     source: a.file.path.clone(),
@@ -295,7 +335,11 @@ impl Model<'_> {
                 );
                 ctx.insert("items", &self.page_items(&s.articles, page));
                 ctx.insert("pager", &self.pager(&s.slug, page, total));
-                (file_for_slug(&paged_rel(&s.slug, page).trim_end_matches('/').to_string()), "section.html", ctx)
+                (
+                    file_for_slug(paged_rel(&s.slug, page).trim_end_matches('/')),
+                    "section.html",
+                    ctx,
+                )
             }
             Job::TaxonomyIndex(kind) => {
                 let tax = self.taxonomy(kind);
@@ -322,10 +366,17 @@ impl Model<'_> {
                         serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles})
                     })
                     .collect();
-                ctx.insert("taxonomy", &serde_json::json!({"kind": "errors", "title": Kind::Errors.title(), "url": self.url("errors/")}));
+                ctx.insert(
+                    "taxonomy",
+                    &serde_json::json!({"kind": "errors", "title": Kind::Errors.title(), "url": self.url("errors/")}),
+                );
                 ctx.insert("terms", &terms);
                 ctx.insert("pager", &self.pager("errors", page, total));
-                (file_for_slug(paged_rel("errors", page).trim_end_matches('/')), "errors.html", ctx)
+                (
+                    file_for_slug(paged_rel("errors", page).trim_end_matches('/')),
+                    "errors.html",
+                    ctx,
+                )
             }
             Job::Term { kind, term, page } => {
                 let t = &self.taxonomy(kind).terms[term];
@@ -344,7 +395,11 @@ impl Model<'_> {
                 );
                 ctx.insert("items", &self.page_items(&t.articles, page));
                 ctx.insert("pager", &self.pager(&base, page, total));
-                (file_for_slug(paged_rel(&base, page).trim_end_matches('/')), "term.html", ctx)
+                (
+                    file_for_slug(paged_rel(&base, page).trim_end_matches('/')),
+                    "term.html",
+                    ctx,
+                )
             }
             Job::Alias { ref file, ref to } => {
                 ctx.insert("to", to);
@@ -379,7 +434,12 @@ impl Model<'_> {
                         })
                     })
                     .collect();
-                let updated = self.content.articles.iter().filter_map(|a| a.meta.updated.or(a.meta.date)).max();
+                let updated = self
+                    .content
+                    .articles
+                    .iter()
+                    .filter_map(|a| a.meta.updated.or(a.meta.date))
+                    .max();
                 ctx.insert("entries", &entries);
                 ctx.insert("updated", &rfc3339(updated));
                 ctx.insert("feed_permalink", &self.config.permalink(&self.url("atom.xml")));
@@ -395,18 +455,33 @@ impl Model<'_> {
 
     fn sitemap(&self) -> Vec<SitemapEntry> {
         let c = self.config;
-        let mut out = vec![SitemapEntry { loc: c.permalink(&self.url("")), lastmod: None }];
+        let mut out = vec![SitemapEntry {
+            loc: c.permalink(&self.url("")),
+            lastmod: None,
+        }];
         for a in &self.content.articles {
-            out.push(SitemapEntry { loc: c.permalink(&a.url), lastmod: date_str(a.meta.updated.or(a.meta.date)) });
+            out.push(SitemapEntry {
+                loc: c.permalink(&a.url),
+                lastmod: date_str(a.meta.updated.or(a.meta.date)),
+            });
         }
         for s in self.content.sections.iter().skip(1) {
-            out.push(SitemapEntry { loc: c.permalink(&s.url), lastmod: None });
+            out.push(SitemapEntry {
+                loc: c.permalink(&s.url),
+                lastmod: None,
+            });
         }
         for kind in [Kind::Products, Kind::Tags, Kind::Errors] {
-            out.push(SitemapEntry { loc: c.permalink(&self.url(&format!("{}/", kind.dir()))), lastmod: None });
+            out.push(SitemapEntry {
+                loc: c.permalink(&self.url(&format!("{}/", kind.dir()))),
+                lastmod: None,
+            });
             for t in &self.taxonomy(kind).terms {
                 let url = self.url(&format!("{}/{}/", kind.dir(), t.slug));
-                out.push(SitemapEntry { loc: c.permalink(&url), lastmod: None });
+                out.push(SitemapEntry {
+                    loc: c.permalink(&url),
+                    lastmod: None,
+                });
             }
         }
         out

@@ -63,8 +63,11 @@ impl Taxonomy {
                 if slug.is_empty() {
                     continue;
                 }
-                let term =
-                    by_slug.entry(slug.clone()).or_insert_with(|| Term { name: v.trim().to_string(), slug, articles: vec![] });
+                let term = by_slug.entry(slug.clone()).or_insert_with(|| Term {
+                    name: v.trim().to_string(),
+                    slug,
+                    articles: vec![],
+                });
                 if term.articles.last() != Some(&i) {
                     term.articles.push(i);
                 }

@@ -46,11 +46,14 @@ impl Theme {
             return Err(vec![
                 Diagnostic::error(format!("theme `{name}` not found"))
                     .at_path("kb.toml")
-                    .hint(format!("create themes/{name}/templates/, or remove `theme` to use the default theme")),
+                    .hint(format!(
+                        "create themes/{name}/templates/, or remove `theme` to use the default theme"
+                    )),
             ]);
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".xml"]);
+        tera.set_escape_fn(escape);
         let mut diags = Vec::new();
         // Templates are added together so that inheritance resolves in one pass; a parse error names its file.
         let list: Vec<(&str, &str)> = templates.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -64,6 +67,23 @@ impl Theme {
         }
         Ok(Theme { tera, statics })
     }
+}
+
+/// Escapes what HTML and XML need escaped in text and in double- or single-quoted attributes, and nothing more
+/// (Tera's default also escapes `/`, which bloats every URL).
+pub fn escape(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn collect_embedded(dir: &Dir<'_>, templates: &mut BTreeMap<String, String>, statics: &mut BTreeMap<String, Vec<u8>>) {
@@ -95,7 +115,12 @@ fn collect_disk(
             if !entry.file_type().is_file() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(&base).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
+            let rel = entry
+                .path()
+                .strip_prefix(&base)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
             let bytes = std::fs::read(entry.path())?;
             if is_template {
                 templates.insert(rel, String::from_utf8_lossy(&bytes).into_owned());
@@ -115,7 +140,12 @@ pub fn site_statics(root: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
         for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
             let entry = entry.map_err(std::io::Error::other)?;
             if entry.file_type().is_file() {
-                let rel = entry.path().strip_prefix(&base).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
+                let rel = entry
+                    .path()
+                    .strip_prefix(&base)
+                    .unwrap_or(entry.path())
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(rel, std::fs::read(entry.path())?);
             }
         }

@@ -1,1 +1,10 @@
+//! Integration tests: the real `kb` binary on real sites (the knowledge base itself, fixtures, generated odd input).
 
+#[path = "../support/mod.rs"]
+mod support;
+
+mod commands;
+mod invalid;
+mod knowledge_base;
+mod odd_input;
+mod snapshots;

@@ -1,0 +1,71 @@
+//! A site with broken input: every problem is reported at once with file:line:column and a hint, the exit status
+//! is 2, and the previous site is left byte-for-byte as it was.
+
+use crate::support::{self, kb};
+
+#[test]
+fn every_problem_is_reported_and_the_last_good_site_survives() {
+    let dir = support::fixture("invalid");
+    // A previous good build's output.
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("old")).unwrap();
+    std::fs::write(site.join("index.html"), "<p>last good build</p>").unwrap();
+    std::fs::write(site.join("old/index.html"), "<p>old page</p>").unwrap();
+    let before = support::tree(&site);
+
+    let run = kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(support::tree(&site), before, "the previous site is untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging folder is left behind: {leftovers:?}");
+    for expected in [
+        "content/good/bad-toml.md:2:25",
+        "content/good/broken-link.md:6:18",
+        "content/good/missing-anchor.md:4:18",
+        "content/dups/same-name.md:1:1",
+        "content/good/no-title.md:1:1",
+        "content/good/unknown-key.md:3:1",
+        "content/good/bad-date.md:3:8",
+        "content/good/bad-date.md:4:12",
+    ] {
+        assert!(
+            run.stderr.contains(&format!("--> {expected}")),
+            "{expected} missing from:\n{}",
+            run.stderr
+        );
+    }
+    insta::assert_snapshot!("invalid_site_errors", run.stderr);
+}
+
+#[test]
+fn validate_reports_the_same_problems_and_writes_nothing() {
+    let dir = support::fixture("invalid");
+    let run = kb(dir.path(), &["validate"]);
+    assert_eq!(run.code, 2);
+    assert!(!dir.path().join("site").exists());
+    let build = kb(dir.path(), &["build"]);
+    let strip_last = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("error: ") && !l.starts_with("The previous"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip_last(&run.stderr), strip_last(&build.stderr));
+}
+
+#[test]
+fn bad_kb_toml_is_reported_with_position() {
+    let dir = support::site(&[("content/a.md", support::article("A", "x").as_bytes())]);
+    std::fs::write(
+        dir.path().join("kb.toml"),
+        "title = \"x\"\nbase_ulr = \"https://x.test\"\npaginate_by = \"ten\"\n",
+    )
+    .unwrap();
+    let run = kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("bad_kb_toml", run.stderr);
+}

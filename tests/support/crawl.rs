@@ -1,0 +1,159 @@
+//! A crawler over a built site: every `href`, `src` and `#anchor` in every HTML file must resolve to a file of the
+//! site (and an `id` in it), and nothing may load from another host.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use regex::Regex;
+
+pub struct Page {
+    pub ids: HashSet<String>,
+    /// (attribute, value, tag name)
+    pub refs: Vec<(String, String, String)>,
+}
+
+pub fn parse(html: &str) -> Page {
+    let tag = Regex::new(r"<([a-zA-Z][a-zA-Z0-9]*)\b([^>]*)>").unwrap();
+    let attr = Regex::new(r#"\s([a-zA-Z-]+)="([^"]*)""#).unwrap();
+    let mut ids = HashSet::new();
+    let mut refs = Vec::new();
+    for t in tag.captures_iter(html) {
+        let name = t[1].to_ascii_lowercase();
+        for a in attr.captures_iter(&t[2]) {
+            let value = decode_entities(&a[2]);
+            match &a[1] {
+                "id" => {
+                    ids.insert(value);
+                }
+                "href" | "src" => refs.push((a[1].to_string(), value, name.clone())),
+                _ => {}
+            }
+        }
+    }
+    Page { ids, refs }
+}
+
+/// Problems found crawling `site`, whose pages live under `base_path` at `origin` (e.g. `https://help.test`).
+pub fn crawl(site: &Path, origin: &str, base_path: &str) -> Vec<String> {
+    let mut pages: BTreeMap<String, Page> = BTreeMap::new();
+    for e in walkdir::WalkDir::new(site).into_iter().map(Result::unwrap) {
+        if e.path().extension().is_some_and(|x| x == "html") {
+            let rel = e
+                .path()
+                .strip_prefix(site)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            pages.insert(rel, parse(&std::fs::read_to_string(e.path()).unwrap()));
+        }
+    }
+    assert!(!pages.is_empty(), "no HTML in {}", site.display());
+    let mut problems = Vec::new();
+    for (file, page) in &pages {
+        let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+        for (attr, value, tag) in &page.refs {
+            let mut url = value.as_str();
+            if let Some(rest) = url.strip_prefix(origin) {
+                url = rest;
+                if url.is_empty() {
+                    url = "/";
+                }
+            }
+            if url.starts_with("mailto:") {
+                continue;
+            }
+            if url.contains("://") || url.starts_with("//") {
+                problems.push(format!("{file}: <{tag} {attr}=\"{value}\"> points to another host"));
+                continue;
+            }
+            let (path, fragment) = match url.split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (url, None),
+            };
+            let target = if path.is_empty() {
+                file.clone()
+            } else if let Some(abs) = path.strip_prefix('/') {
+                let Some(local) = format!("/{abs}").strip_prefix(base_path).map(str::to_string) else {
+                    problems.push(format!(
+                        "{file}: {attr}=\"{value}\" is outside the base path {base_path}"
+                    ));
+                    continue;
+                };
+                resolve(&local)
+            } else {
+                resolve(&normalize(dir, path))
+            };
+            let full = site.join(&target);
+            if !full.is_file() {
+                problems.push(format!(
+                    "{file}: {attr}=\"{value}\" is broken ({target} does not exist)"
+                ));
+                continue;
+            }
+            if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+                let ids = match pages.get(&target) {
+                    Some(p) => &p.ids,
+                    None => {
+                        problems.push(format!("{file}: {attr}=\"{value}\" has an anchor into a non-HTML file"));
+                        continue;
+                    }
+                };
+                if !ids.contains(f) {
+                    problems.push(format!("{file}: {attr}=\"{value}\": no id=\"{f}\" in {target}"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn decode_entities(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn resolve(path: &str) -> String {
+    let p = path.trim_start_matches('/');
+    if p.is_empty() || p.ends_with('/') {
+        format!("{p}index.html")
+    } else {
+        p.to_string()
+    }
+}
+
+fn normalize(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        vec![]
+    } else {
+        dir.split('/').collect()
+    };
+    for seg in rel.split('/') {
+        match seg {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_crawler_finds_broken_links() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("index.html"),
+            r##"<a href="/missing/">x</a><a href="#nope">y</a><img src="https://cdn.example/x.png"><p id="here"></p><a href="#here">ok</a>"##,
+        )
+        .unwrap();
+        let problems = super::crawl(dir.path(), "https://help.test", "/");
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+    }
+}

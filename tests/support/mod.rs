@@ -1,0 +1,95 @@
+//! Helpers shared by the integration tests: run the real `kb` binary on a site folder, copy fixtures, read trees.
+#![allow(dead_code)]
+
+pub mod crawl;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+/// The repository root (where `content/` and `tests/fixtures/` are).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a run of `kb` did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `kb ARGS` in `dir` with colour off.
+pub fn kb(dir: &Path, args: &[&str]) -> Run {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("kb")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("KB_TIMINGS")
+        .output()
+        .expect("kb runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A copy of `tests/fixtures/NAME` in a fresh temporary folder (so a build never writes into the repository).
+pub fn fixture(name: &str) -> TempDir {
+    let dir = TempDir::new().expect("temp dir");
+    copy_tree(&repo().join("tests/fixtures").join(name), dir.path());
+    dir
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("fixture readable");
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+pub const KB_TOML: &str = "title = \"Test Help\"\nbase_url = \"https://help.test\"\n";
+
+/// A site made of the given files (paths under the site root) plus a minimal kb.toml.
+pub fn site(files: &[(&str, &[u8])]) -> TempDir {
+    let dir = TempDir::new().expect("temp dir");
+    std::fs::write(dir.path().join("kb.toml"), KB_TOML).unwrap();
+    std::fs::create_dir_all(dir.path().join("content")).unwrap();
+    for (path, bytes) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    dir
+}
+
+/// A valid article's text with the given title and body.
+pub fn article(title: &str, body: &str) -> String {
+    format!("+++\ntitle = \"{title}\"\ndate = 2026-11-21\n+++\n{body}")
+}
+
+/// Every file under `dir` with its bytes, for byte-for-byte comparisons.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.expect("readable"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+pub fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
