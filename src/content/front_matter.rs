@@ -64,7 +64,9 @@ impl Spans {
     /// The span of the `i`-th element of an array value, found textually; the whole value if not found.
     pub fn element(&self, file: &SourceFile, key: &str, needle: &str) -> Range<usize> {
         let value = self.value(key);
-        let text = &file.text[value.clone()];
+        let Some(text) = file.text.get(value.clone()) else {
+            return self.block.clone();
+        };
         match text.find(needle) {
             Some(i) => (value.start + i)..(value.start + i + needle.len()),
             None => value,
@@ -225,6 +227,7 @@ pub fn parse(
         ("products", &fm.products),
         ("applies_to", &fm.applies_to),
         ("tags", &fm.tags),
+        ("errors", &fm.errors),
     ] {
         if let Some(bad) = list.iter().find(|v| crate::content::slug::slugify(v).is_empty()) {
             diags.push(
@@ -381,9 +384,18 @@ fn parse_yaml(
     let mut bad = false;
     for key in map.keys() {
         let Some(key) = key.as_str() else { continue };
-        let start = yaml_key_offset(text, key).map_or(base, |i| base + i);
+        let Some(offset) = yaml_key_offset(text, key) else {
+            // A quoted or flow-style key: known, but without a precise position.
+            if !keys.contains(&key) {
+                diags.push(unknown_key(file, key, base..base, keys));
+                bad = true;
+            }
+            continue;
+        };
+        let start = base + offset;
         let key_span = start..start + key.len();
-        let value_span = key_span.end..base + text[start - base..].find('\n').map_or(text.len(), |i| start - base + i);
+        let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        let value_span = key_span.end.min(base + line_end)..base + line_end;
         if !keys.contains(&key) {
             diags.push(unknown_key(file, key, key_span.clone(), keys));
             bad = true;

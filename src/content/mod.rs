@@ -95,6 +95,33 @@ pub struct Content {
     pub sections: Vec<Section>,
     pub by_source: HashMap<String, Target>,
     pub by_slug: HashMap<String, usize>,
+    section_by_dir: HashMap<String, usize>,
+    /// Files other than Markdown under `content/` (images, downloads), by source path; published beside their pages.
+    pub assets: HashMap<String, Asset>,
+    /// Source paths of files that exist but did not become pages: drafts, and files with errors of their own.
+    pub unpublished: HashMap<String, Unpublished>,
+}
+
+/// A file published as it is: from `path` to `out` (relative to the site root), linked as `url`.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub path: PathBuf,
+    pub out: String,
+    pub url: String,
+}
+
+/// Characters a URL path keeps as they are (`/` separates segments); everything else is percent-encoded.
+const URL_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unpublished {
+    Draft,
+    Invalid,
 }
 
 /// A file read from `content/`, before it becomes an article or a section.
@@ -122,7 +149,7 @@ impl Content {
             );
             return Content::default();
         }
-        let files = walk(&config.root, &root, diags);
+        let (files, assets) = walk(&config.root, &root, diags);
         let loaded: Vec<(Result<Loaded, ()>, Vec<Diagnostic>)> = files
             .par_iter()
             .map(|(path, rel)| {
@@ -143,17 +170,32 @@ impl Content {
             subsections: Vec::new(),
         });
         let mut indexes = Vec::new();
-        for (item, d) in loaded {
+        for ((_, rel), (item, d)) in files.iter().zip(loaded) {
             diags.extend(d);
             match item {
-                Ok(Loaded::Article(a)) if a.meta.draft && !drafts => {}
+                Ok(Loaded::Article(a)) if a.meta.draft && !drafts => {
+                    content.unpublished.insert(rel.clone(), Unpublished::Draft);
+                }
                 Ok(Loaded::Article(mut a)) => {
                     a.url = config.url(&format!("{}/", a.slug));
                     content.articles.push(*a);
                 }
                 Ok(Loaded::SectionIndex(index)) => indexes.push(*index),
-                Err(()) => {}
+                Err(()) => {
+                    content.unpublished.insert(rel.clone(), Unpublished::Invalid);
+                }
             }
+        }
+        for (path, rel) in assets {
+            let dir = parent_dir(&rel);
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            let out = if dir.is_empty() {
+                name.to_string()
+            } else {
+                format!("{}/{name}", slug::slugify_path(dir))
+            };
+            let url = config.url(&percent_encoding::utf8_percent_encode(&out, URL_PATH).to_string());
+            content.assets.insert(rel, Asset { path, out, url });
         }
         content.build_sections(config, indexes, diags);
         content.check_slugs(diags);
@@ -164,7 +206,7 @@ impl Content {
         if dir.is_empty() {
             return 0;
         }
-        if let Some(i) = self.sections.iter().position(|s| s.dir == dir) {
+        if let Some(&i) = self.section_by_dir.get(dir) {
             return i;
         }
         let parent_dir = dir.rsplit_once('/').map_or("", |(p, _)| p).to_string();
@@ -183,6 +225,7 @@ impl Content {
             subsections: Vec::new(),
         });
         self.sections[parent].subsections.push(i);
+        self.section_by_dir.insert(dir.to_string(), i);
         i
     }
 
@@ -239,12 +282,19 @@ impl Content {
     fn check_slugs(&mut self, diags: &mut Vec<Diagnostic>) {
         let mut owners: HashMap<&str, Vec<String>> = HashMap::new();
         for s in self.sections.iter().skip(1) {
-            if !s.slug.is_empty() {
-                owners
-                    .entry(&s.slug)
-                    .or_default()
-                    .push(format!("{CONTENT_DIR}/{}/", s.dir));
+            if s.slug.is_empty() {
+                continue;
             }
+            let entry = owners.entry(&s.slug).or_default();
+            let here = format!("{CONTENT_DIR}/{}/", s.dir);
+            if let Some(first) = entry.first() {
+                diags.push(
+                    Diagnostic::error(format!("duplicate section URL `/{}/`: {first} and {here}", s.slug))
+                        .at_path(here.clone())
+                        .hint("rename one of the folders so that their names differ in letters or digits"),
+                );
+            }
+            entry.push(here);
         }
         let mut dups = Vec::new();
         for (i, a) in self.articles.iter().enumerate() {
@@ -298,6 +348,12 @@ impl Content {
         self.by_source.get(&joined).copied().ok_or(joined)
     }
 
+    /// The asset a relative link (written in the file `from`) points to, or the path it resolved to.
+    pub fn resolve_asset(&self, from: &str, link: &str) -> Result<&Asset, String> {
+        let joined = join_relative(parent_dir(from), link)?;
+        self.assets.get(&joined).ok_or(joined)
+    }
+
     /// The closest existing source path to a missing one, for a "did you mean" hint.
     pub fn suggest_source(&self, missing: &str) -> Option<&str> {
         did_you_mean(missing, self.by_source.keys().map(String::as_str))
@@ -343,8 +399,11 @@ pub fn join_relative(dir: &str, link: &str) -> Result<String, String> {
 
 /// Lists the Markdown files under `content/` (sorted, hidden entries skipped). A symlink loop is skipped with a
 /// warning; a file that cannot be read is an error.
-fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(PathBuf, String)> {
+type Files = Vec<(PathBuf, String)>;
+
+fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> (Files, Files) {
     let mut files = Vec::new();
+    let mut assets = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -354,10 +413,12 @@ fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(Path
         match entry {
             Ok(e) if e.file_type().is_file() => {
                 let is_md = e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("md"));
+                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                let rel = rel.to_string_lossy().replace('\\', "/");
                 if is_md {
-                    let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-                    let rel = rel.to_string_lossy().replace('\\', "/");
                     files.push((e.path().to_path_buf(), rel));
+                } else {
+                    assets.push((e.path().to_path_buf(), rel));
                 }
             }
             Ok(_) => {}
@@ -387,7 +448,7 @@ fn walk(site_root: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(Path
             }
         }
     }
-    files
+    (files, assets)
 }
 
 fn display_path(root: &Path, p: &Path) -> String {

@@ -29,14 +29,23 @@ pub fn slugify(text: &str) -> String {
     out
 }
 
-/// A slug for a long free-text value (an error message): at most `max` bytes, cut at a dash.
+/// A slug for a long free-text value (an error message): at most `max` bytes, cut at a dash. A cut slug ends with
+/// a short hash of the whole text, so that two long messages that start alike keep pages of their own.
 pub fn slugify_bounded(text: &str, max: usize) -> String {
     let full = slugify(text);
     if full.len() <= max {
         return full;
     }
-    let cut = full[..max].rfind('-').unwrap_or(max);
-    full[..cut].to_string()
+    let room = max.saturating_sub(7);
+    let cut = full[..room].rfind('-').unwrap_or(room);
+    format!("{}-{:06x}", &full[..cut], fnv1a(full.as_bytes()) & 0xff_ffff)
+}
+
+/// FNV-1a: a small, stable hash (the same on every machine and every run).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -61,11 +70,19 @@ mod tests {
 
     #[test]
     fn bounded_slugs_cut_at_a_dash() {
-        let s = slugify_bounded(
+        let a = slugify_bounded(
             "Sorry, you can't access Okta Workflows because you are not assigned",
             30,
         );
-        assert_eq!(s, "sorry-you-can-t-access-okta");
-        assert!(s.len() <= 30);
+        let b = slugify_bounded("Sorry, you can't access Okta Workflows because you are not allowed", 30);
+        assert!(a.starts_with("sorry-you-can-t-access-"), "{a}");
+        assert!(a.len() <= 30 && b.len() <= 30);
+        assert_ne!(a, b, "messages that start alike keep their own pages");
+        let again = slugify_bounded(
+            "Sorry, you can't access Okta Workflows because you are not assigned",
+            30,
+        );
+        assert_eq!(a, again, "deterministic");
+        assert_eq!(slugify_bounded("E0000011", 30), "e0000011");
     }
 }

@@ -8,9 +8,15 @@ use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
-use crate::content::{Content, Target};
+use crate::content::{Content, Target, Unpublished};
 use crate::diag::{Diagnostic, SourceFile};
 pub use highlight::Highlighter;
+
+/// Summaries (the first paragraph, used when there is no `description`) are cut near this many bytes.
+const SUMMARY_MAX: usize = 240;
+
+/// Element ids of the default theme's page chrome.
+pub const RESERVED_IDS: &[&str] = &["main", "related-h", "sections-h", "products-h", "root-h", "recent-h"];
 
 pub fn options() -> Options {
     Options::ENABLE_TABLES
@@ -82,17 +88,26 @@ enum LinkKind {
     Local(String),
     /// A Markdown source path with an optional anchor.
     Source { path: String, anchor: Option<String> },
+    /// Another file under `content/` (an image, a download), relative to the document.
+    Asset { path: String },
+    /// An absolute URL on another host.
+    External,
 }
 
 fn classify(dest: &str) -> LinkKind {
     if let Some(anchor) = dest.strip_prefix('#') {
         return LinkKind::Local(anchor.to_string());
     }
-    let has_scheme = dest.split_once(':').is_some_and(|(scheme, _)| {
-        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    });
-    if has_scheme || dest.starts_with('/') || dest.is_empty() {
-        return LinkKind::Verbatim;
+    let scheme = dest
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
+    match scheme {
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => return LinkKind::External,
+        Some(_) => return LinkKind::Verbatim,
+        None if dest.starts_with("//") => return LinkKind::External,
+        None if dest.is_empty() => return LinkKind::Verbatim,
+        None => {}
     }
     let (path, anchor) = match dest.split_once('#') {
         Some((p, a)) => (p, Some(a.to_string())),
@@ -104,8 +119,11 @@ fn classify(dest: &str) -> LinkKind {
         .to_string();
     if decoded.to_ascii_lowercase().ends_with(".md") {
         LinkKind::Source { path: decoded, anchor }
-    } else {
+    } else if dest.starts_with('/') {
+        // A path on this site, written by hand (`/tags/`): left as it is.
         LinkKind::Verbatim
+    } else {
+        LinkKind::Asset { path: decoded }
     }
 }
 
@@ -113,7 +131,9 @@ fn classify(dest: &str) -> LinkKind {
 pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event<'_>> = Vec::new();
-    let mut used_ids = HashSet::new();
+    // Ids the theme uses on every page are taken, so that no heading shadows them.
+    let mut used_ids: HashSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
+    let mut heading_span = 0..0;
     let mut heading: Option<(usize, String)> = None;
     let mut code: Option<(String, String)> = None;
     let mut local_refs: Vec<(String, Range<usize>)> = Vec::new();
@@ -126,6 +146,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
         match event {
             Event::Start(Tag::Heading { .. }) => {
                 heading = Some((events.len(), String::new()));
+                heading_span = span.clone();
                 events.push(event);
             }
             Event::End(TagEnd::Heading(level)) => {
@@ -135,8 +156,20 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 else {
                     unreachable!("heading start recorded above")
                 };
-                let base = id.map_or_else(|| heading_id(&text), |i| i.to_string());
-                let id = unique_id(base, &mut used_ids);
+                let id = match id {
+                    Some(custom) => {
+                        if !used_ids.insert(custom.to_string()) {
+                            diags.push(
+                                Diagnostic::error(format!("duplicate heading id `#{custom}`"))
+                                    .at(doc.file, heading_span.clone())
+                                    .label("this id is already used on the page")
+                                    .hint("give this heading another `{#id}`, or remove it to get one from the text"),
+                            );
+                        }
+                        custom.to_string()
+                    }
+                    None => unique_id(heading_id(&text), &mut used_ids),
+                };
                 events[start] = Event::Start(Tag::Heading {
                     level,
                     id: Some(id.clone().into()),
@@ -144,7 +177,11 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                     attrs,
                 });
                 events.push(Event::Html(
-                    format!("<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>").into(),
+                    format!(
+                        "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a>",
+                        html_escape(&id)
+                    )
+                    .into(),
                 ));
                 events.push(Event::End(TagEnd::Heading(level)));
                 let level = level as u8;
@@ -193,6 +230,21 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                     id,
                 }));
             }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest = rewrite_image(doc, content, &dest_url, span, diags);
+                let dest_url = dest.map_or(dest_url, CowStr::from);
+                events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            }
             Event::Start(Tag::Paragraph) if !seen_paragraph && heading.is_none() => {
                 seen_paragraph = true;
                 in_first_paragraph = true;
@@ -206,8 +258,17 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 if let Some((_, h)) = heading.as_mut() {
                     h.push_str(text);
                 }
-                if in_first_paragraph && out.summary.len() < 300 {
+                if in_first_paragraph && out.summary.len() < SUMMARY_MAX {
                     out.summary.push_str(text);
+                    if out.summary.len() > SUMMARY_MAX {
+                        let mut cut = SUMMARY_MAX;
+                        while !out.summary.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        let cut = out.summary[..cut].rfind(' ').unwrap_or(cut);
+                        out.summary.truncate(cut);
+                        out.summary.push('…');
+                    }
                 }
                 events.push(event);
             }
@@ -226,7 +287,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     }
     out.toc = nest_toc(toc_flat);
     out.html.reserve(doc.body.len() * 3 / 2);
-    html::push_html(&mut out.html, events.into_iter());
+    html::push_html(&mut out.html, events.into_iter().map(wrap_tables));
     out
 }
 
@@ -250,7 +311,21 @@ fn rewrite_link(
         .rfind(dest)
         .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
     match classify(dest) {
-        LinkKind::Verbatim => None,
+        LinkKind::Verbatim | LinkKind::External => None,
+        LinkKind::Asset { path } => match content.resolve_asset(doc.source, &path) {
+            Ok(asset) => Some(asset.url.clone()),
+            Err(resolved) => {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "broken link: `{dest}` points to content/{resolved}, which does not exist"
+                    ))
+                    .at(doc.file, dest_span)
+                    .label("no such file")
+                    .hint("put the file next to the article (or give its path relative to the article)"),
+                );
+                None
+            }
+        },
         LinkKind::Local(anchor) => {
             local_refs.push((anchor, dest_span));
             None
@@ -275,6 +350,20 @@ fn rewrite_link(
                 }
             }
             Err(resolved) => {
+                match content.unpublished.get(&resolved) {
+                    // The file has errors of its own, reported where they are.
+                    Some(Unpublished::Invalid) => return None,
+                    Some(Unpublished::Draft) => {
+                        diags.push(
+                            Diagnostic::error(format!("link to a draft: content/{resolved} has `draft = true`"))
+                                .at(doc.file, dest_span)
+                                .label("not published")
+                                .hint("publish the draft, remove the link, or build with --drafts to preview"),
+                        );
+                        return None;
+                    }
+                    None => {}
+                }
                 let hint = match content.suggest_source(&resolved) {
                     Some(s) => format!("did you mean `{}`?", relative_to(doc.source, s)),
                     None => "link to another article by its path relative to this file, e.g. `../workflows/x.md`"
@@ -291,6 +380,46 @@ fn rewrite_link(
                 None
             }
         },
+    }
+}
+
+/// Images must be files of this site: a page loads nothing from another host.
+fn rewrite_image(
+    doc: &Doc<'_>,
+    content: &Content,
+    dest: &str,
+    span: Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let text = &doc.file.text[span.clone()];
+    let dest_span = text
+        .rfind(dest)
+        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
+    match classify(dest) {
+        LinkKind::External => {
+            diags.push(
+                Diagnostic::error(format!("image from another host: `{dest}`"))
+                    .at(doc.file, dest_span)
+                    .label("pages load nothing from other hosts")
+                    .hint("save the image next to the article and link it by file name, e.g. `![…](screenshot.png)`"),
+            );
+            None
+        }
+        LinkKind::Asset { path } | LinkKind::Source { path, .. } => match content.resolve_asset(doc.source, &path) {
+            Ok(asset) => Some(asset.url.clone()),
+            Err(resolved) => {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "broken image: `{dest}` points to content/{resolved}, which does not exist"
+                    ))
+                    .at(doc.file, dest_span)
+                    .label("no such file")
+                    .hint("put the image next to the article and link it by its path relative to the article"),
+                );
+                None
+            }
+        },
+        LinkKind::Verbatim | LinkKind::Local(_) => None,
     }
 }
 
@@ -358,9 +487,14 @@ fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
     } else {
         format!(" class=\"language-{escaped_lang}\"")
     };
+    let region = if lang.is_empty() {
+        "Code".to_string()
+    } else {
+        format!("{escaped_lang} code")
+    };
     format!(
         "<div class=\"code\"><div class=\"code-head\">{label}<button type=\"button\" class=\"copy\" hidden>Copy</button></div>\
-         <pre class=\"hl-code\" tabindex=\"0\"><code{class}>{body}</code></pre></div>\n"
+         <pre class=\"hl-code\" tabindex=\"0\" role=\"region\" aria-label=\"{region}\"><code{class}>{body}</code></pre></div>\n"
     )
 }
 
@@ -368,6 +502,19 @@ pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
     out
+}
+
+/// Tables scroll inside a wrapper, so that a wide table keeps its table semantics for screen readers.
+fn wrap_tables(event: Event<'_>) -> Event<'_> {
+    match event {
+        Event::Start(Tag::Table(_)) => {
+            let mut html = String::from("<div class=\"table-wrap\">");
+            html::push_html(&mut html, std::iter::once(event));
+            Event::Html(html.into())
+        }
+        Event::End(TagEnd::Table) => Event::Html("</table></div>\n".into()),
+        other => other,
+    }
 }
 
 fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {

@@ -5,7 +5,6 @@ pub mod pages;
 pub mod taxonomy;
 pub mod theme;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -75,6 +74,7 @@ pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
         sections,
         related,
     };
+    diags.extend(model.collisions());
     phases.push(("cross-check", t.elapsed()));
     if diags.iter().any(Diagnostic::is_error) {
         crate::diag::sort(&mut diags);
@@ -194,12 +194,10 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
 
 /// Links to `other.md#anchor`: the anchor must be a heading of that page.
 fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rendered], diags: &mut Vec<Diagnostic>) {
-    let sources = articles.iter().zip(content.articles.iter().map(|a| &a.file)).chain(
-        sections
-            .iter()
-            .zip(content.sections.iter().filter_map(|s| s.file.as_ref())),
-    );
-    for (rendered, file) in sources {
+    let article_files = articles.iter().zip(content.articles.iter().map(|a| Some(&a.file)));
+    let section_files = sections.iter().zip(content.sections.iter().map(|s| s.file.as_ref()));
+    for (rendered, file) in article_files.chain(section_files) {
+        let Some(file) = file else { continue };
         for r in &rendered.anchor_refs {
             let (anchors, page) = match r.target {
                 Target::Article(i) => (&articles[i].anchors, format!("content/{}", content.articles[i].source)),
@@ -296,32 +294,18 @@ pub fn alias_file(alias: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Aliases are paths relative to the site root (like slugs); each becomes a redirect page there.
+/// Aliases are paths relative to the site root (like slugs); each becomes a redirect page there. An alias that
+/// names an existing page is caught with every other output collision.
 fn check_aliases(content: &Content, diags: &mut Vec<Diagnostic>) {
-    let mut taken: HashSet<String> = content
-        .articles
-        .iter()
-        .map(|a| format!("{}/index.html", a.slug))
-        .collect();
-    taken.extend(content.sections.iter().map(|s| pages::file_for_slug(&s.slug)));
     for a in &content.articles {
         for alias in &a.meta.aliases {
-            let span = a.spans.element(&a.file, "aliases", &format!("\"{alias}\""));
-            match alias_file(alias) {
-                Err(why) => diags.push(
+            if let Err(why) = alias_file(alias) {
+                let span = a.spans.element(&a.file, "aliases", &format!("\"{alias}\""));
+                diags.push(
                     Diagnostic::error(format!("invalid alias {alias:?}: {why}"))
                         .at(&a.file, span)
                         .hint("write the old page's path, e.g. \"/kb/old-article/\""),
-                ),
-                Ok(file) => {
-                    if !taken.insert(file.clone()) {
-                        diags.push(
-                            Diagnostic::error(format!("alias {alias:?} is already a page of this site"))
-                                .at(&a.file, span)
-                                .hint("an alias is an old URL that no longer has a page; remove it"),
-                        );
-                    }
-                }
+                );
             }
         }
     }

@@ -65,7 +65,10 @@ impl Staging {
                 return Err(e);
             }
             self.committed = true;
-            std::fs::remove_dir_all(&old)?;
+            // The new site is in place; a leftover old copy is only clutter.
+            if let Err(e) = std::fs::remove_dir_all(&old) {
+                eprintln!("warning: could not delete the previous site at {}: {e}", old.display());
+            }
         } else {
             std::fs::rename(&self.dir, &self.target)?;
             self.committed = true;
@@ -82,26 +85,60 @@ impl Drop for Staging {
     }
 }
 
-/// Refuses output folders whose replacement would destroy the sources: the site root itself, or a folder that
-/// holds `kb.toml` or `content/`.
+/// Folders of a site that hold sources; the output may not be one of them or inside one.
+const SOURCE_DIRS: &[&str] = &["content", "static", "themes", "checks", "src", "tests", ".git"];
+
+/// Refuses output folders whose replacement would destroy the sources: the site root or a folder above it, a folder
+/// of sources (`content/`, `static/`, `themes/`, …) or one inside it, or a folder that holds `kb.toml` or `content/`.
 pub fn check_target(root: &Path, target: &Path) -> Result<(), String> {
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // The path made absolute, with its longest existing ancestor canonicalized (the rest may not exist yet).
+    let absolute = |p: &Path| -> PathBuf {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        let mut existing = p.as_path();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => break,
+            }
+        }
+        let mut out = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+        out.extend(rest.iter().rev());
+        out
+    };
+    let t = absolute(target);
+    let r = absolute(root);
+    if r.starts_with(&t) {
+        return Err(format!(
+            "the output folder {} holds the site's sources",
+            target.display()
+        ));
+    }
+    if let Ok(rel) = t.strip_prefix(&r)
+        && let Some(first) = rel.components().next()
+        && SOURCE_DIRS.iter().any(|d| first.as_os_str() == *d)
+    {
+        return Err(format!(
+            "the output folder {} is inside the site's sources",
+            target.display()
+        ));
+    }
     if target.exists() {
-        let t = canon(target);
-        if t == canon(root) || canon(root).starts_with(&t) {
-            return Err(format!(
-                "the output folder {} holds the site's sources",
-                target.display()
-            ));
+        if !target.is_dir() {
+            return Err(format!("the output path {} is a file", target.display()));
         }
         if target.join("kb.toml").exists() || target.join("content").is_dir() {
             return Err(format!(
                 "the output folder {} looks like a kb site, not a build output",
                 target.display()
             ));
-        }
-        if !target.is_dir() {
-            return Err(format!("the output path {} is a file", target.display()));
         }
     }
     Ok(())
@@ -146,5 +183,13 @@ mod tests {
         std::fs::write(dir.path().join("kb.toml"), "").unwrap();
         assert!(check_target(dir.path(), dir.path()).is_err());
         assert!(check_target(dir.path(), &dir.path().join("site")).is_ok());
+        std::fs::create_dir_all(dir.path().join("content/workflows")).unwrap();
+        assert!(check_target(dir.path(), &dir.path().join("content")).is_err());
+        assert!(check_target(dir.path(), &dir.path().join("content/workflows")).is_err());
+        assert!(check_target(dir.path(), &dir.path().join("themes/default/out")).is_err());
+        assert!(
+            check_target(&dir.path().join("content"), dir.path()).is_err(),
+            "a folder above the root"
+        );
     }
 }

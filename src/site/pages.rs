@@ -1,6 +1,7 @@
 //! Every page of the site: what it shows (its Tera context), which template renders it and where it is written.
 //! Pages render in parallel and are written as they are rendered; no page's context holds the whole site.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
@@ -37,7 +38,30 @@ struct Pager {
     total: usize,
     prev: Option<String>,
     next: Option<String>,
-    pages: Vec<NamedLink>,
+    /// A window of page links (first, last, and two either side of the current one); `None` urls are gaps.
+    pages: Vec<PagerLink>,
+}
+
+#[derive(Serialize)]
+struct PagerLink {
+    number: usize,
+    url: Option<String>,
+    current: bool,
+}
+
+/// Page numbers a pager shows: 1, the last, and the current one ±2, with 0 standing for a gap. Constant size, so
+/// that a list of 1,000 pages does not put 1,000 links on each of them.
+fn pager_window(current: usize, total: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for p in 1..=total {
+        if p == 1 || p == total || p.abs_diff(current) <= 2 {
+            if out.last().is_some_and(|&last| last + 1 < p) {
+                out.push(0);
+            }
+            out.push(p);
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -149,10 +173,12 @@ impl Model<'_> {
             total,
             prev: (current > 1).then(|| url(current - 1)),
             next: (current < total).then(|| url(current + 1)),
-            pages: (1..=total)
-                .map(|p| NamedLink {
-                    name: p.to_string(),
-                    url: url(p),
+            pages: pager_window(current, total)
+                .into_iter()
+                .map(|p| PagerLink {
+                    number: p,
+                    url: (p > 0).then(|| url(p)),
+                    current: p == current,
                 })
                 .collect(),
         }
@@ -231,8 +257,10 @@ impl Model<'_> {
         let per = self.config.paginate_by;
         let mut jobs = vec![Job::Home, Job::NotFound, Job::Sitemap, Job::Atom, Job::Robots];
         jobs.extend((0..self.content.articles.len()).map(Job::Article));
-        for (index, s) in self.content.sections.iter().enumerate().skip(1) {
-            jobs.extend((1..=pages_needed(s.articles.len(), per)).map(|page| Job::Section { index, page }));
+        for (index, s) in self.content.sections.iter().enumerate() {
+            // The root's first page is the home page; its further pages are /page/N/.
+            let first = if index == 0 { 2 } else { 1 };
+            jobs.extend((first..=pages_needed(s.articles.len(), per)).map(|page| Job::Section { index, page }));
         }
         for kind in [Kind::Products, Kind::Tags, Kind::Errors] {
             let tax = self.taxonomy(kind);
@@ -259,7 +287,70 @@ impl Model<'_> {
     }
 
     /// Renders one page: (file relative to the site root, template, context).
-    fn render_job(&self, job: &Job, site: &serde_json::Value) -> (String, &'static str, Context) {
+    /// Where a page is written, relative to the site root.
+    fn job_file(&self, job: &Job) -> String {
+        match job {
+            Job::Home => "index.html".into(),
+            Job::Article(i) => file_for_slug(&self.content.articles[*i].slug),
+            Job::Section { index, page } => {
+                file_for_slug(paged_rel(&self.content.sections[*index].slug, *page).trim_end_matches('/'))
+            }
+            Job::TaxonomyIndex(kind) => format!("{}/index.html", kind.dir()),
+            Job::ErrorsIndex { page } => file_for_slug(paged_rel("errors", *page).trim_end_matches('/')),
+            Job::Term { kind, term, page } => {
+                let t = &self.taxonomy(*kind).terms[*term];
+                file_for_slug(paged_rel(&format!("{}/{}", kind.dir(), t.slug), *page).trim_end_matches('/'))
+            }
+            Job::Alias { file, .. } => file.clone(),
+            Job::NotFound => "404.html".into(),
+            Job::Sitemap => "sitemap.xml".into(),
+            Job::Atom => "atom.xml".into(),
+            Job::Robots => "robots.txt".into(),
+        }
+    }
+
+    /// What a page is, in words, for collision errors.
+    fn job_owner(&self, job: &Job) -> String {
+        match job {
+            Job::Article(i) => self.content.articles[*i].file.path.clone(),
+            Job::Section { index, .. } => format!("the section content/{}/", self.content.sections[*index].dir),
+            Job::Term { kind, term, .. } => {
+                format!(
+                    "the {} page of {:?}",
+                    kind.dir(),
+                    self.taxonomy(*kind).terms[*term].name
+                )
+            }
+            Job::Alias { to, .. } => format!("an alias of {to}"),
+            _ => "a page kb generates".into(),
+        }
+    }
+
+    /// Two pages that would be written to the same file: one would silently replace the other.
+    pub fn collisions(&self) -> Vec<Diagnostic> {
+        let mut seen: HashMap<String, (String, bool)> = HashMap::new();
+        let mut out = Vec::new();
+        for job in self.jobs() {
+            let file = self.job_file(&job);
+            let owner = self.job_owner(&job);
+            // Two articles, or an article and a section, are reported as duplicate slugs where they are loaded.
+            let is_content = matches!(job, Job::Article(_) | Job::Section { page: 1, .. });
+            if let Some((first, first_is_content)) = seen.get(&file) {
+                if is_content && *first_is_content {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::error(format!("{first} and {owner} would both be written to {file}"))
+                        .hint("rename the file or folder, or change its `slug` or `aliases`, so that each page has its own URL"),
+                );
+            } else {
+                seen.insert(file, (owner, is_content));
+            }
+        }
+        out
+    }
+
+    fn render_job(&self, job: &Job, site: &serde_json::Value) -> (&'static str, Context) {
         let mut ctx = Context::new();
         ctx.insert("site", site);
         let per = self.config.paginate_by;
@@ -283,9 +374,10 @@ impl Model<'_> {
                 ctx.insert("content", &self.sections[0].html);
                 ctx.insert("recent", &recent.iter().map(|&i| self.item(i)).collect::<Vec<_>>());
                 ctx.insert("root_articles", &self.page_items(&root.articles, 1));
+                ctx.insert("pager", &self.pager("", 1, pages_needed(root.articles.len(), per)));
                 ctx.insert("article_count", &self.content.articles.len());
                 ctx.insert("error_count", &self.errors.terms.len());
-                ("index.html".into(), "index.html", ctx)
+                ("index.html", ctx)
             }
             Job::Article(i) => {
                 let a = &self.content.articles[i];
@@ -316,7 +408,7 @@ impl Model<'_> {
                     extra: &a.meta.extra,
                 };
                 ctx.insert("article", &page);
-                (file_for_slug(&a.slug), "article.html", ctx)
+                ("article.html", ctx)
             }
             Job::Section { index, page } => {
                 let s = &self.content.sections[index];
@@ -324,7 +416,7 @@ impl Model<'_> {
                 ctx.insert(
                     "section",
                     &serde_json::json!({
-                        "title": s.title(),
+                        "title": if index == 0 { self.config.title.clone() } else { s.title() },
                         "description": s.meta.description.clone().unwrap_or_default(),
                         "url": s.url,
                         "content": if page == 1 { self.sections[index].html.as_str() } else { "" },
@@ -335,11 +427,7 @@ impl Model<'_> {
                 );
                 ctx.insert("items", &self.page_items(&s.articles, page));
                 ctx.insert("pager", &self.pager(&s.slug, page, total));
-                (
-                    file_for_slug(paged_rel(&s.slug, page).trim_end_matches('/')),
-                    "section.html",
-                    ctx,
-                )
+                ("section.html", ctx)
             }
             Job::TaxonomyIndex(kind) => {
                 let tax = self.taxonomy(kind);
@@ -350,7 +438,7 @@ impl Model<'_> {
                     .collect();
                 ctx.insert("taxonomy", &serde_json::json!({"kind": kind.dir(), "title": kind.title(), "url": self.url(&format!("{}/", kind.dir()))}));
                 ctx.insert("terms", &terms);
-                (format!("{}/index.html", kind.dir()), "taxonomy.html", ctx)
+                ("taxonomy.html", ctx)
             }
             Job::ErrorsIndex { page } => {
                 let per = per * 5;
@@ -372,11 +460,7 @@ impl Model<'_> {
                 );
                 ctx.insert("terms", &terms);
                 ctx.insert("pager", &self.pager("errors", page, total));
-                (
-                    file_for_slug(paged_rel("errors", page).trim_end_matches('/')),
-                    "errors.html",
-                    ctx,
-                )
+                ("errors.html", ctx)
             }
             Job::Term { kind, term, page } => {
                 let t = &self.taxonomy(kind).terms[term];
@@ -395,21 +479,17 @@ impl Model<'_> {
                 );
                 ctx.insert("items", &self.page_items(&t.articles, page));
                 ctx.insert("pager", &self.pager(&base, page, total));
-                (
-                    file_for_slug(paged_rel(&base, page).trim_end_matches('/')),
-                    "term.html",
-                    ctx,
-                )
+                ("term.html", ctx)
             }
-            Job::Alias { ref file, ref to } => {
+            Job::Alias { ref to, .. } => {
                 ctx.insert("to", to);
                 ctx.insert("permalink", &self.config.permalink(to));
-                (file.clone(), "redirect.html", ctx)
+                ("redirect.html", ctx)
             }
-            Job::NotFound => ("404.html".into(), "404.html", ctx),
+            Job::NotFound => ("404.html", ctx),
             Job::Sitemap => {
                 ctx.insert("entries", &self.sitemap());
-                ("sitemap.xml".into(), "sitemap.xml", ctx)
+                ("sitemap.xml", ctx)
             }
             Job::Atom => {
                 let mut dated: Vec<usize> = (0..self.content.articles.len()).collect();
@@ -418,6 +498,13 @@ impl Model<'_> {
                     (std::cmp::Reverse(a.meta.updated.or(a.meta.date)), a.slug.clone())
                 };
                 dated.sort_by_cached_key(key);
+                // Undated articles take the newest date of the site (the feed's own), not 1970.
+                let updated = self
+                    .content
+                    .articles
+                    .iter()
+                    .filter_map(|a| a.meta.updated.or(a.meta.date))
+                    .max();
                 dated.truncate(50);
                 let entries: Vec<_> = dated
                     .iter()
@@ -427,28 +514,22 @@ impl Model<'_> {
                         serde_json::json!({
                             "title": item.title,
                             "permalink": self.config.permalink(&a.url),
-                            "updated": rfc3339(a.meta.updated.or(a.meta.date)),
+                            "updated": rfc3339(a.meta.updated.or(a.meta.date).or(updated)),
                             "published": a.meta.date.map(|d| rfc3339(Some(d))),
                             "summary": item.description,
                             "categories": a.meta.products,
                         })
                     })
                     .collect();
-                let updated = self
-                    .content
-                    .articles
-                    .iter()
-                    .filter_map(|a| a.meta.updated.or(a.meta.date))
-                    .max();
                 ctx.insert("entries", &entries);
                 ctx.insert("updated", &rfc3339(updated));
                 ctx.insert("feed_permalink", &self.config.permalink(&self.url("atom.xml")));
                 ctx.insert("home_permalink", &self.config.permalink(&self.url("")));
-                ("atom.xml".into(), "atom.xml", ctx)
+                ("atom.xml", ctx)
             }
             Job::Robots => {
                 ctx.insert("sitemap_permalink", &self.config.permalink(&self.url("sitemap.xml")));
-                ("robots.txt".into(), "robots.txt", ctx)
+                ("robots.txt", ctx)
             }
         }
     }
@@ -499,7 +580,8 @@ pub fn render_all(model: &Model<'_>, theme: &Theme, staging: Option<&Staging>) -
     let errors = Mutex::new(Vec::new());
     let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
     jobs.par_iter().for_each(|job| {
-        let (file, template, ctx) = model.render_job(job, &site);
+        let file = model.job_file(job);
+        let (template, ctx) = model.render_job(job, &site);
         match theme.tera.render(template, &ctx) {
             Ok(html) => {
                 if let Some(s) = staging
@@ -520,6 +602,15 @@ pub fn render_all(model: &Model<'_>, theme: &Theme, staging: Option<&Staging>) -
         match super::theme::site_statics(&model.config.root) {
             Ok(own) => statics.extend(own),
             Err(e) => fail(Diagnostic::error(format!("cannot read static/: {e}")).at_path("static")),
+        }
+        for asset in model.content.assets.values() {
+            match std::fs::read(&asset.path) {
+                Ok(bytes) => statics.insert(asset.out.clone(), bytes),
+                Err(e) => {
+                    fail(Diagnostic::error(format!("cannot read: {e}")).at_path(format!("content/{}", asset.out)));
+                    None
+                }
+            };
         }
         for (rel, bytes) in &statics {
             if let Err(e) = s.write(rel, bytes) {
@@ -542,5 +633,9 @@ mod tests {
         assert_eq!(pages_needed(0, 20), 1);
         assert_eq!(pages_needed(41, 20), 3);
         assert_eq!(file_for_slug(""), "index.html");
+        assert_eq!(pager_window(1, 1), vec![1]);
+        assert_eq!(pager_window(1, 3), vec![1, 2, 3]);
+        assert_eq!(pager_window(50, 100), vec![1, 0, 48, 49, 50, 51, 52, 0, 100]);
+        assert_eq!(pager_window(100, 100), vec![1, 0, 98, 99, 100]);
     }
 }

@@ -108,7 +108,7 @@ fn every_article_section_product_tag_and_error_has_a_page() {
         );
     }
     let atom = read(site.join("atom.xml"));
-    assert_eq!(atom.matches("<entry>").count(), content.articles.len());
+    assert_eq!(atom.matches("<entry>").count(), content.articles.len().min(50));
 }
 
 #[test]
@@ -119,23 +119,24 @@ fn code_in_every_listed_language_is_highlighted() {
         .filter(|(f, _)| f.ends_with(".html"))
         .map(|(_, b)| String::from_utf8(b).unwrap())
         .collect();
-    let languages: &[&[&str]] = &[
-        &["json"],
-        &["sh", "bash", "shell"],
-        &["yaml", "yml"],
-        &["toml"],
-        &["http"],
-        &["powershell", "ps1"],
-        &["javascript", "js"],
-        &["python", "py"],
-        &["xml"],
+    // Each language must come out with its own grammar's root scope, not merely as escaped text.
+    let languages: &[(&[&str], &str)] = &[
+        (&["json"], "hl-source hl-json"),
+        (&["sh", "bash", "shell"], "hl-source hl-shell"),
+        (&["yaml", "yml"], "hl-source hl-yaml"),
+        (&["toml"], "hl-source hl-toml"),
+        (&["http"], "hl-source hl-http"),
+        (&["powershell", "ps1"], "hl-source hl-powershell"),
+        (&["javascript", "js"], "hl-source hl-js"),
+        (&["python", "py"], "hl-source hl-python"),
+        (&["xml"], "hl-text hl-xml"),
     ];
-    for names in languages {
+    for (names, scope) in languages {
         let highlighted = names.iter().any(|n| {
-            let marker = format!("<code class=\"language-{n}\"><span class=\"hl-");
+            let marker = format!("<code class=\"language-{n}\"><span class=\"{scope}");
             all.contains(&marker)
         });
-        assert!(highlighted, "no highlighted {names:?} block in the site");
+        assert!(highlighted, "no {names:?} block highlighted with `{scope}` in the site");
     }
 }
 
@@ -163,4 +164,37 @@ fn a_base_url_with_a_path_prefixes_every_link() {
     );
     let html = read(site.join("workflows/403-not-assigned-app/index.html"));
     assert!(html.contains("href=\"/help/assets/style.css\""));
+}
+
+#[test]
+fn every_article_is_a_complete_troubleshooting_article() {
+    let config = Config::load(&support::repo(), None).unwrap();
+    let mut diags = Vec::new();
+    let content = Content::load(&config, false, &mut diags);
+    for a in &content.articles {
+        let body = a.body();
+        let words = body.split_whitespace().count();
+        assert!(
+            words >= 300,
+            "{} has {words} words; an article has at least 300",
+            a.source
+        );
+        let mut last = 0;
+        for heading in ["## Symptom", "## Error", "## Applies to", "## Cause", "## Solution"] {
+            let at = body
+                .find(&format!("\n{heading}\n"))
+                .map(|i| i + 1)
+                .or_else(|| body.starts_with(&format!("{heading}\n")).then_some(0));
+            let at = at.unwrap_or_else(|| panic!("{} has no `{heading}` section", a.source));
+            assert!(at >= last, "{}: `{heading}` is out of order", a.source);
+            last = at;
+        }
+        let solution = &body[body.find("## Solution").unwrap()..];
+        assert!(
+            solution.contains("\n1. "),
+            "{}: the solution has numbered steps",
+            a.source
+        );
+        assert!(a.meta.description.is_some(), "{} has a description", a.source);
+    }
 }

@@ -66,6 +66,10 @@ pub fn crawl(site: &Path, origin: &str, base_path: &str) -> Vec<String> {
                 problems.push(format!("{file}: <{tag} {attr}=\"{value}\"> points to another host"));
                 continue;
             }
+            let decoded = percent_encoding::percent_decode_str(url)
+                .decode_utf8_lossy()
+                .into_owned();
+            let url = decoded.as_str();
             let (path, fragment) = match url.split_once('#') {
                 Some((p, f)) => (p, Some(f)),
                 None => (url, None),
