@@ -93,13 +93,27 @@ struct SitemapEntry {
 enum Job {
     Home,
     Article(usize),
-    Section { index: usize, page: usize },
+    Section {
+        index: usize,
+        page: usize,
+    },
     TaxonomyIndex(Kind),
-    Term { kind: Kind, term: usize, page: usize },
-    ErrorsIndex { page: usize },
-    Alias { file: String, to: String },
+    Term {
+        kind: Kind,
+        term: usize,
+        page: usize,
+    },
+    ErrorsIndex {
+        page: usize,
+    },
+    Alias {
+        file: String,
+        to: String,
+    },
     NotFound,
-    Sitemap,
+    /// The sitemap, or with more URLs than one sitemap may hold, its `n`-th part (from 1) and an index.
+    Sitemap(usize),
+    SitemapIndex(usize),
     Atom,
     Robots,
 }
@@ -255,7 +269,14 @@ impl Model<'_> {
 
     fn jobs(&self) -> Vec<Job> {
         let per = self.config.paginate_by;
-        let mut jobs = vec![Job::Home, Job::NotFound, Job::Sitemap, Job::Atom, Job::Robots];
+        let mut jobs = vec![Job::Home, Job::NotFound, Job::Atom, Job::Robots];
+        let parts = self.sitemap_len().div_ceil(SITEMAP_MAX);
+        if parts <= 1 {
+            jobs.push(Job::Sitemap(0));
+        } else {
+            jobs.push(Job::SitemapIndex(parts));
+            jobs.extend((1..=parts).map(Job::Sitemap));
+        }
         jobs.extend((0..self.content.articles.len()).map(Job::Article));
         for (index, s) in self.content.sections.iter().enumerate() {
             // The root's first page is the home page; its further pages are /page/N/.
@@ -303,7 +324,8 @@ impl Model<'_> {
             }
             Job::Alias { file, .. } => file.clone(),
             Job::NotFound => "404.html".into(),
-            Job::Sitemap => "sitemap.xml".into(),
+            Job::Sitemap(0) | Job::SitemapIndex(_) => "sitemap.xml".into(),
+            Job::Sitemap(n) => format!("sitemap-{n}.xml"),
             Job::Atom => "atom.xml".into(),
             Job::Robots => "robots.txt".into(),
         }
@@ -487,9 +509,22 @@ impl Model<'_> {
                 ("redirect.html", ctx)
             }
             Job::NotFound => ("404.html", ctx),
-            Job::Sitemap => {
-                ctx.insert("entries", &self.sitemap());
+            Job::Sitemap(part) => {
+                let entries = self.sitemap();
+                debug_assert_eq!(
+                    entries.len(),
+                    self.sitemap_len(),
+                    "the sitemap's size is known before it is built"
+                );
+                ctx.insert("entries", &entries[sitemap_part(entries.len(), part, SITEMAP_MAX)]);
                 ("sitemap.xml", ctx)
+            }
+            Job::SitemapIndex(parts) => {
+                let urls: Vec<String> = (1..=parts)
+                    .map(|n| self.config.permalink(&self.url(&format!("sitemap-{n}.xml"))))
+                    .collect();
+                ctx.insert("sitemaps", &urls);
+                ("sitemap_index.xml", ctx)
             }
             Job::Atom => {
                 let mut dated: Vec<usize> = (0..self.content.articles.len()).collect();
@@ -534,6 +569,16 @@ impl Model<'_> {
         }
     }
 
+    /// How many URLs the sitemap lists (home, articles, sections, taxonomy pages), without building it.
+    fn sitemap_len(&self) -> usize {
+        let c = self.content;
+        1 + c.articles.len() + c.sections.len() - 1
+            + 3
+            + self.products.terms.len()
+            + self.tags.terms.len()
+            + self.errors.terms.len()
+    }
+
     fn sitemap(&self) -> Vec<SitemapEntry> {
         let c = self.config;
         let mut out = vec![SitemapEntry {
@@ -567,6 +612,15 @@ impl Model<'_> {
         }
         out
     }
+}
+
+/// The sitemap protocol's limit of URLs per file.
+const SITEMAP_MAX: usize = 50_000;
+
+/// The entries of sitemap part `part` (0: the only one) of `len` entries, at most `max` per part.
+fn sitemap_part(len: usize, part: usize, max: usize) -> std::ops::Range<usize> {
+    let start = part.saturating_sub(1) * max;
+    start.min(len)..(start + max).min(len)
 }
 
 fn rfc3339(d: Option<NaiveDate>) -> String {
@@ -633,6 +687,9 @@ mod tests {
         assert_eq!(pages_needed(0, 20), 1);
         assert_eq!(pages_needed(41, 20), 3);
         assert_eq!(file_for_slug(""), "index.html");
+        assert_eq!(sitemap_part(10, 0, 50), 0..10);
+        assert_eq!(sitemap_part(120, 1, 50), 0..50);
+        assert_eq!(sitemap_part(120, 3, 50), 100..120);
         assert_eq!(pager_window(1, 1), vec![1]);
         assert_eq!(pager_window(1, 3), vec![1, 2, 3]);
         assert_eq!(pager_window(50, 100), vec![1, 0, 48, 49, 50, 51, 52, 0, 100]);
