@@ -3,6 +3,7 @@
 
 Usage: python3 bench/gen-corpus.py N OUT_DIR   (OUT_DIR is replaced; then: kb build --root OUT_DIR)
 """
+import os, sys, random, shutil
 n = int(sys.argv[1]); out = sys.argv[2]
 random.seed(42)
 shutil.rmtree(out, ignore_errors=True)
