@@ -305,11 +305,7 @@ fn rewrite_link(
     if matches!(link_type, LinkType::Email | LinkType::Autolink) {
         return None;
     }
-    // Point at the destination inside `[text](dest)` when it can be found, else at the whole link.
-    let text = &doc.file.text[span.clone()];
-    let dest_span = text
-        .rfind(dest)
-        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
+    let dest_span = dest_span(doc, &span, dest);
     match classify(dest) {
         LinkKind::Verbatim | LinkKind::External => None,
         LinkKind::Asset { path } => match content.resolve_asset(doc.source, &path) {
@@ -391,10 +387,7 @@ fn rewrite_image(
     span: Range<usize>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    let text = &doc.file.text[span.clone()];
-    let dest_span = text
-        .rfind(dest)
-        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()));
+    let dest_span = dest_span(doc, &span, dest);
     match classify(dest) {
         LinkKind::External => {
             diags.push(
@@ -421,6 +414,13 @@ fn rewrite_image(
         },
         LinkKind::Verbatim | LinkKind::Local(_) => None,
     }
+}
+
+/// The destination inside `[text](dest)` when it can be found, else the whole link: where a caret should point.
+fn dest_span(doc: &Doc<'_>, span: &Range<usize>, dest: &str) -> Range<usize> {
+    let text = &doc.file.text[span.clone()];
+    text.rfind(dest)
+        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()))
 }
 
 /// The path of `target` relative to the folder of `from` (both under `content/`), for hints.

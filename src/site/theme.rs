@@ -105,49 +105,29 @@ fn collect_disk(
     templates: &mut BTreeMap<String, String>,
     statics: &mut BTreeMap<String, Vec<u8>>,
 ) -> std::io::Result<()> {
-    for (sub, is_template) in [("templates", true), ("static", false)] {
-        let base = dir.join(sub);
-        if !base.is_dir() {
-            continue;
-        }
-        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-            let entry = entry.map_err(std::io::Error::other)?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let rel = entry
-                .path()
-                .strip_prefix(&base)
-                .unwrap_or(entry.path())
-                .to_string_lossy()
-                .replace('\\', "/");
-            let bytes = std::fs::read(entry.path())?;
-            if is_template {
-                templates.insert(rel, String::from_utf8_lossy(&bytes).into_owned());
-            } else {
-                statics.insert(rel, bytes);
-            }
-        }
+    for (name, bytes) in read_tree(&dir.join("templates"))? {
+        templates.insert(name, String::from_utf8_lossy(&bytes).into_owned());
     }
+    statics.extend(read_tree(&dir.join("static"))?);
     Ok(())
 }
 
-/// Copies a site's own `static/` folder (files served as they are, at the site root).
+/// A site's own `static/` folder: files served as they are, at the site root.
 pub fn site_statics(root: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
+    read_tree(&root.join("static"))
+}
+
+/// Every file under `base` by its path relative to `base` (with `/`); nothing if the folder does not exist.
+fn read_tree(base: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
     let mut out = BTreeMap::new();
-    let base = root.join("static");
-    if base.is_dir() {
-        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-            let entry = entry.map_err(std::io::Error::other)?;
-            if entry.file_type().is_file() {
-                let rel = entry
-                    .path()
-                    .strip_prefix(&base)
-                    .unwrap_or(entry.path())
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read(entry.path())?);
-            }
+    if !base.is_dir() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(base).sort_by_file_name() {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(base).unwrap_or(entry.path());
+            out.insert(rel.to_string_lossy().replace('\\', "/"), std::fs::read(entry.path())?);
         }
     }
     Ok(out)
