@@ -198,7 +198,7 @@ pub fn parse(
     let raw = raw?;
     let mut fm = FrontMatter {
         title: raw.title,
-        description: raw.description,
+        description: raw.description.filter(|d| !d.trim().is_empty()),
         date: None,
         updated: None,
         products: raw.products,
