@@ -79,6 +79,11 @@ impl Section {
     pub fn body(&self) -> &str {
         self.file.as_ref().map_or("", |f| &f.text[self.body_offset..])
     }
+
+    /// The path of the section's `_index.md` under `content/` (links are resolved from it).
+    pub fn source(&self) -> String {
+        index_source(&self.dir)
+    }
 }
 
 /// What a source path (as written in a link) points at.

@@ -4,7 +4,6 @@
 
 use std::sync::OnceLock;
 
-use syntect::easy::ScopeRangeIterator;
 use syntect::highlighting::Theme;
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
 use syntect::parsing::{SyntaxDefinition, SyntaxReference, SyntaxSet, SyntaxSetBuilder};
@@ -87,22 +86,6 @@ impl Highlighter {
 fn theme_css(theme: &Theme) -> String {
     // Backgrounds come from the site's own palette, so only token colours are kept from the theme's `.hl-code`.
     css_for_theme_with_class_style(theme, CLASS_STYLE).unwrap_or_default()
-}
-
-/// The scopes syntect assigns to `code`, for tests that check a language is really recognised.
-pub fn scope_count(lang: &str, code: &str) -> usize {
-    let h = Highlighter::get();
-    let Some((syntax, set)) = h.find(lang) else {
-        return 0;
-    };
-    let mut state = syntect::parsing::ParseState::new(syntax);
-    let mut n = 0;
-    for line in LinesWithEndings::from(code) {
-        if let Ok(ops) = state.parse_line(line, set) {
-            n += ScopeRangeIterator::new(&ops, line).count();
-        }
-    }
-    n
 }
 
 #[cfg(test)]

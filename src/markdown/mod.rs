@@ -40,7 +40,6 @@ pub struct TocEntry {
 pub struct AnchorRef {
     pub target: Target,
     pub anchor: String,
-    pub link: String,
     pub span: Range<usize>,
 }
 
@@ -308,20 +307,7 @@ fn rewrite_link(
     let dest_span = dest_span(doc, &span, dest);
     match classify(dest) {
         LinkKind::Verbatim | LinkKind::External => None,
-        LinkKind::Asset { path } => match content.resolve_asset(doc.source, &path) {
-            Ok(asset) => Some(asset.url.clone()),
-            Err(resolved) => {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "broken link: `{dest}` points to content/{resolved}, which does not exist"
-                    ))
-                    .at(doc.file, dest_span)
-                    .label("no such file")
-                    .hint("put the file next to the article (or give its path relative to the article)"),
-                );
-                None
-            }
-        },
+        LinkKind::Asset { path } => asset_url(doc, content, &path, dest, dest_span, "link", diags),
         LinkKind::Local(anchor) => {
             local_refs.push((anchor, dest_span));
             None
@@ -337,7 +323,6 @@ fn rewrite_link(
                         out.anchor_refs.push(AnchorRef {
                             target,
                             anchor: a.clone(),
-                            link: dest.to_string(),
                             span: dest_span,
                         });
                         Some(format!("{url}#{a}"))
@@ -398,21 +383,36 @@ fn rewrite_image(
             );
             None
         }
-        LinkKind::Asset { path } | LinkKind::Source { path, .. } => match content.resolve_asset(doc.source, &path) {
-            Ok(asset) => Some(asset.url.clone()),
-            Err(resolved) => {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "broken image: `{dest}` points to content/{resolved}, which does not exist"
-                    ))
-                    .at(doc.file, dest_span)
-                    .label("no such file")
-                    .hint("put the image next to the article and link it by its path relative to the article"),
-                );
-                None
-            }
-        },
+        LinkKind::Asset { path } | LinkKind::Source { path, .. } => {
+            asset_url(doc, content, &path, dest, dest_span, "image", diags)
+        }
         LinkKind::Verbatim | LinkKind::Local(_) => None,
+    }
+}
+
+/// The URL of a file beside the document (`what` is "link" or "image"), or a "does not exist" error.
+fn asset_url(
+    doc: &Doc<'_>,
+    content: &Content,
+    path: &str,
+    dest: &str,
+    dest_span: Range<usize>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match content.resolve_asset(doc.source, path) {
+        Ok(asset) => Some(asset.url.clone()),
+        Err(resolved) => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "broken {what}: `{dest}` points to content/{resolved}, which does not exist"
+                ))
+                .at(doc.file, dest_span)
+                .label("no such file")
+                .hint("put the file next to the article, or give its path relative to the article"),
+            );
+            None
+        }
     }
 }
 

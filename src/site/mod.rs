@@ -74,7 +74,8 @@ pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
         sections,
         related,
     };
-    diags.extend(model.collisions());
+    let plan = model.plan();
+    diags.extend(model.collisions(&plan));
     phases.push(("cross-check", t.elapsed()));
     if diags.iter().any(Diagnostic::is_error) {
         crate::diag::sort(&mut diags);
@@ -112,7 +113,7 @@ pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
         None => None,
     };
     let t = Instant::now();
-    let result = pages::render_all(&model, &theme, staging.as_ref());
+    let result = pages::render_all(&model, &plan, &theme, staging.as_ref());
     phases.push(("templates+write", t.elapsed()));
     let pages = match result {
         Ok(n) => n,
@@ -161,11 +162,7 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
             let mut d = Vec::new();
             let r = match &s.file {
                 Some(file) => {
-                    let source = if s.dir.is_empty() {
-                        "_index.md".to_string()
-                    } else {
-                        format!("{}/_index.md", s.dir)
-                    };
+                    let source = s.source();
                     let doc = Doc {
                         file,
                         source: &source,

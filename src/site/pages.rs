@@ -84,6 +84,12 @@ struct ArticlePage<'a> {
     extra: &'a serde_json::Value,
 }
 
+/// What a build will write: its pages and the sitemap's entries.
+pub struct Plan {
+    jobs: Vec<Job>,
+    sitemap: Vec<SitemapEntry>,
+}
+
 #[derive(Serialize)]
 struct SitemapEntry {
     loc: String,
@@ -267,10 +273,19 @@ impl Model<'_> {
         })
     }
 
-    fn jobs(&self) -> Vec<Job> {
+    /// Every page of the site, and the sitemap's entries, worked out once per build.
+    pub fn plan(&self) -> Plan {
+        let sitemap = self.sitemap();
+        Plan {
+            jobs: self.jobs(sitemap.len()),
+            sitemap,
+        }
+    }
+
+    fn jobs(&self, sitemap_len: usize) -> Vec<Job> {
         let per = self.config.paginate_by;
         let mut jobs = vec![Job::Home, Job::NotFound, Job::Atom, Job::Robots];
-        let parts = self.sitemap_len().div_ceil(SITEMAP_MAX);
+        let parts = sitemap_len.div_ceil(SITEMAP_MAX);
         if parts <= 1 {
             jobs.push(Job::Sitemap(0));
         } else {
@@ -307,7 +322,6 @@ impl Model<'_> {
         jobs
     }
 
-    /// Renders one page: (file relative to the site root, template, context).
     /// Where a page is written, relative to the site root.
     fn job_file(&self, job: &Job) -> String {
         match job {
@@ -349,12 +363,12 @@ impl Model<'_> {
     }
 
     /// Two pages that would be written to the same file: one would silently replace the other.
-    pub fn collisions(&self) -> Vec<Diagnostic> {
+    pub fn collisions(&self, plan: &Plan) -> Vec<Diagnostic> {
         let mut seen: HashMap<String, (String, bool)> = HashMap::new();
         let mut out = Vec::new();
-        for job in self.jobs() {
-            let file = self.job_file(&job);
-            let owner = self.job_owner(&job);
+        for job in &plan.jobs {
+            let file = self.job_file(job);
+            let owner = self.job_owner(job);
             // Two articles, or an article and a section, are reported as duplicate slugs where they are loaded.
             let is_content = matches!(job, Job::Article(_) | Job::Section { page: 1, .. });
             if let Some((first, first_is_content)) = seen.get(&file) {
@@ -372,7 +386,8 @@ impl Model<'_> {
         out
     }
 
-    fn render_job(&self, job: &Job, site: &serde_json::Value) -> (&'static str, Context) {
+    /// Renders one page's context: (template, context).
+    fn render_job(&self, job: &Job, plan: &Plan, site: &serde_json::Value) -> (&'static str, Context) {
         let mut ctx = Context::new();
         ctx.insert("site", site);
         let per = self.config.paginate_by;
@@ -510,12 +525,7 @@ impl Model<'_> {
             }
             Job::NotFound => ("404.html", ctx),
             Job::Sitemap(part) => {
-                let entries = self.sitemap();
-                debug_assert_eq!(
-                    entries.len(),
-                    self.sitemap_len(),
-                    "the sitemap's size is known before it is built"
-                );
+                let entries = &plan.sitemap;
                 ctx.insert("entries", &entries[sitemap_part(entries.len(), part, SITEMAP_MAX)]);
                 ("sitemap.xml", ctx)
             }
@@ -569,16 +579,6 @@ impl Model<'_> {
         }
     }
 
-    /// How many URLs the sitemap lists (home, articles, sections, taxonomy pages), without building it.
-    fn sitemap_len(&self) -> usize {
-        let c = self.content;
-        1 + c.articles.len() + c.sections.len() - 1
-            + 3
-            + self.products.terms.len()
-            + self.tags.terms.len()
-            + self.errors.terms.len()
-    }
-
     fn sitemap(&self) -> Vec<SitemapEntry> {
         let c = self.config;
         let mut out = vec![SitemapEntry {
@@ -628,14 +628,19 @@ fn rfc3339(d: Option<NaiveDate>) -> String {
 }
 
 /// Renders and writes every page; returns how many were written, or every rendering problem.
-pub fn render_all(model: &Model<'_>, theme: &Theme, staging: Option<&Staging>) -> Result<usize, Vec<Diagnostic>> {
+pub fn render_all(
+    model: &Model<'_>,
+    plan: &Plan,
+    theme: &Theme,
+    staging: Option<&Staging>,
+) -> Result<usize, Vec<Diagnostic>> {
     let site = model.site_value();
-    let jobs = model.jobs();
+    let jobs = &plan.jobs;
     let errors = Mutex::new(Vec::new());
     let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
-        let (template, ctx) = model.render_job(job, &site);
+        let (template, ctx) = model.render_job(job, plan, &site);
         match theme.tera.render(template, &ctx) {
             Ok(html) => {
                 if let Some(s) = staging

@@ -21,7 +21,7 @@ fn new_writes_a_skeleton_that_validates() {
     assert!(text.contains("title = \"Connector timeout\""));
     let run = kb(dir.path(), &["validate", "--drafts"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("1 articles are valid."), "{}", run.stderr);
+    run.assert_stderr_has("1 articles are valid.");
     let run = kb(dir.path(), &["new", "workflows/connector-timeout"]);
     assert_eq!(run.code, 2, "never overwrites");
     assert!(run.stderr.contains("already exists"));
@@ -47,8 +47,8 @@ fn a_missing_kb_toml_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
-    assert!(run.stderr.contains("pass --root DIR"), "{}", run.stderr);
+    run.assert_stderr_has("cannot read");
+    run.assert_stderr_has("pass --root DIR");
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn the_output_folder_may_not_hold_the_sources() {
     let dir = support::fixture("basic");
     let run = kb(dir.path(), &["build", "--output", "."]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("holds the site's sources"), "{}", run.stderr);
+    run.assert_stderr_has("holds the site's sources");
     assert!(dir.path().join("content/guides/rate-limit.md").is_file());
 }
 
@@ -66,7 +66,7 @@ fn the_output_folder_may_not_be_a_folder_of_sources() {
     for target in ["content", "content/guides", "static", "themes/default"] {
         let run = kb(dir.path(), &["build", "--output", target]);
         assert_eq!(run.code, 2, "{target}: {}", run.stderr);
-        assert!(run.stderr.contains("sources"), "{}", run.stderr);
+        run.assert_stderr_has("sources");
     }
     assert!(dir.path().join("content/guides/rate-limit.md").is_file());
     assert!(dir.path().join("static/humans.txt").is_file());
@@ -84,23 +84,9 @@ fn two_pages_for_one_file_are_an_error() {
     ]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("content/b.md and an alias of /a/ would both be written to b/index.html"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("a page kb generates and an alias of /a/ would both be written to 404.html"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("would both be written to errors/index.html"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("content/b.md and an alias of /a/ would both be written to b/index.html");
+    run.assert_stderr_has("a page kb generates and an alias of /a/ would both be written to 404.html");
+    run.assert_stderr_has("would both be written to errors/index.html");
 }
 
 #[test]
@@ -151,7 +137,7 @@ fn a_broken_theme_template_is_an_error_and_keeps_the_old_site() {
     std::fs::write(dir.path().join("site/index.html"), "old").unwrap();
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("nosuchfilter"), "{}", run.stderr);
+    run.assert_stderr_has("nosuchfilter");
     assert_eq!(read(dir.path().join("site/index.html")), "old");
 }
 
@@ -163,12 +149,7 @@ fn two_folders_that_slugify_alike_are_an_error() {
     ]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("duplicate section URL `/token-errors/`: content/Token Errors/ and content/token-errors/"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("duplicate section URL `/token-errors/`: content/Token Errors/ and content/token-errors/");
 }
 
 #[test]
@@ -198,19 +179,9 @@ fn images_beside_an_article_are_published_and_images_from_other_hosts_are_errors
     .unwrap();
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("error: image from another host: `https://cdn.example.com/x.png`"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--> content/guide/a.md:5:8"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("broken image: `img/missing.png` points to content/guide/img/missing.png"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("error: image from another host: `https://cdn.example.com/x.png`");
+    run.assert_stderr_has("--> content/guide/a.md:5:8");
+    run.assert_stderr_has("broken image: `img/missing.png` points to content/guide/img/missing.png");
 }
 
 #[test]

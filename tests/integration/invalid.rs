@@ -62,11 +62,7 @@ fn validate_reports_the_same_problems_and_writes_nothing() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert!(
-        run.stderr.contains("error: validation failed: 10 errors"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("error: validation failed: 10 errors");
     assert_eq!(problems(&run.stderr), problems(&build.stderr));
 }
 

@@ -24,7 +24,7 @@ fn build(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     args.extend(extra);
     let run = kb(out.path(), &args);
     assert_eq!(run.code, 0, "build failed:\n{}", run.stderr);
-    assert!(run.stderr.contains("Built "), "{}", run.stderr);
+    run.assert_stderr_has("Built ");
     assert!(
         !run.stderr.contains("warning"),
         "the knowledge base builds without warnings:\n{}",

@@ -10,13 +10,9 @@ fn a_non_utf8_file_is_an_error_at_the_bad_byte() {
     let dir = support::site(&[("content/latin1.md", &bytes)]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("error: not valid UTF-8 (byte 0xe9 at offset 29)"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--> content/latin1.md:4:4"), "{}", run.stderr);
-    assert!(run.stderr.contains("= hint: save the file as UTF-8"), "{}", run.stderr);
+    run.assert_stderr_has("error: not valid UTF-8 (byte 0xe9 at offset 29)");
+    run.assert_stderr_has("--> content/latin1.md:4:4");
+    run.assert_stderr_has("= hint: save the file as UTF-8");
 }
 
 #[test]
@@ -24,8 +20,8 @@ fn an_empty_file_is_an_error() {
     let dir = support::site(&[("content/empty.md", b"")]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("error: empty file"), "{}", run.stderr);
-    assert!(run.stderr.contains("--> content/empty.md:1:1"), "{}", run.stderr);
+    run.assert_stderr_has("error: empty file");
+    run.assert_stderr_has("--> content/empty.md:1:1");
 }
 
 #[test]
@@ -43,13 +39,8 @@ fn a_symlink_loop_is_skipped_with_a_warning() {
     std::os::unix::fs::symlink("..", dir.path().join("content/docs/loop")).unwrap();
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("warning: symbolic link loop skipped: it points back to content"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--> content/docs/loop"), "{}", run.stderr);
+    run.assert_stderr_has("warning: symbolic link loop skipped: it points back to content");
+    run.assert_stderr_has("--> content/docs/loop");
     assert!(dir.path().join("site/docs/a/index.html").is_file());
 }
 
@@ -100,7 +91,7 @@ fn windows_line_endings_parse_and_report_the_right_column() {
     let dir = support::site(&[("content/crlf.md", text.as_bytes())]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--> content/crlf.md:7:25"), "{}", run.stderr);
+    run.assert_stderr_has("--> content/crlf.md:7:25");
     std::fs::write(dir.path().join("content/crlf.md"), text.replace("[y](#nope)", "y")).unwrap();
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -125,13 +116,7 @@ fn two_files_that_slugify_alike_are_an_error_naming_both() {
     ]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains(
-            "error: duplicate slug `token-expired`: content/Token Expired.md and content/token-expired.md would both be /token-expired/"
-        ),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_has("error: duplicate slug `token-expired`: content/Token Expired.md and content/token-expired.md would both be /token-expired/");
 }
 
 #[test]
@@ -139,7 +124,7 @@ fn a_file_name_without_ascii_letters_needs_a_slug() {
     let dir = support::site(&[("content/日本語.md", article("Japanese", "x").as_bytes())]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("gives an empty URL"), "{}", run.stderr);
+    run.assert_stderr_has("gives an empty URL");
     std::fs::write(
         dir.path().join("content/日本語.md"),
         "+++\ntitle = \"Japanese\"\nslug = \"japanese\"\n+++\nx",
@@ -155,6 +140,6 @@ fn yaml_front_matter_unknown_key_is_reported() {
     let dir = support::site(&[("content/y.md", b"---\ntitle: Y\ntgas: [a]\n---\nbody\n")]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--> content/y.md:3:1"), "{}", run.stderr);
-    assert!(run.stderr.contains("did you mean `tags`?"), "{}", run.stderr);
+    run.assert_stderr_has("--> content/y.md:3:1");
+    run.assert_stderr_has("did you mean `tags`?");
 }

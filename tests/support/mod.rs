@@ -21,6 +21,18 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Asserts that stderr contains `needle`, showing the whole stderr when it does not.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needle: &str) {
+        assert!(
+            self.stderr.contains(needle),
+            "`{needle}` missing from stderr:\n{}",
+            self.stderr
+        );
+    }
+}
+
 /// Runs `kb ARGS` in `dir` with colour off.
 pub fn kb(dir: &Path, args: &[&str]) -> Run {
     let out = assert_cmd::cargo::cargo_bin_cmd!("kb")
