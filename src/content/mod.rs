@@ -2,6 +2,7 @@
 //!
 //! This is where the site side and the check side meet: both read `Article`, nothing else of each other.
 
+pub mod blocks;
 pub mod front_matter;
 pub mod slug;
 
@@ -34,6 +35,8 @@ pub struct Article {
     pub body_offset: usize,
     /// Index of the section (folder) holding the article; 0 is the root.
     pub section: usize,
+    /// The article's check blocks, in order.
+    pub checks: Vec<blocks::CheckBlock>,
 }
 
 impl Article {
@@ -105,6 +108,8 @@ pub struct Content {
     pub assets: HashMap<String, Asset>,
     /// Source paths of files that exist but did not become pages: drafts, and files with errors of their own.
     pub unpublished: HashMap<String, Unpublished>,
+    /// The cards of each article's check blocks (by article index), once the check side has validated them.
+    pub cards: Vec<Vec<blocks::CheckCard>>,
 }
 
 /// A file published as it is: from `path` to `out` (relative to the site root), linked as `url`.
@@ -559,14 +564,15 @@ fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnosti
         return fail(diags, d);
     }
     Ok(Loaded::Article(Box::new(Article {
-        file,
         source: rel.to_string(),
         slug,
         url: String::new(),
         meta,
         spans,
+        checks: blocks::extract(&file.text[split.body_offset..], split.body_offset),
         body_offset: split.body_offset,
         section: 0,
+        file,
     })))
 }
 

@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
+use crate::content::blocks::{CHECK_FENCE, CheckCard};
 use crate::content::{Content, Target, Unpublished};
 use crate::diag::{Diagnostic, SourceFile};
 pub use highlight::Highlighter;
@@ -19,12 +20,7 @@ const SUMMARY_MAX: usize = 240;
 pub const RESERVED_IDS: &[&str] = &["main", "related-h", "sections-h", "products-h", "root-h", "recent-h"];
 
 pub fn options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_SMART_PUNCTUATION
+    crate::content::blocks::markdown_options()
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -62,6 +58,8 @@ pub struct Doc<'a> {
     pub source: &'a str,
     pub body: &'a str,
     pub body_offset: usize,
+    /// The cards of the document's check blocks, in order (articles only).
+    pub cards: &'a [CheckCard],
 }
 
 /// Heading ids: lowercase ASCII, other runs become `-`, trimmed; `section` if nothing is left.
@@ -135,6 +133,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     let mut heading_span = 0..0;
     let mut heading: Option<(usize, String)> = None;
     let mut code: Option<(String, String)> = None;
+    let mut cards = doc.cards.iter();
     let mut local_refs: Vec<(String, Range<usize>)> = Vec::new();
     let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
     let mut in_first_paragraph = false;
@@ -203,6 +202,16 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
             }
             Event::End(TagEnd::CodeBlock) => {
                 let (lang, buf) = code.take().unwrap_or_default();
+                // A check block becomes its card; outside an article (a section's intro) it stays TOML.
+                if lang == CHECK_FENCE
+                    && let Some(card) = cards.next()
+                {
+                    let id = unique_id(format!("check-{}", card.id), &mut used_ids);
+                    events.push(Event::Html(check_card(card, &id, &mut out.languages).into()));
+                    out.anchors.insert(id);
+                    continue;
+                }
+                let lang = if lang == CHECK_FENCE { "toml".to_string() } else { lang };
                 events.push(Event::Html(code_block(&lang, &buf, &mut out.languages).into()));
             }
             Event::Start(Tag::Link {
@@ -498,6 +507,45 @@ fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
     )
 }
 
+/// A check block as readers see it: what it verifies, what it looks at, how to run it; the TOML behind a disclosure.
+fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>) -> String {
+    let e = html_escape;
+    let mut h = format!(
+        "<section class=\"check-card\" id=\"{}\" aria-labelledby=\"{}-title\">\
+         <p class=\"check-kicker\">Check</p><p class=\"check-title\" id=\"{}-title\">{}</p>",
+        e(id),
+        e(id),
+        e(id),
+        e(&card.title)
+    );
+    if !card.description.is_empty() {
+        h.push_str(&format!("<p class=\"check-desc\">{}</p>", e(&card.description)));
+    }
+    h.push_str("<dl class=\"check-facts\"><dt>Looks at</dt><dd><ul class=\"check-requests\">");
+    for r in &card.requests {
+        h.push_str(&format!("<li><code>{}</code></li>", e(r)));
+    }
+    h.push_str("</ul></dd>");
+    if !card.scopes.is_empty() {
+        h.push_str("<dt>OAuth scopes</dt><dd>");
+        let scopes: Vec<String> = card.scopes.iter().map(|s| format!("<code>{}</code>", e(s))).collect();
+        h.push_str(&scopes.join(" "));
+        h.push_str("</dd>");
+    }
+    h.push_str(&format!(
+        "<dt>Run it</dt><dd><code class=\"check-command\">{}</code></dd></dl>",
+        e(&card.command)
+    ));
+    h.push_str("<details class=\"check-source\"><summary>Definition</summary>");
+    h.push_str(&code_block("toml", &card.block, languages));
+    if let Some((path, text)) = &card.definition {
+        h.push_str(&format!("<p class=\"check-def-path\">{}</p>", e(path)));
+        h.push_str(&code_block("toml", text, languages));
+    }
+    h.push_str("</details></section>\n");
+    h
+}
+
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
@@ -545,6 +593,7 @@ mod tests {
             source: "a.md",
             body,
             body_offset: 0,
+            cards: &[],
         };
         let mut diags = Vec::new();
         let content = Content::default();

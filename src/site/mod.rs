@@ -53,8 +53,13 @@ pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
     let mut phases = Vec::new();
     let mut diags = Vec::new();
     let t = Instant::now();
-    let content = Content::load(config, opts.drafts, &mut diags);
+    let mut content = Content::load(config, opts.drafts, &mut diags);
     phases.push(("load", t.elapsed()));
+
+    let t = Instant::now();
+    let checks = crate::checks::load(config, &content, &mut diags);
+    content.cards = checks.cards(&content);
+    phases.push(("checks", t.elapsed()));
 
     let t = Instant::now();
     let (articles, sections) = render_markdown(&content, &mut diags);
@@ -144,13 +149,15 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
     let articles: Vec<(Rendered, Vec<Diagnostic>)> = content
         .articles
         .par_iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
             let mut d = Vec::new();
             let doc = Doc {
                 file: &a.file,
                 source: &a.source,
                 body: a.body(),
                 body_offset: a.body_offset,
+                cards: content.cards.get(i).map_or(&[], Vec::as_slice),
             };
             (markdown::render(&doc, content, &mut d), d)
         })
@@ -168,6 +175,7 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
                         source: &source,
                         body: s.body(),
                         body_offset: s.body_offset,
+                        cards: &[],
                     };
                     markdown::render(&doc, content, &mut d)
                 }

@@ -1,0 +1,241 @@
+//! What a check means once the org has answered: captures pulled from a response, and predicates judged. Pure
+//! functions of the response and the bindings, so the runner only fetches.
+
+use serde_json::{Map, Value};
+
+use super::model::{Capture, Cmp, Expected, Predicate, Subject, Test};
+use super::template::to_text;
+
+/// The values a check's templates can see: `vars`, its parameters, and the captures made so far.
+#[derive(Debug, Clone, Default)]
+pub struct Bindings {
+    pub vars: Map<String, Value>,
+    pub params: Map<String, Value>,
+    pub captures: Map<String, Value>,
+}
+
+impl Bindings {
+    pub fn lookup(&self, name: &str) -> Option<Value> {
+        if name == "vars" {
+            return Some(Value::Object(self.vars.clone()));
+        }
+        self.captures.get(name).or_else(|| self.params.get(name)).cloned()
+    }
+
+    /// A value by dotted path (`app.status`).
+    pub fn path(&self, path: &[String]) -> Option<Value> {
+        let mut v = self.lookup(&path[0])?;
+        for key in &path[1..] {
+            v = match v {
+                Value::Object(mut m) => m.remove(key)?,
+                _ => return None,
+            };
+        }
+        Some(v)
+    }
+}
+
+/// A response as the predicates see it.
+#[derive(Debug, Clone)]
+pub struct Observed<'a> {
+    pub status: u16,
+    /// Header names in lowercase.
+    pub headers: &'a [(String, String)],
+    pub body: &'a Value,
+}
+
+/// Applies a capture to a response body. `Ok(None)`: nothing matched. An ambiguous match is an error.
+pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>, String> {
+    let lookup = |n: &str| b.lookup(n);
+    let mut wanted = Vec::with_capacity(c.filter.len());
+    for (field, t) in &c.filter {
+        wanted.push((field, t.render(&lookup)?));
+    }
+    let matches: Vec<&Value> = c
+        .path
+        .query(body)
+        .all()
+        .into_iter()
+        .filter(|node| wanted.iter().all(|(field, value)| field_text(node, field).as_deref() == Some(value.as_str())))
+        .collect();
+    if c.all {
+        return Ok(Some(Value::Array(matches.into_iter().cloned().collect())));
+    }
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some((*one).clone())),
+        many => Err(format!(
+            "ambiguous: the capture `{}` ({}) matched {} values where one was expected",
+            c.name,
+            c.source,
+            many.len()
+        )),
+    }
+}
+
+fn field_text(node: &Value, field: &[String]) -> Option<String> {
+    let mut v = node;
+    for key in field {
+        v = v.get(key)?;
+    }
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a predicate holds for a response (or, for captures and values, for the bindings alone).
+pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<bool, String> {
+    let subject: Option<Value> = match &p.subject {
+        Subject::Status => obs.map(|o| Value::from(o.status)),
+        Subject::ErrorCode => obs.and_then(|o| o.body.get("errorCode").cloned()),
+        Subject::Header(h) => obs.and_then(|o| {
+            let values: Vec<&str> = o.headers.iter().filter(|(k, _)| k == h).map(|(_, v)| v.as_str()).collect();
+            (!values.is_empty()).then(|| Value::from(values.join(", ")))
+        }),
+        Subject::Capture(path) => b.path(path),
+        Subject::Value(t) => t.render(&|n| b.lookup(n)).ok().map(Value::from),
+    };
+    let subject = subject.filter(|v| !v.is_null());
+    let expect = |e: &Expected| -> Result<Value, String> {
+        Ok(match e {
+            Expected::Str(t) => Value::from(t.render(&|n| b.lookup(n))?),
+            Expected::Int(i) => Value::from(*i),
+            Expected::Bool(v) => Value::from(*v),
+        })
+    };
+    Ok(match &p.test {
+        Test::Equals(e) => subject.is_some_and(|s| same(&s, &expect(e).unwrap_or_default())),
+        Test::NotEquals(e) => !subject.is_some_and(|s| same(&s, &expect(e).unwrap_or_default())),
+        Test::Contains(e) => contains(subject.as_ref(), &expect(e)?),
+        Test::NotContains(e) => !contains(subject.as_ref(), &expect(e)?),
+        Test::Exists(want) => {
+            let exists = match &subject {
+                None => false,
+                Some(Value::Array(a)) => !a.is_empty(),
+                Some(_) => true,
+            };
+            exists == *want
+        }
+        Test::Matches(re) => subject.is_some_and(|s| re.is_match(&to_text(&s))),
+        Test::OneOf(list) => {
+            let mut any = false;
+            for e in list {
+                if subject.as_ref().is_some_and(|s| same(s, &expect(e).unwrap_or_default())) {
+                    any = true;
+                }
+            }
+            any
+        }
+        Test::Count(cmp, n) => {
+            let count = match &subject {
+                None => 0,
+                Some(Value::Array(a)) => a.len(),
+                Some(Value::Object(o)) => o.len(),
+                Some(_) => 1,
+            };
+            match cmp {
+                Cmp::Eq => count == *n,
+                Cmp::AtLeast => count >= *n,
+                Cmp::AtMost => count <= *n,
+            }
+        }
+    })
+}
+
+/// Values compare as JSON when both are numbers or booleans, else as text (so `200` equals `"200"`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => to_text(a) == to_text(b),
+    }
+}
+
+fn contains(subject: Option<&Value>, item: &Value) -> bool {
+    match subject {
+        Some(Value::Array(a)) => a.iter().any(|v| same(v, item)),
+        Some(Value::Object(o)) => o.contains_key(&to_text(item)),
+        Some(Value::String(s)) => s.contains(&to_text(item)),
+        Some(other) => same(other, item),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::model::Capture;
+    use crate::checks::template::Template;
+    use serde_json::json;
+    use serde_json_path::JsonPath;
+
+    fn app_capture(all: bool) -> Capture {
+        Capture {
+            name: "app".into(),
+            source: "$[*]".into(),
+            path: JsonPath::parse("$[*]").unwrap(),
+            filter: vec![
+                (vec!["name".into()], Template::parse("{{ app_name }}").unwrap()),
+                (vec!["status".into()], Template::literal("ACTIVE")),
+            ],
+            all,
+        }
+    }
+
+    fn bindings(app_name: &str) -> Bindings {
+        let mut b = Bindings::default();
+        b.params.insert("app_name".into(), Value::from(app_name));
+        b
+    }
+
+    #[test]
+    fn where_compares_values_and_never_widens_the_query() {
+        let apps = json!([
+            { "name": "okta_flow_sso", "label": "Okta Workflows", "status": "ACTIVE", "id": "1" },
+            { "name": "flow", "label": "Okta Workflows OAuth", "status": "ACTIVE", "id": "2" },
+            { "name": "bob's app", "label": "Bob's App", "status": "INACTIVE", "id": "3" },
+        ]);
+        let got = capture(&app_capture(false), &apps, &bindings("okta_flow_sso")).unwrap().unwrap();
+        assert_eq!(got["id"], "1");
+        // A quote or a JSONPath fragment in a value is only ever compared.
+        for hostile in ["bob's app", "' || true || '", "*", "$[*]"] {
+            assert_eq!(capture(&app_capture(false), &apps, &bindings(hostile)).unwrap(), None, "{hostile}");
+        }
+    }
+
+    #[test]
+    fn several_matches_are_ambiguous_unless_all_is_asked_for() {
+        let apps = json!([
+            { "name": "flow", "status": "ACTIVE" },
+            { "name": "flow", "status": "ACTIVE" },
+        ]);
+        let err = capture(&app_capture(false), &apps, &bindings("flow")).unwrap_err();
+        assert!(err.contains("ambiguous"), "{err}");
+        let all = capture(&app_capture(true), &apps, &bindings("flow")).unwrap().unwrap();
+        assert_eq!(all.as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn predicates_judge_status_codes_headers_and_captures() {
+        let body = json!({ "errorCode": "E0000015" });
+        let headers = vec![("www-authenticate".to_string(), "Bearer error=\"insufficient_scope\"".to_string())];
+        let obs = Observed { status: 401, headers: &headers, body: &body };
+        let mut b = Bindings::default();
+        b.captures.insert("grant_types".into(), json!(["authorization_code", "refresh_token"]));
+        let p = |subject, test| Predicate { subject, test, fail: None };
+        let lit = |s: &str| Expected::Str(Template::literal(s));
+        assert!(holds(&p(Subject::Status, Test::Equals(Expected::Int(401))), Some(&obs), &b).unwrap());
+        assert!(!holds(&p(Subject::Status, Test::OneOf(vec![Expected::Int(200), Expected::Int(404)])), Some(&obs), &b).unwrap());
+        assert!(holds(&p(Subject::ErrorCode, Test::Equals(lit("E0000015"))), Some(&obs), &b).unwrap());
+        assert!(holds(&p(Subject::Header("www-authenticate".into()), Test::Contains(lit("insufficient_scope"))), Some(&obs), &b).unwrap());
+        let gt = Subject::Capture(vec!["grant_types".into()]);
+        assert!(holds(&p(gt.clone(), Test::Contains(lit("refresh_token"))), None, &b).unwrap());
+        assert!(!holds(&p(gt.clone(), Test::Contains(lit("refresh"))), None, &b).unwrap());
+        assert!(holds(&p(gt.clone(), Test::Count(Cmp::AtLeast, 2)), None, &b).unwrap());
+        assert!(!holds(&p(gt, Test::Count(Cmp::Eq, 3)), None, &b).unwrap());
+        let missing = Subject::Capture(vec!["nothing".into()]);
+        assert!(holds(&p(missing.clone(), Test::Exists(false)), None, &b).unwrap());
+        assert!(holds(&p(missing, Test::NotEquals(lit("x"))), None, &b).unwrap());
+    }
+}

@@ -1,0 +1,157 @@
+//! The check language: check blocks in articles and definitions in `checks/`, parsed, validated and resolved.
+//!
+//! `syntax` reads TOML with spans, `template` and `path` are the two safe template forms (text, and request
+//! paths), `load` validates and resolves into `model`, and `eval` judges responses. The runner (`kb check`) only
+//! fetches what [`Check::request`] builds and hands responses to `eval`.
+
+pub mod eval;
+pub mod load;
+pub mod model;
+pub mod path;
+pub mod syntax;
+pub mod template;
+
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::config::Config;
+use crate::content::Content;
+use crate::content::blocks::CheckCard;
+use crate::diag::Diagnostic;
+pub use eval::Bindings;
+pub use load::{BUILTIN_VARS, CHECKS_DIR, Library};
+pub use model::Check;
+use path::{Request, Segment};
+
+/// Every article's checks, resolved against the library.
+#[derive(Debug, Default)]
+pub struct Checks {
+    pub library: Library,
+    /// By article index, in the order the blocks appear.
+    pub by_article: Vec<Vec<Check>>,
+}
+
+/// The `vars` names checks may use: the built-in ones and those any org profile in kb.toml declares.
+pub fn known_vars(config: &Config) -> Vec<String> {
+    let mut vars: Vec<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+    for org in config.orgs.values() {
+        if let Some(t) = org.get("vars").and_then(|v| v.as_table()) {
+            vars.extend(t.keys().cloned());
+        }
+    }
+    vars.sort();
+    vars.dedup();
+    vars
+}
+
+/// Loads `checks/` and validates every check block of the content; problems go to `diags`.
+pub fn load(config: &Config, content: &Content, diags: &mut Vec<Diagnostic>) -> Checks {
+    let vars = known_vars(config);
+    let library = Library::load(&config.root, &vars, diags);
+    let results: Vec<(Vec<Check>, Vec<Diagnostic>)> = content
+        .articles
+        .par_iter()
+        .map(|a| {
+            let mut d = Vec::new();
+            let checks = library.checks(&a.file, &a.checks, &vars, &mut d);
+            (checks, d)
+        })
+        .collect();
+    let mut by_article = Vec::with_capacity(results.len());
+    for (checks, d) in results {
+        diags.extend(d);
+        by_article.push(checks);
+    }
+    Checks { library, by_article }
+}
+
+impl Checks {
+    /// The cards the site shows, by article index.
+    pub fn cards(&self, content: &Content) -> Vec<Vec<CheckCard>> {
+        self.by_article
+            .iter()
+            .zip(&content.articles)
+            .map(|(checks, a)| checks.iter().map(|c| c.card(&a.slug)).collect())
+            .collect()
+    }
+}
+
+impl Check {
+    /// The parameters' values for a run, from `vars`.
+    pub fn params(&self, vars: &Map<String, Value>) -> Result<Map<String, Value>, String> {
+        let b = Bindings {
+            vars: vars.clone(),
+            ..Bindings::default()
+        };
+        let mut params = Map::new();
+        for (name, t) in &self.args {
+            let value = t.render(&|n| b.lookup(n)).map_err(|e| format!("parameter `{name}`: {e}"))?;
+            params.insert(name.clone(), Value::from(value));
+        }
+        Ok(params)
+    }
+
+    /// The request of step `i` for these bindings, on the org's origin: the only way a check reaches the network.
+    pub fn request(&self, i: usize, b: &Bindings, org: &Url) -> Result<Request, String> {
+        let step = &self.steps()[i];
+        let url = path::build_url(org, &step.path, &step.query, &|n| b.lookup(n))?;
+        Ok(Request {
+            method: step.method,
+            url,
+        })
+    }
+
+    /// The requests in words, for readers: known values filled in, others shown as `{name}`.
+    pub fn describe_requests(&self) -> Vec<String> {
+        let literal = |name: &str| {
+            self.args
+                .iter()
+                .find(|(k, _)| k == name)
+                .filter(|(_, t)| t.is_literal())
+                .map(|(_, t)| t.source.clone())
+        };
+        let show = |t: &template::Template| match t.single_var() {
+            Some(v) if v.path.len() == 1 && v.filters.is_empty() => {
+                literal(v.name()).unwrap_or_else(|| format!("{{{}}}", v.dotted()))
+            }
+            Some(v) => format!("{{{}}}", v.dotted()),
+            None if t.is_literal() => t.source.clone(),
+            None => t.source.clone(),
+        };
+        self.steps()
+            .iter()
+            .map(|s| {
+                let mut line = format!("{} ", s.method.as_str());
+                for seg in &s.path.segments {
+                    line.push('/');
+                    match seg {
+                        Segment::Literal(l) => line.push_str(l),
+                        Segment::Value(t) => line.push_str(&show(t)),
+                    }
+                }
+                for (i, (k, v)) in s.query.iter().enumerate() {
+                    line.push(if i == 0 { '?' } else { '&' });
+                    line.push_str(&format!("{k}={}", show(v)));
+                }
+                line
+            })
+            .collect()
+    }
+
+    pub fn card(&self, slug: &str) -> CheckCard {
+        CheckCard {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            requests: self.describe_requests(),
+            scopes: self.scopes().to_vec(),
+            command: format!("kb check {slug}"),
+            block: self.block.clone(),
+            definition: self
+                .uses
+                .as_ref()
+                .map(|_| (self.definition.path.clone(), self.definition.text.clone())),
+        }
+    }
+}
