@@ -16,6 +16,7 @@ const KEYS: &[&str] = &[
     "theme",
     "paginate_by",
     "orgs",
+    "vars",
     "extra",
 ];
 
@@ -33,6 +34,9 @@ pub struct Config {
     pub extra: serde_json::Value,
     #[serde(skip)]
     pub orgs: toml::Table,
+    /// `[vars]`: the variables check blocks may use beyond the built-in ones, each with a description.
+    #[serde(skip)]
+    pub vars: toml::Table,
     #[serde(skip)]
     pub root: PathBuf,
 }
@@ -46,6 +50,7 @@ struct Raw {
     theme: Option<String>,
     paginate_by: Option<i64>,
     orgs: Option<toml::Table>,
+    vars: Option<toml::Table>,
     extra: Option<serde_json::Value>,
 }
 
@@ -140,6 +145,7 @@ impl Config {
             paginate_by,
             extra: raw.extra.unwrap_or(serde_json::Value::Object(Default::default())),
             orgs: raw.orgs.unwrap_or_default(),
+            vars: raw.vars.unwrap_or_default(),
             root: root.to_path_buf(),
         })
     }

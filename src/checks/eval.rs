@@ -56,7 +56,7 @@ pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>,
         .query(body)
         .all()
         .into_iter()
-        .filter(|node| wanted.iter().all(|(field, value)| field_text(node, field).as_deref() == Some(value.as_str())))
+        .filter(|node| wanted.iter().all(|(field, value)| field_matches(node, field, value)))
         .collect();
     if c.all {
         return Ok(Some(Value::Array(matches.into_iter().cloned().collect())));
@@ -73,15 +73,23 @@ pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>,
     }
 }
 
-fn field_text(node: &Value, field: &[String]) -> Option<String> {
+/// A node's field equals the value; a list field matches when one of its items does.
+fn field_matches(node: &Value, field: &[String], wanted: &str) -> bool {
     let mut v = node;
     for key in field {
-        v = v.get(key)?;
+        match v.get(key) {
+            Some(next) => v = next,
+            None => return false,
+        }
     }
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s == wanted,
+        Value::Number(_) | Value::Bool(_) => v.to_string() == wanted,
+        _ => false,
+    };
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
-        _ => None,
+        Value::Array(items) => items.iter().any(scalar),
+        other => scalar(other),
     }
 }
 
@@ -91,7 +99,12 @@ pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<
         Subject::Status => obs.map(|o| Value::from(o.status)),
         Subject::ErrorCode => obs.and_then(|o| o.body.get("errorCode").cloned()),
         Subject::Header(h) => obs.and_then(|o| {
-            let values: Vec<&str> = o.headers.iter().filter(|(k, _)| k == h).map(|(_, v)| v.as_str()).collect();
+            let values: Vec<&str> = o
+                .headers
+                .iter()
+                .filter(|(k, _)| k == h)
+                .map(|(_, v)| v.as_str())
+                .collect();
             (!values.is_empty()).then(|| Value::from(values.join(", ")))
         }),
         Subject::Capture(path) => b.path(path),
@@ -122,7 +135,10 @@ pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<
         Test::OneOf(list) => {
             let mut any = false;
             for e in list {
-                if subject.as_ref().is_some_and(|s| same(s, &expect(e).unwrap_or_default())) {
+                if subject
+                    .as_ref()
+                    .is_some_and(|s| same(s, &expect(e).unwrap_or_default()))
+                {
                     any = true;
                 }
             }
@@ -196,11 +212,17 @@ mod tests {
             { "name": "flow", "label": "Okta Workflows OAuth", "status": "ACTIVE", "id": "2" },
             { "name": "bob's app", "label": "Bob's App", "status": "INACTIVE", "id": "3" },
         ]);
-        let got = capture(&app_capture(false), &apps, &bindings("okta_flow_sso")).unwrap().unwrap();
+        let got = capture(&app_capture(false), &apps, &bindings("okta_flow_sso"))
+            .unwrap()
+            .unwrap();
         assert_eq!(got["id"], "1");
         // A quote or a JSONPath fragment in a value is only ever compared.
         for hostile in ["bob's app", "' || true || '", "*", "$[*]"] {
-            assert_eq!(capture(&app_capture(false), &apps, &bindings(hostile)).unwrap(), None, "{hostile}");
+            assert_eq!(
+                capture(&app_capture(false), &apps, &bindings(hostile)).unwrap(),
+                None,
+                "{hostile}"
+            );
         }
     }
 
@@ -217,18 +239,70 @@ mod tests {
     }
 
     #[test]
+    fn where_matches_one_item_of_a_list_field() {
+        let apps = json!([
+            { "id": "1", "settings": { "oauthClient": { "redirect_uris": ["https://a/cb", "https://b/cb"] } } },
+            { "id": "2", "settings": { "oauthClient": { "redirect_uris": ["https://c/cb"] } } },
+        ]);
+        let c = Capture {
+            name: "app".into(),
+            source: "$[*]".into(),
+            path: JsonPath::parse("$[*]").unwrap(),
+            filter: vec![(
+                vec!["settings".into(), "oauthClient".into(), "redirect_uris".into()],
+                Template::literal("https://b/cb"),
+            )],
+            all: false,
+        };
+        let got = capture(&c, &apps, &Bindings::default()).unwrap().unwrap();
+        assert_eq!(got["id"], "1");
+    }
+
+    #[test]
     fn predicates_judge_status_codes_headers_and_captures() {
         let body = json!({ "errorCode": "E0000015" });
-        let headers = vec![("www-authenticate".to_string(), "Bearer error=\"insufficient_scope\"".to_string())];
-        let obs = Observed { status: 401, headers: &headers, body: &body };
+        let headers = vec![(
+            "www-authenticate".to_string(),
+            "Bearer error=\"insufficient_scope\"".to_string(),
+        )];
+        let obs = Observed {
+            status: 401,
+            headers: &headers,
+            body: &body,
+        };
         let mut b = Bindings::default();
-        b.captures.insert("grant_types".into(), json!(["authorization_code", "refresh_token"]));
-        let p = |subject, test| Predicate { subject, test, fail: None };
+        b.captures
+            .insert("grant_types".into(), json!(["authorization_code", "refresh_token"]));
+        let p = |subject, test| Predicate {
+            subject,
+            test,
+            fail: None,
+        };
         let lit = |s: &str| Expected::Str(Template::literal(s));
         assert!(holds(&p(Subject::Status, Test::Equals(Expected::Int(401))), Some(&obs), &b).unwrap());
-        assert!(!holds(&p(Subject::Status, Test::OneOf(vec![Expected::Int(200), Expected::Int(404)])), Some(&obs), &b).unwrap());
+        assert!(
+            !holds(
+                &p(
+                    Subject::Status,
+                    Test::OneOf(vec![Expected::Int(200), Expected::Int(404)])
+                ),
+                Some(&obs),
+                &b
+            )
+            .unwrap()
+        );
         assert!(holds(&p(Subject::ErrorCode, Test::Equals(lit("E0000015"))), Some(&obs), &b).unwrap());
-        assert!(holds(&p(Subject::Header("www-authenticate".into()), Test::Contains(lit("insufficient_scope"))), Some(&obs), &b).unwrap());
+        assert!(
+            holds(
+                &p(
+                    Subject::Header("www-authenticate".into()),
+                    Test::Contains(lit("insufficient_scope"))
+                ),
+                Some(&obs),
+                &b
+            )
+            .unwrap()
+        );
         let gt = Subject::Capture(vec!["grant_types".into()]);
         assert!(holds(&p(gt.clone(), Test::Contains(lit("refresh_token"))), None, &b).unwrap());
         assert!(!holds(&p(gt.clone(), Test::Contains(lit("refresh"))), None, &b).unwrap());

@@ -118,13 +118,22 @@ impl Library {
             .collect();
         files.sort();
         for path in files {
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            let display = format!("{CHECKS_DIR}/{}", path.file_name().and_then(|s| s.to_str()).unwrap_or_default());
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let display = format!(
+                "{CHECKS_DIR}/{}",
+                path.file_name().and_then(|s| s.to_str()).unwrap_or_default()
+            );
             if !is_id(&stem) {
                 diags.push(
-                    Diagnostic::error(format!("`{display}`: a definition's name is lowercase letters, digits and dashes"))
-                        .at_path(display)
-                        .hint("rename the file, such as checks/app-user-assigned.toml"),
+                    Diagnostic::error(format!(
+                        "`{display}`: a definition's name is lowercase letters, digits and dashes"
+                    ))
+                    .at_path(display)
+                    .hint("rename the file, such as checks/app-user-assigned.toml"),
                 );
                 continue;
             }
@@ -151,25 +160,38 @@ impl Library {
     }
 
     /// Resolves the check blocks of an article; problems go to `diags` at their place in the Markdown file.
-    pub fn checks(&self, file: &SourceFile, blocks: &[CheckBlock], vars: &[String], diags: &mut Vec<Diagnostic>) -> Vec<Check> {
+    pub fn checks(
+        &self,
+        file: &SourceFile,
+        blocks: &[CheckBlock],
+        vars: &[String],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<Check> {
         let mut checks: Vec<Check> = Vec::new();
         let mut ids: Vec<(String, usize)> = Vec::new();
         for block in blocks {
             let mut ctx = Ctx::new(file, Some(block), &block.text, diags);
-            let Some((check, id_span)) = ctx.block(self, vars) else { continue };
+            let check = ctx.block(self, vars);
             let (line, _) = file.line_col(block.fence.start);
-            if let Some((_, first)) = ids.iter().find(|(id, _)| *id == check.id) {
-                let span = ctx.span(id_span);
-                diags.push(
-                    Diagnostic::error(format!("duplicate check id `{}` in this article", check.id))
-                        .at(file, span)
-                        .label(format!("already used by the check on line {first}"))
-                        .hint("give each check of an article its own id"),
-                );
-                continue;
+            let mut duplicate = false;
+            if let Some((id, id_span)) = ctx.id.take() {
+                if let Some((_, first)) = ids.iter().find(|(seen, _)| *seen == id) {
+                    let span = ctx.span(id_span);
+                    ctx.diags.push(
+                        Diagnostic::error(format!("duplicate check id `{id}` in this article"))
+                            .at(file, span)
+                            .label(format!("already used by the check on line {first}"))
+                            .hint("give each check of an article its own id"),
+                    );
+                    duplicate = true;
+                } else {
+                    ids.push((id, line));
+                }
             }
-            ids.push((check.id.clone(), line));
-            if ctx.errors == 0 {
+            if let Some(check) = check
+                && ctx.errors == 0
+                && !duplicate
+            {
                 checks.push(Check { line, ..check });
             }
         }
@@ -180,7 +202,8 @@ impl Library {
 fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn is_ident(s: &str) -> bool {
@@ -247,7 +270,10 @@ impl Names<'_> {
             if visible != Visible::VarsOnly {
                 return Err((
                     format!("the capture `{name}` is used before it is made"),
-                    format!("step {} makes it: use it in that step's checks or in a later step", step + 1),
+                    format!(
+                        "step {} makes it: use it in that step's checks or in a later step",
+                        step + 1
+                    ),
                 ));
             }
         }
@@ -255,7 +281,14 @@ impl Names<'_> {
             let hint = if self.params.iter().any(|p| p == name) || self.captures.iter().any(|(c, _)| c == name) {
                 format!("here only `vars` can be used, such as `{{{{ vars.admin }}}}`; `{name}` is not known yet")
             } else {
-                format!("here only `vars` can be used: {}", self.vars.iter().map(|v| format!("vars.{v}")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "here only `vars` can be used: {}",
+                    self.vars
+                        .iter()
+                        .map(|v| format!("vars.{v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             return Err((format!("unknown variable `{name}`"), hint));
         }
@@ -266,7 +299,12 @@ impl Names<'_> {
             Some(s) => format!("did you mean `{s}`?"),
             None if candidates.len() > 1 => format!(
                 "the names here are: {}",
-                candidates.iter().filter(|c| **c != "vars").copied().collect::<Vec<_>>().join(", ")
+                candidates
+                    .iter()
+                    .filter(|c| **c != "vars")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             None => "templates see parameters, captures and `vars`".into(),
         };
@@ -281,6 +319,8 @@ struct Ctx<'a> {
     text: &'a str,
     diags: &'a mut Vec<Diagnostic>,
     errors: usize,
+    /// A check block's id and its span, once read (even if the block has other problems).
+    id: Option<(String, Range<usize>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -291,6 +331,7 @@ impl<'a> Ctx<'a> {
             text,
             diags,
             errors: 0,
+            id: None,
         }
     }
 
@@ -328,9 +369,15 @@ impl<'a> Ctx<'a> {
 
     /// The span of a byte range of a string value, when the value is written without escapes; else the value.
     fn inside(&self, node: &Node, range: Range<usize>) -> Range<usize> {
-        let Some(s) = node.as_str() else { return node.span.clone() };
+        let Some(s) = node.as_str() else {
+            return node.span.clone();
+        };
         let raw = self.text.get(node.span.clone()).unwrap_or_default();
-        let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") { 3 } else { 1 };
+        let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+            3
+        } else {
+            1
+        };
         if raw.len() == s.len() + 2 * quote && &raw[quote..raw.len() - quote] == s {
             let start = node.span.start + quote;
             return start + range.start..start + range.end.max(range.start);
@@ -359,7 +406,11 @@ impl<'a> Ctx<'a> {
         match node.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.error(node.span.clone(), format!("{what} must be a string, not {}", node.type_name()), "write it in quotes");
+                self.error(
+                    node.span.clone(),
+                    format!("{what} must be a string, not {}", node.type_name()),
+                    "write it in quotes",
+                );
                 None
             }
         }
@@ -403,7 +454,11 @@ impl<'a> Ctx<'a> {
         let mut ok = true;
         for v in vars {
             if let Err((message, hint)) = names.check(v, visible) {
-                let needle = if v.name() == "vars" { v.path.iter().take(2).cloned().collect::<Vec<_>>().join(".") } else { v.name().to_string() };
+                let needle = if v.name() == "vars" {
+                    v.path.iter().take(2).cloned().collect::<Vec<_>>().join(".")
+                } else {
+                    v.name().to_string()
+                };
                 let span = self.within(node, Some(&needle));
                 self.error(span, message, hint);
                 ok = false;
@@ -412,9 +467,18 @@ impl<'a> Ctx<'a> {
         ok.then_some(())
     }
 
-    fn required_string(&mut self, table: &[Entry], key: &str, at: Range<usize>, what: &str, example: &str) -> Option<(String, Range<usize>)> {
+    fn required_string(
+        &mut self,
+        table: &[Entry],
+        key: &str,
+        at: Range<usize>,
+        what: &str,
+        example: &str,
+    ) -> Option<(String, Range<usize>)> {
         match get(table, key) {
-            Some(e) => self.string(&e.node, &format!("`{key}`")).map(|s| (s, e.node.span.clone())),
+            Some(e) => self
+                .string(&e.node, &format!("`{key}`"))
+                .map(|s| (s, e.node.span.clone())),
             None => {
                 self.error(at, format!("{what} has no `{key}`"), format!("add `{key} = {example}`"));
                 None
@@ -424,37 +488,60 @@ impl<'a> Ctx<'a> {
 
     fn scopes(&mut self, node: &Node) -> Vec<String> {
         let Some(items) = node.as_array() else {
-            self.error(node.span.clone(), format!("`scopes` must be an array, not {}", node.type_name()), "write `scopes = [\"okta.apps.read\"]`");
+            self.error(
+                node.span.clone(),
+                format!("`scopes` must be an array, not {}", node.type_name()),
+                "write `scopes = [\"okta.apps.read\"]`",
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
         for item in items {
-            let Some(s) = self.string(item, "a scope") else { continue };
+            let Some(s) = self.string(item, "a scope") else {
+                continue;
+            };
             if SCOPES.contains(&s.as_str()) {
                 out.push(s);
                 continue;
             }
             let hint = if s.ends_with(".manage") {
-                format!("checks are read-only: ask for `{}`", s.trim_end_matches(".manage").to_string() + ".read")
+                format!(
+                    "checks are read-only: ask for `{}`",
+                    s.trim_end_matches(".manage").to_string() + ".read"
+                )
             } else {
                 match did_you_mean(&s, SCOPES.iter().copied()) {
                     Some(m) => format!("did you mean `{m}`?"),
                     None => format!("the read scopes are: {}", SCOPES.join(", ")),
                 }
             };
-            let message = if s.ends_with(".manage") { format!("`{s}` is a write scope") } else { format!("unknown scope `{s}`") };
+            let message = if s.ends_with(".manage") {
+                format!("`{s}` is a write scope")
+            } else {
+                format!("unknown scope `{s}`")
+            };
             self.error(item.span.clone(), message, hint);
         }
         out
     }
 
     fn params(&mut self, node: &Node, vars: &[String]) -> Vec<Param> {
-        let Some(table) = self.table(node, "`params`", "params = { user = \"User login or ID\" }") else { return Vec::new() };
-        let names = Names { params: &[], vars, captures: &[] };
+        let Some(table) = self.table(node, "`params`", "params = { user = \"User login or ID\" }") else {
+            return Vec::new();
+        };
+        let names = Names {
+            params: &[],
+            vars,
+            captures: &[],
+        };
         let mut out = Vec::new();
         for e in table {
             if !is_ident(&e.key) || e.key == "vars" {
-                self.error(e.key_span.clone(), format!("`{}` cannot be a parameter name", e.key), "use letters, digits and `_`, and not `vars`");
+                self.error(
+                    e.key_span.clone(),
+                    format!("`{}` cannot be a parameter name", e.key),
+                    "use letters, digits and `_`, and not `vars`",
+                );
                 continue;
             }
             let (description, default) = match &e.node.value {
@@ -464,7 +551,11 @@ impl<'a> Ctx<'a> {
                     let description = match get(t, "description") {
                         Some(d) => self.string(&d.node, "`description`").unwrap_or_default(),
                         None => {
-                            self.error(e.node.span.clone(), format!("the parameter `{}` has no `description`", e.key), "add `description = \"...\"`: the card and `kb scopes` show it");
+                            self.error(
+                                e.node.span.clone(),
+                                format!("the parameter `{}` has no `description`", e.key),
+                                "add `description = \"...\"`: the card and `kb scopes` show it",
+                            );
                             String::new()
                         }
                     };
@@ -479,7 +570,11 @@ impl<'a> Ctx<'a> {
                     continue;
                 }
             };
-            out.push(Param { name: e.key.clone(), description, default });
+            out.push(Param {
+                name: e.key.clone(),
+                description,
+                default,
+            });
         }
         out
     }
@@ -489,19 +584,37 @@ impl<'a> Ctx<'a> {
         let table = root.as_table().unwrap_or_default();
         self.unknown_keys(table, DEFINITION_KEYS, "a definition");
         let at = 0..0;
-        let description = self.required_string(table, "description", at.clone(), "this definition", "\"what it looks at\"").map(|d| d.0);
-        let params = get(table, "params").map(|e| self.params(&e.node, vars)).unwrap_or_default();
+        let description = self
+            .required_string(
+                table,
+                "description",
+                at.clone(),
+                "this definition",
+                "\"what it looks at\"",
+            )
+            .map(|d| d.0);
+        let params = get(table, "params")
+            .map(|e| self.params(&e.node, vars))
+            .unwrap_or_default();
         let scopes_entry = get(table, "scopes");
         let scopes = match scopes_entry {
             Some(e) => self.scopes(&e.node),
             None => {
-                self.error(at.clone(), "this definition has no `scopes`", "add `scopes = [...]`: the OAuth scopes its requests need (`[]` for /.well-known/ only)");
+                self.error(
+                    at.clone(),
+                    "this definition has no `scopes`",
+                    "add `scopes = [...]`: the OAuth scopes its requests need (`[]` for /.well-known/ only)",
+                );
                 Vec::new()
             }
         };
         let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
         let (steps, captures) = self.steps(table, &param_names, vars, &scopes, at)?;
-        let names = Names { params: &param_names, vars, captures: &captures };
+        let names = Names {
+            params: &param_names,
+            vars,
+            captures: &captures,
+        };
         let fail = get(table, "fail").and_then(|e| {
             self.string(&e.node, "`fail`")?;
             self.template(&e.node, &names, Visible::All)
@@ -523,7 +636,11 @@ impl<'a> Ctx<'a> {
             Ok(n) => Some(n),
             Err(errors) => {
                 for e in errors {
-                    self.error(e.span, format!("invalid TOML: {}", e.message), "strings need quotes; steps are written [[step]]");
+                    self.error(
+                        e.span,
+                        format!("invalid TOML: {}", e.message),
+                        "strings need quotes; steps are written [[step]]",
+                    );
                 }
                 None
             }
@@ -544,12 +661,33 @@ impl<'a> Ctx<'a> {
             self.error(at, "no `[[step]]`", "add a step: [[step]] then get = \"/api/v1/...\"");
             return None;
         };
-        let Some(items) = entry.node.as_array().filter(|a| a.iter().all(|n| n.as_table().is_some())) else {
-            self.error(entry.node.span.clone(), "`step` must be a list of tables", "write each step as [[step]] followed by its keys");
+        let Some(items) = entry
+            .node
+            .as_array()
+            .filter(|a| a.iter().all(|n| n.as_table().is_some()))
+        else {
+            self.error(
+                entry.node.span.clone(),
+                "`step` must be a list of tables",
+                "write each step as [[step]] followed by its keys",
+            );
             return None;
         };
         let mut steps = Vec::new();
         let mut captures: Vec<(String, usize)> = Vec::new();
+        // Every capture of every step, so that one used too early is reported as such, not as unknown.
+        let every: Vec<(String, usize)> = items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| {
+                let t = n.as_table().unwrap_or_default();
+                get(t, "capture")
+                    .and_then(|c| c.node.as_table())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(move |e| (e.key.clone(), i))
+            })
+            .collect();
         for (i, node) in items.iter().enumerate() {
             let t = node.as_table().unwrap_or_default();
             self.unknown_keys(t, STEP_KEYS, "a step");
@@ -557,15 +695,27 @@ impl<'a> Ctx<'a> {
             let path_entry = match methods.as_slice() {
                 [one] => Some(*one),
                 [] => {
-                    self.error(node.span.start..node.span.start, format!("step {} has no request", i + 1), "add `get = \"/api/v1/...\"`");
+                    self.error(
+                        node.span.start..node.span.start,
+                        format!("step {} has no request", i + 1),
+                        "add `get = \"/api/v1/...\"`",
+                    );
                     None
                 }
                 [_, second, ..] => {
-                    self.error(second.key_span.clone(), format!("step {} makes two requests", i + 1), "a step is one request: split it into two [[step]]s");
+                    self.error(
+                        second.key_span.clone(),
+                        format!("step {} makes two requests", i + 1),
+                        "a step is one request: split it into two [[step]]s",
+                    );
                     None
                 }
             };
-            let names = Names { params, vars, captures: &captures };
+            let names = Names {
+                params,
+                vars,
+                captures: &every,
+            };
             let mut path = None;
             if let Some(e) = path_entry
                 && let Some(s) = self.string(&e.node, &format!("`{}`", e.key))
@@ -578,7 +728,11 @@ impl<'a> Ctx<'a> {
                         {
                             self.error(
                                 e.node.span.clone(),
-                                format!("{} {} needs the scope `{scope}`, which `scopes` does not declare", e.key.to_uppercase(), s),
+                                format!(
+                                    "{} {} needs the scope `{scope}`, which `scopes` does not declare",
+                                    e.key.to_uppercase(),
+                                    s
+                                ),
                                 format!("add \"{scope}\" to `scopes`"),
                             );
                         }
@@ -598,14 +752,25 @@ impl<'a> Ctx<'a> {
                 && let Some(q) = self.table(&e.node, "`query`", "query = { q = \"{{ app_name }}\" }")
             {
                 for p in q {
-                    if !p.key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) || p.key.is_empty() {
-                        self.error(p.key_span.clone(), format!("`{}` is not a query parameter name", p.key), "use letters, digits, `_`, `-` and `.`");
+                    if !p
+                        .key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                        || p.key.is_empty()
+                    {
+                        self.error(
+                            p.key_span.clone(),
+                            format!("`{}` is not a query parameter name", p.key),
+                            "use letters, digits, `_`, `-` and `.`",
+                        );
                         continue;
                     }
                     let value = match &p.node.value {
                         Value::Int(n) => Some(Template::literal(&n.to_string())),
                         Value::Bool(b) => Some(Template::literal(&b.to_string())),
-                        _ => self.string(&p.node, "a query value").and_then(|_| self.template(&p.node, &names, Visible::Before(i))),
+                        _ => self
+                            .string(&p.node, "a query value")
+                            .and_then(|_| self.template(&p.node, &names, Visible::Before(i))),
                     };
                     if let Some(v) = value {
                         query.push((p.key.clone(), v));
@@ -623,11 +788,21 @@ impl<'a> Ctx<'a> {
                 }
             }
             captures.extend(made.iter().map(|c| (c.name.clone(), i)));
-            let names = Names { params, vars, captures: &captures };
-            let skip_unless = get(t, "skip_unless").map(|e| self.predicates(&e.node, &names, i, true)).unwrap_or_default();
-            let expect = get(t, "expect").map(|e| self.predicates(&e.node, &names, i, false)).unwrap_or_default();
+            let skip_unless = get(t, "skip_unless")
+                .map(|e| self.predicates(&e.node, &names, i, true))
+                .unwrap_or_default();
+            let expect = get(t, "expect")
+                .map(|e| self.predicates(&e.node, &names, i, false))
+                .unwrap_or_default();
             if let Some((method, path)) = path {
-                steps.push(Step { method, path, query, captures: made, skip_unless, expect });
+                steps.push(Step {
+                    method,
+                    path,
+                    query,
+                    captures: made,
+                    skip_unless,
+                    expect,
+                });
             }
         }
         Some((steps, captures))
@@ -644,19 +819,35 @@ impl<'a> Ctx<'a> {
     ) -> Option<Capture> {
         let name = &entry.key;
         if !is_ident(name) || name == "vars" {
-            self.error(entry.key_span.clone(), format!("`{name}` cannot be a capture name"), "use letters, digits and `_`, and not `vars`");
+            self.error(
+                entry.key_span.clone(),
+                format!("`{name}` cannot be a capture name"),
+                "use letters, digits and `_`, and not `vars`",
+            );
             return None;
         }
         if params.contains(name) {
-            self.error(entry.key_span.clone(), format!("the capture `{name}` has the name of a parameter"), "give the capture another name");
+            self.error(
+                entry.key_span.clone(),
+                format!("the capture `{name}` has the name of a parameter"),
+                "give the capture another name",
+            );
             return None;
         }
         if let Some((_, s)) = before.iter().find(|(c, _)| c == name) {
-            self.error(entry.key_span.clone(), format!("the capture `{name}` is already made by step {}", s + 1), "give the capture another name");
+            self.error(
+                entry.key_span.clone(),
+                format!("the capture `{name}` is already made by step {}", s + 1),
+                "give the capture another name",
+            );
             return None;
         }
         if same_step.iter().any(|c| &c.name == name) {
-            self.error(entry.key_span.clone(), format!("the capture `{name}` is made twice"), "give the capture another name");
+            self.error(
+                entry.key_span.clone(),
+                format!("the capture `{name}` is made twice"),
+                "give the capture another name",
+            );
             return None;
         }
         let (path_node, filter_node, all) = match &entry.node.value {
@@ -664,21 +855,35 @@ impl<'a> Ctx<'a> {
             Value::Table(t) => {
                 self.unknown_keys(t, CAPTURE_KEYS, "a capture");
                 let Some(p) = get(t, "path") else {
-                    self.error(entry.node.span.clone(), format!("the capture `{name}` has no `path`"), "add `path = \"$[*]\"`: an RFC 9535 JSONPath");
+                    self.error(
+                        entry.node.span.clone(),
+                        format!("the capture `{name}` has no `path`"),
+                        "add `path = \"$[*]\"`: an RFC 9535 JSONPath",
+                    );
                     return None;
                 };
                 let all = match get(t, "all").map(|e| &e.node) {
                     None => false,
-                    Some(Node { value: Value::Bool(b), .. }) => *b,
+                    Some(Node {
+                        value: Value::Bool(b), ..
+                    }) => *b,
                     Some(n) => {
-                        self.error(n.span.clone(), "`all` must be true or false", "write `all = true` to capture every match as a list");
+                        self.error(
+                            n.span.clone(),
+                            "`all` must be true or false",
+                            "write `all = true` to capture every match as a list",
+                        );
                         false
                     }
                 };
                 (&p.node, get(t, "where").map(|e| &e.node), all)
             }
             _ => {
-                self.error(entry.node.span.clone(), format!("the capture `{name}` must be a JSONPath or a table"), "write `user_id = \"$.id\"` or `app = { path = \"$[*]\", where = { name = \"...\" } }`");
+                self.error(
+                    entry.node.span.clone(),
+                    format!("the capture `{name}` must be a JSONPath or a table"),
+                    "write `user_id = \"$.id\"` or `app = { path = \"$[*]\", where = { name = \"...\" } }`",
+                );
                 return None;
             }
         };
@@ -688,7 +893,8 @@ impl<'a> Ctx<'a> {
             Err(e) => {
                 let span = self.inside(path_node, e.position()..e.position() + 1);
                 let hint = if source.contains("{{") {
-                    "a JSONPath is written literally: compare with values through `where = { field = \"{{ value }}\" }`".to_string()
+                    "a JSONPath is written literally: compare with values through `where = { field = \"{{ value }}\" }`"
+                        .to_string()
                 } else {
                     "JSONPath is RFC 9535: `$.id`, `$[*]`, `$[?@.status == 'ACTIVE']`".to_string()
                 };
@@ -698,49 +904,82 @@ impl<'a> Ctx<'a> {
         };
         let mut filter = Vec::new();
         if let Some(w) = filter_node
-            && let Some(t) = self.table(w, "`where`", "where = { name = \"{{ app_name }}\", status = \"ACTIVE\" }")
+            && let Some(t) = self.table(
+                w,
+                "`where`",
+                "where = { name = \"{{ app_name }}\", status = \"ACTIVE\" }",
+            )
         {
             for f in t {
                 let field: Vec<String> = f.key.split('.').map(str::to_string).collect();
                 if !field.iter().all(|p| is_ident(p)) {
-                    self.error(f.key_span.clone(), format!("`{}` is not a field name", f.key), "write a field or a dotted path to one: `settings.oauthClient.application_type` in quotes");
+                    self.error(
+                        f.key_span.clone(),
+                        format!("`{}` is not a field name", f.key),
+                        "write a field or a dotted path to one: `settings.oauthClient.application_type` in quotes",
+                    );
                     continue;
                 }
                 let value = match &f.node.value {
                     Value::Int(n) => Some(Template::literal(&n.to_string())),
                     Value::Bool(b) => Some(Template::literal(&b.to_string())),
-                    _ => self.string(&f.node, "a `where` value").and_then(|_| self.template(&f.node, names, Visible::Before(step))),
+                    _ => self
+                        .string(&f.node, "a `where` value")
+                        .and_then(|_| self.template(&f.node, names, Visible::Before(step))),
                 };
                 if let Some(v) = value {
                     filter.push((field, v));
                 }
             }
         }
-        Some(Capture { name: name.clone(), source, path, filter, all })
+        Some(Capture {
+            name: name.clone(),
+            source,
+            path,
+            filter,
+            all,
+        })
     }
 
     /// `expect = [...]` or `skip_unless = ...`: a list of predicate tables; `skip_unless` also takes a capture name.
     fn predicates(&mut self, node: &Node, names: &Names<'_>, step: usize, precondition: bool) -> Vec<Predicate> {
         let visible = Visible::UpTo(step);
         if precondition && let Some(name) = node.as_str() {
-            let var = Var { path: name.split('.').map(str::to_string).collect(), filters: Vec::new() };
+            let var = Var {
+                path: name.split('.').map(str::to_string).collect(),
+                filters: Vec::new(),
+            };
             if let Err((message, hint)) = names.check(&var, visible) {
                 self.error(node.span.clone(), message, hint);
                 return Vec::new();
             }
-            return vec![Predicate { subject: Subject::Capture(var.path), test: Test::Exists(true), fail: None }];
+            return vec![Predicate {
+                subject: Subject::Capture(var.path),
+                test: Test::Exists(true),
+                fail: None,
+            }];
         }
         let items: Vec<&Node> = match &node.value {
             Value::Array(a) => a.iter().collect(),
             Value::Table(_) => vec![node],
             _ => {
-                self.error(node.span.clone(), format!("expectations must be a list of tables, not {}", node.type_name()), "write `expect = [{ status = 200 }]`");
+                self.error(
+                    node.span.clone(),
+                    format!("expectations must be a list of tables, not {}", node.type_name()),
+                    "write `expect = [{ status = 200 }]`",
+                );
                 return Vec::new();
             }
         };
         let mut out = Vec::new();
         for item in items {
-            let Some(t) = self.table(item, "an expectation", "{ capture = \"app.status\", equals = \"ACTIVE\" }") else { continue };
+            let Some(t) = self.table(
+                item,
+                "an expectation",
+                "{ capture = \"app.status\", equals = \"ACTIVE\" }",
+            ) else {
+                continue;
+            };
             out.extend(self.predicate(item, t, names, visible));
         }
         out
@@ -770,10 +1009,24 @@ impl<'a> Ctx<'a> {
         if status.is_some() || code.is_some() {
             let mut out = Vec::new();
             if let Some(other) = subjects.iter().find(|e| e.key != "status" && e.key != "error_code") {
-                self.error(other.key_span.clone(), format!("`{}` cannot share an expectation with `status` or `error_code`", other.key), "write it as an expectation of its own");
+                self.error(
+                    other.key_span.clone(),
+                    format!(
+                        "`{}` cannot share an expectation with `status` or `error_code`",
+                        other.key
+                    ),
+                    "write it as an expectation of its own",
+                );
             }
             if let Some(p) = preds.first() {
-                self.error(p.key_span.clone(), format!("`{}` has nothing to test: `status` and `error_code` carry their value", p.key), "write `{ status = 200 }` or `{ status = [200, 404] }`");
+                self.error(
+                    p.key_span.clone(),
+                    format!(
+                        "`{}` has nothing to test: `status` and `error_code` carry their value",
+                        p.key
+                    ),
+                    "write `{ status = 200 }` or `{ status = [200, 404] }`",
+                );
             }
             if let Some(s) = status {
                 let mut codes = Vec::new();
@@ -784,11 +1037,23 @@ impl<'a> Ctx<'a> {
                 for n in items {
                     match n.value {
                         Value::Int(c) if (100..=599).contains(&c) => codes.push(Expected::Int(c)),
-                        _ => self.error(n.span.clone(), "a status is an HTTP status code, 100 to 599", "write `status = 200`, or `status = [200, 404]` for one of several"),
+                        _ => self.error(
+                            n.span.clone(),
+                            "a status is an HTTP status code, 100 to 599",
+                            "write `status = 200`, or `status = [200, 404]` for one of several",
+                        ),
                     }
                 }
-                let test = if codes.len() == 1 { Test::Equals(codes.remove(0)) } else { Test::OneOf(codes) };
-                out.push(Predicate { subject: Subject::Status, test, fail: fail.clone() });
+                let test = if codes.len() == 1 {
+                    Test::Equals(codes.remove(0))
+                } else {
+                    Test::OneOf(codes)
+                };
+                out.push(Predicate {
+                    subject: Subject::Status,
+                    test,
+                    fail: fail.clone(),
+                });
             }
             if let Some(c) = code {
                 let mut codes = Vec::new();
@@ -801,22 +1066,42 @@ impl<'a> Ctx<'a> {
                         Some(s) if s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit()) => {
                             codes.push(Expected::Str(Template::literal(s)))
                         }
-                        _ => self.error(n.span.clone(), "an `error_code` is an Okta error code such as \"E0000015\"", "write `error_code = \"E0000007\"`"),
+                        _ => self.error(
+                            n.span.clone(),
+                            "an `error_code` is an Okta error code such as \"E0000015\"",
+                            "write `error_code = \"E0000007\"`",
+                        ),
                     }
                 }
-                let test = if codes.len() == 1 { Test::Equals(codes.remove(0)) } else { Test::OneOf(codes) };
-                out.push(Predicate { subject: Subject::ErrorCode, test, fail });
+                let test = if codes.len() == 1 {
+                    Test::Equals(codes.remove(0))
+                } else {
+                    Test::OneOf(codes)
+                };
+                out.push(Predicate {
+                    subject: Subject::ErrorCode,
+                    test,
+                    fail,
+                });
             }
             return out;
         }
         let subject = match subjects.as_slice() {
             [] => {
-                self.error(node.span.clone(), "this expectation tests nothing", "name what it tests: status, error_code, header, capture or value");
+                self.error(
+                    node.span.clone(),
+                    "this expectation tests nothing",
+                    "name what it tests: status, error_code, header, capture or value",
+                );
                 return Vec::new();
             }
             [one] => *one,
             [_, second, ..] => {
-                self.error(second.key_span.clone(), "an expectation tests one thing", "split it into two expectations");
+                self.error(
+                    second.key_span.clone(),
+                    "an expectation tests one thing",
+                    "split it into two expectations",
+                );
                 return Vec::new();
             }
         };
@@ -824,24 +1109,43 @@ impl<'a> Ctx<'a> {
             "header" => {
                 let name = self.string(&subject.node, "`header`");
                 match name {
-                    Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => Subject::Header(h.to_ascii_lowercase()),
+                    Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+                        Subject::Header(h.to_ascii_lowercase())
+                    }
                     Some(_) => {
-                        self.error(subject.node.span.clone(), "not a header name", "write a name such as `header = \"content-type\"`");
+                        self.error(
+                            subject.node.span.clone(),
+                            "not a header name",
+                            "write a name such as `header = \"content-type\"`",
+                        );
                         return Vec::new();
                     }
                     None => return Vec::new(),
                 }
             }
             "capture" => {
-                let Some(s) = self.string(&subject.node, "`capture`") else { return Vec::new() };
-                let var = Var { path: s.split('.').map(str::to_string).collect(), filters: Vec::new() };
+                let Some(s) = self.string(&subject.node, "`capture`") else {
+                    return Vec::new();
+                };
+                let var = Var {
+                    path: s.split('.').map(str::to_string).collect(),
+                    filters: Vec::new(),
+                };
                 if !var.path.iter().all(|p| is_ident(p)) {
-                    self.error(subject.node.span.clone(), format!("`{s}` is not a capture name"), "write a capture's name, or a field of it: `app.status`");
+                    self.error(
+                        subject.node.span.clone(),
+                        format!("`{s}` is not a capture name"),
+                        "write a capture's name, or a field of it: `app.status`",
+                    );
                     return Vec::new();
                 }
                 let is_capture = names.captures.iter().any(|(c, _)| *c == var.path[0]);
                 if !is_capture && (names.params.contains(&var.path[0]) || var.path[0] == "vars") {
-                    self.error(subject.node.span.clone(), format!("`{}` is not a capture", var.path[0]), format!("test a parameter or a var with `value = \"{{{{ {s} }}}}\"`"));
+                    self.error(
+                        subject.node.span.clone(),
+                        format!("`{}` is not a capture", var.path[0]),
+                        format!("test a parameter or a var with `value = \"{{{{ {s} }}}}\"`"),
+                    );
                     return Vec::new();
                 }
                 if let Err((message, hint)) = names.check(&var, visible) {
@@ -862,12 +1166,20 @@ impl<'a> Ctx<'a> {
         };
         let pred = match preds.as_slice() {
             [] => {
-                self.error(node.span.clone(), "this expectation has no predicate", format!("add one of: {}", PREDICATES.join(", ")));
+                self.error(
+                    node.span.clone(),
+                    "this expectation has no predicate",
+                    format!("add one of: {}", PREDICATES.join(", ")),
+                );
                 return Vec::new();
             }
             [one] => *one,
             [_, second, ..] => {
-                self.error(second.key_span.clone(), "an expectation has one predicate", "split it into two expectations");
+                self.error(
+                    second.key_span.clone(),
+                    "an expectation has one predicate",
+                    "split it into two expectations",
+                );
                 return Vec::new();
             }
         };
@@ -880,7 +1192,11 @@ impl<'a> Ctx<'a> {
             "exists" => match n.value {
                 Value::Bool(b) => Some(Test::Exists(b)),
                 _ => {
-                    self.error(n.span.clone(), "`exists` must be true or false", "write `exists = true`");
+                    self.error(
+                        n.span.clone(),
+                        "`exists` must be true or false",
+                        "write `exists = true`",
+                    );
                     None
                 }
             },
@@ -888,8 +1204,19 @@ impl<'a> Ctx<'a> {
                 Ok(r) => Some(Test::Matches(r)),
                 Err(e) => {
                     let detail = e.to_string();
-                    let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim().trim_start_matches("error: ").to_string();
-                    self.error(n.span.clone(), format!("invalid regex: {last}"), "`matches` takes a Rust regex, e.g. \"^https://\"");
+                    let last = detail
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("invalid")
+                        .trim()
+                        .trim_start_matches("error: ")
+                        .to_string();
+                    self.error(
+                        n.span.clone(),
+                        format!("invalid regex: {last}"),
+                        "`matches` takes a Rust regex, e.g. \"^https://\"",
+                    );
                     None
                 }
             }),
@@ -899,7 +1226,11 @@ impl<'a> Ctx<'a> {
                     (values.len() == items.len()).then_some(Test::OneOf(values))
                 }
                 _ => {
-                    self.error(n.span.clone(), "`one_of` must be a non-empty array", "write `one_of = [\"ACTIVE\", \"STAGED\"]`");
+                    self.error(
+                        n.span.clone(),
+                        "`one_of` must be a non-empty array",
+                        "write `one_of = [\"ACTIVE\", \"STAGED\"]`",
+                    );
                     None
                 }
             },
@@ -912,7 +1243,11 @@ impl<'a> Ctx<'a> {
                 match n.value {
                     Value::Int(c) if c >= 0 => Some(Test::Count(cmp, c as usize)),
                     _ => {
-                        self.error(n.span.clone(), format!("`{key}` must be a whole number, 0 or more"), format!("write `{key} = 1`"));
+                        self.error(
+                            n.span.clone(),
+                            format!("`{key}` must be a whole number, 0 or more"),
+                            format!("write `{key} = 1`"),
+                        );
                         None
                     }
                 }
@@ -930,32 +1265,64 @@ impl<'a> Ctx<'a> {
             Value::Bool(b) => Some(Expected::Bool(*b)),
             Value::Str(_) => self.template(n, names, visible).map(Expected::Str),
             _ => {
-                self.error(n.span.clone(), format!("a value to compare with must be a string, a number or a boolean, not {}", n.type_name()), "");
+                self.error(
+                    n.span.clone(),
+                    format!(
+                        "a value to compare with must be a string, a number or a boolean, not {}",
+                        n.type_name()
+                    ),
+                    "",
+                );
                 None
             }
         }
     }
 
-    /// A check block: `(check, span of its id)`.
-    fn block(&mut self, lib: &Library, vars: &[String]) -> Option<(Check, Range<usize>)> {
+    /// A check block.
+    fn block(&mut self, lib: &Library, vars: &[String]) -> Option<Check> {
         let root = self.parse()?;
         let table = root.as_table().unwrap_or_default();
         self.unknown_keys(table, BLOCK_KEYS, "a check block");
         let start = 0..0;
-        let id = self.required_string(table, "id", start.clone(), "this check block", "\"admin-assigned-to-app\"");
-        if let Some((id, span)) = &id
-            && !is_id(id)
-        {
-            self.error(span.clone(), format!("`{id}` is not a check id"), "use lowercase letters, digits and dashes, such as \"admin-assigned-to-app\"");
+        let id = self.required_string(
+            table,
+            "id",
+            start.clone(),
+            "this check block",
+            "\"admin-assigned-to-app\"",
+        );
+        if let Some((id, span)) = &id {
+            if !is_id(id) {
+                self.error(
+                    span.clone(),
+                    format!("`{id}` is not a check id"),
+                    "use lowercase letters, digits and dashes, such as \"admin-assigned-to-app\"",
+                );
+            }
+            self.id = Some((id.clone(), span.clone()));
         }
-        let title = self.required_string(table, "title", start.clone(), "this check block", "\"The admin is assigned to the app\"");
+        let title = self.required_string(
+            table,
+            "title",
+            start.clone(),
+            "this check block",
+            "\"The admin is assigned to the app\"",
+        );
         let description = get(table, "description").and_then(|e| self.string(&e.node, "`description`"));
-        let vars_only = Names { params: &[], vars, captures: &[] };
+        let vars_only = Names {
+            params: &[],
+            vars,
+            captures: &[],
+        };
         let (definition, uses, args) = match get(table, "use") {
             Some(u) => {
                 for key in ["step", "scopes"] {
                     if let Some(e) = get(table, key) {
-                        self.error(e.key_span.clone(), format!("a check that uses a definition cannot have `{key}`"), "its steps and scopes come from the definition: remove them, or remove `use`");
+                        self.error(
+                            e.key_span.clone(),
+                            format!("a check that uses a definition cannot have `{key}`"),
+                            "its steps and scopes come from the definition: remove them, or remove `use`",
+                        );
                     }
                 }
                 let name = self.string(&u.node, "`use`")?;
@@ -963,8 +1330,13 @@ impl<'a> Ctx<'a> {
                     if !lib.broken.contains(&name) {
                         let hint = match did_you_mean(&name, lib.definitions.keys().map(String::as_str)) {
                             Some(s) => format!("did you mean `{s}`?"),
-                            None if lib.definitions.is_empty() => format!("there is no definition in {CHECKS_DIR}/: add {CHECKS_DIR}/{name}.toml"),
-                            None => format!("the definitions are in {CHECKS_DIR}/: {}", lib.definitions.keys().cloned().collect::<Vec<_>>().join(", ")),
+                            None if lib.definitions.is_empty() => {
+                                format!("there is no definition in {CHECKS_DIR}/: add {CHECKS_DIR}/{name}.toml")
+                            }
+                            None => format!(
+                                "the definitions are in {CHECKS_DIR}/: {}",
+                                lib.definitions.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
                         };
                         self.error(u.node.span.clone(), format!("unknown definition `{name}`"), hint);
                     } else {
@@ -980,15 +1352,31 @@ impl<'a> Ctx<'a> {
                         if !def.params.iter().any(|p| p.name == e.key) {
                             let hint = match did_you_mean(&e.key, def.params.iter().map(|p| p.name.as_str())) {
                                 Some(s) => format!("did you mean `{s}`?"),
-                                None => format!("`{name}` takes: {}", def.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")),
+                                None => format!(
+                                    "`{name}` takes: {}",
+                                    def.params
+                                        .iter()
+                                        .map(|p| p.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
                             };
-                            self.error(e.key_span.clone(), format!("unknown parameter `{}` for `{name}`", e.key), hint);
+                            self.error(
+                                e.key_span.clone(),
+                                format!("unknown parameter `{}` for `{name}`", e.key),
+                                hint,
+                            );
+                            if e.node.as_str().is_some() {
+                                self.template(&e.node, &vars_only, Visible::VarsOnly);
+                            }
                             continue;
                         }
                         let value = match &e.node.value {
                             Value::Int(n) => Some(Template::literal(&n.to_string())),
                             Value::Bool(b) => Some(Template::literal(&b.to_string())),
-                            _ => self.string(&e.node, "a parameter value").and_then(|_| self.template(&e.node, &vars_only, Visible::VarsOnly)),
+                            _ => self
+                                .string(&e.node, "a parameter value")
+                                .and_then(|_| self.template(&e.node, &vars_only, Visible::VarsOnly)),
                         };
                         if let Some(v) = value {
                             args.push((e.key.clone(), v));
@@ -1001,10 +1389,15 @@ impl<'a> Ctx<'a> {
                     }
                     match &p.default {
                         Some(d) => args.push((p.name.clone(), d.clone())),
-                        None if get(table, "with").is_some_and(|w| get(w.node.as_table().unwrap_or_default(), &p.name).is_some()) => {}
+                        None if get(table, "with")
+                            .is_some_and(|w| get(w.node.as_table().unwrap_or_default(), &p.name).is_some()) => {}
                         None => {
                             let at = get(table, "with").map_or(u.node.span.clone(), |w| w.key_span.clone());
-                            self.error(at, format!("missing parameter `{}` for `{name}`", p.name), format!("add `{} = \"...\"` to `with`: {}", p.name, p.description));
+                            self.error(
+                                at,
+                                format!("missing parameter `{}` for `{name}`", p.name),
+                                format!("add `{} = \"...\"` to `with`: {}", p.name, p.description),
+                            );
                         }
                     }
                 }
@@ -1013,24 +1406,40 @@ impl<'a> Ctx<'a> {
             }
             None => {
                 if let Some(w) = get(table, "with") {
-                    self.error(w.key_span.clone(), "`with` gives parameters to a definition, but this check has no `use`", "add `use = \"definition-name\"`, or remove `with`");
+                    self.error(
+                        w.key_span.clone(),
+                        "`with` gives parameters to a definition, but this check has no `use`",
+                        "add `use = \"definition-name\"`, or remove `with`",
+                    );
                 }
                 let scopes_entry = get(table, "scopes");
                 let scopes = match scopes_entry {
                     Some(e) => self.scopes(&e.node),
                     None => {
                         if get(table, "step").is_some() {
-                            self.error(start.clone(), "this check has steps but no `scopes`", "add `scopes = [...]`: the OAuth scopes its requests need");
+                            self.error(
+                                start.clone(),
+                                "this check has steps but no `scopes`",
+                                "add `scopes = [...]`: the OAuth scopes its requests need",
+                            );
                         }
                         Vec::new()
                     }
                 };
                 if get(table, "step").is_none() {
-                    self.error(start.clone(), "this check has neither `use` nor `[[step]]`", "call a definition with `use = \"...\"` and `with = { ... }`, or write its steps");
+                    self.error(
+                        start.clone(),
+                        "this check has neither `use` nor `[[step]]`",
+                        "call a definition with `use = \"...\"` and `with = { ... }`, or write its steps",
+                    );
                     return None;
                 }
                 let (steps, captures) = self.steps(table, &[], vars, &scopes, start.clone())?;
-                let names = Names { params: &[], vars, captures: &captures };
+                let names = Names {
+                    params: &[],
+                    vars,
+                    captures: &captures,
+                };
                 let fail = get(table, "fail").and_then(|e| {
                     self.string(&e.node, "`fail`")?;
                     self.template(&e.node, &names, Visible::All)
@@ -1056,7 +1465,11 @@ impl<'a> Ctx<'a> {
                 .enumerate()
                 .flat_map(|(i, s)| s.captures.iter().map(move |c| (c.name.clone(), i)))
                 .collect();
-            let names = Names { params: &params, vars, captures: &captures };
+            let names = Names {
+                params: &params,
+                vars,
+                captures: &captures,
+            };
             get(table, "fail").and_then(|e| {
                 self.string(&e.node, "`fail`")?;
                 self.template(&e.node, &names, Visible::All)
@@ -1064,23 +1477,20 @@ impl<'a> Ctx<'a> {
         } else {
             None
         };
-        let (id, id_span) = id?;
+        let (id, _) = id?;
         let description = description.unwrap_or_else(|| definition.description.clone());
         let fail = fail.or_else(|| definition.fail.clone());
-        Some((
-            Check {
-                id,
-                title: title?.0,
-                description,
-                definition,
-                uses,
-                args,
-                fail,
-                block: self.text.to_string(),
-                line: 0,
-            },
-            id_span,
-        ))
+        Some(Check {
+            id,
+            title: title?.0,
+            description,
+            definition,
+            uses,
+            args,
+            fail,
+            block: self.text.to_string(),
+            line: 0,
+        })
     }
 }
 

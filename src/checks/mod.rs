@@ -32,9 +32,10 @@ pub struct Checks {
     pub by_article: Vec<Vec<Check>>,
 }
 
-/// The `vars` names checks may use: the built-in ones and those any org profile in kb.toml declares.
+/// The `vars` names checks may use: the built-in ones, kb.toml's `[vars]`, and those any org profile declares.
 pub fn known_vars(config: &Config) -> Vec<String> {
     let mut vars: Vec<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+    vars.extend(config.vars.keys().cloned());
     for org in config.orgs.values() {
         if let Some(t) = org.get("vars").and_then(|v| v.as_table()) {
             vars.extend(t.keys().cloned());
@@ -86,7 +87,9 @@ impl Check {
         };
         let mut params = Map::new();
         for (name, t) in &self.args {
-            let value = t.render(&|n| b.lookup(n)).map_err(|e| format!("parameter `{name}`: {e}"))?;
+            let value = t
+                .render(&|n| b.lookup(n))
+                .map_err(|e| format!("parameter `{name}`: {e}"))?;
             params.insert(name.clone(), Value::from(value));
         }
         Ok(params)
@@ -104,12 +107,14 @@ impl Check {
 
     /// The requests in words, for readers: known values filled in, others shown as `{name}`.
     pub fn describe_requests(&self) -> Vec<String> {
+        // A parameter shows its value when the block gives a literal, or the var it comes from.
         let literal = |name: &str| {
-            self.args
-                .iter()
-                .find(|(k, _)| k == name)
-                .filter(|(_, t)| t.is_literal())
-                .map(|(_, t)| t.source.clone())
+            let (_, t) = self.args.iter().find(|(k, _)| k == name)?;
+            if t.is_literal() {
+                Some(t.source.clone())
+            } else {
+                t.single_var().map(|v| format!("{{{}}}", v.dotted()))
+            }
         };
         let show = |t: &template::Template| match t.single_var() {
             Some(v) if v.path.len() == 1 && v.filters.is_empty() => {

@@ -75,7 +75,10 @@ impl PathTemplate {
         });
         if let Some(i) = scheme_end.filter(|_| !source.starts_with('/')) {
             return Err(err(
-                format!("`{}` is an absolute URL; a check's path is relative to the org", &source[..i + 1]),
+                format!(
+                    "`{}` is an absolute URL; a check's path is relative to the org",
+                    &source[..i + 1]
+                ),
                 "write the path only, such as `/api/v1/apps`: requests go to the org's own URL",
                 whole,
             ));
@@ -143,9 +146,8 @@ impl PathTemplate {
                         span,
                     ));
                 }
-                let template = Template::parse(seg).map_err(|e: TemplateError| {
-                    err(e.message, e.hint.unwrap_or_default(), span.clone())
-                })?;
+                let template = Template::parse(seg)
+                    .map_err(|e: TemplateError| err(e.message, e.hint.unwrap_or_default(), span.clone()))?;
                 out.push(Segment::Value(template));
                 continue;
             }
@@ -220,10 +222,7 @@ impl PathTemplate {
                         Some(v) => match v.eval(lookup)? {
                             v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => to_text(&v),
                             other => {
-                                return Err(format!(
-                                    "`{var}` is {} and cannot be a path segment",
-                                    kind_of(&other)
-                                ));
+                                return Err(format!("`{var}` is {} and cannot be a path segment", kind_of(&other)));
                             }
                         },
                         None => t.render(lookup)?,
@@ -258,7 +257,12 @@ pub struct Request {
 ///
 /// The result is checked again after parsing: same origin, an allowed prefix, and exactly the segments built, so a
 /// value that would be normalised away (`%2e%2e`) cannot slip through.
-pub fn build_url(org: &Url, path: &PathTemplate, query: &[(String, Template)], lookup: &dyn Fn(&str) -> Option<Value>) -> Result<Url, String> {
+pub fn build_url(
+    org: &Url,
+    path: &PathTemplate,
+    query: &[(String, Template)],
+    lookup: &dyn Fn(&str) -> Option<Value>,
+) -> Result<Url, String> {
     let rendered = path.render(lookup)?;
     let origin = org.origin();
     if !origin.is_tuple() {
@@ -295,7 +299,11 @@ mod tests {
 
     #[test]
     fn rejects_every_origin_and_shape_trick() {
-        assert!(reject("https://evil.example/api/v1/apps").message.contains("absolute URL"));
+        assert!(
+            reject("https://evil.example/api/v1/apps")
+                .message
+                .contains("absolute URL")
+        );
         assert!(reject("//evil.example/api/v1/apps").message.contains("another host"));
         assert!(reject("/api/v1/..\\apps").message.contains("backslash"));
         assert!(reject("/api/v1/../../login").message.contains("`..`"));
@@ -304,7 +312,11 @@ mod tests {
         assert!(reject("/oauth2/v1/authorize").message.contains("outside"));
         assert!(reject("/api/v1/apps?q=x").hint.contains("query"));
         assert!(reject("/api/v1//apps").message.contains("empty"));
-        assert!(reject("/api/v1/users/x{{ user }}").message.contains("whole path segment"));
+        assert!(
+            reject("/api/v1/users/x{{ user }}")
+                .message
+                .contains("whole path segment")
+        );
         assert!(reject("api/v1/apps").message.contains("does not start"));
         assert!(reject("/api/v1/@evil.example").message.contains("`@`"));
     }
@@ -317,13 +329,19 @@ mod tests {
             let v = Value::from(v);
             build_url(&org, &p, &[], &|n| (n == "user").then(|| v.clone()))
         };
-        assert_eq!(url("a/b?c#d").unwrap().as_str(), "https://acme.okta.com/api/v1/users/a%2Fb%3Fc%23d");
+        assert_eq!(
+            url("a/b?c#d").unwrap().as_str(),
+            "https://acme.okta.com/api/v1/users/a%2Fb%3Fc%23d"
+        );
         assert_eq!(url("%2e%2e").unwrap().path(), "/api/v1/users/%252e%252e");
         assert!(url("..").is_err());
         assert!(url("").is_err());
         let q = vec![("q".to_string(), Template::parse("{{ user }}").unwrap())];
         let v = Value::from("x&limit=1#frag");
-        let url = build_url(&org, &PathTemplate::parse("/api/v1/apps").unwrap(), &q, &|_| Some(v.clone())).unwrap();
+        let url = build_url(&org, &PathTemplate::parse("/api/v1/apps").unwrap(), &q, &|_| {
+            Some(v.clone())
+        })
+        .unwrap();
         assert_eq!(url.query(), Some("q=x%26limit%3D1%23frag"));
     }
 }

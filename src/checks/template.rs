@@ -239,7 +239,10 @@ fn var(expr: &tera::ast::Expr) -> Result<Var, TemplateError> {
     let path = match &expr.val {
         ExprVal::Ident(name) => {
             let path: Vec<String> = name.split('.').map(str::to_string).collect();
-            if !path.iter().all(|p| is_ident(p) || (!p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))) {
+            if !path
+                .iter()
+                .all(|p| is_ident(p) || (!p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
+            {
                 return Err(TemplateError::new(
                     format!("`{name}` is not a variable name"),
                     Some(name),
@@ -257,7 +260,10 @@ fn var(expr: &tera::ast::Expr) -> Result<Var, TemplateError> {
         }
         ExprVal::MacroCall(call) => {
             return Err(TemplateError::new(
-                format!("macro `{}::{}` is not available in check templates", call.namespace, call.name),
+                format!(
+                    "macro `{}::{}` is not available in check templates",
+                    call.namespace, call.name
+                ),
                 Some(&call.name),
                 Some("a check template can print parameters, captures and `vars` only".into()),
             ));
