@@ -46,6 +46,14 @@ pub enum Command {
         #[command(flatten)]
         site: SiteArgs,
     },
+    /// Print the OAuth scopes the selected articles' checks need (all articles when none is named)
+    Scopes {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Articles (slug or path) or tags
+        #[arg(value_name = "ARTICLE|TAG")]
+        articles: Vec<String>,
+    },
     /// Write a new article skeleton at content/SLUG.md
     New {
         /// The article's slug, e.g. workflows/connector-timeout
@@ -70,6 +78,7 @@ pub fn run() -> i32 {
     match cli.command {
         Command::Build { site, output, base_url } => crate::cmd::build::run(&site, output, base_url.as_deref()),
         Command::Validate { site } => crate::cmd::validate::run(&site),
+        Command::Scopes { site, articles } => crate::cmd::scopes::run(&site, &articles),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod new;
+pub mod scopes;
 pub mod validate;
 
 use std::io::IsTerminal;

@@ -352,6 +352,63 @@ impl Content {
         }
     }
 
+    /// The articles a command-line selection names: each item a slug, a source path, a section's folder, or a tag
+    /// (`kb check`, `kb scopes`). No items selects every article. Items that name nothing are returned as errors with a hint.
+    pub fn select(&self, items: &[String]) -> Result<Vec<usize>, Vec<Diagnostic>> {
+        if items.is_empty() {
+            return Ok((0..self.articles.len()).collect());
+        }
+        let mut chosen = Vec::new();
+        let mut errors = Vec::new();
+        for item in items {
+            let key = item
+                .trim_start_matches("./")
+                .trim_start_matches("content/")
+                .trim_matches('/');
+            let by_path = match self
+                .by_source
+                .get(key)
+                .or_else(|| self.by_source.get(&format!("{key}.md")))
+            {
+                Some(Target::Article(i)) => Some(*i),
+                _ => None,
+            };
+            if let Some(i) = by_path.or_else(|| self.by_slug.get(key).copied()) {
+                chosen.push(i);
+                continue;
+            }
+            if let Some(&s) = self.section_by_dir.get(key) {
+                let mut stack = vec![s];
+                while let Some(s) = stack.pop() {
+                    chosen.extend(&self.sections[s].articles);
+                    stack.extend(&self.sections[s].subsections);
+                }
+                continue;
+            }
+            let tagged: Vec<usize> = (0..self.articles.len())
+                .filter(|&i| self.articles[i].meta.tags.iter().any(|t| t.eq_ignore_ascii_case(key)))
+                .collect();
+            if !tagged.is_empty() {
+                chosen.extend(tagged);
+                continue;
+            }
+            let hint = match self.suggest_slug(key) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => {
+                    "name an article by its slug (workflows/403-not-assigned-app) or path, a section folder, or a tag"
+                        .into()
+                }
+            };
+            errors.push(Diagnostic::error(format!("no article or tag `{item}`")).hint(hint));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut seen = std::collections::HashSet::new();
+        chosen.retain(|i| seen.insert(*i));
+        Ok(chosen)
+    }
+
     /// Resolves a source path written relative to `from` (a path under `content/`): `../x/y.md` → its target.
     pub fn resolve_source(&self, from: &str, link: &str) -> Result<Target, String> {
         let joined = join_relative(parent_dir(from), link)?;

@@ -1,0 +1,92 @@
+//! `kb scopes [ARTICLE|TAG...]`: the OAuth scopes the selected articles' checks need, so that an admin can grant a
+//! service app exactly those.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::checks::{self, Checks};
+use crate::cli::{SiteArgs, exit};
+use crate::config::Config;
+use crate::content::Content;
+
+pub fn run(args: &SiteArgs, selection: &[String]) -> i32 {
+    let config = match Config::load(&args.root, None) {
+        Ok(c) => c,
+        Err(d) => {
+            super::report(&d, "kb scopes");
+            return exit::INVALID;
+        }
+    };
+    let mut diags = Vec::new();
+    let content = Content::load(&config, args.drafts, &mut diags);
+    let checks = checks::load(&config, &content, &mut diags);
+    if diags.iter().any(|d| d.is_error()) {
+        crate::diag::sort(&mut diags);
+        super::report(&diags, "kb scopes");
+        return exit::INVALID;
+    }
+    let selected = match content.select(selection) {
+        Ok(s) => s,
+        Err(d) => {
+            super::report(&d, "kb scopes");
+            return exit::INVALID;
+        }
+    };
+    print!("{}", render(&content, &checks, &selected, !selection.is_empty()));
+    exit::OK
+}
+
+/// The report: scopes per article, then their union and the admin-role reminder.
+pub fn render(content: &Content, checks: &Checks, selected: &[usize], explicit: bool) -> String {
+    let mut out = String::new();
+    let mut union = BTreeSet::new();
+    let mut articles = 0;
+    let mut count = 0;
+    for &i in selected {
+        let list = &checks.by_article[i];
+        if list.is_empty() {
+            if explicit {
+                let _ = writeln!(out, "{}\n  (no checks)\n", content.articles[i].slug);
+            }
+            continue;
+        }
+        articles += 1;
+        count += list.len();
+        let scopes: BTreeSet<&str> = list.iter().flat_map(|c| c.scopes()).map(String::as_str).collect();
+        let _ = writeln!(out, "{}", content.articles[i].slug);
+        if scopes.is_empty() {
+            let _ = writeln!(out, "  (none: public metadata only)");
+        }
+        for s in &scopes {
+            let _ = writeln!(out, "  {s}");
+        }
+        out.push('\n');
+        union.extend(scopes);
+    }
+    if articles == 0 {
+        out.push_str("No selected article has checks, so no scope is needed.\n");
+        return out;
+    }
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "All together ({}, {}):",
+        plural(articles, "article"),
+        plural(count, "check")
+    );
+    for s in &union {
+        let _ = writeln!(out, "  {s}");
+    }
+    out.push_str(
+        "\nFor an OAuth service app, grant these scopes on its Okta API Scopes tab and assign it an admin role as well\n\
+         (the Read-Only Administrator role covers reads): a token whose app has no admin role gets 403 E0000006 on\n\
+         every call, whatever its scopes. An SSWS API token needs no scopes: it acts with its owner's admin role.\n",
+    );
+    out
+}
