@@ -695,11 +695,14 @@ impl<'a> Ctx<'a> {
             let path_entry = match methods.as_slice() {
                 [one] => Some(*one),
                 [] => {
-                    self.error(
-                        node.span.start..node.span.start,
-                        format!("step {} has no request", i + 1),
-                        "add `get = \"/api/v1/...\"`",
-                    );
+                    // A write method was already reported as such.
+                    if !t.iter().any(|e| WRITE_METHODS.contains(&e.key.as_str())) {
+                        self.error(
+                            node.span.start..node.span.start,
+                            format!("step {} has no request", i + 1),
+                            "add `get = \"/api/v1/...\"`",
+                        );
+                    }
                     None
                 }
                 [_, second, ..] => {
@@ -888,16 +891,21 @@ impl<'a> Ctx<'a> {
             }
         };
         let source = self.string(path_node, "a JSONPath")?;
+        if let Some(at) = source.find("{{") {
+            let end = source[at..].find("}}").map_or(source.len(), |e| at + e + 2);
+            let span = self.inside(path_node, at..end);
+            self.error(
+                span,
+                "a JSONPath is written literally: `{{ ... }}` inside it is never filled in",
+                "compare with a value through `where`: app = { path = \"$[*]\", where = { name = \"{{ app_name }}\" } }",
+            );
+            return None;
+        }
         let path = match JsonPath::parse(&source) {
             Ok(p) => p,
             Err(e) => {
                 let span = self.inside(path_node, e.position()..e.position() + 1);
-                let hint = if source.contains("{{") {
-                    "a JSONPath is written literally: compare with values through `where = { field = \"{{ value }}\" }`"
-                        .to_string()
-                } else {
-                    "JSONPath is RFC 9535: `$.id`, `$[*]`, `$[?@.status == 'ACTIVE']`".to_string()
-                };
+                let hint = "JSONPath is RFC 9535: `$.id`, `$[*]`, `$[?@.status == 'ACTIVE']`";
                 self.error(span, format!("invalid JSONPath: {}", e.message()), hint);
                 return None;
             }
@@ -989,8 +997,10 @@ impl<'a> Ctx<'a> {
         let mut known: Vec<&str> = SUBJECTS.to_vec();
         known.extend(PREDICATES);
         known.push("fail");
+        let mut unknown = 0;
         for e in t {
             if !known.contains(&e.key.as_str()) {
+                unknown += 1;
                 let hint = match did_you_mean(&e.key, known.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("the predicates are: {}", PREDICATES.join(", ")),
@@ -1088,11 +1098,13 @@ impl<'a> Ctx<'a> {
         }
         let subject = match subjects.as_slice() {
             [] => {
-                self.error(
-                    node.span.clone(),
-                    "this expectation tests nothing",
-                    "name what it tests: status, error_code, header, capture or value",
-                );
+                if unknown == 0 {
+                    self.error(
+                        node.span.clone(),
+                        "this expectation tests nothing",
+                        "name what it tests: status, error_code, header, capture or value",
+                    );
+                }
                 return Vec::new();
             }
             [one] => *one,
@@ -1166,11 +1178,13 @@ impl<'a> Ctx<'a> {
         };
         let pred = match preds.as_slice() {
             [] => {
-                self.error(
-                    node.span.clone(),
-                    "this expectation has no predicate",
-                    format!("add one of: {}", PREDICATES.join(", ")),
-                );
+                if unknown == 0 {
+                    self.error(
+                        node.span.clone(),
+                        "this expectation has no predicate",
+                        format!("add one of: {}", PREDICATES.join(", ")),
+                    );
+                }
                 return Vec::new();
             }
             [one] => *one,

@@ -84,9 +84,9 @@ pub fn render(content: &Content, checks: &Checks, selected: &[usize], explicit: 
         let _ = writeln!(out, "  {s}");
     }
     out.push_str(
-        "\nFor an OAuth service app, grant these scopes on its Okta API Scopes tab and assign it an admin role as well\n\
-         (the Read-Only Administrator role covers reads): a token whose app has no admin role gets 403 E0000006 on\n\
-         every call, whatever its scopes. An SSWS API token needs no scopes: it acts with its owner's admin role.\n",
+        "\nFor an OAuth service app, grant these scopes on its Okta API Scopes tab and assign it an admin role too,\n\
+         such as Read-Only Administrator: a service app without an admin role gets 403 E0000006 on every call,\n\
+         whatever its scopes. An SSWS API token needs no scopes: it acts with its owner's admin role.\n",
     );
     out
 }

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod checks;
 mod commands;
 mod invalid;
 mod knowledge_base;
