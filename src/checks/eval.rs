@@ -26,10 +26,7 @@ impl Bindings {
     pub fn path(&self, path: &[String]) -> Option<Value> {
         let mut v = self.lookup(&path[0])?;
         for key in &path[1..] {
-            v = match v {
-                Value::Object(mut m) => m.remove(key)?,
-                _ => return None,
-            };
+            v = super::template::field(v, key)?;
         }
         Some(v)
     }
@@ -84,7 +81,8 @@ fn field_matches(node: &Value, field: &[String], wanted: &str) -> bool {
     }
     let scalar = |v: &Value| match v {
         Value::String(s) => s == wanted,
-        Value::Number(_) | Value::Bool(_) => v.to_string() == wanted,
+        Value::Number(n) => n.to_string() == wanted,
+        Value::Bool(b) => wanted == if *b { "true" } else { "false" },
         _ => false,
     };
     match v {
@@ -119,8 +117,14 @@ pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<
         })
     };
     Ok(match &p.test {
-        Test::Equals(e) => subject.is_some_and(|s| same(&s, &expect(e).unwrap_or_default())),
-        Test::NotEquals(e) => !subject.is_some_and(|s| same(&s, &expect(e).unwrap_or_default())),
+        Test::Equals(e) => {
+            let e = expect(e)?;
+            subject.is_some_and(|s| same(&s, &e))
+        }
+        Test::NotEquals(e) => {
+            let e = expect(e)?;
+            !subject.is_some_and(|s| same(&s, &e))
+        }
         Test::Contains(e) => contains(subject.as_ref(), &expect(e)?),
         Test::NotContains(e) => !contains(subject.as_ref(), &expect(e)?),
         Test::Exists(want) => {

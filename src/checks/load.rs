@@ -41,11 +41,10 @@ const WRITE_METHODS: &[&str] = &["post", "put", "patch", "delete", "method", "op
 pub const SCOPES: &[&str] = &[
     "okta.apps.read",
     "okta.appGrants.read",
+    "okta.authenticators.read",
     "okta.authorizationServers.read",
-    "okta.clients.read",
     "okta.domains.read",
     "okta.eventHooks.read",
-    "okta.factors.read",
     "okta.groups.read",
     "okta.idps.read",
     "okta.inlineHooks.read",
@@ -62,8 +61,10 @@ pub const SCOPES: &[&str] = &[
 /// `vars` every org has: `admin` (default `me`, the token's owner) and `org_url`.
 pub const BUILTIN_VARS: &[&str] = &["admin", "org_url"];
 
-/// The scope an Okta endpoint needs, from its path; `None` for public metadata and endpoints not mapped here.
-pub fn required_scope(path: &PathTemplate) -> Option<&'static str> {
+/// The scope an Okta endpoint needs, from its path: `Ok(None)` for the org's public metadata. A management API
+/// path must name its resource literally (`/api/v1/users/...`), and only resources whose scope is known here can be
+/// read, so that a definition's `scopes` (and `kb scopes`) can always be checked against its requests.
+pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, String> {
     use super::path::Segment;
     let lits: Vec<Option<&str>> = path
         .segments
@@ -74,26 +75,36 @@ pub fn required_scope(path: &PathTemplate) -> Option<&'static str> {
         })
         .collect();
     if lits.first() != Some(&Some("api")) {
-        return None;
+        return Ok(None);
     }
-    let rest = &lits[2..];
-    Some(match rest {
+    let scope = match &lits[2..] {
+        [None, ..] => return Err("the resource after /api/v1/ must be written literally, not as a value".into()),
         [Some("apps"), _, Some("grants"), ..] => "okta.appGrants.read",
         [Some("apps"), ..] => "okta.apps.read",
         [Some("users"), _, Some("roles"), ..] => "okta.roles.read",
         [Some("users"), ..] => "okta.users.read",
         [Some("groups"), ..] => "okta.groups.read",
         [Some("authorizationServers"), ..] => "okta.authorizationServers.read",
+        [Some("authenticators"), ..] => "okta.authenticators.read",
         [Some("logs"), ..] => "okta.logs.read",
         [Some("policies"), ..] => "okta.policies.read",
         [Some("idps"), ..] => "okta.idps.read",
         [Some("trustedOrigins"), ..] => "okta.trustedOrigins.read",
         [Some("zones"), ..] => "okta.networkZones.read",
         [Some("eventHooks"), ..] => "okta.eventHooks.read",
+        [Some("inlineHooks"), ..] => "okta.inlineHooks.read",
         [Some("domains"), ..] => "okta.domains.read",
-        _ => return None,
-    })
+        [Some("org"), ..] => "okta.orgs.read",
+        [Some("meta"), Some("schemas"), ..] => "okta.schemas.read",
+        [Some(other), ..] => return Err(format!("kb does not know which scope /api/v1/{other} needs")),
+        [] => return Err("the path names no resource".into()),
+    };
+    Ok(Some(scope))
 }
+
+/// The resources `required_scope` knows, for hints.
+const RESOURCES: &str = "apps, users, groups, authorizationServers, authenticators, logs, policies, idps, \
+                         trustedOrigins, zones, eventHooks, inlineHooks, domains, org, meta/schemas";
 
 /// The definitions of `checks/`, by name.
 #[derive(Debug, Default)]
@@ -467,6 +478,18 @@ impl<'a> Ctx<'a> {
         ok.then_some(())
     }
 
+    /// A value given to a request, a filter or a parameter: a template string, or a number or boolean as text.
+    fn value_template(&mut self, node: &Node, what: &str, names: &Names<'_>, visible: Visible) -> Option<Template> {
+        match &node.value {
+            Value::Int(n) => Some(Template::literal(&n.to_string())),
+            Value::Bool(b) => Some(Template::literal(&b.to_string())),
+            _ => {
+                self.string(node, what)?;
+                self.template(node, names, visible)
+            }
+        }
+    }
+
     fn required_string(
         &mut self,
         table: &[Entry],
@@ -559,10 +582,8 @@ impl<'a> Ctx<'a> {
                             String::new()
                         }
                     };
-                    let default = get(t, "default").and_then(|d| {
-                        self.string(&d.node, "`default`")?;
-                        self.template(&d.node, &names, Visible::VarsOnly)
-                    });
+                    let default = get(t, "default")
+                        .and_then(|d| self.value_template(&d.node, "`default`", &names, Visible::VarsOnly));
                     (description, default)
                 }
                 _ => {
@@ -609,7 +630,11 @@ impl<'a> Ctx<'a> {
             }
         };
         let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
-        let (steps, captures) = self.steps(table, &param_names, vars, &scopes, at)?;
+        let before = self.errors;
+        let Steps { steps, captures, used } = self.steps(table, &param_names, vars, &scopes, at)?;
+        if self.errors == before {
+            self.unused_scopes(scopes_entry.map(|e| &e.node), &used);
+        }
         let names = Names {
             params: &param_names,
             vars,
@@ -647,8 +672,23 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Declared scopes that no request needs are errors too: `kb scopes` must not ask for more than is read.
+    fn unused_scopes(&mut self, node: Option<&Node>, used: &[String]) {
+        for item in node.and_then(Node::as_array).unwrap_or_default() {
+            if let Some(s) = item.as_str()
+                && SCOPES.contains(&s)
+                && !used.iter().any(|u| u == s)
+            {
+                self.error(
+                    item.span.clone(),
+                    format!("`{s}` is declared but no request needs it"),
+                    "remove it: `kb scopes` asks admins to grant exactly what the checks read",
+                );
+            }
+        }
+    }
+
     /// The `[[step]]` list, and every capture with the step that makes it.
-    #[allow(clippy::type_complexity)]
     fn steps(
         &mut self,
         table: &[Entry],
@@ -656,7 +696,7 @@ impl<'a> Ctx<'a> {
         vars: &[String],
         scopes: &[String],
         at: Range<usize>,
-    ) -> Option<(Vec<Step>, Vec<(String, usize)>)> {
+    ) -> Option<Steps> {
         let Some(entry) = get(table, "step") else {
             self.error(at, "no `[[step]]`", "add a step: [[step]] then get = \"/api/v1/...\"");
             return None;
@@ -673,8 +713,17 @@ impl<'a> Ctx<'a> {
             );
             return None;
         };
+        if items.is_empty() {
+            self.error(
+                entry.node.span.clone(),
+                "`step` is empty",
+                "add a step: [[step]] then get = \"/api/v1/...\"",
+            );
+            return None;
+        }
         let mut steps = Vec::new();
         let mut captures: Vec<(String, usize)> = Vec::new();
+        let mut used: Vec<String> = Vec::new();
         // Every capture of every step, so that one used too early is reported as such, not as unknown.
         let every: Vec<(String, usize)> = items
             .iter()
@@ -726,10 +775,13 @@ impl<'a> Ctx<'a> {
                 match PathTemplate::parse(&s) {
                     Ok(p) => {
                         let vars_ok = self.template_vars(&e.node, p.vars(), &names, Visible::Before(i));
-                        if let Some(scope) = required_scope(&p)
-                            && !scopes.iter().any(|s| s == scope)
-                        {
-                            self.error(
+                        match required_scope(&p) {
+                            Err(why) => self.error(
+                                e.node.span.clone(),
+                                why,
+                                format!("a check can read: {RESOURCES}, and /.well-known/"),
+                            ),
+                            Ok(Some(scope)) if !scopes.iter().any(|s| s == scope) => self.error(
                                 e.node.span.clone(),
                                 format!(
                                     "{} {} needs the scope `{scope}`, which `scopes` does not declare",
@@ -737,7 +789,9 @@ impl<'a> Ctx<'a> {
                                     s
                                 ),
                                 format!("add \"{scope}\" to `scopes`"),
-                            );
+                            ),
+                            Ok(Some(scope)) => used.push(scope.to_string()),
+                            Ok(None) => {}
                         }
                         if vars_ok.is_some() {
                             let method = if e.key == "head" { Method::Head } else { Method::Get };
@@ -768,13 +822,7 @@ impl<'a> Ctx<'a> {
                         );
                         continue;
                     }
-                    let value = match &p.node.value {
-                        Value::Int(n) => Some(Template::literal(&n.to_string())),
-                        Value::Bool(b) => Some(Template::literal(&b.to_string())),
-                        _ => self
-                            .string(&p.node, "a query value")
-                            .and_then(|_| self.template(&p.node, &names, Visible::Before(i))),
-                    };
+                    let value = self.value_template(&p.node, "a query value", &names, Visible::Before(i));
                     if let Some(v) = value {
                         query.push((p.key.clone(), v));
                     }
@@ -808,7 +856,7 @@ impl<'a> Ctx<'a> {
                 });
             }
         }
-        Some((steps, captures))
+        Some(Steps { steps, captures, used })
     }
 
     fn capture(
@@ -928,13 +976,7 @@ impl<'a> Ctx<'a> {
                     );
                     continue;
                 }
-                let value = match &f.node.value {
-                    Value::Int(n) => Some(Template::literal(&n.to_string())),
-                    Value::Bool(b) => Some(Template::literal(&b.to_string())),
-                    _ => self
-                        .string(&f.node, "a `where` value")
-                        .and_then(|_| self.template(&f.node, names, Visible::Before(step))),
-                };
+                let value = self.value_template(&f.node, "a `where` value", names, Visible::Before(step));
                 if let Some(v) = value {
                     filter.push((field, v));
                 }
@@ -949,20 +991,48 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// A capture named in a predicate (`"app"`, `"app.status"`, `"roles.0.type"`), made by this step or an earlier one.
+    fn capture_subject(&mut self, node: &Node, names: &Names<'_>, visible: Visible) -> Option<Vec<String>> {
+        let s = self.string(node, "a capture name")?;
+        let path: Vec<String> = s.split('.').map(str::to_string).collect();
+        let field = |p: &String| is_ident(p) || (!p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if !is_ident(&path[0]) || !path[1..].iter().all(field) {
+            self.error(
+                node.span.clone(),
+                format!("`{s}` is not a capture name"),
+                "write a capture's name, or a field of it: `app.status`",
+            );
+            return None;
+        }
+        let is_capture = names.captures.iter().any(|(c, _)| *c == path[0]);
+        if !is_capture && (names.params.contains(&path[0]) || path[0] == "vars") {
+            self.error(
+                node.span.clone(),
+                format!("`{}` is not a capture", path[0]),
+                format!("test a parameter or a var with `value = \"{{{{ {s} }}}}\"`"),
+            );
+            return None;
+        }
+        let var = Var {
+            path,
+            filters: Vec::new(),
+        };
+        if let Err((message, hint)) = names.check(&var, visible) {
+            self.error(node.span.clone(), message, hint);
+            return None;
+        }
+        Some(var.path)
+    }
+
     /// `expect = [...]` or `skip_unless = ...`: a list of predicate tables; `skip_unless` also takes a capture name.
     fn predicates(&mut self, node: &Node, names: &Names<'_>, step: usize, precondition: bool) -> Vec<Predicate> {
         let visible = Visible::UpTo(step);
-        if precondition && let Some(name) = node.as_str() {
-            let var = Var {
-                path: name.split('.').map(str::to_string).collect(),
-                filters: Vec::new(),
-            };
-            if let Err((message, hint)) = names.check(&var, visible) {
-                self.error(node.span.clone(), message, hint);
+        if precondition && node.as_str().is_some() {
+            let Some(path) = self.capture_subject(node, names, visible) else {
                 return Vec::new();
-            }
+            };
             return vec![Predicate {
-                subject: Subject::Capture(var.path),
+                subject: Subject::Capture(path),
                 test: Test::Exists(true),
                 fail: None,
             }];
@@ -988,6 +1058,14 @@ impl<'a> Ctx<'a> {
             ) else {
                 continue;
             };
+            if precondition && let Some(f) = get(t, "fail") {
+                self.error(
+                    f.key_span.clone(),
+                    "a precondition has no failure message",
+                    "when a precondition does not hold the check is `skip`, not `fail`: remove `fail`",
+                );
+                continue;
+            }
             out.extend(self.predicate(item, t, names, visible));
         }
         out
@@ -1135,37 +1213,10 @@ impl<'a> Ctx<'a> {
                     None => return Vec::new(),
                 }
             }
-            "capture" => {
-                let Some(s) = self.string(&subject.node, "`capture`") else {
-                    return Vec::new();
-                };
-                let var = Var {
-                    path: s.split('.').map(str::to_string).collect(),
-                    filters: Vec::new(),
-                };
-                if !var.path.iter().all(|p| is_ident(p)) {
-                    self.error(
-                        subject.node.span.clone(),
-                        format!("`{s}` is not a capture name"),
-                        "write a capture's name, or a field of it: `app.status`",
-                    );
-                    return Vec::new();
-                }
-                let is_capture = names.captures.iter().any(|(c, _)| *c == var.path[0]);
-                if !is_capture && (names.params.contains(&var.path[0]) || var.path[0] == "vars") {
-                    self.error(
-                        subject.node.span.clone(),
-                        format!("`{}` is not a capture", var.path[0]),
-                        format!("test a parameter or a var with `value = \"{{{{ {s} }}}}\"`"),
-                    );
-                    return Vec::new();
-                }
-                if let Err((message, hint)) = names.check(&var, visible) {
-                    self.error(subject.node.span.clone(), message, hint);
-                    return Vec::new();
-                }
-                Subject::Capture(var.path)
-            }
+            "capture" => match self.capture_subject(&subject.node, names, visible) {
+                Some(path) => Subject::Capture(path),
+                None => return Vec::new(),
+            },
             _ => {
                 if self.string(&subject.node, "`value`").is_none() {
                     return Vec::new();
@@ -1385,13 +1436,7 @@ impl<'a> Ctx<'a> {
                             }
                             continue;
                         }
-                        let value = match &e.node.value {
-                            Value::Int(n) => Some(Template::literal(&n.to_string())),
-                            Value::Bool(b) => Some(Template::literal(&b.to_string())),
-                            _ => self
-                                .string(&e.node, "a parameter value")
-                                .and_then(|_| self.template(&e.node, &vars_only, Visible::VarsOnly)),
-                        };
+                        let value = self.value_template(&e.node, "a parameter value", &vars_only, Visible::VarsOnly);
                         if let Some(v) = value {
                             args.push((e.key.clone(), v));
                         }
@@ -1448,7 +1493,11 @@ impl<'a> Ctx<'a> {
                     );
                     return None;
                 }
-                let (steps, captures) = self.steps(table, &[], vars, &scopes, start.clone())?;
+                let before = self.errors;
+                let Steps { steps, captures, used } = self.steps(table, &[], vars, &scopes, start.clone())?;
+                if self.errors == before {
+                    self.unused_scopes(scopes_entry.map(|e| &e.node), &used);
+                }
                 let names = Names {
                     params: &[],
                     vars,
@@ -1506,6 +1555,13 @@ impl<'a> Ctx<'a> {
             line: 0,
         })
     }
+}
+
+/// What `Ctx::steps` found: the steps, each capture with its step, and the scopes the requests need.
+struct Steps {
+    steps: Vec<Step>,
+    captures: Vec<(String, usize)>,
+    used: Vec<String>,
 }
 
 fn get<'t>(table: &'t [Entry], key: &str) -> Option<&'t Entry> {

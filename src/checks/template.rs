@@ -170,10 +170,7 @@ impl Var {
     pub fn eval(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<Value, String> {
         let mut value = lookup(&self.path[0]);
         for key in &self.path[1..] {
-            value = value.and_then(|v| match v {
-                Value::Object(mut m) => m.remove(key),
-                _ => None,
-            });
+            value = value.and_then(|v| field(v, key));
         }
         for f in &self.filters {
             if let (Filter::Default(d), None | Some(Value::Null)) = (f, &value) {
@@ -215,6 +212,19 @@ impl Filter {
             },
             Filter::Default(_) => v,
         }
+    }
+}
+
+/// A field of an object, or an item of a list by its index (`roles.0.type`).
+pub fn field(v: Value, key: &str) -> Option<Value> {
+    match v {
+        Value::Object(mut m) => m.remove(key),
+        Value::Array(mut a) => key
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i < a.len())
+            .map(|i| a.swap_remove(i)),
+        _ => None,
     }
 }
 

@@ -21,7 +21,10 @@ pub fn run(args: &SiteArgs) -> i32 {
     ) {
         Ok(summary) => {
             super::report(&summary.warnings, "validation");
-            eprintln!("{} articles are valid.", summary.articles);
+            match summary.articles {
+                1 => eprintln!("1 article is valid."),
+                n => eprintln!("{n} articles are valid."),
+            }
             exit::OK
         }
         Err(failure) => {

@@ -52,6 +52,20 @@ const EXPECTED: &[(&str, &str)] = &[
     ("content/origin.md:92:20", "`?` is not allowed in a path"),
     ("content/origin.md:98:11", "`okta.users.manage` is a write scope"),
     ("content/origin.md:100:1", "unknown key `post` in a step"),
+    (
+        "content/scopes.md:10:7",
+        "the resource after /api/v1/ must be written literally",
+    ),
+    (
+        "content/scopes.md:18:7",
+        "kb does not know which scope /api/v1/features needs",
+    ),
+    (
+        "content/scopes.md:24:30",
+        "`okta.logs.read` is declared but no request needs it",
+    ),
+    ("content/scopes.md:36:57", "a precondition has no failure message"),
+    ("content/scopes.md:43:8", "`step` is empty"),
 ];
 
 #[test]

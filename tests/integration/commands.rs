@@ -21,7 +21,7 @@ fn new_writes_a_skeleton_that_validates() {
     assert!(text.contains("title = \"Connector timeout\""));
     let run = kb(dir.path(), &["validate", "--drafts"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    run.assert_stderr_has("1 articles are valid.");
+    run.assert_stderr_has("1 article is valid.");
     let run = kb(dir.path(), &["new", "workflows/connector-timeout"]);
     assert_eq!(run.code, 2, "never overwrites");
     assert!(run.stderr.contains("already exists"));
