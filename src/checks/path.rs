@@ -125,7 +125,7 @@ impl PathTemplate {
                 starts.push(start);
                 start = i + 1;
             }
-            i += 1;
+            i += source[i..].chars().next().map_or(1, char::len_utf8);
         }
         let mut out = Vec::new();
         for (seg, &at) in segments.iter().zip(&starts) {
@@ -319,6 +319,8 @@ mod tests {
         );
         assert!(reject("api/v1/apps").message.contains("does not start"));
         assert!(reject("/api/v1/@evil.example").message.contains("`@`"));
+        // Found by the property test: text after a value, outside ASCII, once split a character.
+        assert!(reject("/api/v1/users/{{ user }}/½x").message.contains("`½`"));
     }
 
     #[test]

@@ -8,4 +8,5 @@ mod commands;
 mod invalid;
 mod knowledge_base;
 mod odd_input;
+mod properties;
 mod snapshots;
