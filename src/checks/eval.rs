@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::model::{Capture, Cmp, Expected, Predicate, Subject, Test};
+use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test};
 use super::template::to_text;
 
 /// The values a check's templates can see: `vars`, its parameters, and the captures made so far.
@@ -179,6 +179,120 @@ fn contains(subject: Option<&Value>, item: &Value) -> bool {
         Some(Value::String(s)) => s.contains(&to_text(item)),
         Some(other) => same(other, item),
         None => false,
+    }
+}
+
+/// What one step's response means for its check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Everything held: go on to the next step (or `pass` after the last).
+    Continue,
+    /// A precondition does not hold: the article does not apply to this org.
+    Skip(String),
+    /// Observed, and an expectation does not hold: the org has the problem. The expectation's own message, if any.
+    Fail(Option<String>),
+    /// Could not observe.
+    Error(Error),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// 403 with `error="insufficient_scope"`: the token lacks this scope.
+    MissingScope(String),
+    /// Any other reason, in words.
+    Other(String),
+}
+
+/// Judges one step's response by the rules every check shares, then by the step's own captures, preconditions and
+/// expectations. Captures are added to `b`.
+///
+/// Any 403, a 401 E0000011, a 429 and a 5xx are errors whatever the expectations say; another status counts only
+/// against an expectation that names it; a step that names no status expects 2xx.
+pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
+    let code = obs.body.get("errorCode").and_then(Value::as_str).unwrap_or_default();
+    let summary = obs.body.get("errorSummary").and_then(Value::as_str).unwrap_or_default();
+    let quoted = || match (code, summary) {
+        ("", "") => String::new(),
+        (c, "") => format!(" {c}"),
+        ("", s) => format!(": {s}"),
+        (c, s) => format!(" {c}: {s}"),
+    };
+    let status = obs.status;
+    if status == 403 {
+        let auth = obs
+            .headers
+            .iter()
+            .find(|(k, _)| k == "www-authenticate")
+            .map_or("", |(_, v)| v.as_str());
+        if auth.contains("insufficient_scope") {
+            let scope = auth
+                .split("scope=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or("(not named)");
+            return Outcome::Error(Error::MissingScope(scope.to_string()));
+        }
+        let why = if code == "E0000006" {
+            "403 E0000006: the credential's admin role cannot read this (a service app needs an admin role as well as scopes)".to_string()
+        } else {
+            format!("403{}", quoted())
+        };
+        return Outcome::Error(Error::Other(why));
+    }
+    if status == 401 && code == "E0000011" {
+        return Outcome::Error(Error::Other(
+            "401 E0000011: the token is invalid (expired, revoked, or for another org)".into(),
+        ));
+    }
+    if status == 429 {
+        return Outcome::Error(Error::Other(format!(
+            "429{}: rate limited, and retrying did not recover",
+            quoted()
+        )));
+    }
+    if status >= 500 {
+        return Outcome::Error(Error::Other(format!("the org answered {status}{}", quoted())));
+    }
+    if !(200..300).contains(&status) && !step.names_status() {
+        return Outcome::Error(Error::Other(format!("the org answered {status}{}", quoted())));
+    }
+    for c in &step.captures {
+        match capture(c, obs.body, b) {
+            Ok(Some(v)) => {
+                b.captures.insert(c.name.clone(), v);
+            }
+            Ok(None) => {}
+            Err(e) => return Outcome::Error(Error::Other(e)),
+        }
+    }
+    for p in &step.skip_unless {
+        match holds(p, Some(obs), b) {
+            Ok(true) => {}
+            Ok(false) => return Outcome::Skip(describe(p)),
+            Err(e) => return Outcome::Error(Error::Other(e)),
+        }
+    }
+    for p in &step.expect {
+        match holds(p, Some(obs), b) {
+            Ok(true) => {}
+            Ok(false) => {
+                let message = p.fail.as_ref().map(|t| t.render_lenient(&|n| b.lookup(n)));
+                return Outcome::Fail(message);
+            }
+            Err(e) => return Outcome::Error(Error::Other(e)),
+        }
+    }
+    Outcome::Continue
+}
+
+/// A precondition in words, for a skip's reason.
+fn describe(p: &Predicate) -> String {
+    match &p.subject {
+        Subject::Capture(path) => format!("precondition not met: `{}`", path.join(".")),
+        Subject::Status => "precondition not met: the status".into(),
+        Subject::ErrorCode => "precondition not met: the error code".into(),
+        Subject::Header(h) => format!("precondition not met: the header {h}"),
+        Subject::Value(t) => format!("precondition not met: {}", t.source),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::content::blocks::CheckCard;
 use crate::diag::Diagnostic;
-pub use eval::Bindings;
+pub use eval::{Bindings, Observed, Outcome};
 pub use load::{BUILTIN_VARS, CHECKS_DIR, Library};
 pub use model::Check;
 use path::{Request, Segment};
@@ -78,7 +78,68 @@ impl Checks {
     }
 }
 
+/// A check's result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Pass,
+    /// The org has the problem: the message for the report.
+    Fail(String),
+    Error(eval::Error),
+    Skip(String),
+}
+
+/// A response as `Check::evaluate` needs it: status, lowercase header names, and the JSON body (`null` if none).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
 impl Check {
+    /// Runs the check's steps in order, fetching each request with `fetch`: the whole meaning of a check, with the
+    /// network left to the caller.
+    pub fn evaluate(
+        &self,
+        vars: &Map<String, Value>,
+        org: &Url,
+        fetch: &mut dyn FnMut(&Request) -> Response,
+    ) -> Verdict {
+        let params = match self.params(vars) {
+            Ok(p) => p,
+            Err(e) => return Verdict::Error(eval::Error::Other(e)),
+        };
+        let mut b = Bindings {
+            vars: vars.clone(),
+            params,
+            captures: Map::new(),
+        };
+        for (i, step) in self.steps().iter().enumerate() {
+            let request = match self.request(i, &b, org) {
+                Ok(r) => r,
+                Err(e) => return Verdict::Error(eval::Error::Other(e)),
+            };
+            let response = fetch(&request);
+            let obs = Observed {
+                status: response.status,
+                headers: &response.headers,
+                body: &response.body,
+            };
+            match eval::judge(step, &obs, &mut b) {
+                Outcome::Continue => {}
+                Outcome::Skip(why) => return Verdict::Skip(why),
+                Outcome::Error(e) => return Verdict::Error(e),
+                Outcome::Fail(message) => {
+                    let message = message
+                        .or_else(|| self.fail.as_ref().map(|t| t.render_lenient(&|n| b.lookup(n))))
+                        .unwrap_or_else(|| format!("{}: does not hold", self.title));
+                    return Verdict::Fail(message);
+                }
+            }
+        }
+        Verdict::Pass
+    }
+
     /// The parameters' values for a run, from `vars`.
     pub fn params(&self, vars: &Map<String, Value>) -> Result<Map<String, Value>, String> {
         let b = Bindings {

@@ -5,7 +5,6 @@
 use kb::checks::path::{Method, PREFIXES, PathTemplate, Request, Segment, build_url};
 use kb::checks::{self, Bindings, Library};
 use kb::config::Config;
-use kb::content::Content;
 use kb::content::blocks::CheckBlock;
 use kb::content::front_matter::{self, ARTICLE_KEYS};
 use kb::diag::SourceFile;
@@ -251,14 +250,7 @@ fn library_once() -> &'static (Library, Vec<String>) {
 }
 
 fn knowledge_base_checks() -> &'static checks::Checks {
-    static CHECKS: std::sync::OnceLock<checks::Checks> = std::sync::OnceLock::new();
-    CHECKS.get_or_init(|| {
-        let config = Config::load(&support::repo(), None).unwrap();
-        let mut diags = Vec::new();
-        let content = Content::load(&config, false, &mut diags);
-        let checks = checks::load(&config, &content, &mut diags);
-        assert!(diags.is_empty(), "{diags:?}");
-        assert!(checks.by_article.iter().flatten().count() >= 15);
-        checks
-    })
+    let (_, checks) = support::knowledge_base();
+    assert!(checks.by_article.iter().flatten().count() >= 15);
+    checks
 }

@@ -105,3 +105,16 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
 }
+
+/// The repository's knowledge base, loaded once per test binary: its articles and their validated checks.
+pub fn knowledge_base() -> &'static (kb::content::Content, kb::checks::Checks) {
+    static KB: std::sync::OnceLock<(kb::content::Content, kb::checks::Checks)> = std::sync::OnceLock::new();
+    KB.get_or_init(|| {
+        let config = kb::config::Config::load(&repo(), None).expect("kb.toml loads");
+        let mut diags = Vec::new();
+        let content = kb::content::Content::load(&config, false, &mut diags);
+        let checks = kb::checks::load(&config, &content, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        (content, checks)
+    })
+}
