@@ -78,6 +78,13 @@ impl Checks {
     }
 }
 
+/// `vars` with the built-in defaults filled in: `admin` is `me`, the token's owner, unless set.
+pub fn with_defaults(vars: &Map<String, Value>) -> Map<String, Value> {
+    let mut vars = vars.clone();
+    vars.entry("admin").or_insert_with(|| Value::from("me"));
+    vars
+}
+
 /// A check's result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -110,7 +117,7 @@ impl Check {
             Err(e) => return Verdict::Error(eval::Error::Other(e)),
         };
         let mut b = Bindings {
-            vars: vars.clone(),
+            vars: with_defaults(vars),
             params,
             captures: Map::new(),
         };
@@ -140,10 +147,10 @@ impl Check {
         Verdict::Pass
     }
 
-    /// The parameters' values for a run, from `vars`.
+    /// The parameters' values for a run, from `vars` (with the built-in defaults: `admin` is `me`).
     pub fn params(&self, vars: &Map<String, Value>) -> Result<Map<String, Value>, String> {
         let b = Bindings {
-            vars: vars.clone(),
+            vars: with_defaults(vars),
             ..Bindings::default()
         };
         let mut params = Map::new();

@@ -291,3 +291,20 @@ fn a_connector_target_org_needs_the_refresh_token_grant() {
     };
     assert_eq!(verdict(&run(CONNECTOR, &org), "connector-target-app"), &Verdict::Pass);
 }
+
+#[test]
+fn the_admin_defaults_to_the_tokens_owner() {
+    let (content, checks) = support::knowledge_base();
+    let check = &checks.by_article[content.by_slug[NOT_ASSIGNED]][0];
+    let mut vars = Map::new();
+    vars.insert("org_url".into(), Value::from("https://acme.okta.com"));
+    let url = Url::parse("https://acme.okta.com").unwrap();
+    let mut asked = Vec::new();
+    let org = Org::healthy();
+    let v = check.evaluate(&vars, &url, &mut |r| {
+        asked.push(r.url.path().to_string());
+        org.respond(r)
+    });
+    assert_eq!(v, Verdict::Pass);
+    assert!(asked.contains(&"/api/v1/users/me".to_string()), "{asked:?}");
+}
