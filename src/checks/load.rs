@@ -1116,61 +1116,29 @@ impl<'a> Ctx<'a> {
                     "write `{ status = 200 }` or `{ status = [200, 404] }`",
                 );
             }
-            if let Some(s) = status {
-                let mut codes = Vec::new();
-                let items: Vec<&Node> = match &s.node.value {
-                    Value::Array(a) => a.iter().collect(),
-                    _ => vec![&s.node],
-                };
-                for n in items {
-                    match n.value {
-                        Value::Int(c) if (100..=599).contains(&c) => codes.push(Expected::Int(c)),
-                        _ => self.error(
-                            n.span.clone(),
-                            "a status is an HTTP status code, 100 to 599",
-                            "write `status = 200`, or `status = [200, 404]` for one of several",
-                        ),
-                    }
+            let status_code = |n: &Node| match n.value {
+                Value::Int(c) if (100..=599).contains(&c) => Some(Expected::Int(c)),
+                _ => None,
+            };
+            let error_code = |n: &Node| match n.as_str() {
+                Some(s) if s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit()) => {
+                    Some(Expected::Str(Template::literal(s)))
                 }
-                let test = if codes.len() == 1 {
-                    Test::Equals(codes.remove(0))
-                } else {
-                    Test::OneOf(codes)
-                };
-                out.push(Predicate {
-                    subject: Subject::Status,
-                    test,
-                    fail: fail.clone(),
-                });
+                _ => None,
+            };
+            if let Some(s) = status {
+                let bad = (
+                    "a status is an HTTP status code, 100 to 599",
+                    "write `status = 200`, or `status = [200, 404]` for one of several",
+                );
+                out.extend(self.one_or_many(&s.node, Subject::Status, fail.clone(), status_code, bad));
             }
             if let Some(c) = code {
-                let mut codes = Vec::new();
-                let items: Vec<&Node> = match &c.node.value {
-                    Value::Array(a) => a.iter().collect(),
-                    _ => vec![&c.node],
-                };
-                for n in items {
-                    match n.as_str() {
-                        Some(s) if s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit()) => {
-                            codes.push(Expected::Str(Template::literal(s)))
-                        }
-                        _ => self.error(
-                            n.span.clone(),
-                            "an `error_code` is an Okta error code such as \"E0000015\"",
-                            "write `error_code = \"E0000007\"`",
-                        ),
-                    }
-                }
-                let test = if codes.len() == 1 {
-                    Test::Equals(codes.remove(0))
-                } else {
-                    Test::OneOf(codes)
-                };
-                out.push(Predicate {
-                    subject: Subject::ErrorCode,
-                    test,
-                    fail,
-                });
+                let bad = (
+                    "an `error_code` is an Okta error code such as \"E0000015\"",
+                    "write `error_code = \"E0000007\"`",
+                );
+                out.extend(self.one_or_many(&c.node, Subject::ErrorCode, fail, error_code, bad));
             }
             return out;
         }
@@ -1322,6 +1290,37 @@ impl<'a> Ctx<'a> {
             Some(test) => vec![Predicate { subject, test, fail }],
             None => Vec::new(),
         }
+    }
+
+    /// `status = 200` or `status = [200, 404]` (and the same for `error_code`): equals, or one of.
+    fn one_or_many(
+        &mut self,
+        node: &Node,
+        subject: Subject,
+        fail: Option<Template>,
+        parse: impl Fn(&Node) -> Option<Expected>,
+        (message, hint): (&str, &str),
+    ) -> Option<Predicate> {
+        let items: Vec<&Node> = match &node.value {
+            Value::Array(a) if !a.is_empty() => a.iter().collect(),
+            _ => vec![node],
+        };
+        let mut values = Vec::new();
+        for n in items {
+            match parse(n) {
+                Some(v) => values.push(v),
+                None => self.error(n.span.clone(), message, hint),
+            }
+        }
+        if values.is_empty() || matches!(&node.value, Value::Array(a) if a.len() != values.len()) {
+            return None;
+        }
+        let test = if values.len() == 1 {
+            Test::Equals(values.remove(0))
+        } else {
+            Test::OneOf(values)
+        };
+        Some(Predicate { subject, test, fail })
     }
 
     fn expected(&mut self, n: &Node, names: &Names<'_>, visible: Visible) -> Option<Expected> {
