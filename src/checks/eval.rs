@@ -430,4 +430,86 @@ mod tests {
         assert!(holds(&p(missing.clone(), Test::Exists(false)), None, &b).unwrap());
         assert!(holds(&p(missing, Test::NotEquals(lit("x"))), None, &b).unwrap());
     }
+
+    fn step(expect: Vec<Predicate>) -> Step {
+        Step {
+            method: crate::checks::path::Method::Get,
+            path: crate::checks::path::PathTemplate::parse("/api/v1/authorizationServers").unwrap(),
+            query: Vec::new(),
+            captures: Vec::new(),
+            skip_unless: Vec::new(),
+            expect,
+        }
+    }
+
+    fn status_is(code: i64) -> Predicate {
+        Predicate {
+            subject: Subject::Status,
+            test: Test::Equals(Expected::Int(code)),
+            fail: None,
+        }
+    }
+
+    fn answer(step: &Step, status: u16, headers: &[(&str, &str)], body: Value) -> Outcome {
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let obs = Observed {
+            status,
+            headers: &headers,
+            body: &body,
+        };
+        judge(step, &obs, &mut Bindings::default())
+    }
+
+    fn error_text(o: Outcome) -> String {
+        match o {
+            Outcome::Error(Error::Other(m)) => m,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn forced_errors_win_over_any_expectation() {
+        // Even a step that names the status cannot turn these into pass or fail.
+        let named = step(vec![status_is(200)]);
+        let e = |code: &str| json!({ "errorCode": code, "errorSummary": "summary" });
+        let scope = answer(
+            &named,
+            403,
+            &[(
+                "www-authenticate",
+                "Bearer realm=\"x\", error=\"insufficient_scope\", scope=\"okta.logs.read\"",
+            )],
+            Value::Null,
+        );
+        assert_eq!(scope, Outcome::Error(Error::MissingScope("okta.logs.read".into())));
+        assert!(error_text(answer(&named, 403, &[], e("E0000006"))).contains("admin role"));
+        assert!(error_text(answer(&named, 403, &[], Value::Null)).starts_with("403"));
+        assert!(error_text(answer(&named, 401, &[], e("E0000011"))).contains("token is invalid"));
+        assert!(error_text(answer(&named, 429, &[], e("E0000047"))).contains("rate limited"));
+        assert!(error_text(answer(&named, 503, &[], Value::Null)).contains("503"));
+    }
+
+    #[test]
+    fn an_unnamed_status_must_be_2xx_and_a_named_one_is_judged() {
+        let unnamed = step(Vec::new());
+        assert_eq!(answer(&unnamed, 200, &[], json!([])), Outcome::Continue);
+        let e = error_text(answer(
+            &unnamed,
+            404,
+            &[],
+            json!({ "errorCode": "E0000007", "errorSummary": "Not found" }),
+        ));
+        assert_eq!(e, "the org answered 404 E0000007: Not found");
+        let named = step(vec![status_is(200)]);
+        assert_eq!(
+            answer(
+                &named,
+                401,
+                &[],
+                json!({ "errorCode": "E0000015", "errorSummary": "feature" })
+            ),
+            Outcome::Fail(None)
+        );
+        assert_eq!(answer(&named, 200, &[], json!([])), Outcome::Continue);
+    }
 }

@@ -77,16 +77,29 @@ pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, Strin
     if lits.first() != Some(&Some("api")) {
         return Ok(None);
     }
-    let scope = match &lits[2..] {
-        [None, ..] => return Err("the resource after /api/v1/ must be written literally, not as a value".into()),
+    let rest = &lits[2..];
+    // Names of resources and sub-resources (`apps`, `users` in `/apps/{id}/users/{id}`) are written literally.
+    if let Some(i) = (0..rest.len()).step_by(2).find(|&i| rest[i].is_none()) {
+        let what = if i == 0 {
+            "the resource after /api/v1/"
+        } else {
+            "a sub-resource's name"
+        };
+        return Err(format!("{what} must be written literally, not as a value"));
+    }
+    let scope = match rest {
+        [Some("apps")] | [Some("apps"), _] => "okta.apps.read",
+        [Some("apps"), _, Some("users" | "groups"), ..] => "okta.apps.read",
         [Some("apps"), _, Some("grants"), ..] => "okta.appGrants.read",
-        [Some("apps"), ..] => "okta.apps.read",
+        [Some("users")] | [Some("users"), _] => "okta.users.read",
+        [Some("users"), _, Some("groups" | "appLinks" | "factors"), ..] => "okta.users.read",
         [Some("users"), _, Some("roles"), ..] => "okta.roles.read",
-        [Some("users"), ..] => "okta.users.read",
-        [Some("groups"), ..] => "okta.groups.read",
+        [Some("groups")] | [Some("groups"), _] => "okta.groups.read",
+        [Some("groups"), _, Some("users" | "apps"), ..] => "okta.groups.read",
+        [Some("groups"), _, Some("roles"), ..] => "okta.roles.read",
         [Some("authorizationServers"), ..] => "okta.authorizationServers.read",
         [Some("authenticators"), ..] => "okta.authenticators.read",
-        [Some("logs"), ..] => "okta.logs.read",
+        [Some("logs")] => "okta.logs.read",
         [Some("policies"), ..] => "okta.policies.read",
         [Some("idps"), ..] => "okta.idps.read",
         [Some("trustedOrigins"), ..] => "okta.trustedOrigins.read",
@@ -94,17 +107,24 @@ pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, Strin
         [Some("eventHooks"), ..] => "okta.eventHooks.read",
         [Some("inlineHooks"), ..] => "okta.inlineHooks.read",
         [Some("domains"), ..] => "okta.domains.read",
-        [Some("org"), ..] => "okta.orgs.read",
-        [Some("meta"), Some("schemas"), ..] => "okta.schemas.read",
-        [Some(other), ..] => return Err(format!("kb does not know which scope /api/v1/{other} needs")),
+        [Some("org")] => "okta.orgs.read",
+        [Some("meta"), Some("schemas"), Some("user" | "group" | "apps"), ..] => "okta.schemas.read",
         [] => return Err("the path names no resource".into()),
+        _ => {
+            let shown: Vec<&str> = rest.iter().map(|s| s.unwrap_or("{id}")).collect();
+            return Err(format!(
+                "kb does not know which scope /api/v1/{} needs",
+                shown.join("/")
+            ));
+        }
     };
     Ok(Some(scope))
 }
 
 /// The resources `required_scope` knows, for hints.
-const RESOURCES: &str = "apps, users, groups, authorizationServers, authenticators, logs, policies, idps, \
-                         trustedOrigins, zones, eventHooks, inlineHooks, domains, org, meta/schemas";
+const RESOURCES: &str = "apps (with users, groups, grants), users (with roles, groups, appLinks, factors), groups \
+                         (with users, apps, roles), authorizationServers, authenticators, logs, policies, idps, \
+                         trustedOrigins, zones, eventHooks, inlineHooks, domains, org, meta/schemas/{user,group,apps}";
 
 /// The definitions of `checks/`, by name.
 #[derive(Debug, Default)]
@@ -203,7 +223,11 @@ impl Library {
                 && ctx.errors == 0
                 && !duplicate
             {
-                checks.push(Check { line, ..check });
+                checks.push(Check {
+                    line,
+                    fence: block.fence.start,
+                    ..check
+                });
             }
         }
         checks
@@ -368,14 +392,27 @@ impl<'a> Ctx<'a> {
 
     /// The span of `needle` inside a string value's text, else the whole value.
     fn within(&self, node: &Node, needle: Option<&str>) -> Range<usize> {
-        if let Some(n) = needle.filter(|n| !n.is_empty())
-            && let Some(raw) = self.text.get(node.span.clone())
-            && let Some(i) = raw.find(n)
-        {
-            let start = node.span.start + i;
-            return start..start + n.len();
+        let Some(n) = needle.filter(|n| !n.is_empty()) else {
+            return node.span.clone();
+        };
+        let Some(raw) = self.text.get(node.span.clone()) else {
+            return node.span.clone();
+        };
+        // Inside a `{{ ... }}` or `{% ... %}` first, so that `{{ user }}` in `/api/v1/users/{{ user }}` is found,
+        // not the word `users`; then anywhere.
+        let mut from = 0;
+        while let Some(open) = raw[from..].find('{').map(|i| from + i) {
+            let close = raw[open..].find(['}']).map_or(raw.len(), |i| open + i);
+            if let Some(i) = raw[open..close].find(n) {
+                let start = node.span.start + open + i;
+                return start..start + n.len();
+            }
+            from = close.max(open + 1);
         }
-        node.span.clone()
+        match raw.find(n) {
+            Some(i) => node.span.start + i..node.span.start + i + n.len(),
+            None => node.span.clone(),
+        }
     }
 
     /// The span of a byte range of a string value, when the value is written without escapes; else the value.
@@ -954,7 +991,18 @@ impl<'a> Ctx<'a> {
             Err(e) => {
                 let span = self.inside(path_node, e.position()..e.position() + 1);
                 let hint = "JSONPath is RFC 9535: `$.id`, `$[*]`, `$[?@.status == 'ACTIVE']`";
-                self.error(span, format!("invalid JSONPath: {}", e.message()), hint);
+                let rest: String = source
+                    .get(e.position()..)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(20)
+                    .collect();
+                let message = match e.message() {
+                    "parser error" if rest.is_empty() => "invalid JSONPath: it ends too early".to_string(),
+                    "parser error" => format!("invalid JSONPath: cannot read it from `{rest}`"),
+                    m => format!("invalid JSONPath: {m}"),
+                };
+                self.error(span, message, hint);
                 return None;
             }
         };
@@ -1552,6 +1600,7 @@ impl<'a> Ctx<'a> {
             fail,
             block: self.text.to_string(),
             line: 0,
+            fence: 0,
         })
     }
 }

@@ -78,10 +78,12 @@ impl Checks {
     }
 }
 
-/// `vars` with the built-in defaults filled in: `admin` is `me`, the token's owner, unless set.
-pub fn with_defaults(vars: &Map<String, Value>) -> Map<String, Value> {
+/// `vars` with the built-ins filled in: `org_url` is the org's origin (no trailing slash), and `admin` is `me`, the
+/// token's owner, unless set (the runner refuses a missing `admin` with OAuth credentials, which have no owner).
+pub fn with_defaults(vars: &Map<String, Value>, org: &Url) -> Map<String, Value> {
     let mut vars = vars.clone();
     vars.entry("admin").or_insert_with(|| Value::from("me"));
+    vars.insert("org_url".into(), Value::from(org.origin().ascii_serialization()));
     vars
 }
 
@@ -112,12 +114,13 @@ impl Check {
         org: &Url,
         fetch: &mut dyn FnMut(&Request) -> Response,
     ) -> Verdict {
-        let params = match self.params(vars) {
+        let vars = with_defaults(vars, org);
+        let params = match self.params(&vars) {
             Ok(p) => p,
             Err(e) => return Verdict::Error(eval::Error::Other(e)),
         };
         let mut b = Bindings {
-            vars: with_defaults(vars),
+            vars,
             params,
             captures: Map::new(),
         };
@@ -147,10 +150,10 @@ impl Check {
         Verdict::Pass
     }
 
-    /// The parameters' values for a run, from `vars` (with the built-in defaults: `admin` is `me`).
+    /// The parameters' values for a run, from `vars` (see [`with_defaults`]).
     pub fn params(&self, vars: &Map<String, Value>) -> Result<Map<String, Value>, String> {
         let b = Bindings {
-            vars: with_defaults(vars),
+            vars: vars.clone(),
             ..Bindings::default()
         };
         let mut params = Map::new();
@@ -220,6 +223,7 @@ impl Check {
             requests: self.describe_requests(),
             scopes: self.scopes().to_vec(),
             command: format!("kb check {slug}"),
+            fence: self.fence,
             block: self.block.clone(),
             definition: self
                 .uses

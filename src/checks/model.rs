@@ -127,6 +127,8 @@ pub struct Check {
     pub block: String,
     /// 1-based line of the block's fence in the article.
     pub line: usize,
+    /// Byte offset of the block's fence in the article (what the page matches its card by).
+    pub fence: usize,
 }
 
 impl Check {

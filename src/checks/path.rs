@@ -137,9 +137,15 @@ impl PathTemplate {
                     at.saturating_sub(1)..at,
                 ));
             }
-            if seg.contains("{{") || seg.contains("{%") || seg.contains("{#") {
-                let trimmed = seg.trim();
-                if !(trimmed.starts_with("{{") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1) {
+            if seg.contains("{%") || seg.contains("{#") {
+                return Err(err(
+                    "template tags and comments are not available in a path",
+                    "write a value as `{{ name }}`",
+                    span,
+                ));
+            }
+            if seg.contains("{{") {
+                if !(seg.starts_with("{{") && seg.ends_with("}}") && seg.matches("{{").count() == 1) {
                     return Err(err(
                         format!("`{seg}`: a value must fill a whole path segment"),
                         "write the value as its own segment, such as `/api/v1/users/{{ user }}`",
@@ -217,7 +223,7 @@ impl PathTemplate {
             match seg {
                 Segment::Literal(s) => path.push_str(s),
                 Segment::Value(t) => {
-                    let var = t.single_var().map(|v| v.dotted()).unwrap_or_default();
+                    let var = t.single_var().map_or_else(|| t.source.clone(), |v| v.dotted());
                     let value = match t.single_var() {
                         Some(v) => match v.eval(lookup)? {
                             v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => to_text(&v),
@@ -321,6 +327,12 @@ mod tests {
         assert!(reject("/api/v1/@evil.example").message.contains("`@`"));
         // Found by the property test: text after a value, outside ASCII, once split a character.
         assert!(reject("/api/v1/users/{{ user }}/½x").message.contains("`½`"));
+        assert!(
+            reject("/api/v1/users/ {{ user }}")
+                .message
+                .contains("whole path segment")
+        );
+        assert!(reject("/api/v1/users/{% if x %}a{% endif %}").message.contains("tags"));
     }
 
     #[test]

@@ -180,6 +180,11 @@ impl Var {
             value = value.map(|v| f.apply(v));
         }
         match value {
+            Some(Value::Null) | None if self.path[0] == "vars" && self.path.len() > 1 => Err(format!(
+                "`{}` has no value: pass `--var {}=...` or set it under [orgs.NAME.vars]",
+                self.dotted(),
+                self.path[1]
+            )),
             Some(Value::Null) | None => Err(format!("`{}` has no value", self.dotted())),
             Some(v) => Ok(v),
         }

@@ -91,6 +91,8 @@ pub struct CheckCard {
     pub block: String,
     /// The definition it uses: its path and its TOML.
     pub definition: Option<(String, String)>,
+    /// Byte offset of the block's fence in the article: the page puts the card where the block was.
+    pub fence: usize,
 }
 
 #[cfg(test)]

@@ -576,6 +576,13 @@ fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnosti
     let parsed = front_matter::parse(&file, &split, keys, diags);
     if is_index {
         let (meta, _) = parsed.ok_or(())?;
+        for block in blocks::extract(&file.text[split.body_offset..], split.body_offset) {
+            diags.push(
+                Diagnostic::error("a check block in a section's `_index.md` is never run")
+                    .at(&file, block.fence.start..block.fence.start + 8)
+                    .hint("check blocks belong in articles: move it into the article whose problem it detects"),
+            );
+        }
         let dir = parent_dir(rel).to_string();
         return Ok(Loaded::SectionIndex(Box::new(SectionIndex {
             dir,

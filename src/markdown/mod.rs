@@ -133,7 +133,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     let mut heading_span = 0..0;
     let mut heading: Option<(usize, String)> = None;
     let mut code: Option<(String, String)> = None;
-    let mut cards = doc.cards.iter();
+    let mut code_start = 0;
     let mut local_refs: Vec<(String, Range<usize>)> = Vec::new();
     let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
     let mut in_first_paragraph = false;
@@ -194,6 +194,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                     CodeBlockKind::Indented => String::new(),
                 };
                 code = Some((lang, String::new()));
+                code_start = span.start;
             }
             Event::Text(text) if code.is_some() => {
                 if let Some((_, buf)) = code.as_mut() {
@@ -204,7 +205,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 let (lang, buf) = code.take().unwrap_or_default();
                 // A check block becomes its card; outside an article (a section's intro) it stays TOML.
                 if lang == CHECK_FENCE
-                    && let Some(card) = cards.next()
+                    && let Some(card) = doc.cards.iter().find(|c| c.fence == code_start)
                 {
                     let id = unique_id(format!("check-{}", card.id), &mut used_ids);
                     events.push(Event::Html(check_card(card, &id, &mut out.languages).into()));

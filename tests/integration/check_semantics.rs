@@ -204,7 +204,7 @@ fn an_org_without_workflows_skips_the_workflows_checks() {
         grants: vec![],
         ..Org::healthy()
     };
-    for slug in [NOT_ASSIGNED, SCOPE] {
+    for slug in [NOT_ASSIGNED, SCOPE, CONNECTOR] {
         for (id, v) in run(slug, &org) {
             assert!(matches!(v, Verdict::Skip(_)), "{slug} {id}: {v:?}");
         }

@@ -140,21 +140,49 @@ fn blockish() -> impl Strategy<Value = String> {
     prop::collection::vec(line, 0..14).prop_map(|lines| lines.join("\n"))
 }
 
+/// Check blocks that validate: hostile text lands in a literal query value and in a path that may or may not pass.
+fn accepted_block() -> impl Strategy<Value = String> {
+    (hostile(), hostile()).prop_map(|(q, tail)| {
+        let q = serde_json::to_string(&q).unwrap();
+        let path = serde_json::to_string(&format!("/api/v1/users/{{{{ vars.admin }}}}/groups{tail}")).unwrap();
+        format!(
+            "id = \"x\"\ntitle = \"t\"\nscopes = [\"okta.users.read\"]\n\
+             [[step]]\nget = \"/api/v1/users/{{{{ vars.admin }}}}\"\ncapture = {{ id = \"$.id\" }}\n\
+             [[step]]\nget = \"/api/v1/users/{{{{ id }}}}/groups\"\nquery = {{ q = {q} }}\n\
+             [[step]]\nget = {path}\n"
+        )
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_check_block_parser_takes_any_text(text in prop_oneof![any::<String>(), blockish()]) {
+    fn the_check_block_parser_takes_any_text(
+        text in prop_oneof![any::<String>(), blockish(), accepted_block()],
+        admin in hostile(),
+        id in hostile(),
+    ) {
         let (lib, vars) = library_once();
         let file = SourceFile::new("content/a.md", text.as_str());
         let mut diags = Vec::new();
         let checks = lib.checks(&file, &[block(&text)], vars, &mut diags);
         // Whatever was accepted keeps every request on the org.
         for check in &checks {
+            let mut captures = Map::new();
+            captures.insert("id".into(), Value::from(id.clone()));
+            let b = Bindings { vars: vars_map(&admin), params: Map::new(), captures };
             for (i, step) in check.steps().iter().enumerate() {
-                let b = Bindings { vars: vars_map("alice@example.com"), ..Bindings::default() };
                 if let Ok(req) = check.request(i, &b, &org()) {
                     assert_on_the_org(&req, &step.path);
+                    // A literal query value arrives as written, as one parameter.
+                    for (k, v) in &step.query {
+                        let got: Vec<_> = req.url.query_pairs().filter(|(name, _)| name == k).collect();
+                        prop_assert_eq!(got.len(), 1);
+                        if v.is_literal() {
+                            prop_assert_eq!(got[0].1.as_ref(), v.source.as_str());
+                        }
+                    }
                 }
             }
         }
@@ -181,6 +209,7 @@ proptest! {
             (hostile(), hostile()).prop_map(|(a, b)| format!("/api/v1/users/{{{{ user }}}}/{a}{b}")),
             Just("/api/v1/apps/{{ app.id }}/users/{{ user_id }}".to_string()),
             Just("/.well-known/{{ doc }}".to_string()),
+            Just("/api/v1/users/{{ vars.admin }}/roles".to_string()),
         ],
         value in hostile(),
         query in hostile(),
@@ -190,6 +219,7 @@ proptest! {
         // `app` is an object (for `app.id`), `x` the query value, anything else the hostile value itself.
         let lookup = |name: &str| match name {
             "app" => Some(json!({ "id": v.clone() })),
+            "vars" => Some(json!({ "admin": v.clone(), "client_id": v.clone() })),
             "x" => Some(qv.clone()),
             _ => Some(v.clone()),
         };
