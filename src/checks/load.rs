@@ -11,7 +11,7 @@ use serde_json_path::JsonPath;
 use super::model::*;
 use super::path::{Method, PathTemplate};
 use super::syntax::{self, Entry, Node, Value};
-use super::template::{Template, Var};
+use super::template::{Template, Var, is_ident, is_value_path};
 use crate::content::blocks::CheckBlock;
 use crate::diag::{Diagnostic, SourceFile, did_you_mean};
 
@@ -239,12 +239,6 @@ fn is_id(s: &str) -> bool {
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Which names a template may use where it is written.
@@ -778,28 +772,21 @@ impl<'a> Ctx<'a> {
             let t = node.as_table().unwrap_or_default();
             self.unknown_keys(t, STEP_KEYS, "a step");
             let methods: Vec<&Entry> = t.iter().filter(|e| e.key == "get" || e.key == "head").collect();
-            let path_entry = match methods.as_slice() {
-                [one] => Some(*one),
-                [] => {
-                    // A write method was already reported as such.
-                    if !t.iter().any(|e| WRITE_METHODS.contains(&e.key.as_str())) {
-                        self.error(
-                            node.span.start..node.span.start,
-                            format!("step {} has no request", i + 1),
-                            "add `get = \"/api/v1/...\"`",
-                        );
-                    }
-                    None
-                }
-                [_, second, ..] => {
-                    self.error(
-                        second.key_span.clone(),
-                        format!("step {} makes two requests", i + 1),
-                        "a step is one request: split it into two [[step]]s",
-                    );
-                    None
-                }
-            };
+            // A write method was already reported as such.
+            let quiet = t.iter().any(|e| WRITE_METHODS.contains(&e.key.as_str()));
+            let path_entry = self.single(
+                &methods,
+                node.span.start..node.span.start,
+                quiet,
+                (
+                    format!("step {} has no request", i + 1),
+                    "add `get = \"/api/v1/...\"`".into(),
+                ),
+                (
+                    format!("step {} makes two requests", i + 1),
+                    "a step is one request: split it into two [[step]]s",
+                ),
+            );
             let names = Names {
                 params,
                 vars,
@@ -1043,8 +1030,7 @@ impl<'a> Ctx<'a> {
     fn capture_subject(&mut self, node: &Node, names: &Names<'_>, visible: Visible) -> Option<Vec<String>> {
         let s = self.string(node, "a capture name")?;
         let path: Vec<String> = s.split('.').map(str::to_string).collect();
-        let field = |p: &String| is_ident(p) || (!p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-        if !is_ident(&path[0]) || !path[1..].iter().all(field) {
+        if !is_value_path(&path) {
             self.error(
                 node.span.clone(),
                 format!("`{s}` is not a capture name"),
@@ -1190,26 +1176,20 @@ impl<'a> Ctx<'a> {
             }
             return out;
         }
-        let subject = match subjects.as_slice() {
-            [] => {
-                if unknown == 0 {
-                    self.error(
-                        node.span.clone(),
-                        "this expectation tests nothing",
-                        "name what it tests: status, error_code, header, capture or value",
-                    );
-                }
-                return Vec::new();
-            }
-            [one] => *one,
-            [_, second, ..] => {
-                self.error(
-                    second.key_span.clone(),
-                    "an expectation tests one thing",
-                    "split it into two expectations",
-                );
-                return Vec::new();
-            }
+        let Some(subject) = self.single(
+            &subjects,
+            node.span.clone(),
+            unknown > 0,
+            (
+                "this expectation tests nothing".into(),
+                "name what it tests: status, error_code, header, capture or value".into(),
+            ),
+            (
+                "an expectation tests one thing".into(),
+                "split it into two expectations",
+            ),
+        ) else {
+            return Vec::new();
         };
         let subject = match subject.key.as_str() {
             "header" => {
@@ -1243,26 +1223,20 @@ impl<'a> Ctx<'a> {
                 }
             }
         };
-        let pred = match preds.as_slice() {
-            [] => {
-                if unknown == 0 {
-                    self.error(
-                        node.span.clone(),
-                        "this expectation has no predicate",
-                        format!("add one of: {}", PREDICATES.join(", ")),
-                    );
-                }
-                return Vec::new();
-            }
-            [one] => *one,
-            [_, second, ..] => {
-                self.error(
-                    second.key_span.clone(),
-                    "an expectation has one predicate",
-                    "split it into two expectations",
-                );
-                return Vec::new();
-            }
+        let Some(pred) = self.single(
+            &preds,
+            node.span.clone(),
+            unknown > 0,
+            (
+                "this expectation has no predicate".into(),
+                format!("add one of: {}", PREDICATES.join(", ")),
+            ),
+            (
+                "an expectation has one predicate".into(),
+                "split it into two expectations",
+            ),
+        ) else {
+            return Vec::new();
         };
         let n = &pred.node;
         let test = match pred.key.as_str() {
@@ -1337,6 +1311,31 @@ impl<'a> Ctx<'a> {
         match test {
             Some(test) => vec![Predicate { subject, test, fail }],
             None => Vec::new(),
+        }
+    }
+
+    /// The one entry of `found`. None is reported at `at` unless `quiet` (another error already explains it);
+    /// several are reported at the second.
+    fn single<'e>(
+        &mut self,
+        found: &[&'e Entry],
+        at: Range<usize>,
+        quiet: bool,
+        (none, none_hint): (String, String),
+        (several, several_hint): (String, &str),
+    ) -> Option<&'e Entry> {
+        match found {
+            [one] => Some(*one),
+            [] => {
+                if !quiet {
+                    self.error(at, none, none_hint);
+                }
+                None
+            }
+            [_, second, ..] => {
+                self.error(second.key_span.clone(), several, several_hint);
+                None
+            }
         }
     }
 

@@ -243,10 +243,17 @@ pub fn to_text(v: &Value) -> String {
     }
 }
 
-fn is_ident(s: &str) -> bool {
+/// A name: a parameter, a capture, a var, a field (`app_name`, `_x`).
+pub(crate) fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A dotted path to a value: a name, then fields or list indexes (`app.label`, `roles.0.type`).
+pub(crate) fn is_value_path(path: &[String]) -> bool {
+    let index = |p: &String| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    path.first().is_some_and(|p| is_ident(p)) && path[1..].iter().all(|p| is_ident(p) || index(p))
 }
 
 fn var(expr: &tera::ast::Expr) -> Result<Var, TemplateError> {
@@ -254,10 +261,7 @@ fn var(expr: &tera::ast::Expr) -> Result<Var, TemplateError> {
     let path = match &expr.val {
         ExprVal::Ident(name) => {
             let path: Vec<String> = name.split('.').map(str::to_string).collect();
-            if !path
-                .iter()
-                .all(|p| is_ident(p) || (!p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
-            {
+            if !is_value_path(&path) {
                 return Err(TemplateError::new(
                     format!("`{name}` is not a variable name"),
                     Some(name),

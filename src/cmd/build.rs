@@ -18,9 +18,9 @@ pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>) -> 
     let output = output.unwrap_or_else(|| args.root.join("site"));
     let opts = BuildOptions {
         output: Some(output.clone()),
-        drafts: args.drafts,
     };
-    match site::build(&config, &opts) {
+    let loaded = super::load(&config, args.drafts);
+    match site::build(&config, &loaded.content, loaded.diags, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");
             eprintln!(
@@ -31,7 +31,7 @@ pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>) -> 
                 started.elapsed()
             );
             if std::env::var_os("KB_TIMINGS").is_some() {
-                for (phase, t) in &summary.phases {
+                for (phase, t) in loaded.phases.iter().chain(&summary.phases) {
                     eprintln!("  {phase:<16} {t:.2?}");
                 }
             }

@@ -6,8 +6,40 @@ pub mod scopes;
 pub mod validate;
 
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
+use crate::checks::{self, Checks};
+use crate::config::Config;
+use crate::content::Content;
 use crate::diag::{self, Diagnostic};
+
+/// What `build`, `validate` and `scopes` start from: `content/` loaded, its check blocks validated against
+/// `checks/`, and their cards put in the article model for the site. The site side and the check side meet here,
+/// through the model, and nowhere else.
+pub struct Loaded {
+    pub content: Content,
+    pub checks: Checks,
+    /// Every problem found while loading, errors and warnings.
+    pub diags: Vec<Diagnostic>,
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+pub fn load(config: &Config, drafts: bool) -> Loaded {
+    let mut diags = Vec::new();
+    let t = Instant::now();
+    let mut content = Content::load(config, drafts, &mut diags);
+    let mut phases = vec![("load", t.elapsed())];
+    let t = Instant::now();
+    let checks = checks::load(config, &content, &mut diags);
+    content.cards = checks.cards(&content);
+    phases.push(("checks", t.elapsed()));
+    Loaded {
+        content,
+        checks,
+        diags,
+        phases,
+    }
+}
 
 /// Whether stderr gets colour: a terminal, and `NO_COLOR` unset.
 pub fn color() -> bool {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::checks::{self, Checks};
+use crate::checks::Checks;
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
@@ -17,9 +17,12 @@ pub fn run(args: &SiteArgs, selection: &[String]) -> i32 {
             return exit::INVALID;
         }
     };
-    let mut diags = Vec::new();
-    let content = Content::load(&config, args.drafts, &mut diags);
-    let checks = checks::load(&config, &content, &mut diags);
+    let super::Loaded {
+        content,
+        checks,
+        mut diags,
+        ..
+    } = super::load(&config, args.drafts);
     if diags.iter().any(|d| d.is_error()) {
         crate::diag::sort(&mut diags);
         super::report(&diags, "kb scopes");

@@ -12,13 +12,8 @@ pub fn run(args: &SiteArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    match site::build(
-        &config,
-        &BuildOptions {
-            output: None,
-            drafts: args.drafts,
-        },
-    ) {
+    let loaded = super::load(&config, args.drafts);
+    match site::build(&config, &loaded.content, loaded.diags, &BuildOptions { output: None }) {
         Ok(summary) => {
             super::report(&summary.warnings, "validation");
             match summary.articles {

@@ -45,9 +45,19 @@ pub fn is_check_fence(info: &str) -> bool {
     info.split([' ', ',', '{']).next() == Some(CHECK_FENCE)
 }
 
+/// Whether a line may open a check fence (```` ```check ````, `~~~ check`): a cheap test that spares the articles
+/// without one (most of them) a second Markdown parse. The word alone, as in "check the grants", does not count.
+fn has_check_fence(body: &str) -> bool {
+    body.lines().any(|line| {
+        let line = line.trim_start();
+        let rest = line.trim_start_matches(['`', '~']);
+        line.len() - rest.len() >= 3 && is_check_fence(rest.trim_start())
+    })
+}
+
 /// Finds the check blocks of a Markdown body that starts at `base` in its file.
 pub fn extract(body: &str, base: usize) -> Vec<CheckBlock> {
-    if !body.contains(CHECK_FENCE) {
+    if !has_check_fence(body) {
         return Vec::new();
     }
     let mut blocks = Vec::new();
@@ -111,6 +121,14 @@ mod tests {
         let b = &blocks[1];
         assert_eq!(b.text, "id = \"b\"\n");
         assert_eq!(b.file_offset(0) - 100, body.find("id = \"b\"").unwrap());
+    }
+
+    #[test]
+    fn prose_about_checks_is_not_a_fence() {
+        assert!(!has_check_fence(
+            "Check the grants, then check again.\n```toml\ncheck = 1\n```\n"
+        ));
+        assert!(has_check_fence("  ~~~ check\nid = \"a\"\n~~~\n"));
     }
 
     #[test]

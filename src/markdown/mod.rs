@@ -6,7 +6,7 @@ pub mod highlight;
 use std::collections::HashSet;
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 
 use crate::content::blocks::{CHECK_FENCE, CheckCard};
 use crate::content::{Content, Target, Unpublished};
@@ -18,10 +18,6 @@ const SUMMARY_MAX: usize = 240;
 
 /// Element ids of the default theme's page chrome.
 pub const RESERVED_IDS: &[&str] = &["main", "related-h", "sections-h", "products-h", "root-h", "recent-h"];
-
-pub fn options() -> Options {
-    crate::content::blocks::markdown_options()
-}
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TocEntry {
@@ -139,7 +135,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     let mut in_first_paragraph = false;
     let mut seen_paragraph = false;
 
-    for (event, range) in Parser::new_ext(doc.body, options()).into_offset_iter() {
+    for (event, range) in Parser::new_ext(doc.body, crate::content::blocks::markdown_options()).into_offset_iter() {
         let span = (doc.body_offset + range.start)..(doc.body_offset + range.end);
         match event {
             Event::Start(Tag::Heading { .. }) => {

@@ -19,7 +19,6 @@ use taxonomy::{Kind, Taxonomy};
 pub struct BuildOptions {
     /// Where the site goes; `None` renders everything but writes nothing (`kb validate`).
     pub output: Option<PathBuf>,
-    pub drafts: bool,
 }
 
 #[derive(Debug)]
@@ -49,32 +48,29 @@ pub struct Model<'a> {
     pub related: Vec<Vec<usize>>,
 }
 
-pub fn build(config: &Config, opts: &BuildOptions) -> Result<Summary, Failure> {
+/// Renders loaded content into the site. `diags` holds the problems found while loading it: the build fails on any
+/// error among them too, after every problem of its own has been found.
+pub fn build(
+    config: &Config,
+    content: &Content,
+    mut diags: Vec<Diagnostic>,
+    opts: &BuildOptions,
+) -> Result<Summary, Failure> {
     let mut phases = Vec::new();
-    let mut diags = Vec::new();
     let t = Instant::now();
-    let mut content = Content::load(config, opts.drafts, &mut diags);
-    phases.push(("load", t.elapsed()));
-
-    let t = Instant::now();
-    let checks = crate::checks::load(config, &content, &mut diags);
-    content.cards = checks.cards(&content);
-    phases.push(("checks", t.elapsed()));
-
-    let t = Instant::now();
-    let (articles, sections) = render_markdown(&content, &mut diags);
+    let (articles, sections) = render_markdown(content, &mut diags);
     phases.push(("markdown", t.elapsed()));
 
     let t = Instant::now();
-    check_anchors(&content, &articles, &sections, &mut diags);
-    let related = related_articles(&content, &mut diags);
-    check_aliases(&content, &mut diags);
+    check_anchors(content, &articles, &sections, &mut diags);
+    let related = related_articles(content, &mut diags);
+    check_aliases(content, &mut diags);
     let model = Model {
         config,
-        products: Taxonomy::build(Kind::Products, &content),
-        tags: Taxonomy::build(Kind::Tags, &content),
-        errors: Taxonomy::build(Kind::Errors, &content),
-        content: &content,
+        products: Taxonomy::build(Kind::Products, content),
+        tags: Taxonomy::build(Kind::Tags, content),
+        errors: Taxonomy::build(Kind::Errors, content),
+        content,
         articles,
         sections,
         related,
