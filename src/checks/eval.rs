@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test};
-use super::template::to_text;
+use super::template::{field, to_text};
 
 /// The values a check's templates can see: `vars`, its parameters, and the captures made so far.
 #[derive(Debug, Clone, Default)]
@@ -15,20 +15,14 @@ pub struct Bindings {
 }
 
 impl Bindings {
-    pub fn lookup(&self, name: &str) -> Option<Value> {
-        if name == "vars" {
-            return Some(Value::Object(self.vars.clone()));
-        }
-        self.captures.get(name).or_else(|| self.params.get(name)).cloned()
-    }
-
-    /// A value by dotted path (`app.status`).
-    pub fn path(&self, path: &[String]) -> Option<Value> {
-        let mut v = self.lookup(&path[0])?;
-        for key in &path[1..] {
-            v = super::template::field(v, key)?;
-        }
-        Some(v)
+    /// The value at a dotted path (`app.status`, `vars.admin`), copying only that value.
+    pub fn get(&self, path: &[String]) -> Option<Value> {
+        let (root, rest) = match path {
+            [vars, name, rest @ ..] if vars == "vars" => (self.vars.get(name)?, rest),
+            [name, rest @ ..] => (self.captures.get(name).or_else(|| self.params.get(name))?, rest),
+            [] => return None,
+        };
+        rest.iter().try_fold(root, |v, k| field(v, k)).cloned()
     }
 }
 
@@ -43,7 +37,7 @@ pub struct Observed<'a> {
 
 /// Applies a capture to a response body. `Ok(None)`: nothing matched. An ambiguous match is an error.
 pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>, String> {
-    let lookup = |n: &str| b.lookup(n);
+    let lookup = |p: &[String]| b.get(p);
     let mut wanted = Vec::with_capacity(c.filter.len());
     for (field, t) in &c.filter {
         wanted.push((field, t.render(&lookup)?));
@@ -105,13 +99,13 @@ pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<
                 .collect();
             (!values.is_empty()).then(|| Value::from(values.join(", ")))
         }),
-        Subject::Capture(path) => b.path(path),
-        Subject::Value(t) => t.render(&|n| b.lookup(n)).ok().map(Value::from),
+        Subject::Capture(path) => b.get(path),
+        Subject::Value(t) => t.render(&|p| b.get(p)).ok().map(Value::from),
     };
     let subject = subject.filter(|v| !v.is_null());
     let expect = |e: &Expected| -> Result<Value, String> {
         Ok(match e {
-            Expected::Str(t) => Value::from(t.render(&|n| b.lookup(n))?),
+            Expected::Str(t) => Value::from(t.render(&|p| b.get(p))?),
             Expected::Int(i) => Value::from(*i),
             Expected::Bool(v) => Value::from(*v),
         })
@@ -276,7 +270,7 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
         match holds(p, Some(obs), b) {
             Ok(true) => {}
             Ok(false) => {
-                let message = p.fail.as_ref().map(|t| t.render_lenient(&|n| b.lookup(n)));
+                let message = p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p)));
                 return Outcome::Fail(message);
             }
             Err(e) => return Outcome::Error(Error::Other(e)),

@@ -141,7 +141,7 @@ impl Check {
                 Outcome::Error(e) => return Verdict::Error(e),
                 Outcome::Fail(message) => {
                     let message = message
-                        .or_else(|| self.fail.as_ref().map(|t| t.render_lenient(&|n| b.lookup(n))))
+                        .or_else(|| self.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p))))
                         .unwrap_or_else(|| format!("{}: does not hold", self.title));
                     return Verdict::Fail(message);
                 }
@@ -159,7 +159,7 @@ impl Check {
         let mut params = Map::new();
         for (name, t) in &self.args {
             let value = t
-                .render(&|n| b.lookup(n))
+                .render(&|p| b.get(p))
                 .map_err(|e| format!("parameter `{name}`: {e}"))?;
             params.insert(name.clone(), Value::from(value));
         }
@@ -169,7 +169,7 @@ impl Check {
     /// The request of step `i` for these bindings, on the org's origin: the only way a check reaches the network.
     pub fn request(&self, i: usize, b: &Bindings, org: &Url) -> Result<Request, String> {
         let step = &self.steps()[i];
-        let url = path::build_url(org, &step.path, &step.query, &|n| b.lookup(n))?;
+        let url = path::build_url(org, &step.path, &step.query, &|p| b.get(p))?;
         Ok(Request {
             method: step.method,
             url,

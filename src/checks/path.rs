@@ -9,7 +9,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use url::Url;
 
-use super::template::{Template, TemplateError, to_text};
+use super::template::{Lookup, Template, TemplateError, to_text};
 
 /// The only prefixes a check may read: the management API and the org's public metadata.
 pub const PREFIXES: &[&str] = &["/api/v1/", "/.well-known/"];
@@ -216,7 +216,7 @@ impl PathTemplate {
     }
 
     /// The path with every value rendered and percent-encoded as one segment.
-    pub fn render(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<String, String> {
+    pub fn render(&self, lookup: &Lookup<'_>) -> Result<String, String> {
         let mut path = String::new();
         for seg in &self.segments {
             path.push('/');
@@ -267,7 +267,7 @@ pub fn build_url(
     org: &Url,
     path: &PathTemplate,
     query: &[(String, Template)],
-    lookup: &dyn Fn(&str) -> Option<Value>,
+    lookup: &Lookup<'_>,
 ) -> Result<Url, String> {
     let rendered = path.render(lookup)?;
     let origin = org.origin();
@@ -291,6 +291,7 @@ pub fn build_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::template::by_name;
 
     fn reject(path: &str) -> PathError {
         PathTemplate::parse(path).unwrap_err()
@@ -341,7 +342,7 @@ mod tests {
         let p = PathTemplate::parse("/api/v1/users/{{ user }}").unwrap();
         let url = |v: &str| {
             let v = Value::from(v);
-            build_url(&org, &p, &[], &|n| (n == "user").then(|| v.clone()))
+            build_url(&org, &p, &[], &by_name(|n| (n == "user").then(|| v.clone())))
         };
         assert_eq!(
             url("a/b?c#d").unwrap().as_str(),

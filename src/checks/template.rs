@@ -130,7 +130,7 @@ impl Template {
     }
 
     /// Renders with every variable required: a missing one is an error naming it.
-    pub fn render(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<String, String> {
+    pub fn render(&self, lookup: &Lookup<'_>) -> Result<String, String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -142,7 +142,7 @@ impl Template {
     }
 
     /// Renders for a message: a value that is missing prints as `(none)` rather than failing.
-    pub fn render_lenient(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> String {
+    pub fn render_lenient(&self, lookup: &Lookup<'_>) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -167,11 +167,8 @@ impl Var {
     }
 
     /// The variable's value with its filters applied.
-    pub fn eval(&self, lookup: &dyn Fn(&str) -> Option<Value>) -> Result<Value, String> {
-        let mut value = lookup(&self.path[0]);
-        for key in &self.path[1..] {
-            value = value.and_then(|v| field(v, key));
-        }
+    pub fn eval(&self, lookup: &Lookup<'_>) -> Result<Value, String> {
+        let mut value = lookup(&self.path);
         for f in &self.filters {
             if let (Filter::Default(d), None | Some(Value::Null)) = (f, &value) {
                 value = Some(Value::String(d.clone()));
@@ -220,16 +217,24 @@ impl Filter {
     }
 }
 
+/// Where templates find values: the value at a dotted path (`["app", "label"]`, `["vars", "admin"]`), if any.
+/// Given the whole path, a lookup can walk to the one value it needs and copy only that.
+pub type Lookup<'a> = dyn Fn(&[String]) -> Option<Value> + 'a;
+
 /// A field of an object, or an item of a list by its index (`roles.0.type`).
-pub fn field(v: Value, key: &str) -> Option<Value> {
+pub fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     match v {
-        Value::Object(mut m) => m.remove(key),
-        Value::Array(mut a) => key
-            .parse::<usize>()
-            .ok()
-            .filter(|&i| i < a.len())
-            .map(|i| a.swap_remove(i)),
+        Value::Object(m) => m.get(key),
+        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
         _ => None,
+    }
+}
+
+/// A lookup by path from a lookup by name: the named value, then its fields.
+pub fn by_name(f: impl Fn(&str) -> Option<Value>) -> impl Fn(&[String]) -> Option<Value> {
+    move |path| {
+        let root = f(&path[0])?;
+        path[1..].iter().try_fold(&root, |v, k| field(v, k)).cloned()
     }
 }
 
@@ -392,18 +397,18 @@ mod tests {
         let t = Template::parse("{{ user | lower }} is not assigned to {{ app.label }} ({{ list | join(sep=\"+\") }})")
             .unwrap();
         assert_eq!(
-            t.render(&lookup).unwrap(),
+            t.render(&by_name(lookup)).unwrap(),
             "alice@example.com is not assigned to Okta Workflows (a+b)"
         );
         let t = Template::parse("{{ missing | default(value=\"me\") }}").unwrap();
-        assert_eq!(t.render(&lookup).unwrap(), "me");
+        assert_eq!(t.render(&by_name(lookup)).unwrap(), "me");
     }
 
     #[test]
     fn missing_values_fail_strictly_and_print_leniently() {
         let t = Template::parse("app {{ nothing.here }}").unwrap();
-        assert_eq!(t.render(&lookup).unwrap_err(), "`nothing.here` has no value");
-        assert_eq!(t.render_lenient(&lookup), "app (none)");
+        assert_eq!(t.render(&by_name(lookup)).unwrap_err(), "`nothing.here` has no value");
+        assert_eq!(t.render_lenient(&by_name(lookup)), "app (none)");
     }
 
     #[test]
@@ -423,6 +428,6 @@ mod tests {
     fn text_without_syntax_is_literal() {
         let t = Template::parse("Bob's {app}").unwrap();
         assert!(t.is_literal());
-        assert_eq!(t.render(&lookup).unwrap(), "Bob's {app}");
+        assert_eq!(t.render(&by_name(lookup)).unwrap(), "Bob's {app}");
     }
 }

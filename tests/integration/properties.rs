@@ -224,7 +224,7 @@ proptest! {
             _ => Some(v.clone()),
         };
         let q = vec![("q".to_string(), kb::checks::template::Template::parse("{{ x }}").unwrap())];
-        if let Ok(url) = build_url(&org(), &template, &q, &lookup) {
+        if let Ok(url) = build_url(&org(), &template, &q, &kb::checks::template::by_name(lookup)) {
             assert_on_the_org(&Request { method: Method::Get, url: url.clone() }, &template);
             // The query holds exactly one parameter, whatever the value, and gives it back intact.
             let pairs: Vec<_> = url.query_pairs().collect();
