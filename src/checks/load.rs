@@ -223,11 +223,7 @@ impl Library {
                 && ctx.errors == 0
                 && !duplicate
             {
-                checks.push(Check {
-                    line,
-                    fence: block.fence.start,
-                    ..check
-                });
+                checks.push(check);
             }
         }
         checks
@@ -1598,8 +1594,7 @@ impl<'a> Ctx<'a> {
             args,
             fail,
             block: self.text.to_string(),
-            line: 0,
-            fence: 0,
+            fence: self.block.map_or(0, |b| b.fence.start),
         })
     }
 }

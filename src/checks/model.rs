@@ -125,9 +125,8 @@ pub struct Check {
     pub fail: Option<Template>,
     /// The block's TOML as written.
     pub block: String,
-    /// 1-based line of the block's fence in the article.
-    pub line: usize,
-    /// Byte offset of the block's fence in the article (what the page matches its card by).
+    /// Byte offset of the block's fence in the article: the page matches its card by it, and its line is
+    /// `article.file.line_col(fence)`.
     pub fence: usize,
 }
 
