@@ -7,8 +7,14 @@ use clap::{Parser, Subcommand};
 /// Exit statuses shared by every command.
 pub mod exit {
     pub const OK: i32 = 0;
+    /// `kb check`: at least one check failed (the org has a problem an article describes).
+    pub const FAIL: i32 = 1;
     /// Invalid input, bad configuration or bad flags: nothing was done.
     pub const INVALID: i32 = 2;
+    /// `kb check`: at least one check could not observe, and none failed.
+    pub const ERROR: i32 = 3;
+    /// Interrupted (Ctrl-C); what finished was still reported.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Parser, Debug)]
@@ -54,6 +60,8 @@ pub enum Command {
         #[arg(value_name = "ARTICLE|TAG")]
         articles: Vec<String>,
     },
+    /// Run the selected articles' checks against an Okta org, read-only, and report per article
+    Check(Box<crate::cmd::check::CheckArgs>),
     /// Write a new article skeleton at content/SLUG.md
     New {
         /// The article's slug, e.g. workflows/connector-timeout
@@ -79,6 +87,7 @@ pub fn run() -> i32 {
         Command::Build { site, output, base_url } => crate::cmd::build::run(&site, output, base_url.as_deref()),
         Command::Validate { site } => crate::cmd::validate::run(&site),
         Command::Scopes { site, articles } => crate::cmd::scopes::run(&site, &articles),
+        Command::Check(args) => crate::cmd::check::run(&args),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }
 }

@@ -8,4 +8,6 @@ pub mod config;
 pub mod content;
 pub mod diag;
 pub mod markdown;
+pub mod report;
+pub mod runner;
 pub mod site;

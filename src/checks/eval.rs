@@ -189,12 +189,66 @@ pub enum Outcome {
     Error(Error),
 }
 
+/// Why a check could not observe: a reason a report can group by, and the message in words.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Error {
-    /// 403 with `error="insufficient_scope"`: the token lacks this scope.
-    MissingScope(String),
-    /// Any other reason, in words.
-    Other(String),
+pub struct Error {
+    pub reason: Reason,
+    pub message: String,
+    /// With [`Reason::MissingScope`]: the scopes the credential lacks.
+    pub missing_scopes: Vec<String>,
+}
+
+/// The kinds of `error`, as the JSON report names them (`reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A scope the check needs is not granted (403 `insufficient_scope`, or the token endpoint's `invalid_scope`).
+    MissingScope,
+    /// Any other 403: the credential's admin role is too weak (E0000006) or access is denied.
+    AccessDenied,
+    /// 401 E0000011.
+    InvalidToken,
+    /// The token endpoint rejected the credentials.
+    Credentials,
+    /// 429 not recovered by waiting for the reset.
+    RateLimited,
+    /// A 5xx, or a status no expectation names.
+    HttpStatus,
+    /// A capture that must name one thing matched several.
+    Ambiguous,
+    /// A list longer than the page cap.
+    Truncated,
+    /// Connection refused or reset, DNS, TLS.
+    Network,
+    Timeout,
+    /// A redirect off the org's origin, which is not followed.
+    Redirect,
+    /// A value the check needs is missing or cannot be used (an unset var, a bad template value).
+    Input,
+}
+
+impl Error {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Error {
+        Error {
+            reason,
+            message: message.into(),
+            missing_scopes: Vec::new(),
+        }
+    }
+
+    pub fn missing_scope(scope: &str) -> Error {
+        Error {
+            reason: Reason::MissingScope,
+            message: format!("scope {scope} not granted"),
+            missing_scopes: vec![scope.to_string()],
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// Judges one step's response by the rules every check shares, then by the step's own captures, preconditions and
@@ -224,31 +278,41 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
                 .nth(1)
                 .and_then(|rest| rest.split('"').next())
                 .unwrap_or("(not named)");
-            return Outcome::Error(Error::MissingScope(scope.to_string()));
+            return Outcome::Error(Error::missing_scope(scope));
         }
         let why = if code == "E0000006" {
             "403 E0000006: the credential's admin role cannot read this (a service app needs an admin role as well as scopes)".to_string()
         } else {
             format!("403{}", quoted())
         };
-        return Outcome::Error(Error::Other(why));
+        return Outcome::Error(Error::new(Reason::AccessDenied, why));
     }
     if status == 401 && code == "E0000011" {
-        return Outcome::Error(Error::Other(
-            "401 E0000011: the token is invalid (expired, revoked, or for another org)".into(),
+        return Outcome::Error(Error::new(
+            Reason::InvalidToken,
+            "401 E0000011: the token is invalid (expired, revoked, or for another org)",
         ));
     }
     if status == 429 {
-        return Outcome::Error(Error::Other(format!(
-            "429{}: rate limited, and retrying did not recover",
-            quoted()
-        )));
+        return Outcome::Error(Error::new(
+            Reason::RateLimited,
+            format!(
+                "429{}: rate limited, and waiting for the reset did not recover",
+                quoted()
+            ),
+        ));
     }
     if status >= 500 {
-        return Outcome::Error(Error::Other(format!("the org answered {status}{}", quoted())));
+        return Outcome::Error(Error::new(
+            Reason::HttpStatus,
+            format!("the org answered {status}{}", quoted()),
+        ));
     }
     if !(200..300).contains(&status) && !step.names_status() {
-        return Outcome::Error(Error::Other(format!("the org answered {status}{}", quoted())));
+        return Outcome::Error(Error::new(
+            Reason::HttpStatus,
+            format!("the org answered {status}{}", quoted()),
+        ));
     }
     for c in &step.captures {
         match capture(c, obs.body, b) {
@@ -256,14 +320,21 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
                 b.captures.insert(c.name.clone(), v);
             }
             Ok(None) => {}
-            Err(e) => return Outcome::Error(Error::Other(e)),
+            Err(e) => {
+                let reason = if e.starts_with("ambiguous") {
+                    Reason::Ambiguous
+                } else {
+                    Reason::Input
+                };
+                return Outcome::Error(Error::new(reason, e));
+            }
         }
     }
     for p in &step.skip_unless {
         match holds(p, Some(obs), b) {
             Ok(true) => {}
             Ok(false) => return Outcome::Skip(describe(p)),
-            Err(e) => return Outcome::Error(Error::Other(e)),
+            Err(e) => return Outcome::Error(Error::new(Reason::Input, e)),
         }
     }
     for p in &step.expect {
@@ -273,7 +344,7 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
                 let message = p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p)));
                 return Outcome::Fail(message);
             }
-            Err(e) => return Outcome::Error(Error::Other(e)),
+            Err(e) => return Outcome::Error(Error::new(Reason::Input, e)),
         }
     }
     Outcome::Continue
@@ -456,7 +527,7 @@ mod tests {
 
     fn error_text(o: Outcome) -> String {
         match o {
-            Outcome::Error(Error::Other(m)) => m,
+            Outcome::Error(e) => e.message,
             other => panic!("expected an error, got {other:?}"),
         }
     }
@@ -475,7 +546,7 @@ mod tests {
             )],
             Value::Null,
         );
-        assert_eq!(scope, Outcome::Error(Error::MissingScope("okta.logs.read".into())));
+        assert_eq!(scope, Outcome::Error(Error::missing_scope("okta.logs.read")));
         assert!(error_text(answer(&named, 403, &[], e("E0000006"))).contains("admin role"));
         assert!(error_text(answer(&named, 403, &[], Value::Null)).starts_with("403"));
         assert!(error_text(answer(&named, 401, &[], e("E0000011"))).contains("token is invalid"));

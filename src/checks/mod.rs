@@ -105,6 +105,92 @@ pub struct Response {
     pub body: Value,
 }
 
+/// One run of a check, step by step: [`Evaluation::next`] says what to fetch or gives the verdict, and
+/// [`Evaluation::answer`] hands it the org's response. The runner drives it over the network; [`Check::evaluate`]
+/// drives it with a closure.
+pub struct Evaluation<'c> {
+    check: &'c Check,
+    org: Url,
+    b: Bindings,
+    step: usize,
+    verdict: Option<Verdict>,
+}
+
+/// What an evaluation needs next.
+#[derive(Debug)]
+pub enum Next {
+    Fetch(Request),
+    Done(Verdict),
+}
+
+impl<'c> Evaluation<'c> {
+    pub fn new(check: &'c Check, vars: &Map<String, Value>, org: &Url) -> Evaluation<'c> {
+        let vars = with_defaults(vars, org);
+        let mut verdict = None;
+        let params = check.params(&vars).unwrap_or_else(|e| {
+            verdict = Some(Verdict::Error(eval::Error::new(eval::Reason::Input, e)));
+            Map::new()
+        });
+        Evaluation {
+            check,
+            org: org.clone(),
+            b: Bindings {
+                vars,
+                params,
+                captures: Map::new(),
+            },
+            step: 0,
+            verdict,
+        }
+    }
+
+    /// The next request, or the verdict once one is reached.
+    pub fn next(&mut self) -> Next {
+        if let Some(v) = &self.verdict {
+            return Next::Done(v.clone());
+        }
+        if self.step == self.check.steps().len() {
+            return Next::Done(Verdict::Pass);
+        }
+        match self.check.request(self.step, &self.b, &self.org) {
+            Ok(r) => Next::Fetch(r),
+            Err(e) => {
+                let v = Verdict::Error(eval::Error::new(eval::Reason::Input, e));
+                self.verdict = Some(v.clone());
+                Next::Done(v)
+            }
+        }
+    }
+
+    /// The response to the request [`Evaluation::next`] gave.
+    pub fn answer(&mut self, response: &Response) {
+        let step = &self.check.steps()[self.step];
+        let obs = Observed {
+            status: response.status,
+            headers: &response.headers,
+            body: &response.body,
+        };
+        self.step += 1;
+        self.verdict = match eval::judge(step, &obs, &mut self.b) {
+            Outcome::Continue => None,
+            Outcome::Skip(why) => Some(Verdict::Skip(why)),
+            Outcome::Error(e) => Some(Verdict::Error(e)),
+            Outcome::Fail(message) => {
+                let b = &self.b;
+                let message = message
+                    .or_else(|| self.check.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p))))
+                    .unwrap_or_else(|| format!("{}: does not hold", self.check.title));
+                Some(Verdict::Fail(message))
+            }
+        };
+    }
+
+    /// Ends the run without an answer: the request could not be made or answered.
+    pub fn abort(&mut self, e: eval::Error) {
+        self.verdict = Some(Verdict::Error(e));
+    }
+}
+
 impl Check {
     /// Runs the check's steps in order, fetching each request with `fetch`: the whole meaning of a check, with the
     /// network left to the caller.
@@ -114,40 +200,13 @@ impl Check {
         org: &Url,
         fetch: &mut dyn FnMut(&Request) -> Response,
     ) -> Verdict {
-        let vars = with_defaults(vars, org);
-        let params = match self.params(&vars) {
-            Ok(p) => p,
-            Err(e) => return Verdict::Error(eval::Error::Other(e)),
-        };
-        let mut b = Bindings {
-            vars,
-            params,
-            captures: Map::new(),
-        };
-        for (i, step) in self.steps().iter().enumerate() {
-            let request = match self.request(i, &b, org) {
-                Ok(r) => r,
-                Err(e) => return Verdict::Error(eval::Error::Other(e)),
-            };
-            let response = fetch(&request);
-            let obs = Observed {
-                status: response.status,
-                headers: &response.headers,
-                body: &response.body,
-            };
-            match eval::judge(step, &obs, &mut b) {
-                Outcome::Continue => {}
-                Outcome::Skip(why) => return Verdict::Skip(why),
-                Outcome::Error(e) => return Verdict::Error(e),
-                Outcome::Fail(message) => {
-                    let message = message
-                        .or_else(|| self.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p))))
-                        .unwrap_or_else(|| format!("{}: does not hold", self.title));
-                    return Verdict::Fail(message);
-                }
+        let mut run = Evaluation::new(self, vars, org);
+        loop {
+            match run.next() {
+                Next::Fetch(request) => run.answer(&fetch(&request)),
+                Next::Done(v) => return v,
             }
         }
-        Verdict::Pass
     }
 
     /// The parameters' values for a run, from `vars` (see [`with_defaults`]).

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod build;
+pub mod check;
 pub mod new;
 pub mod scopes;
 pub mod validate;
@@ -43,7 +44,12 @@ pub fn load(config: &Config, drafts: bool) -> Loaded {
 
 /// Whether stderr gets colour: a terminal, and `NO_COLOR` unset.
 pub fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    color_allowed() && std::io::stderr().is_terminal()
+}
+
+/// `NO_COLOR` is unset (or empty).
+pub fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Prints diagnostics to stderr, then a closing line counting errors and warnings.

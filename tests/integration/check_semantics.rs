@@ -1,7 +1,7 @@
 //! What the knowledge base's checks conclude about an org: each seed article's checks against canned responses
 //! shaped like Okta's (a healthy org, and an org with each article's problem). The runner only adds the network.
 
-use kb::checks::eval::Error;
+use kb::checks::eval::{Error, Reason};
 use kb::checks::path::Request;
 use kb::checks::{Check, Response, Verdict};
 use serde_json::{Map, Value, json};
@@ -259,7 +259,7 @@ fn a_missing_scope_is_an_error_naming_it_not_a_failure() {
         ..Org::healthy()
     };
     for (id, v) in run(NOT_ASSIGNED, &org) {
-        assert_eq!(v, Verdict::Error(Error::MissingScope("okta.apps.read".into())), "{id}");
+        assert_eq!(v, Verdict::Error(Error::missing_scope("okta.apps.read")), "{id}");
     }
 }
 
@@ -271,7 +271,7 @@ fn two_apps_with_the_same_name_are_ambiguous_not_a_guess() {
     };
     let results = run(NOT_ASSIGNED, &org);
     assert!(
-        matches!(verdict(&results, "admin-assigned-to-workflows-oauth"), Verdict::Error(Error::Other(m)) if m.contains("ambiguous"))
+        matches!(verdict(&results, "admin-assigned-to-workflows-oauth"), Verdict::Error(e) if e.reason == Reason::Ambiguous && e.message.contains("ambiguous"))
     );
     // The other app is found by its exact name, not by the prefix search that also returns `flow*` apps.
     assert_eq!(verdict(&results, "admin-assigned-to-workflows"), &Verdict::Pass);

@@ -1,0 +1,350 @@
+//! `kb check [ARTICLE|TAG...]`: runs the selected articles' checks against an org and reports per article.
+//! `--plan` prints the requests instead, with no network.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Map;
+
+use crate::checks::{Bindings, Checks, with_defaults};
+use crate::cli::{SiteArgs, exit};
+use crate::config::Config;
+use crate::content::Content;
+use crate::diag::Diagnostic;
+use crate::report::{self, ArticleReport, CheckReport, Report, Status, Summary};
+use crate::runner::client::{self, Client, Options};
+use crate::runner::org::{Credential, Org, OrgArgs};
+use crate::runner::{self, Finished, Job, auth::Auth};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+    Markdown,
+    Html,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Articles (slug, source path or section folder) or tags; all articles with checks when none is given
+    #[arg(value_name = "ARTICLE|TAG")]
+    pub articles: Vec<String>,
+    /// The org profile of kb.toml ([orgs.NAME]); the default when only one is defined
+    #[arg(long, value_name = "NAME")]
+    pub org: Option<String>,
+    /// The org's URL, without a profile (the token then comes from OKTA_API_TOKEN)
+    #[arg(long, value_name = "URL")]
+    pub org_url: Option<String>,
+    /// A value for the checks' `vars`, e.g. --var admin=alice@acme.com (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The report's format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Requests in flight at most
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Seconds to wait for each request
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive)]
+    pub timeout: f64,
+    /// The share of each endpoint group's rate limit the run may use (0 < F <= 1)
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = share)]
+    pub rate_share: f64,
+    /// Pages of one list to follow at most; a longer list is an error, not a partial answer
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: u32,
+    /// Write one JSON line per request sent (method, URL, status, timing; never a header) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Print the requests the checks would make, and send none
+    #[arg(long)]
+    pub plan: bool,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err("a number of seconds between 0 and 3600".into()),
+    }
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err("a fraction greater than 0 and at most 1, e.g. 0.5".into()),
+    }
+}
+
+fn fail(diags: &[Diagnostic]) -> i32 {
+    super::report(diags, "kb check");
+    exit::INVALID
+}
+
+pub fn run(args: &CheckArgs) -> i32 {
+    let config = match Config::load(&args.site.root, None) {
+        Ok(c) => c,
+        Err(d) => return fail(&d),
+    };
+    let super::Loaded {
+        content,
+        checks,
+        mut diags,
+        ..
+    } = super::load(&config, args.site.drafts);
+    if diags.iter().any(|d| d.is_error()) {
+        crate::diag::sort(&mut diags);
+        return fail(&diags);
+    }
+    let selected = match content.select(&args.articles) {
+        Ok(s) => s,
+        Err(d) => return fail(&d),
+    };
+    let jobs: Vec<Job> = selected
+        .iter()
+        .flat_map(|&article| (0..checks.by_article[article].len()).map(move |index| Job { article, index }))
+        .collect();
+    let org_args = OrgArgs {
+        org: args.org.clone(),
+        org_url: args.org_url.clone(),
+        vars: args.vars.clone(),
+        need_secret: !args.plan,
+    };
+    let org = match Org::resolve(&config, &org_args, &|k| std::env::var(k).ok()) {
+        Ok(o) => o,
+        Err(d) => return fail(&d),
+    };
+    for w in &org.warnings {
+        eprintln!("warning: {w}");
+    }
+    let scopes: Vec<String> = jobs
+        .iter()
+        .flat_map(|j| checks.by_article[j.article][j.index].scopes().iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if args.plan {
+        print!("{}", plan(&content, &checks, &jobs, &org, &scopes));
+        return exit::OK;
+    }
+    let Some(credential) = org.credential.clone() else {
+        return fail(&[Diagnostic::error("no credential for the org")]);
+    };
+    let opts = Options {
+        concurrency: args.concurrency as usize,
+        timeout: Duration::from_secs_f64(args.timeout),
+        rate_share: args.rate_share,
+        max_pages: args.max_pages as usize,
+        ..Options::default()
+    };
+    let http = match client::http_client(opts.timeout) {
+        Ok(h) => h,
+        Err(e) => return fail(&[Diagnostic::error(e)]),
+    };
+    let auth = match Auth::new(&org.url, &credential, &scopes, http.clone()) {
+        Ok(a) => a,
+        Err(e) => {
+            return fail(&[Diagnostic::error(e).hint("private_key_file (or private_key_env) must hold the PEM of the key whose public half is registered on the service app")]);
+        }
+    };
+    let client = Arc::new(Client::new(&org.url, http, auth, opts));
+    let checks = Arc::new(checks);
+    let sink: runner::Sink = Arc::new(Mutex::new(Vec::new()));
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+
+    let bar = progress(jobs.len());
+    let on_done: Arc<dyn Fn(&Finished) + Send + Sync> = {
+        let bar = bar.clone();
+        Arc::new(move |_f: &Finished| bar.inc(1))
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(&[Diagnostic::error(format!("cannot start the runtime: {e}"))]),
+    };
+    let interrupted = runtime.block_on(async {
+        let work = runner::run(
+            client.clone(),
+            checks.clone(),
+            &jobs,
+            Arc::new(org.vars.clone()),
+            org.url.clone(),
+            sink.clone(),
+            on_done,
+        );
+        tokio::select! {
+            _ = work => false,
+            _ = tokio::signal::ctrl_c() => true,
+        }
+    });
+    bar.finish_and_clear();
+    // What finished is all there is: in-flight requests are dropped with the runtime.
+    runtime.shutdown_background();
+    let finished = std::mem::take(&mut *sink.lock().unwrap());
+    let report = build_report(
+        &config,
+        &content,
+        &checks,
+        &org,
+        &jobs,
+        finished,
+        started_at,
+        started.elapsed(),
+        interrupted,
+    );
+    if let Some(path) = &args.log {
+        let mut lines = String::new();
+        for sent in client.log() {
+            let _ = writeln!(lines, "{}", serde_json::to_string(&sent).unwrap_or_default());
+        }
+        if let Err(e) = std::fs::write(path, lines) {
+            eprintln!("warning: cannot write the log {}: {e}", path.display());
+        }
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let text = match args.format {
+        Format::Human => report::human::render(&report, to_terminal && super::color_allowed()),
+        Format::Json => report.to_json(),
+        Format::Junit => report::junit::render(&report),
+        Format::Markdown => report::markdown::render(&report),
+        Format::Html => report::html::render(&report),
+    };
+    match &args.output {
+        None => print!("{text}"),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("error: cannot write the report {}: {e}", path.display());
+                return exit::INVALID;
+            }
+            eprintln!("{} (report written to {})", report.tally(), path.display());
+        }
+    }
+    report.exit_code()
+}
+
+/// A progress bar on a terminal, for runs long enough to want one; hidden otherwise.
+fn progress(len: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || len < 10 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_bar} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn build_report(
+    config: &Config,
+    content: &Content,
+    checks: &Checks,
+    org: &Org,
+    jobs: &[Job],
+    finished: Vec<Finished>,
+    started_at: chrono::DateTime<chrono::Utc>,
+    elapsed: Duration,
+    interrupted: bool,
+) -> Report {
+    let mut by_job: std::collections::HashMap<Job, Finished> = finished.into_iter().map(|f| (f.job, f)).collect();
+    let mut articles: Vec<ArticleReport> = Vec::new();
+    for job in jobs {
+        let Some(f) = by_job.remove(job) else { continue };
+        let a = &content.articles[job.article];
+        let check = &checks.by_article[job.article][job.index];
+        let report = CheckReport::new(&check.id, &check.title, &f.verdict, f.duration.as_millis() as u64);
+        match articles.last_mut() {
+            Some(last) if last.slug == a.slug => last.checks.push(report),
+            _ => articles.push(ArticleReport {
+                slug: a.slug.clone(),
+                title: a.title().to_string(),
+                url: a.url.clone(),
+                permalink: config.permalink(&a.url),
+                status: Status::Skip,
+                checks: vec![report],
+            }),
+        }
+    }
+    let mut report = Report {
+        schema_version: report::SCHEMA_VERSION,
+        kb_version: env!("CARGO_PKG_VERSION").to_string(),
+        org: org.name.clone(),
+        org_url: org.url.origin().ascii_serialization(),
+        started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        duration_ms: elapsed.as_millis() as u64,
+        summary: Summary::default(),
+        articles,
+        interrupted,
+    };
+    report.finish();
+    report
+}
+
+/// The plan: per article and check, each request with every value known before the run filled in; values that
+/// come from the org's answers stay `{name}`.
+fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[String]) -> String {
+    let mut out = String::new();
+    let credential = match &org.credential {
+        Some(Credential::Ssws(_)) | None => "an SSWS API token".to_string(),
+        Some(Credential::OAuth { client_id, .. }) => format!("the service app {client_id} (OAuth 2.0)"),
+    };
+    let articles: BTreeSet<usize> = jobs.iter().map(|j| j.article).collect();
+    let _ = writeln!(
+        out,
+        "kb check plan: {} ({}), {} articles, {} checks, with {credential}; nothing is sent\n",
+        org.name,
+        org.url.origin().ascii_serialization(),
+        articles.len(),
+        jobs.len()
+    );
+    let vars = with_defaults(&org.vars, &org.url);
+    let mut known = BTreeSet::new();
+    let mut last = None;
+    for job in jobs {
+        let a = &content.articles[job.article];
+        if last != Some(job.article) {
+            let _ = writeln!(out, "{}", a.slug);
+            last = Some(job.article);
+        }
+        let check = &checks.by_article[job.article][job.index];
+        let _ = writeln!(out, "  {}: {}", check.id, check.title);
+        let b = Bindings {
+            params: check.params(&vars).unwrap_or_default(),
+            vars: vars.clone(),
+            captures: Map::new(),
+        };
+        let described = check.describe_requests();
+        for (i, words) in described.iter().enumerate() {
+            match check.request(i, &b, &org.url) {
+                Ok(r) => {
+                    known.insert(r.url.to_string());
+                    let _ = writeln!(out, "    {} {}", r.method.as_str(), r.url);
+                }
+                Err(_) => {
+                    let _ = writeln!(out, "    {words}  (values from the answers above)");
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} distinct requests known before the run, each sent once; scopes: {}",
+        known.len(),
+        if scopes.is_empty() {
+            "none".to_string()
+        } else {
+            scopes.join(", ")
+        }
+    );
+    out
+}

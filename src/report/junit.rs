@@ -1,0 +1,77 @@
+//! JUnit XML, for CI dashboards: an article is a testcase; a fail is `<failure>`, an error `<error>`, a skip
+//! `<skipped/>`.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status, escape};
+
+pub fn render(report: &Report) -> String {
+    let s = &report.summary;
+    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let name = escape(&format!("kb check {}", report.org));
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
+        s.articles,
+        s.fail,
+        s.error,
+        s.skip,
+        secs(report.duration_ms)
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
+        s.articles,
+        s.fail,
+        s.error,
+        s.skip,
+        secs(report.duration_ms),
+        escape(&report.started_at)
+    );
+    let _ = writeln!(
+        out,
+        "    <properties><property name=\"org_url\" value=\"{}\"/></properties>",
+        escape(&report.org_url)
+    );
+    for a in &report.articles {
+        let classname = a.slug.rsplit_once('/').map_or("", |(section, _)| section);
+        let ms: u64 = a.checks.iter().map(|c| c.duration_ms).sum();
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{}\"",
+            escape(classname),
+            escape(&a.slug),
+            secs(ms)
+        );
+        let lines = |wanted: Status| -> String {
+            a.checks
+                .iter()
+                .filter(|c| c.status == wanted)
+                .map(|c| format!("{} ({}): {}", c.title, c.id, c.message.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let element = match a.status {
+            Status::Pass => None,
+            Status::Fail => Some(("failure", lines(Status::Fail))),
+            Status::Error => Some(("error", lines(Status::Error))),
+            Status::Skip => Some(("skipped", lines(Status::Skip))),
+        };
+        match element {
+            None => out.push_str("/>\n"),
+            Some((tag, text)) => {
+                let first = text.lines().next().unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    ">\n      <{tag} message=\"{}\">{}\n{}</{tag}>\n    </testcase>",
+                    escape(first),
+                    escape(&text),
+                    escape(&a.permalink)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

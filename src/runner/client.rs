@@ -1,0 +1,401 @@
+//! The Okta client: every request of a run goes through [`Client::fetch`], which
+//! - fetches each distinct URL once per run (a single-flight cache shared by all checks),
+//! - bounds the requests in flight, and keeps each endpoint group within its share of the rate limit,
+//! - retries connect errors and 5xx with jittered backoff, and waits for the reset after a 429,
+//! - follows `Link: rel="next"` on lists and merges the pages, up to a cap,
+//! - follows redirects only on the org's origin, and sends the credential to the org's origin only.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde_json::Value;
+use tokio::sync::{OnceCell, Semaphore};
+use url::Url;
+
+use super::auth::Auth;
+use super::ratelimit::RateLimits;
+use crate::checks::Response;
+use crate::checks::eval::{Error, Reason};
+use crate::checks::path::{Method, PREFIXES, Request};
+
+/// How a run talks to the org.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Per request.
+    pub timeout: Duration,
+    /// The share of each endpoint group's rate limit a run may use.
+    pub rate_share: f64,
+    /// Pages of one list followed at most.
+    pub max_pages: usize,
+    /// Retries after a connect error or a 5xx.
+    pub retries: u32,
+    /// The first retry's delay, doubled each time, with jitter.
+    pub backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            concurrency: 8,
+            timeout: Duration::from_secs(30),
+            rate_share: 0.5,
+            max_pages: 100,
+            retries: 3,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// One request as sent, for the log: never a header.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sent {
+    pub method: &'static str,
+    pub url: String,
+    /// The status, or `None` when no response came.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub attempt: u32,
+    pub ms: u64,
+}
+
+type Shared = Arc<OnceCell<Result<Arc<Response>, Error>>>;
+
+pub struct Client {
+    org: Url,
+    http: reqwest::Client,
+    auth: Auth,
+    opts: Options,
+    permits: Semaphore,
+    limits: RateLimits,
+    cache: Mutex<HashMap<(Method, String), Shared>>,
+    log: Mutex<Vec<Sent>>,
+}
+
+/// The HTTP client every part of a run shares: no redirects (they are followed here, on the org only), the
+/// run's `User-Agent`.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    // Installing the provider twice (a second run in one process) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("kb/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .map_err(|e| format!("cannot start the HTTP client: {e}"))
+}
+
+/// A transport failure in words, naming the cause, never the request's headers.
+pub fn transport_error(e: &reqwest::Error) -> Error {
+    let url = e.url().map(|u| u.as_str().to_string()).unwrap_or_default();
+    if e.is_timeout() {
+        return Error::new(Reason::Timeout, format!("timed out waiting for {url}"));
+    }
+    let mut cause = String::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let what = if e.is_connect() {
+        "cannot connect to"
+    } else {
+        "the connection failed while reading"
+    };
+    let cause = if cause.is_empty() {
+        String::new()
+    } else {
+        format!(" ({cause})")
+    };
+    Error::new(Reason::Network, format!("{what} {url}{cause}"))
+}
+
+impl Client {
+    pub fn new(org: &Url, http: reqwest::Client, auth: Auth, opts: Options) -> Client {
+        Client {
+            org: org.clone(),
+            http,
+            auth,
+            permits: Semaphore::new(opts.concurrency.max(1)),
+            limits: RateLimits::new(opts.rate_share),
+            opts,
+            cache: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The requests sent so far.
+    pub fn log(&self) -> Vec<Sent> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// How many times the run waited for a rate-limit window, and how many 429s it saw.
+    pub fn rate_stats(&self) -> (u64, u64) {
+        self.limits.stats()
+    }
+
+    /// The response to `request`, for a check holding `scopes`: from the run's cache when another check asked first.
+    pub async fn fetch(&self, request: &Request, scopes: &[String]) -> Result<Arc<Response>, Error> {
+        // The credential for these scopes first: a scope this check lacks is its own error, not the URL's.
+        self.auth.headers(request.method.as_str(), &request.url, scopes).await?;
+        let key = (request.method, request.url.as_str().to_string());
+        let cell = self.cache.lock().unwrap().entry(key).or_default().clone();
+        cell.get_or_init(|| self.fetch_all_pages(request, scopes)).await.clone()
+    }
+
+    async fn fetch_all_pages(&self, request: &Request, scopes: &[String]) -> Result<Arc<Response>, Error> {
+        let mut first = self.send(request.method, &request.url, scopes).await?;
+        if !(200..300).contains(&first.status) || !first.body.is_array() {
+            return Ok(Arc::new(first));
+        }
+        let mut pages = 1;
+        let mut next = next_link(&first.headers);
+        while let Some(link) = next {
+            let url = request.url.join(&link).map_err(|e| {
+                Error::new(
+                    Reason::HttpStatus,
+                    format!("the next page's link {link:?} is not a URL: {e}"),
+                )
+            })?;
+            if url.origin() != self.org.origin() || url.path() != request.url.path() {
+                return Err(Error::new(
+                    Reason::Redirect,
+                    format!(
+                        "the next page of {} points to {url}, off this list; not followed",
+                        request.url
+                    ),
+                ));
+            }
+            if pages == self.opts.max_pages {
+                return Err(Error::new(
+                    Reason::Truncated,
+                    format!(
+                        "the list {} has more than {} pages; kb stopped there rather than judge part of it \
+                         (raise --max-pages)",
+                        request.url, self.opts.max_pages
+                    ),
+                ));
+            }
+            let page = self.send(request.method, &url, scopes).await?;
+            if !(200..300).contains(&page.status) {
+                // The first page's answer stood for the list; a later page's failure is the list's.
+                return Ok(Arc::new(page));
+            }
+            pages += 1;
+            next = next_link(&page.headers);
+            if let (Value::Array(all), Value::Array(more)) = (&mut first.body, page.body) {
+                all.extend(more);
+            }
+        }
+        first.headers.retain(|(k, _)| k != "link");
+        Ok(Arc::new(first))
+    }
+
+    /// One URL, with retries, rate limiting and redirects on the org's origin.
+    async fn send(&self, method: Method, url: &Url, scopes: &[String]) -> Result<Response, Error> {
+        let mut url = url.clone();
+        let mut attempt = 0u32;
+        let mut waits_429 = 0u32;
+        let mut redirects = 0u32;
+        loop {
+            attempt += 1;
+            let group = group(&url);
+            self.limits.acquire(&group).await;
+            let permit = self.permits.acquire().await.expect("the semaphore is never closed");
+            let started = Instant::now();
+            let headers = match self.auth.headers(method.as_str(), &url, scopes).await {
+                Ok(h) => h,
+                Err(e) => {
+                    self.limits.release(&group, None);
+                    return Err(e);
+                }
+            };
+            let mut req = self.http.request(
+                match method {
+                    Method::Get => reqwest::Method::GET,
+                    Method::Head => reqwest::Method::HEAD,
+                },
+                url.clone(),
+            );
+            req = req.header("accept", "application/json");
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let result = req.send().await;
+            let result = match result {
+                Ok(resp) => read(resp).await,
+                Err(e) => Err(e),
+            };
+            drop(permit);
+            let ms = started.elapsed().as_millis() as u64;
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    self.limits.release(&group, None);
+                    let err = transport_error(&e);
+                    self.record(method, &url, None, Some(&err.message), attempt, ms);
+                    if err.reason == Reason::Network && attempt <= self.opts.retries {
+                        self.backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            self.record(method, &url, Some(response.status), None, attempt, ms);
+            let wait = self.limits.release(&group, Some(&response.headers));
+            match response.status {
+                429 => {
+                    waits_429 += 1;
+                    self.limits.saw_429();
+                    if waits_429 > 3 {
+                        return Ok(response);
+                    }
+                    let wait = wait.unwrap_or(self.opts.backoff * 2u32.pow(waits_429));
+                    if wait > Duration::from_secs(300) {
+                        return Ok(response);
+                    }
+                    tokio::time::sleep(wait).await;
+                    attempt -= 1;
+                }
+                401 if header(&response.headers, "www-authenticate").is_some_and(|v| v.contains("use_dpop_nonce")) => {
+                    match header(&response.headers, "dpop-nonce") {
+                        Some(nonce) if self.auth.api_nonce(nonce) && attempt <= self.opts.retries => {}
+                        _ => return Ok(response),
+                    }
+                }
+                s if s >= 500 && attempt <= self.opts.retries => self.backoff(attempt).await,
+                301 | 302 | 303 | 307 | 308 => {
+                    let Some(to) = header(&response.headers, "location").and_then(|l| url.join(l).ok()) else {
+                        return Ok(response);
+                    };
+                    redirects += 1;
+                    let on_org = to.origin() == self.org.origin() && PREFIXES.iter().any(|p| to.path().starts_with(p));
+                    if !on_org || redirects > 5 {
+                        return Err(Error::new(
+                            Reason::Redirect,
+                            format!(
+                                "{url} redirected to {}; kb follows redirects only within the org's API",
+                                to.origin().ascii_serialization()
+                            ),
+                        ));
+                    }
+                    url = to;
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
+
+    async fn backoff(&self, attempt: u32) {
+        let base = self.opts.backoff.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
+        let jitter = rand::thread_rng().gen_range(0.5..1.5);
+        tokio::time::sleep(Duration::from_secs_f64(base * jitter)).await;
+    }
+
+    fn record(&self, method: Method, url: &Url, status: Option<u16>, error: Option<&str>, attempt: u32, ms: u64) {
+        self.log.lock().unwrap().push(Sent {
+            method: method.as_str(),
+            url: url.as_str().to_string(),
+            status,
+            error: error.map(str::to_string),
+            attempt,
+            ms,
+        });
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Result<Response, reqwest::Error> {
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes = resp.bytes().await?;
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok(Response { status, headers, body })
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The `rel="next"` target among all `Link` headers (several headers, or comma-separated values, mean the same).
+pub fn next_link(headers: &[(String, String)]) -> Option<String> {
+    for (_, value) in headers.iter().filter(|(k, _)| k == "link") {
+        let mut rest = value.as_str();
+        while let Some(open) = rest.find('<') {
+            let close = open + rest[open..].find('>')?;
+            let target = &rest[open + 1..close];
+            let params_end = rest[close..].find('<').map_or(rest.len(), |i| close + i);
+            let params = &rest[close + 1..params_end];
+            let is_next = params.split(';').any(|p| {
+                let p = p.trim().trim_end_matches(',').trim();
+                p.strip_prefix("rel=")
+                    .is_some_and(|r| r.trim_matches('"').split_whitespace().any(|r| r == "next"))
+            });
+            if is_next {
+                return Some(target.to_string());
+            }
+            rest = &rest[params_end..];
+        }
+    }
+    None
+}
+
+/// The endpoint group a URL's rate limit is counted in: its path with IDs replaced (`/api/v1/apps/*/users/*`).
+pub fn group(url: &Url) -> String {
+    let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
+    if segments.first() != Some(&"api") {
+        return url.path().to_string();
+    }
+    let mut out = String::new();
+    for (i, s) in segments.iter().enumerate() {
+        out.push('/');
+        // api, v1, resource, id, sub-resource, id, ...
+        out.push_str(if i >= 3 && i % 2 == 1 { "*" } else { s });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(v: &str) -> Vec<(String, String)> {
+        vec![("link".into(), v.into())]
+    }
+
+    #[test]
+    fn next_links_in_any_form() {
+        let h =
+            link(r#"<https://o/api/v1/apps?limit=2>; rel="self", <https://o/api/v1/apps?after=x&limit=2>; rel="next""#);
+        assert_eq!(next_link(&h).as_deref(), Some("https://o/api/v1/apps?after=x&limit=2"));
+        let mut h = link(r#"<https://o/api/v1/apps?limit=2>; rel="self""#);
+        h.extend(link("<https://o/api/v1/apps?after=y>; rel=next"));
+        assert_eq!(next_link(&h).as_deref(), Some("https://o/api/v1/apps?after=y"));
+        assert_eq!(next_link(&link(r#"<https://o/a>; rel="self""#)), None);
+        assert_eq!(next_link(&[]), None);
+    }
+
+    #[test]
+    fn groups_replace_ids() {
+        let g = |u: &str| group(&Url::parse(u).unwrap());
+        assert_eq!(g("https://o/api/v1/apps?q=x"), "/api/v1/apps");
+        assert_eq!(g("https://o/api/v1/apps/0oa1/users/00u2"), "/api/v1/apps/*/users/*");
+        assert_eq!(g("https://o/api/v1/users/me"), "/api/v1/users/*");
+        assert_eq!(
+            g("https://o/.well-known/openid-configuration"),
+            "/.well-known/openid-configuration"
+        );
+    }
+}

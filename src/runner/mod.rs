@@ -1,0 +1,81 @@
+//! `kb check`'s engine: runs the selected checks against an org, concurrently, through one [`client::Client`]
+//! (auth, cache, paging, rate limits). Each check is an [`Evaluation`] of the check language; the runner only
+//! fetches what it asks for and records the verdict.
+
+pub mod auth;
+pub mod client;
+pub mod org;
+pub mod ratelimit;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::checks::{Checks, Evaluation, Next, Verdict};
+use client::Client;
+
+/// A check to run: the article's index and the check's index among the article's checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Job {
+    pub article: usize,
+    pub index: usize,
+}
+
+/// A check that has run.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub job: Job,
+    pub verdict: Verdict,
+    pub duration: Duration,
+}
+
+/// Where finished checks go as they finish, so an interrupted run can still report them.
+pub type Sink = Arc<Mutex<Vec<Finished>>>;
+
+/// Runs every job; each finished check goes to `sink` and `on_done`.
+pub async fn run(
+    client: Arc<Client>,
+    checks: Arc<Checks>,
+    jobs: &[Job],
+    vars: Arc<Map<String, Value>>,
+    org: Url,
+    sink: Sink,
+    on_done: Arc<dyn Fn(&Finished) + Send + Sync>,
+) {
+    let mut set = JoinSet::new();
+    for &job in jobs {
+        let (client, checks, vars, org, sink, on_done) = (
+            client.clone(),
+            checks.clone(),
+            vars.clone(),
+            org.clone(),
+            sink.clone(),
+            on_done.clone(),
+        );
+        set.spawn(async move {
+            let check = &checks.by_article[job.article][job.index];
+            let started = Instant::now();
+            let mut evaluation = Evaluation::new(check, &vars, &org);
+            let verdict = loop {
+                match evaluation.next() {
+                    Next::Fetch(request) => match client.fetch(&request, check.scopes()).await {
+                        Ok(response) => evaluation.answer(&response),
+                        Err(e) => evaluation.abort(e),
+                    },
+                    Next::Done(v) => break v,
+                }
+            };
+            let finished = Finished {
+                job,
+                verdict,
+                duration: started.elapsed(),
+            };
+            on_done(&finished);
+            sink.lock().unwrap().push(finished);
+        });
+    }
+    while set.join_next().await.is_some() {}
+}

@@ -1,0 +1,168 @@
+//! Rate limits per endpoint group, from `X-Rate-Limit-Limit`, `-Remaining` and `-Reset`. The reset is an epoch
+//! second on the org's clock, so the wait is computed against the response's `Date`, not the local clock.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+#[derive(Debug)]
+struct Group {
+    /// `None` until a response has said.
+    limit: Option<u64>,
+    remaining: u64,
+    /// When the window resets, on the local clock.
+    reset: Instant,
+    in_flight: u64,
+}
+
+pub struct RateLimits {
+    share: f64,
+    groups: Mutex<HashMap<String, Group>>,
+    waits: AtomicU64,
+    too_many: AtomicU64,
+}
+
+impl RateLimits {
+    pub fn new(share: f64) -> RateLimits {
+        RateLimits {
+            share: share.clamp(0.01, 1.0),
+            groups: Mutex::new(HashMap::new()),
+            waits: AtomicU64::new(0),
+            too_many: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits until a request of `group` fits in its share of the window, and counts it as in flight.
+    pub async fn acquire(&self, group: &str) {
+        loop {
+            let wait = {
+                let mut groups = self.groups.lock().unwrap();
+                let g = groups.entry(group.to_string()).or_insert_with(|| Group {
+                    limit: None,
+                    remaining: 0,
+                    reset: Instant::now(),
+                    in_flight: 0,
+                });
+                match g.limit {
+                    None => {
+                        g.in_flight += 1;
+                        return;
+                    }
+                    Some(limit) => {
+                        let now = Instant::now();
+                        if now >= g.reset {
+                            // A new window: assume it is full again until a response says otherwise.
+                            g.remaining = limit;
+                            g.reset = now + Duration::from_secs(60);
+                        }
+                        let budget = ((limit as f64 * self.share).floor() as u64).max(1);
+                        let used = limit.saturating_sub(g.remaining) + g.in_flight;
+                        if used < budget {
+                            g.in_flight += 1;
+                            return;
+                        }
+                        g.reset - now
+                    }
+                }
+            };
+            self.waits.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Ends a request of `group`, learning from its headers (lowercase names). Returns how long until the window
+    /// resets, when the headers say.
+    pub fn release(&self, group: &str, headers: Option<&[(String, String)]>) -> Option<Duration> {
+        let mut groups = self.groups.lock().unwrap();
+        let g = groups.get_mut(group)?;
+        g.in_flight = g.in_flight.saturating_sub(1);
+        let headers = headers?;
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        };
+        let (Some(limit), Some(remaining), Some(reset)) = (
+            get("x-rate-limit-limit"),
+            get("x-rate-limit-remaining"),
+            get("x-rate-limit-reset"),
+        ) else {
+            return None;
+        };
+        let server_now = headers
+            .iter()
+            .find(|(k, _)| k == "date")
+            .and_then(|(_, v)| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.timestamp().max(0) as u64);
+        let wait = match server_now {
+            Some(now) => Duration::from_secs(reset.saturating_sub(now)),
+            // Without a Date, the local clock is the best guess.
+            None => Duration::from_secs(reset.saturating_sub(chrono::Utc::now().timestamp().max(0) as u64)),
+        };
+        let reset_at = Instant::now() + wait;
+        let same_window = g.limit.is_some() && reset_at <= g.reset + Duration::from_secs(1);
+        g.remaining = if same_window {
+            g.remaining.min(remaining)
+        } else {
+            remaining
+        };
+        g.limit = Some(limit);
+        g.reset = reset_at;
+        Some(wait)
+    }
+
+    pub fn saw_429(&self) {
+        self.too_many.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (waits for a window, 429s seen).
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.waits.load(Ordering::Relaxed),
+            self.too_many.load(Ordering::Relaxed),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(limit: u64, remaining: u64, reset_in: u64) -> Vec<(String, String)> {
+        let now = chrono::Utc::now();
+        vec![
+            ("x-rate-limit-limit".into(), limit.to_string()),
+            ("x-rate-limit-remaining".into(), remaining.to_string()),
+            (
+                "x-rate-limit-reset".into(),
+                (now.timestamp() as u64 + reset_in).to_string(),
+            ),
+            ("date".into(), now.to_rfc2822()),
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_for_the_reset_once_its_share_is_used() {
+        let limits = RateLimits::new(0.5);
+        limits.acquire("/api/v1/apps").await;
+        // 10 per window, 6 left: 4 used of a budget of 5, so one more may go now and the next waits.
+        assert_eq!(
+            limits.release("/api/v1/apps", Some(&headers(10, 6, 2))),
+            Some(Duration::from_secs(2))
+        );
+        let t = tokio::time::Instant::now();
+        limits.acquire("/api/v1/apps").await;
+        assert_eq!(t.elapsed(), Duration::ZERO);
+        limits.acquire("/api/v1/apps").await;
+        assert!(t.elapsed() >= Duration::from_secs(2), "{:?}", t.elapsed());
+        assert_eq!(limits.stats().0, 1);
+        // Another group is not held back.
+        let t = tokio::time::Instant::now();
+        limits.acquire("/api/v1/users/*").await;
+        assert_eq!(t.elapsed(), Duration::ZERO);
+    }
+}
