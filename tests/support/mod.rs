@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod crawl;
+pub mod okta;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,13 +36,21 @@ impl Run {
 
 /// Runs `kb ARGS` in `dir` with colour off.
 pub fn kb(dir: &Path, args: &[&str]) -> Run {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("kb")
-        .args(args)
+    kb_env(dir, args, &[])
+}
+
+/// Runs `kb ARGS` in `dir` with colour off, these environment variables set, and no Okta credential inherited.
+pub fn kb_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("kb");
+    cmd.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("KB_TIMINGS")
-        .output()
-        .expect("kb runs");
+        .env_remove("OKTA_API_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("kb runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -117,4 +126,33 @@ pub fn knowledge_base() -> &'static (kb::content::Content, kb::checks::Checks) {
         assert!(diags.is_empty(), "{diags:?}");
         (content, checks)
     })
+}
+
+/// `kb check` of the knowledge base against a fake org, with the org's fixture vars and its SSWS token; the JSON
+/// report when the run produced one.
+pub fn check(org: &okta::FakeOrg, extra: &[&str]) -> (Run, Option<serde_json::Value>) {
+    let vars = org.vars();
+    let mut args = vec!["check", "--org-url", org.url.as_str(), "--format", "json"];
+    for v in &vars {
+        args.extend(["--var", v.as_str()]);
+    }
+    args.extend(extra);
+    let run = kb_env(&repo(), &args, &[("OKTA_API_TOKEN", okta::TOKEN)]);
+    let report = serde_json::from_str(&run.stdout).ok();
+    (run, report)
+}
+
+/// Each article's status in a JSON report, by slug.
+pub fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["articles"]
+        .as_array()
+        .expect("articles")
+        .iter()
+        .map(|a| {
+            (
+                a["slug"].as_str().unwrap().to_string(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }

@@ -1,0 +1,188 @@
+//! Org fixtures: TOML data files under `tests/fixtures/orgs/`. A file may extend another (`extends = "healthy"`):
+//! tables merge key by key, other values replace, and `remove = ["apps.portal", ...]` deletes dotted keys after
+//! the merge. An article's broken org is `tests/fixtures/orgs/broken/<slug>.toml`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/orgs")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    #[serde(default)]
+    pub org: OrgSettings,
+    /// The `--var` values a run against this org uses.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    #[serde(default)]
+    pub users: BTreeMap<String, User>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Group>,
+    #[serde(default)]
+    pub apps: BTreeMap<String, App>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettings {
+    /// The user key whose SSWS token the tests use (`me`).
+    pub owner: String,
+    #[serde(default = "yes")]
+    pub api_access_management: bool,
+    /// The issuer the metadata names; `{origin}` is the fake's own origin.
+    #[serde(default = "origin")]
+    pub issuer: String,
+    /// Items per page of a list, whatever `limit` asks (Okta's pages are up to 200; small pages test paging).
+    #[serde(default = "page_size")]
+    pub page_size: usize,
+    /// Requests per endpoint group per window.
+    #[serde(default = "rate_limit")]
+    pub rate_limit: u64,
+}
+
+impl Default for OrgSettings {
+    fn default() -> OrgSettings {
+        OrgSettings {
+            owner: String::new(),
+            api_access_management: true,
+            issuer: origin(),
+            page_size: page_size(),
+            rate_limit: rate_limit(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn origin() -> String {
+    "{origin}".into()
+}
+fn page_size() -> usize {
+    2
+}
+fn rate_limit() -> u64 {
+    600
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+fn active() -> String {
+    "ACTIVE".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    #[serde(default = "active")]
+    pub status: String,
+    /// `OPENID_CONNECT`, `SAML_2_0`, ...
+    pub sign_on_mode: String,
+    /// User keys assigned directly.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Group keys assigned.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Okta API scope grants: scope → ACTIVE or REVOKED.
+    #[serde(default)]
+    pub grants: BTreeMap<String, String>,
+    /// OIDC settings (`settings.oauthClient`).
+    pub application_type: Option<String>,
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// A service app the tests sign in as: its admin roles, and whether its tokens must be DPoP-bound.
+    #[serde(default)]
+    pub admin_roles: Vec<String>,
+    #[serde(default)]
+    pub dpop: bool,
+}
+
+/// Loads `name` (a path under `tests/fixtures/orgs/` without `.toml`), following `extends`.
+pub fn load(name: &str) -> Fixture {
+    let table = load_table(&dir(), name);
+    table.try_into().unwrap_or_else(|e| panic!("org fixture {name}: {e}"))
+}
+
+fn load_table(dir: &Path, name: &str) -> toml::Table {
+    let path = dir.join(format!("{name}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let base = table.remove("extends");
+    let remove = table.remove("remove");
+    if let Some(base) = base {
+        let mut merged = load_table(dir, base.as_str().expect("extends is a fixture name"));
+        merge(&mut merged, table);
+        table = merged;
+    }
+    for key in remove.iter().flat_map(|r| r.as_array().expect("remove is a list")) {
+        let parts: Vec<&str> = key.as_str().expect("remove holds dotted keys").split('.').collect();
+        let (last, path) = parts.split_last().unwrap();
+        let mut t = &mut table;
+        for p in path {
+            t = t
+                .get_mut(*p)
+                .and_then(|v| v.as_table_mut())
+                .unwrap_or_else(|| panic!("{name}: no {key}"));
+        }
+        assert!(t.remove(*last).is_some(), "{name}: remove {key}: no such key");
+    }
+    table
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Every broken org, by article slug.
+pub fn broken() -> Vec<String> {
+    let root = dir().join("broken");
+    let mut slugs: Vec<String> = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(&root).unwrap().with_extension("");
+            rel.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
+    slugs.sort();
+    slugs
+}

@@ -1,0 +1,944 @@
+//! A fake Okta org: a real HTTP server on loopback serving, from an org fixture, the endpoints the checks read,
+//! as strictly as the real API (shapes from Okta's Management API spec): `q` is a case-insensitive prefix search on
+//! name or label, lists come in small pages with an opaque `after` cursor and `Link` headers, a user ID is required
+//! where Okta requires one (a login there is 404 E0000007), scopes are enforced per endpoint, rate-limit headers
+//! are sent and enforced. It authenticates SSWS tokens and OAuth 2.0 service apps (client assertions verified
+//! with the app's registered key; DPoP with the nonce round-trip), and can inject faults.
+
+pub mod fixture;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub use fixture::Fixture;
+
+/// The SSWS token the fake accepts; it belongs to the fixture's `owner`.
+pub const TOKEN: &str = "00TEST-ssws-token-not-a-real-one-7f3a9c";
+
+/// A fault the fake injects for requests whose path starts with `path` (`""` for all).
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Every response is delayed.
+    Latency(Duration),
+    /// Answers this 5xx status.
+    ServerError { path: String, status: u16 },
+    /// Answers 429 E0000047 `times` times, with a reset `reset_in` seconds ahead.
+    TooMany { path: String, times: u32, reset_in: u64 },
+    /// Sends the status line, then drops the connection in the middle of the body.
+    Reset { path: String },
+    /// Answers after `delay` (longer than the client waits).
+    Hang { path: String, delay: Duration },
+    /// Every token is refused: 401 E0000011.
+    InvalidToken,
+    /// 403 with `www-authenticate: ... error="insufficient_scope", scope="..."`.
+    MissingScope { path: String, scope: String },
+    /// 403 E0000006: the credential's role cannot read this.
+    Denied { path: String },
+}
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    /// The scheme of the `Authorization` header (`SSWS`, `Bearer`, `DPoP`), if any.
+    pub scheme: Option<String>,
+    pub user_agent: String,
+    pub status: u16,
+    /// The raw `Authorization`, `DPoP` headers and form body: what a test greps for secrets leaking *to* the org is
+    /// kept apart from what kb prints.
+    pub secrets: Vec<String>,
+}
+
+struct Issued {
+    scopes: Vec<String>,
+    client_id: String,
+    /// The DPoP key's thumbprint the token is bound to.
+    jkt: Option<String>,
+}
+
+struct State {
+    origin: String,
+    org: Fixture,
+    faults: Mutex<Vec<(Fault, u32)>>,
+    seen: Mutex<Vec<Seen>>,
+    tokens: Mutex<HashMap<String, Issued>>,
+    jtis: Mutex<HashSet<String>>,
+    keys: Mutex<HashMap<String, DecodingKey>>,
+    nonce: String,
+    windows: Mutex<HashMap<(String, u64), u64>>,
+}
+
+/// The fake org, serving until dropped.
+pub struct FakeOrg {
+    pub url: String,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeOrg {
+    /// Serves the fixture `name` (see [`fixture::load`]) on a free loopback port.
+    pub fn start(name: &str) -> FakeOrg {
+        FakeOrg::serve(fixture::load(name))
+    }
+
+    pub fn serve(org: Fixture) -> FakeOrg {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let origin = format!("http://{addr}");
+        let state = Arc::new(State {
+            origin: origin.clone(),
+            org,
+            faults: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
+            tokens: Mutex::new(HashMap::new()),
+            jtis: Mutex::new(HashSet::new()),
+            keys: Mutex::new(HashMap::new()),
+            nonce: random_id(),
+            windows: Mutex::new(HashMap::new()),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = axum::Router::new().fallback(handle).with_state(state.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            rt.shutdown_timeout(Duration::from_millis(100));
+        });
+        FakeOrg {
+            url: origin,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults.lock().unwrap().push((fault, 0));
+    }
+
+    /// Registers a service app's public key (PEM) for its client assertions.
+    pub fn register_key(&self, client_id: &str, public_pem: &str) {
+        let key = DecodingKey::from_rsa_pem(public_pem.as_bytes()).expect("an RSA public key");
+        self.state.keys.lock().unwrap().insert(client_id.to_string(), key);
+    }
+
+    /// Every request so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    pub fn vars(&self) -> Vec<String> {
+        self.state.org.vars.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+}
+
+impl Drop for FakeOrg {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn random_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+const STAMP: &str = "2025-03-04T10:20:30.000Z";
+
+fn json_response(status: u16, body: &Value) -> Response {
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    r
+}
+
+fn okta_error(status: u16, code: &str, summary: &str) -> Response {
+    json_response(
+        status,
+        &json!({
+            "errorCode": code, "errorSummary": summary, "errorLink": code,
+            "errorId": format!("oae{}", random_id()), "errorCauses": []
+        }),
+    )
+}
+
+fn not_found(what: &str) -> Response {
+    okta_error(404, "E0000007", &format!("Not found: Resource not found: {what}"))
+}
+
+/// The part of a request a handler needs.
+struct Req {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Req {
+    fn q(&self, k: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+    fn header(&self, k: &str) -> Option<&str> {
+        self.headers.get(k).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn handle(
+    AxState(state): AxState<Arc<State>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let path = uri.path().to_string();
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let req = Req {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    };
+    let mut secrets: Vec<String> = ["authorization", "dpop"]
+        .iter()
+        .filter_map(|h| req.header(h).map(str::to_string))
+        .collect();
+    if !req.body.is_empty() {
+        secrets.push(String::from_utf8_lossy(&req.body).into_owned());
+    }
+    let response = respond(&state, &req).await;
+    state.seen.lock().unwrap().push(Seen {
+        method: req.method.to_string(),
+        target,
+        scheme: req
+            .header("authorization")
+            .and_then(|a| a.split(' ').next())
+            .map(str::to_string),
+        user_agent: req.header("user-agent").unwrap_or_default().to_string(),
+        status: response.status().as_u16(),
+        secrets,
+    });
+    response
+}
+
+/// Takes the first matching fault of a kind, counting its uses.
+fn fault<T>(state: &State, pick: impl Fn(&Fault, u32) -> Option<T>) -> Option<T> {
+    let mut faults = state.faults.lock().unwrap();
+    for (f, uses) in faults.iter_mut() {
+        if let Some(t) = pick(f, *uses) {
+            *uses += 1;
+            return Some(t);
+        }
+    }
+    None
+}
+
+async fn respond(state: &State, req: &Req) -> Response {
+    let path = req.path.as_str();
+    if let Some(d) = fault(state, |f, _| match f {
+        Fault::Latency(d) => Some(*d),
+        _ => None,
+    }) {
+        tokio::time::sleep(d).await;
+    }
+    if req.path == "/oauth2/v1/token" {
+        return token(state, req);
+    }
+    if req.method != Method::GET && req.method != Method::HEAD {
+        return okta_error(
+            405,
+            "E0000022",
+            "The endpoint does not support the provided HTTP method",
+        );
+    }
+    if path == "/.well-known/openid-configuration" {
+        let issuer = state.org.org.issuer.replace("{origin}", &state.origin);
+        return json_response(
+            200,
+            &json!({
+                "issuer": issuer,
+                "authorization_endpoint": format!("{issuer}/oauth2/v1/authorize"),
+                "token_endpoint": format!("{issuer}/oauth2/v1/token"),
+                "jwks_uri": format!("{issuer}/oauth2/v1/keys"),
+                "response_types_supported": ["code", "token", "id_token"],
+                "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+                "dpop_signing_alg_values_supported": ["RS256", "ES256"],
+            }),
+        );
+    }
+    let on = |p: &String| path.starts_with(p.as_str());
+    if let Some(d) = fault(state, |f, _| match f {
+        Fault::Hang { path: p, delay } if on(p) => Some(*delay),
+        _ => None,
+    }) {
+        tokio::time::sleep(d).await;
+    }
+    if let Some(status) = fault(state, |f, _| match f {
+        Fault::ServerError { path: p, status } if on(p) => Some(*status),
+        _ => None,
+    }) {
+        return okta_error(status, "E0000009", "Internal Server Error");
+    }
+    if fault(state, |f, _| {
+        matches!(f, Fault::Reset { path: p } if on(p)).then_some(())
+    })
+    .is_some()
+    {
+        let stream = futures_stream_error();
+        let mut r = Response::new(Body::from_stream(stream));
+        r.headers_mut()
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        return r;
+    }
+    if let Some(reset_in) = fault(state, |f, uses| match f {
+        Fault::TooMany {
+            path: p,
+            times,
+            reset_in,
+        } if on(p) && uses < *times => Some(*reset_in),
+        _ => None,
+    }) {
+        let mut r = okta_error(
+            429,
+            "E0000047",
+            "API call exceeded rate limit due to too many requests.",
+        );
+        rate_headers(&mut r, state.org.org.rate_limit, 0, now() + reset_in);
+        return r;
+    }
+    // Authentication.
+    let who = match authenticate(state, req) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if let Some(scope) = fault(state, |f, _| match f {
+        Fault::MissingScope { path: p, scope } if on(p) => Some(scope.clone()),
+        _ => None,
+    }) {
+        return insufficient_scope(&scope);
+    }
+    if fault(state, |f, _| {
+        matches!(f, Fault::Denied { path: p } if on(p)).then_some(())
+    })
+    .is_some()
+    {
+        return okta_error(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        );
+    }
+    // Rate limits per endpoint group, per minute window.
+    let group = kb::runner::client::group(&url::Url::parse(&format!("{}{}", state.origin, path)).unwrap());
+    let window = now() / 60;
+    let reset = (window + 1) * 60;
+    let limit = state.org.org.rate_limit;
+    let used = {
+        let mut w = state.windows.lock().unwrap();
+        let n = w.entry((group, window)).or_insert(0);
+        *n += 1;
+        *n
+    };
+    if used > limit {
+        let mut r = okta_error(
+            429,
+            "E0000047",
+            "API call exceeded rate limit due to too many requests.",
+        );
+        rate_headers(&mut r, limit, 0, reset);
+        return r;
+    }
+    let mut r = route(state, req, &who);
+    rate_headers(&mut r, limit, limit - used, reset);
+    if req.method == Method::HEAD {
+        *r.body_mut() = Body::empty();
+    }
+    r
+}
+
+/// A body that fails after its first bytes: the connection is cut mid-response.
+fn futures_stream_error() -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    struct Cut(u8);
+    impl futures_core::Stream for Cut {
+        type Item = Result<Bytes, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            self.0 += 1;
+            std::task::Poll::Ready(Some(match self.0 {
+                1 => Ok(Bytes::from_static(b"[{\"id\":")),
+                _ => Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by the fake org",
+                )),
+            }))
+        }
+    }
+    Cut(0)
+}
+
+fn rate_headers(r: &mut Response, limit: u64, remaining: u64, reset: u64) {
+    let h = r.headers_mut();
+    h.insert("x-rate-limit-limit", limit.into());
+    h.insert("x-rate-limit-remaining", remaining.into());
+    h.insert("x-rate-limit-reset", reset.into());
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    h.insert("date", HeaderValue::from_str(&date).unwrap());
+}
+
+fn insufficient_scope(scope: &str) -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::FORBIDDEN;
+    let v = format!(
+        "Bearer realm=\"IdpMyAccountAPI\", error=\"insufficient_scope\", error_description=\"The access token \
+         provided does not contain the required scopes.\", resource=\"/api/v1\", scope=\"{scope}\""
+    );
+    r.headers_mut()
+        .insert("www-authenticate", HeaderValue::from_str(&v).unwrap());
+    r
+}
+
+/// Who is calling: the SSWS token's owner (all scopes), or a service app's token (its scopes).
+enum Who {
+    Owner,
+    App { scopes: Vec<String>, client_id: String },
+}
+
+fn invalid_token() -> Response {
+    okta_error(401, "E0000011", "Invalid token provided")
+}
+
+fn authenticate(state: &State, req: &Req) -> Result<Who, Response> {
+    if fault(state, |f, _| matches!(f, Fault::InvalidToken).then_some(())).is_some() {
+        return Err(invalid_token());
+    }
+    let auth = req.header("authorization").unwrap_or_default();
+    let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
+    match scheme {
+        "SSWS" if value == TOKEN => Ok(Who::Owner),
+        "Bearer" | "DPoP" => {
+            let tokens = state.tokens.lock().unwrap();
+            let Some(t) = tokens.get(value) else {
+                return Err(invalid_token());
+            };
+            match (&t.jkt, scheme) {
+                (None, "Bearer") => {}
+                (Some(jkt), "DPoP") => {
+                    let url = format!("{}{}", state.origin, req.path);
+                    match verify_proof(state, req, &url, Some(value), None) {
+                        Ok(thumb) if &thumb == jkt => {}
+                        Ok(_) => {
+                            return Err(dpop_error(
+                                401,
+                                "invalid_dpop_proof",
+                                "The DPoP proof key does not match the token.",
+                            ));
+                        }
+                        Err(why) => return Err(dpop_error(401, "invalid_dpop_proof", &why)),
+                    }
+                }
+                _ => return Err(invalid_token()),
+            }
+            Ok(Who::App {
+                scopes: t.scopes.clone(),
+                client_id: t.client_id.clone(),
+            })
+        }
+        _ => Err(invalid_token()),
+    }
+}
+
+fn dpop_error(status: u16, error: &str, description: &str) -> Response {
+    json_response(status, &json!({ "error": error, "error_description": description }))
+}
+
+/// The scope an endpoint requires, as Okta's docs list them.
+fn required_scope(segments: &[&str]) -> &'static str {
+    match segments {
+        ["apps", _, "grants", ..] => "okta.appGrants.read",
+        ["apps", ..] => "okta.apps.read",
+        ["users", _, "roles", ..] => "okta.roles.read",
+        ["users", ..] => "okta.users.read",
+        ["authorizationServers", ..] => "okta.authorizationServers.read",
+        ["logs", ..] => "okta.logs.read",
+        _ => "okta.apps.read",
+    }
+}
+
+fn route(state: &State, req: &Req, who: &Who) -> Response {
+    let org = &state.org;
+    let Some(rest) = req.path.strip_prefix("/api/v1/") else {
+        return not_found(&req.path);
+    };
+    let raw: Vec<&str> = rest.split('/').collect();
+    let decoded: Vec<String> = raw
+        .iter()
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let seg: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    if let Who::App { scopes, client_id } = who {
+        let needed = required_scope(&seg);
+        if !scopes.iter().any(|s| s == needed) {
+            return insufficient_scope(needed);
+        }
+        let app = org.apps.values().find(|a| &a.id == client_id);
+        if app.is_none_or(|a| a.admin_roles.is_empty()) {
+            return okta_error(
+                403,
+                "E0000006",
+                "You do not have permission to perform the requested action",
+            );
+        }
+    }
+    match seg.as_slice() {
+        ["apps"] => list_apps(state, req),
+        ["apps", id] => match org.apps.values().find(|a| a.id == *id) {
+            Some(a) => json_response(200, &app_json(state, a)),
+            None => not_found(&format!("{id} (AppInstance)")),
+        },
+        ["apps", id, "users", uid] => {
+            let Some(app) = org.apps.values().find(|a| a.id == *id) else {
+                return not_found(&format!("{id} (AppInstance)"));
+            };
+            // A user ID is required: a login is not found.
+            let Some((key, user)) = org.users.iter().find(|(_, u)| u.id == *uid) else {
+                return not_found(&format!("{uid} (User)"));
+            };
+            let direct = app.users.contains(key);
+            let via_group = app
+                .groups
+                .iter()
+                .any(|g| org.groups.get(g).is_some_and(|g| g.members.contains(key)));
+            if !direct && !via_group {
+                return not_found(&format!("{uid} (AppUser)"));
+            }
+            json_response(
+                200,
+                &json!({
+                    "id": user.id, "externalId": null, "created": STAMP, "lastUpdated": STAMP,
+                    "scope": if direct { "USER" } else { "GROUP" }, "status": "ACTIVE", "statusChanged": STAMP,
+                    "passwordChanged": null, "syncState": "DISABLED",
+                    "credentials": { "userName": user.login }, "profile": {},
+                    "_links": {
+                        "app": { "href": format!("{}/api/v1/apps/{}", state.origin, app.id) },
+                        "user": { "href": format!("{}/api/v1/users/{}", state.origin, user.id) }
+                    }
+                }),
+            )
+        }
+        ["apps", id, "grants"] => {
+            let Some(app) = org.apps.values().find(|a| a.id == *id) else {
+                return not_found(&format!("{id} (AppInstance)"));
+            };
+            let grants: Vec<Value> = app
+                .grants
+                .iter()
+                .enumerate()
+                .map(|(i, (scope, status))| {
+                    json!({
+                        "id": format!("oag{}{:04}", &app.id[3..app.id.len().min(10)], i),
+                        "status": status, "created": STAMP, "lastUpdated": STAMP,
+                        "issuer": state.origin, "clientId": app.id, "scopeId": scope, "source": "ADMIN",
+                        "userId": null, "createdBy": { "id": "00uadmin", "type": "User" },
+                        "_links": {
+                            "app": { "href": format!("{}/api/v1/apps/{}", state.origin, app.id) },
+                            "self": { "href": format!("{}/api/v1/apps/{}/grants/oag{i}", state.origin, app.id) }
+                        }
+                    })
+                })
+                .collect();
+            json_response(200, &Value::Array(grants))
+        }
+        ["users", id] => {
+            let user = match (*id, who) {
+                ("me", Who::Owner) => org.users.get(&org.org.owner),
+                ("me", Who::App { .. }) => None,
+                (id, _) => org
+                    .users
+                    .values()
+                    .find(|u| u.id == id || u.login.eq_ignore_ascii_case(id)),
+            };
+            match user {
+                Some(u) => json_response(200, &user_json(state, u)),
+                None => not_found(&format!("{id} (User)")),
+            }
+        }
+        ["users", id, "roles"] => {
+            // The user's ID only.
+            let Some(user) = org.users.values().find(|u| u.id == *id) else {
+                return not_found(&format!("{id} (User)"));
+            };
+            let roles: Vec<Value> = user
+                .roles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    json!({
+                        "id": format!("ra1{i:04}{}", &user.id[3..]), "label": role_label(t), "type": t,
+                        "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP, "assignmentType": "USER",
+                        "_links": { "assignee": { "href": format!("{}/api/v1/users/{}", state.origin, user.id) } }
+                    })
+                })
+                .collect();
+            json_response(200, &Value::Array(roles))
+        }
+        ["authorizationServers"] => {
+            if !org.org.api_access_management {
+                return okta_error(
+                    401,
+                    "E0000015",
+                    "You do not have permission to access the feature you are requesting",
+                );
+            }
+            json_response(
+                200,
+                &json!([{
+                    "id": "aus1default000000001", "name": "default", "description": "Default Authorization Server",
+                    "audiences": ["api://default"], "issuer": format!("{}/oauth2/default", state.origin),
+                    "issuerMode": "ORG_URL", "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP,
+                    "credentials": { "signing": { "rotationMode": "AUTO", "lastRotated": STAMP, "nextRotation": STAMP, "kid": "kid1", "use": "sig" } },
+                    "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/aus1default000000001", state.origin) } }
+                }]),
+            )
+        }
+        _ => not_found(&req.path),
+    }
+}
+
+fn role_label(t: &str) -> &'static str {
+    match t {
+        "SUPER_ADMIN" => "Super Administrator",
+        "ORG_ADMIN" => "Organizational Administrator",
+        "APP_ADMIN" => "Application Administrator",
+        "READ_ONLY_ADMIN" => "Read Only Administrator",
+        "WORKFLOWS_ADMIN" => "Workflows Administrator",
+        _ => "Administrator",
+    }
+}
+
+/// `GET /api/v1/apps`: `q` (prefix of name or label, any case) or `filter=name eq "..."`, in pages.
+fn list_apps(state: &State, req: &Req) -> Response {
+    let org = &state.org;
+    let limit: usize = match req.q("limit").map(str::parse::<usize>) {
+        None => 20,
+        Some(Ok(n)) if (1..=200).contains(&n) => n,
+        Some(_) => return okta_error(400, "E0000001", "Api validation failed: limit"),
+    };
+    let filter = match req.q("filter") {
+        None => None,
+        Some(f) => {
+            let parsed = f
+                .strip_prefix("name eq \"")
+                .and_then(|r| r.strip_suffix('"'))
+                .map(|n| ("name", n.to_string()))
+                .or_else(|| {
+                    f.strip_prefix("status eq \"")
+                        .and_then(|r| r.strip_suffix('"'))
+                        .map(|s| ("status", s.to_string()))
+                });
+            match parsed {
+                Some(p) => Some(p),
+                None => return okta_error(400, "E0000031", &format!("Invalid search criteria: {f}")),
+            }
+        }
+    };
+    let q = req.q("q").map(str::to_lowercase);
+    let mut apps: Vec<&fixture::App> = org
+        .apps
+        .values()
+        .filter(|a| {
+            q.as_ref()
+                .is_none_or(|q| a.name.to_lowercase().starts_with(q) || a.label.to_lowercase().starts_with(q))
+        })
+        .filter(|a| match &filter {
+            None => true,
+            Some(("name", n)) => &a.name == n,
+            Some((_, s)) => &a.status == s,
+        })
+        .collect();
+    apps.sort_by(|a, b| a.id.cmp(&b.id));
+    let start = match req.q("after") {
+        None => 0,
+        Some(cursor) => match URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        {
+            Some(id) => apps.iter().position(|a| a.id > id).unwrap_or(apps.len()),
+            None => return okta_error(400, "E0000001", "Api validation failed: after"),
+        },
+    };
+    let size = limit.min(org.org.page_size);
+    let page: Vec<Value> = apps[start..].iter().take(size).map(|a| app_json(state, a)).collect();
+    let mut r = json_response(200, &Value::Array(page));
+    let mut self_query: Vec<(String, String)> = req.query.clone();
+    let encode = |q: &[(String, String)]| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(q.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish()
+    };
+    let link_self = format!("<{}/api/v1/apps?{}>; rel=\"self\"", state.origin, encode(&self_query));
+    r.headers_mut()
+        .append("link", HeaderValue::from_str(&link_self).unwrap());
+    if start + size < apps.len() {
+        let last = &apps[start + size - 1].id;
+        self_query.retain(|(k, _)| k != "after");
+        self_query.push(("after".into(), URL_SAFE_NO_PAD.encode(last)));
+        let next = format!("<{}/api/v1/apps?{}>; rel=\"next\"", state.origin, encode(&self_query));
+        r.headers_mut().append("link", HeaderValue::from_str(&next).unwrap());
+    }
+    r
+}
+
+fn user_json(state: &State, u: &fixture::User) -> Value {
+    json!({
+        "id": u.id, "status": u.status, "created": STAMP, "activated": STAMP, "statusChanged": STAMP,
+        "lastLogin": STAMP, "lastUpdated": STAMP, "passwordChanged": STAMP,
+        "type": { "id": "oty1default000000001" },
+        "profile": {
+            "firstName": u.first_name, "lastName": u.last_name, "email": u.login, "login": u.login,
+            "mobilePhone": null, "secondEmail": null
+        },
+        "credentials": { "provider": { "type": "OKTA", "name": "OKTA" } },
+        "_links": { "self": { "href": format!("{}/api/v1/users/{}", state.origin, u.id) } }
+    })
+}
+
+fn app_json(state: &State, a: &fixture::App) -> Value {
+    let mut app = json!({
+        "id": a.id, "name": a.name, "label": a.label, "status": a.status, "created": STAMP, "lastUpdated": STAMP,
+        "accessibility": { "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null },
+        "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false }, "appLinks": {} },
+        "features": [], "signOnMode": a.sign_on_mode,
+        "credentials": { "userNameTemplate": { "template": "${source.login}", "type": "BUILT_IN" }, "signing": { "kid": "kid1" } },
+        "settings": { "app": {}, "notifications": { "vpn": { "network": { "connection": "DISABLED" } } } },
+        "_links": {
+            "self": { "href": format!("{}/api/v1/apps/{}", state.origin, a.id) },
+            "users": { "href": format!("{}/api/v1/apps/{}/users", state.origin, a.id) },
+            "groups": { "href": format!("{}/api/v1/apps/{}/groups", state.origin, a.id) }
+        }
+    });
+    if a.sign_on_mode == "OPENID_CONNECT" {
+        app["credentials"]["oauthClient"] = json!({
+            "autoKeyRotation": true, "client_id": a.id,
+            "token_endpoint_auth_method": if a.admin_roles.is_empty() { "client_secret_basic" } else { "private_key_jwt" }
+        });
+        app["settings"]["oauthClient"] = json!({
+            "client_uri": null, "logo_uri": null, "redirect_uris": a.redirect_uris,
+            "post_logout_redirect_uris": [], "response_types": ["code"], "grant_types": a.grant_types,
+            "application_type": a.application_type.as_deref().unwrap_or("web"), "consent_method": "REQUIRED",
+            "issuer_mode": "DYNAMIC", "dpop_bound_access_tokens": a.dpop
+        });
+    }
+    app
+}
+
+/// `POST /oauth2/v1/token`: client credentials with `private_key_jwt`, DPoP when the app requires it.
+fn token(state: &State, req: &Req) -> Response {
+    if req.method != Method::POST {
+        return okta_error(
+            405,
+            "E0000022",
+            "The endpoint does not support the provided HTTP method",
+        );
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
+    let bad = |e: &str, d: &str| json_response(400, &json!({ "error": e, "error_description": d }));
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return bad("unsupported_grant_type", "The grant_type is not supported.");
+    }
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return json_response(
+            401,
+            &json!({ "error": "invalid_client", "error_description": "Client authentication failed." }),
+        );
+    }
+    let Some(assertion) = form.get("client_assertion") else {
+        return json_response(
+            401,
+            &json!({ "error": "invalid_client", "error_description": "Client authentication failed." }),
+        );
+    };
+    let token_url = format!("{}/oauth2/v1/token", state.origin);
+    let client_id = match verify_assertion(state, assertion, &token_url) {
+        Ok(c) => c,
+        Err(why) => return json_response(401, &json!({ "error": "invalid_client", "error_description": why })),
+    };
+    let Some(app) = state.org.apps.values().find(|a| a.id == client_id) else {
+        return json_response(
+            401,
+            &json!({ "error": "invalid_client", "error_description": "The client is unknown." }),
+        );
+    };
+    let mut jkt = None;
+    if app.dpop {
+        if req.header("dpop").is_none() {
+            return bad("invalid_dpop_proof", "The DPoP proof JWT header is missing.");
+        }
+        match verify_proof(state, req, &token_url, None, Some(&state.nonce)) {
+            Ok(thumb) => jkt = Some(thumb),
+            Err(why) if why == "nonce" => {
+                let mut r = bad("use_dpop_nonce", "Authorization server requires nonce in DPoP proof.");
+                r.headers_mut()
+                    .insert("dpop-nonce", HeaderValue::from_str(&state.nonce).unwrap());
+                return r;
+            }
+            Err(why) => return bad("invalid_dpop_proof", &why),
+        }
+    }
+    let scopes: Vec<String> = form
+        .get("scope")
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    if scopes.is_empty()
+        || scopes
+            .iter()
+            .any(|s| app.grants.get(s).map(String::as_str) != Some("ACTIVE"))
+    {
+        return bad(
+            "invalid_scope",
+            "One or more scopes are not configured for the authorization server resource.",
+        );
+    }
+    let access = format!("eyFAKE.{}", random_id());
+    state.tokens.lock().unwrap().insert(
+        access.clone(),
+        Issued {
+            scopes: scopes.clone(),
+            client_id,
+            jkt: jkt.clone(),
+        },
+    );
+    json_response(
+        200,
+        &json!({
+            "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" }, "expires_in": 3600,
+            "access_token": access, "scope": scopes.join(" ")
+        }),
+    )
+}
+
+fn verify_assertion(state: &State, assertion: &str, token_url: &str) -> Result<String, String> {
+    let claims: Value =
+        jsonwebtoken::dangerous::insecure_decode_claims(assertion).map_err(|_| "The client_assertion is not a JWT.")?;
+    let iss = claims["iss"].as_str().unwrap_or_default().to_string();
+    let keys = state.keys.lock().unwrap();
+    let key = keys
+        .get(&iss)
+        .ok_or("The client_assertion's issuer is not a known client.")?;
+    let mut v = Validation::new(Algorithm::RS256);
+    v.set_audience(&[token_url]);
+    v.set_issuer(&[iss.as_str()]);
+    v.sub = Some(iss.clone());
+    v.set_required_spec_claims(&["exp", "iat", "jti", "iss", "sub", "aud"]);
+    let data = jsonwebtoken::decode::<Value>(assertion, key, &v)
+        .map_err(|e| format!("The client_assertion is invalid: {e}"))?;
+    let (iat, exp) = (
+        data.claims["iat"].as_u64().unwrap_or(0),
+        data.claims["exp"].as_u64().unwrap_or(0),
+    );
+    if exp > iat + 3600 {
+        return Err("The client_assertion's exp is more than an hour after its iat.".into());
+    }
+    let jti = data.claims["jti"].as_str().unwrap_or_default().to_string();
+    if !state.jtis.lock().unwrap().insert(format!("assertion:{jti}")) {
+        return Err("The client_assertion's jti has been used before.".into());
+    }
+    Ok(iss)
+}
+
+/// Verifies a DPoP proof; returns its key's thumbprint. `Err("nonce")` when the nonce is missing or stale.
+fn verify_proof(
+    state: &State,
+    req: &Req,
+    htu: &str,
+    token: Option<&str>,
+    nonce: Option<&str>,
+) -> Result<String, String> {
+    let proof = req.header("dpop").ok_or("The DPoP proof JWT header is missing.")?;
+    let header = jsonwebtoken::decode_header(proof).map_err(|e| format!("The DPoP proof is not a JWT: {e}"))?;
+    if header.typ.as_deref() != Some("dpop+jwt") {
+        return Err("The DPoP proof's typ is not dpop+jwt.".into());
+    }
+    let jwk = header.jwk.ok_or("The DPoP proof has no jwk.")?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("The DPoP proof's jwk is unusable: {e}"))?;
+    let mut v = Validation::new(header.alg);
+    v.validate_exp = false;
+    v.set_required_spec_claims::<&str>(&[]);
+    let claims = jsonwebtoken::decode::<Value>(proof, &key, &v)
+        .map_err(|e| format!("The DPoP proof's signature is invalid: {e}"))?
+        .claims;
+    if claims["htm"].as_str() != Some(req.method.as_str()) {
+        return Err("The DPoP proof's htm does not match the request.".into());
+    }
+    if claims["htu"].as_str() != Some(htu) {
+        return Err(format!("The DPoP proof's htu {:?} is not {htu}.", claims["htu"]));
+    }
+    let iat = claims["iat"].as_u64().ok_or("The DPoP proof has no iat.")?;
+    if iat + 300 < now() || iat > now() + 60 {
+        return Err("The DPoP proof's iat is out of range.".into());
+    }
+    if let Some(t) = token {
+        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(t.as_bytes()));
+        if claims["ath"].as_str() != Some(ath.as_str()) {
+            return Err("The DPoP proof's ath does not match the access token.".into());
+        }
+    }
+    if let Some(n) = nonce
+        && claims["nonce"].as_str() != Some(n)
+    {
+        return Err("nonce".into());
+    }
+    let jti = claims["jti"].as_str().ok_or("The DPoP proof has no jti.")?;
+    if !state.jtis.lock().unwrap().insert(format!("dpop:{jti}")) {
+        return Err("The DPoP proof's jti has been used before.".into());
+    }
+    jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+        .map_err(|e| format!("cannot take the jwk's thumbprint: {e}"))
+}
