@@ -105,7 +105,7 @@ pub struct Response {
     pub body: Value,
 }
 
-/// One run of a check, step by step: [`Evaluation::next`] says what to fetch or gives the verdict, and
+/// One run of a check, step by step: [`Evaluation::step`] says what to fetch or gives the verdict, and
 /// [`Evaluation::answer`] hands it the org's response. The runner drives it over the network; [`Check::evaluate`]
 /// drives it with a closure.
 pub struct Evaluation<'c> {
@@ -145,7 +145,7 @@ impl<'c> Evaluation<'c> {
     }
 
     /// The next request, or the verdict once one is reached.
-    pub fn next(&mut self) -> Next {
+    pub fn step(&mut self) -> Next {
         if let Some(v) = &self.verdict {
             return Next::Done(v.clone());
         }
@@ -162,7 +162,7 @@ impl<'c> Evaluation<'c> {
         }
     }
 
-    /// The response to the request [`Evaluation::next`] gave.
+    /// The response to the request [`Evaluation::step`] gave.
     pub fn answer(&mut self, response: &Response) {
         let step = &self.check.steps()[self.step];
         let obs = Observed {
@@ -202,7 +202,7 @@ impl Check {
     ) -> Verdict {
         let mut run = Evaluation::new(self, vars, org);
         loop {
-            match run.next() {
+            match run.step() {
                 Next::Fetch(request) => run.answer(&fetch(&request)),
                 Next::Done(v) => return v,
             }

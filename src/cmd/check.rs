@@ -231,6 +231,10 @@ pub fn run(args: &CheckArgs) -> i32 {
     report.exit_code()
 }
 
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A progress bar on a terminal, for runs long enough to want one; hidden otherwise.
 fn progress(len: usize) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() || len < 10 {
@@ -301,13 +305,14 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
     let articles: BTreeSet<usize> = jobs.iter().map(|j| j.article).collect();
     let _ = writeln!(
         out,
-        "kb check plan: {} ({}), {} articles, {} checks, with {credential}; nothing is sent\n",
+        "kb check plan: {} ({}), {}, {}, with {credential}; nothing is sent\n",
         org.name,
         org.url.origin().ascii_serialization(),
-        articles.len(),
-        jobs.len()
+        count(articles.len(), "article"),
+        count(jobs.len(), "check")
     );
     let vars = with_defaults(&org.vars, &org.url);
+    let origin = org.url.origin().ascii_serialization();
     let mut known = BTreeSet::new();
     let mut last = None;
     for job in jobs {
@@ -331,7 +336,9 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
                     let _ = writeln!(out, "    {} {}", r.method.as_str(), r.url);
                 }
                 Err(_) => {
-                    let _ = writeln!(out, "    {words}  (values from the answers above)");
+                    // `GET /api/...` with the org's origin before the path.
+                    let (method, path) = words.split_once(' ').unwrap_or(("", words));
+                    let _ = writeln!(out, "    {method} {origin}{path}  (values from the answers above)");
                 }
             }
         }

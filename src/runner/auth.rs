@@ -36,6 +36,9 @@ enum TokenError {
     Other(Error),
 }
 
+/// A token requested once, shared by every check that needs the same scopes.
+type TokenCell = Arc<OnceCell<Result<Arc<Token>, TokenError>>>;
+
 /// The headers that authorise one request.
 pub type AuthHeaders = Vec<(&'static str, String)>;
 
@@ -65,7 +68,7 @@ struct OAuth {
     /// Whether the token endpoint wants DPoP, once known; and its latest nonce.
     state: Mutex<DpopState>,
     /// Tokens by scope set, each requested once.
-    tokens: Mutex<HashMap<Vec<String>, Arc<OnceCell<Result<Arc<Token>, TokenError>>>>>,
+    tokens: Mutex<HashMap<Vec<String>, TokenCell>>,
 }
 
 #[derive(Default)]

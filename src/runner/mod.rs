@@ -60,7 +60,7 @@ pub async fn run(
             let started = Instant::now();
             let mut evaluation = Evaluation::new(check, &vars, &org);
             let verdict = loop {
-                match evaluation.next() {
+                match evaluation.step() {
                     Next::Fetch(request) => match client.fetch(&request, check.scopes()).await {
                         Ok(response) => evaluation.answer(&response),
                         Err(e) => evaluation.abort(e),

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod check_run;
 mod check_semantics;
 mod checks;
 mod commands;

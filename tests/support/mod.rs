@@ -132,7 +132,10 @@ pub fn knowledge_base() -> &'static (kb::content::Content, kb::checks::Checks) {
 /// report when the run produced one.
 pub fn check(org: &okta::FakeOrg, extra: &[&str]) -> (Run, Option<serde_json::Value>) {
     let vars = org.vars();
-    let mut args = vec!["check", "--org-url", org.url.as_str(), "--format", "json"];
+    let mut args = vec!["check", "--org-url", org.url.as_str()];
+    if !extra.contains(&"--format") {
+        args.extend(["--format", "json"]);
+    }
     for v in &vars {
         args.extend(["--var", v.as_str()]);
     }

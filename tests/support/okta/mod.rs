@@ -32,8 +32,8 @@ pub const TOKEN: &str = "00TEST-ssws-token-not-a-real-one-7f3a9c";
 pub enum Fault {
     /// Every response is delayed.
     Latency(Duration),
-    /// Answers this 5xx status.
-    ServerError { path: String, status: u16 },
+    /// Answers this 5xx status, `times` times.
+    ServerError { path: String, status: u16, times: u32 },
     /// Answers 429 E0000047 `times` times, with a reset `reset_in` seconds ahead.
     TooMany { path: String, times: u32, reset_in: u64 },
     /// Sends the status line, then drops the connection in the middle of the body.
@@ -316,8 +316,8 @@ async fn respond(state: &State, req: &Req) -> Response {
     }) {
         tokio::time::sleep(d).await;
     }
-    if let Some(status) = fault(state, |f, _| match f {
-        Fault::ServerError { path: p, status } if on(p) => Some(*status),
+    if let Some(status) = fault(state, |f, uses| match f {
+        Fault::ServerError { path: p, status, times } if on(p) && uses < *times => Some(*status),
         _ => None,
     }) {
         return okta_error(status, "E0000009", "Internal Server Error");
@@ -452,6 +452,7 @@ fn invalid_token() -> Response {
     okta_error(401, "E0000011", "Invalid token provided")
 }
 
+#[allow(clippy::result_large_err)] // the error is the response itself, built once per request
 fn authenticate(state: &State, req: &Req) -> Result<Who, Response> {
     if fault(state, |f, _| matches!(f, Fault::InvalidToken).then_some(())).is_some() {
         return Err(invalid_token());
