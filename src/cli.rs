@@ -56,7 +56,7 @@ pub enum Command {
     Scopes {
         #[command(flatten)]
         site: SiteArgs,
-        /// Articles (slug or path) or tags
+        /// Articles (slug, source path or section folder) or tags
         #[arg(value_name = "ARTICLE|TAG")]
         articles: Vec<String>,
     },

@@ -17,7 +17,7 @@ use crate::content::Content;
 use crate::diag::Diagnostic;
 use crate::report::{self, ArticleReport, CheckReport, Report, Status, Summary};
 use crate::runner::client::{self, Client, Options};
-use crate::runner::org::{Credential, Org, OrgArgs};
+use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{self, Finished, Job, auth::Auth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,10 +51,10 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Requests in flight at most
+    /// Requests in flight at most (1-256)
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Seconds to wait for each request
+    /// Seconds to wait for each request (at most 3600)
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive)]
     pub timeout: f64,
     /// The share of each endpoint group's rate limit the run may use (0 < F <= 1)
@@ -63,7 +63,7 @@ pub struct CheckArgs {
     /// Pages of one list to follow at most; a longer list is an error, not a partial answer
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pages: u32,
-    /// Write one JSON line per request sent (method, URL, status, timing; never a header) to FILE
+    /// Write one JSON line per API request sent (method, URL, status, timing; never a header) to FILE
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Print the requests the checks would make, and send none
@@ -298,10 +298,7 @@ pub fn build_report(
 /// come from the org's answers stay `{name}`.
 fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[String]) -> String {
     let mut out = String::new();
-    let credential = match &org.credential {
-        Some(Credential::Ssws(_)) | None => "an SSWS API token".to_string(),
-        Some(Credential::OAuth { client_id, .. }) => format!("the service app {client_id} (OAuth 2.0)"),
-    };
+    let credential = &org.credential_kind;
     let articles: BTreeSet<usize> = jobs.iter().map(|j| j.article).collect();
     let _ = writeln!(
         out,
@@ -323,8 +320,15 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
         }
         let check = &checks.by_article[job.article][job.index];
         let _ = writeln!(out, "  {}: {}", check.id, check.title);
+        let params = match check.params(&vars) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = writeln!(out, "    cannot be planned: {e}");
+                continue;
+            }
+        };
         let b = Bindings {
-            params: check.params(&vars).unwrap_or_default(),
+            params,
             vars: vars.clone(),
             captures: Map::new(),
         };

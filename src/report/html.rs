@@ -20,7 +20,7 @@ pub fn render(report: &Report) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
          <title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<p><strong>{}</strong></p>\n\
-         <p class=\"m\">{} · started {} · {} checks in {} ms</p>\n",
+         <p class=\"m\">{} · started {} · {} checks run in {} ms</p>\n",
         escape(&title),
         escape(&title),
         escape(&report.tally()),

@@ -29,7 +29,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "## kb check: {}\n", cell(&report.org));
     let _ = writeln!(
         out,
-        "**{}** · {} · {} · {} checks in {} ms\n",
+        "**{}** · {} · {} · {} checks run in {} ms\n",
         cell(&report.tally()),
         cell(&report.org_url),
         cell(&report.started_at),

@@ -70,6 +70,8 @@ pub struct Org {
     pub vars: Map<String, Value>,
     /// Said before the run (e.g. an `-admin` host).
     pub warnings: Vec<String>,
+    /// The credential in words, without its secret: for the plan.
+    pub credential_kind: String,
 }
 
 /// What the command line says about the org.
@@ -263,6 +265,7 @@ impl Org {
                         ));
                         None
                     }
+                    (Some(_), None) if !args.need_secret => None,
                     (Some(file), None) => {
                         let path = config.root.join(PathBuf::from(&file));
                         match std::fs::read_to_string(&path) {
@@ -385,8 +388,16 @@ impl Org {
                 )),
             );
         }
+        let credential_kind = match table.get("client_id").and_then(|v| v.as_str()) {
+            Some(id) => format!("the service app {id} (OAuth 2.0, private_key_jwt)"),
+            None => format!(
+                "an SSWS API token from {}",
+                table.get("token_env").and_then(|v| v.as_str()).unwrap_or(TOKEN_ENV)
+            ),
+        };
         match url {
             Some(url) if diags.is_empty() => Ok(Org {
+                credential_kind,
                 name: if name.is_empty() {
                     url.host_str().unwrap_or_default().to_string()
                 } else {

@@ -10,5 +10,6 @@ mod commands;
 mod invalid;
 mod knowledge_base;
 mod odd_input;
+mod okta_spec;
 mod properties;
 mod snapshots;

@@ -560,7 +560,7 @@ fn route(state: &State, req: &Req, who: &Who) -> Response {
             json_response(
                 200,
                 &json!({
-                    "id": user.id, "externalId": null, "created": STAMP, "lastUpdated": STAMP,
+                    "id": user.id, "created": STAMP, "lastUpdated": STAMP,
                     "scope": if direct { "USER" } else { "GROUP" }, "status": "ACTIVE", "statusChanged": STAMP,
                     "passwordChanged": null, "syncState": "DISABLED",
                     "credentials": { "userName": user.login }, "profile": {},
@@ -584,7 +584,7 @@ fn route(state: &State, req: &Req, who: &Who) -> Response {
                         "id": format!("oag{}{:04}", &app.id[3..app.id.len().min(10)], i),
                         "status": status, "created": STAMP, "lastUpdated": STAMP,
                         "issuer": state.origin, "clientId": app.id, "scopeId": scope, "source": "ADMIN",
-                        "userId": null, "createdBy": { "id": "00uadmin", "type": "User" },
+                        "createdBy": { "id": "00uadmin", "type": "User" },
                         "_links": {
                             "app": { "href": format!("{}/api/v1/apps/{}", state.origin, app.id) },
                             "self": { "href": format!("{}/api/v1/apps/{}/grants/oag{i}", state.origin, app.id) }
@@ -752,7 +752,7 @@ fn user_json(state: &State, u: &fixture::User) -> Value {
 fn app_json(state: &State, a: &fixture::App) -> Value {
     let mut app = json!({
         "id": a.id, "name": a.name, "label": a.label, "status": a.status, "created": STAMP, "lastUpdated": STAMP,
-        "accessibility": { "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null },
+        "accessibility": { "selfService": false },
         "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false }, "appLinks": {} },
         "features": [], "signOnMode": a.sign_on_mode,
         "credentials": { "userNameTemplate": { "template": "${source.login}", "type": "BUILT_IN" }, "signing": { "kid": "kid1" } },
