@@ -11,3 +11,4 @@ pub mod markdown;
 pub mod report;
 pub mod runner;
 pub mod site;
+pub mod text;

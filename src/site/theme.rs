@@ -69,22 +69,7 @@ impl Theme {
     }
 }
 
-/// Escapes what HTML and XML need escaped in text and in double- or single-quoted attributes, and nothing more
-/// (Tera's default also escapes `/`, which bloats every URL).
-pub fn escape(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + 8);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape;
 
 fn collect_embedded(dir: &Dir<'_>, templates: &mut BTreeMap<String, String>, statics: &mut BTreeMap<String, Vec<u8>>) {
     for file in dir.files() {

@@ -25,6 +25,15 @@ fn checks_of<'a>(report: &'a Value, slug: &str) -> &'a Vec<Value> {
         .unwrap()
 }
 
+/// The statuses the fake answered to requests whose target starts with `prefix`, in order.
+fn statuses_of(fake: &FakeOrg, prefix: &str) -> Vec<u16> {
+    fake.seen()
+        .iter()
+        .filter(|s| s.target.starts_with(prefix))
+        .map(|s| s.status)
+        .collect()
+}
+
 #[test]
 fn each_fault_ends_as_an_error_that_names_its_cause() {
     let cases: Vec<(Fault, &str, &str)> = vec![
@@ -115,12 +124,7 @@ fn a_5xx_is_retried_and_a_run_that_recovers_passes() {
     let (run, report) = check(&fake, &[NOT_ASSIGNED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(statuses(&report.unwrap())[NOT_ASSIGNED], "pass");
-    let users: Vec<u16> = fake
-        .seen()
-        .iter()
-        .filter(|s| s.target.starts_with("/api/v1/users/"))
-        .map(|s| s.status)
-        .collect();
+    let users = statuses_of(&fake, "/api/v1/users/");
     assert_eq!(users, [500, 500, 200]);
 }
 
@@ -137,12 +141,7 @@ fn after_a_429_the_run_waits_for_the_reset_and_completes() {
     let (run, report) = check(&fake, &[NOT_ASSIGNED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(statuses(&report.unwrap())[NOT_ASSIGNED], "pass");
-    let users: Vec<u16> = fake
-        .seen()
-        .iter()
-        .filter(|s| s.target.starts_with("/api/v1/users/"))
-        .map(|s| s.status)
-        .collect();
+    let users = statuses_of(&fake, "/api/v1/users/");
     assert_eq!(users, [429, 200]);
     // The reset was 2 s ahead on the org's clock (whole seconds): the retry waited for it.
     assert!(t.elapsed() >= Duration::from_secs(1), "{:?}", t.elapsed());
