@@ -308,6 +308,26 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
             format!("the org answered {status}{}", quoted()),
         ));
     }
+    // A redirect, or a 401 from the OAuth layer (`www-authenticate: ... error="..."`, or an OAuth `error` in the
+    // body, as for a refused DPoP proof), is about the transport or the credential, not the org's state, unless a
+    // step names that very code.
+    let auth = obs
+        .headers
+        .iter()
+        .find(|(k, _)| k == "www-authenticate")
+        .map_or("", |(_, v)| v.as_str());
+    let oauth_401 = status == 401 && (auth.contains("error=") || obs.body.get("error").is_some());
+    if (oauth_401 || (300..400).contains(&status)) && !step.names_code(status) {
+        let detail = match obs.body.get("error").and_then(Value::as_str) {
+            Some(e) => format!(" {e}"),
+            None if !auth.is_empty() => format!(" ({auth})"),
+            None => String::new(),
+        };
+        return Outcome::Error(Error::new(
+            Reason::HttpStatus,
+            format!("the org answered {status}{}{detail}", quoted()),
+        ));
+    }
     if !(200..300).contains(&status) && !step.names_status() {
         return Outcome::Error(Error::new(
             Reason::HttpStatus,
@@ -576,5 +596,24 @@ mod tests {
             Outcome::Fail(None)
         );
         assert_eq!(answer(&named, 200, &[], json!([])), Outcome::Continue);
+    }
+
+    #[test]
+    fn a_credential_401_or_a_redirect_is_an_error_even_where_a_status_is_named() {
+        let named = step(vec![status_is(200)]);
+        let proof = json!({ "error": "invalid_dpop_proof", "error_description": "bad proof" });
+        let e = error_text(answer(&named, 401, &[], proof));
+        assert_eq!(e, "the org answered 401 invalid_dpop_proof");
+        let nonce = answer(
+            &named,
+            401,
+            &[("www-authenticate", "DPoP error=\"use_dpop_nonce\"")],
+            Value::Null,
+        );
+        assert!(error_text(nonce).contains("use_dpop_nonce"));
+        assert!(error_text(answer(&named, 302, &[("location", "https://elsewhere/")], Value::Null)).contains("302"));
+        // Named, the very code is judged.
+        let redirect = step(vec![status_is(302)]);
+        assert_eq!(answer(&redirect, 302, &[], Value::Null), Outcome::Continue);
     }
 }

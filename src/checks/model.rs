@@ -50,6 +50,19 @@ impl Step {
             .chain(&self.skip_unless)
             .any(|p| matches!(p.subject, Subject::Status))
     }
+
+    /// Whether an expectation or precondition names this very status code (`status = 401`, `status = [200, 404]`).
+    pub fn names_code(&self, code: u16) -> bool {
+        let is = |e: &Expected| matches!(e, Expected::Int(n) if *n == i64::from(code));
+        self.expect.iter().chain(&self.skip_unless).any(|p| {
+            matches!(p.subject, Subject::Status)
+                && match &p.test {
+                    Test::Equals(e) | Test::NotEquals(e) => is(e),
+                    Test::OneOf(list) => list.iter().any(is),
+                    _ => false,
+                }
+        })
+    }
 }
 
 #[derive(Debug)]

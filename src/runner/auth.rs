@@ -39,8 +39,12 @@ enum TokenError {
 /// A token requested once, shared by every check that needs the same scopes.
 type TokenCell = Arc<OnceCell<Result<Arc<Token>, TokenError>>>;
 
-/// The headers that authorise one request.
-pub type AuthHeaders = Vec<(&'static str, String)>;
+/// The headers that authorise one request, and the DPoP nonce its proof carries.
+#[derive(Default)]
+pub struct AuthHeaders {
+    pub list: Vec<(&'static str, String)>,
+    pub nonce: Option<String>,
+}
 
 /// The run's credential, able to authorise requests to the org's origin.
 pub struct Auth {
@@ -196,37 +200,45 @@ impl Auth {
             ));
         }
         match &self.kind {
-            Kind::Ssws(t) => Ok(vec![("authorization", format!("SSWS {}", t.expose()))]),
+            Kind::Ssws(t) => Ok(AuthHeaders {
+                list: vec![("authorization", format!("SSWS {}", t.expose()))],
+                nonce: None,
+            }),
             Kind::OAuth(o) => {
                 if scopes.is_empty() {
                     // Public metadata (`/.well-known/`): no token needed.
-                    return Ok(Vec::new());
+                    return Ok(AuthHeaders::default());
                 }
                 let token = self.token(o, scopes).await?;
                 Ok(if token.dpop {
                     let nonce = o.state.lock().unwrap().api_nonce.clone();
-                    vec![
-                        ("authorization", format!("DPoP {}", token.value.expose())),
-                        (
-                            "dpop",
-                            o.dpop_key.proof(method, url, nonce.as_deref(), Some(&token.value)),
-                        ),
-                    ]
+                    AuthHeaders {
+                        list: vec![
+                            ("authorization", format!("DPoP {}", token.value.expose())),
+                            (
+                                "dpop",
+                                o.dpop_key.proof(method, url, nonce.as_deref(), Some(&token.value)),
+                            ),
+                        ],
+                        nonce,
+                    }
                 } else {
-                    vec![("authorization", format!("Bearer {}", token.value.expose()))]
+                    AuthHeaders {
+                        list: vec![("authorization", format!("Bearer {}", token.value.expose()))],
+                        nonce: None,
+                    }
                 })
             }
         }
     }
 
-    /// Records a DPoP nonce the API asked for (`401` with `DPoP-Nonce`); true when the request should be retried.
-    pub fn api_nonce(&self, nonce: &str) -> bool {
+    /// Records a DPoP nonce the API asked for (`401` with `DPoP-Nonce`) of a request whose proof carried `used`;
+    /// true when the request should be retried with the new one.
+    pub fn api_nonce(&self, nonce: &str, used: Option<&str>) -> bool {
         match &self.kind {
             Kind::OAuth(o) => {
-                let mut s = o.state.lock().unwrap();
-                let changed = s.api_nonce.as_deref() != Some(nonce);
-                s.api_nonce = Some(nonce.to_string());
-                changed
+                o.state.lock().unwrap().api_nonce = Some(nonce.to_string());
+                used != Some(nonce)
             }
             Kind::Ssws(_) => false,
         }
@@ -287,7 +299,10 @@ impl Auth {
     async fn request_token(&self, o: &OAuth, scopes: &[String]) -> Result<Arc<Token>, TokenError> {
         let url = self.org.join("/oauth2/v1/token").expect("a fixed path joins");
         let mut last = String::new();
-        for _ in 0..4 {
+        // Up to 3 retries for the DPoP round-trip and for transient failures (connect errors, 5xx, 429), each
+        // with a fresh assertion and proof.
+        let mut transient = 0u32;
+        for _ in 0..8 {
             let (use_dpop, nonce) = {
                 let s = o.state.lock().unwrap();
                 (s.required == Some(true), s.token_nonce.clone())
@@ -310,11 +325,24 @@ impl Auth {
             if use_dpop {
                 req = req.header("dpop", o.dpop_key.proof("POST", &url, nonce.as_deref(), None));
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| TokenError::Other(super::client::transport_error(&e)))?;
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = super::client::transport_error(&e);
+                    if e.reason == Reason::Network && transient < 3 {
+                        transient += 1;
+                        backoff(transient).await;
+                        continue;
+                    }
+                    return Err(TokenError::Other(e));
+                }
+            };
             let status = resp.status().as_u16();
+            if (status >= 500 || status == 429) && transient < 3 {
+                transient += 1;
+                backoff(transient).await;
+                continue;
+            }
             let dpop_nonce = resp
                 .headers()
                 .get("dpop-nonce")
@@ -354,6 +382,16 @@ impl Auth {
                     o.state.lock().unwrap().required = Some(true);
                 }
                 "invalid_scope" => return Err(TokenError::InvalidScope),
+                _ if status >= 500 || status == 429 => {
+                    return Err(TokenError::Other(Error::new(
+                        if status == 429 {
+                            Reason::RateLimited
+                        } else {
+                            Reason::HttpStatus
+                        },
+                        format!("the token endpoint answered {status} and kept failing after retries"),
+                    )));
+                }
                 _ => {
                     return Err(TokenError::Other(Error::new(
                         Reason::Credentials,
@@ -384,6 +422,12 @@ impl Auth {
         header.kid = o.key_id.clone();
         jsonwebtoken::encode(&header, &claims, &o.key).map_err(|e| format!("cannot sign the client assertion: {e}"))
     }
+}
+
+async fn backoff(attempt: u32) {
+    use rand::Rng;
+    let secs = 0.2 * 2f64.powi(attempt as i32 - 1) * rand::thread_rng().gen_range(0.5..1.5);
+    tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
 }
 
 fn sorted(scopes: &[String]) -> Vec<String> {

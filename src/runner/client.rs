@@ -181,15 +181,28 @@ impl Client {
                 ));
             }
             let page = self.send(request.method, &url, scopes).await?;
-            if !(200..300).contains(&page.status) {
-                // The first page's answer stood for the list; a later page's failure is the list's.
-                return Ok(Arc::new(page));
-            }
             pages += 1;
-            next = next_link(&page.headers);
-            if let (Value::Array(all), Value::Array(more)) = (&mut first.body, page.body) {
-                all.extend(more);
+            // A page that fails, or is not a list, leaves the list incomplete: never judged on part of it.
+            match (&mut first.body, page.body) {
+                (Value::Array(all), Value::Array(more)) if (200..300).contains(&page.status) => all.extend(more),
+                (_, body) => {
+                    let code = body.get("errorCode").and_then(Value::as_str).unwrap_or_default();
+                    return Err(Error::new(
+                        if page.status == 429 {
+                            Reason::RateLimited
+                        } else {
+                            Reason::HttpStatus
+                        },
+                        format!(
+                            "page {pages} of {} answered {} {code}; the list is incomplete",
+                            request.url, page.status
+                        )
+                        .trim_end()
+                        .replace(" ;", ";"),
+                    ));
+                }
             }
+            next = next_link(&page.headers);
         }
         first.headers.retain(|(k, _)| k != "link");
         Ok(Arc::new(first))
@@ -222,7 +235,8 @@ impl Client {
                 url.clone(),
             );
             req = req.header("accept", "application/json");
-            for (k, v) in headers {
+            let used_nonce = headers.nonce;
+            for (k, v) in headers.list {
                 req = req.header(k, v);
             }
             let result = req.send().await;
@@ -263,7 +277,8 @@ impl Client {
                 }
                 401 if header(&response.headers, "www-authenticate").is_some_and(|v| v.contains("use_dpop_nonce")) => {
                     match header(&response.headers, "dpop-nonce") {
-                        Some(nonce) if self.auth.api_nonce(nonce) && attempt <= self.opts.retries => {}
+                        Some(nonce)
+                            if self.auth.api_nonce(nonce, used_nonce.as_deref()) && attempt <= self.opts.retries => {}
                         _ => return Ok(response),
                     }
                 }

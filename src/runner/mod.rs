@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use tokio::task::JoinSet;
 use url::Url;
 
+use crate::checks::eval::{Error, Reason};
 use crate::checks::{Checks, Evaluation, Next, Verdict};
 use client::Client;
 
@@ -46,6 +47,7 @@ pub async fn run(
     on_done: Arc<dyn Fn(&Finished) + Send + Sync>,
 ) {
     let mut set = JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
     for &job in jobs {
         let (client, checks, vars, org, sink, on_done) = (
             client.clone(),
@@ -55,7 +57,7 @@ pub async fn run(
             sink.clone(),
             on_done.clone(),
         );
-        set.spawn(async move {
+        let handle = set.spawn(async move {
             let check = &checks.by_article[job.article][job.index];
             let started = Instant::now();
             let mut evaluation = Evaluation::new(check, &vars, &org);
@@ -76,6 +78,23 @@ pub async fn run(
             on_done(&finished);
             sink.lock().unwrap().push(finished);
         });
+        ids.insert(handle.id(), job);
     }
-    while set.join_next().await.is_some() {}
+    while let Some(joined) = set.join_next().await {
+        // A check whose task panicked is an error in the report, never a silent gap.
+        if let Err(e) = joined
+            && let Some(&job) = ids.get(&e.id())
+        {
+            let finished = Finished {
+                job,
+                verdict: Verdict::Error(Error::new(
+                    Reason::Input,
+                    "kb stopped on this check because of a bug in kb; please report it",
+                )),
+                duration: Duration::ZERO,
+            };
+            on_done(&finished);
+            sink.lock().unwrap().push(finished);
+        }
+    }
 }

@@ -10,12 +10,19 @@ use tokio::time::Instant;
 
 #[derive(Debug)]
 struct Group {
-    /// `None` until a response has said.
+    /// `None` until a response has said; `Some(u64::MAX)` once a response came without limits.
     limit: Option<u64>,
+    /// While the limit is unknown, one request goes first to learn it; the others wait for its answer.
+    probing: bool,
     remaining: u64,
     /// When the window resets, on the local clock.
     reset: Instant,
     in_flight: u64,
+}
+
+enum Wait<'a> {
+    Probe(tokio::sync::futures::Notified<'a>),
+    For(Duration),
 }
 
 pub struct RateLimits {
@@ -23,6 +30,7 @@ pub struct RateLimits {
     groups: Mutex<HashMap<String, Group>>,
     waits: AtomicU64,
     too_many: AtomicU64,
+    learned: tokio::sync::Notify,
 }
 
 impl RateLimits {
@@ -32,6 +40,7 @@ impl RateLimits {
             groups: Mutex::new(HashMap::new()),
             waits: AtomicU64::new(0),
             too_many: AtomicU64::new(0),
+            learned: tokio::sync::Notify::new(),
         }
     }
 
@@ -42,12 +51,20 @@ impl RateLimits {
                 let mut groups = self.groups.lock().unwrap();
                 let g = groups.entry(group.to_string()).or_insert_with(|| Group {
                     limit: None,
+                    probing: false,
                     remaining: 0,
                     reset: Instant::now(),
                     in_flight: 0,
                 });
                 match g.limit {
-                    None => {
+                    None if !g.probing => {
+                        g.probing = true;
+                        g.in_flight += 1;
+                        return;
+                    }
+                    // Registered before the lock is released, so the probe's answer cannot be missed.
+                    None => Wait::Probe(self.learned.notified()),
+                    Some(u64::MAX) => {
                         g.in_flight += 1;
                         return;
                     }
@@ -64,12 +81,17 @@ impl RateLimits {
                             g.in_flight += 1;
                             return;
                         }
-                        g.reset - now
+                        Wait::For(g.reset - now)
                     }
                 }
             };
-            self.waits.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(wait).await;
+            match wait {
+                Wait::Probe(learned) => learned.await,
+                Wait::For(d) => {
+                    self.waits.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(d).await;
+                }
+            }
         }
     }
 
@@ -79,6 +101,14 @@ impl RateLimits {
         let mut groups = self.groups.lock().unwrap();
         let g = groups.get_mut(group)?;
         g.in_flight = g.in_flight.saturating_sub(1);
+        if g.probing {
+            g.probing = false;
+            if headers.is_some() && g.limit.is_none() {
+                // An answer without rate-limit headers: this group is not limited (until one says otherwise).
+                g.limit = Some(u64::MAX);
+            }
+            self.learned.notify_waiters();
+        }
         let headers = headers?;
         let get = |name: &str| {
             headers
@@ -98,11 +128,9 @@ impl RateLimits {
             .find(|(k, _)| k == "date")
             .and_then(|(_, v)| chrono::DateTime::parse_from_rfc2822(v).ok())
             .map(|d| d.timestamp().max(0) as u64);
-        let wait = match server_now {
-            Some(now) => Duration::from_secs(reset.saturating_sub(now)),
-            // Without a Date, the local clock is the best guess.
-            None => Duration::from_secs(reset.saturating_sub(chrono::Utc::now().timestamp().max(0) as u64)),
-        };
+        let now = server_now.unwrap_or_else(|| chrono::Utc::now().timestamp().max(0) as u64);
+        // `Date` has whole seconds: a reset in the same second is up to a second away.
+        let wait = Duration::from_secs(reset.saturating_sub(now).max(1));
         let reset_at = Instant::now() + wait;
         let same_window = g.limit.is_some() && reset_at <= g.reset + Duration::from_secs(1);
         g.remaining = if same_window {

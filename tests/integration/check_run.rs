@@ -51,7 +51,7 @@ fn each_fault_ends_as_an_error_that_names_its_cause() {
                 path: "/api/v1/apps".into(),
             },
             "network",
-            "connection",
+            "(connection closed before message completed)",
         ),
         (
             Fault::Hang {
@@ -466,6 +466,26 @@ fn a_service_app_with_dpop_gets_a_nonce_bound_token_and_every_check_passes() {
 }
 
 #[test]
+fn dpop_proofs_are_fresh_on_every_retry_and_the_apis_nonce_is_learned() {
+    let fake = service_org(true, &[]);
+    // The API asks for its own nonce, and answers two 500s: every retry needs a new proof (a reused `jti` is
+    // refused), and concurrent requests all learn the nonce.
+    fake.require_api_nonce();
+    fake.inject(Fault::ServerError {
+        path: "/api/v1/users/".into(),
+        status: 500,
+        times: 2,
+    });
+    let site = oauth_site(&fake, "dpop = true");
+    let (run, report) = oauth_check(site.path(), &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
+    assert!(statuses(&report.unwrap()).values().all(|s| s == "pass"));
+    let api: Vec<u16> = statuses_of(&fake, "/api/v1/");
+    assert!(api.contains(&401), "the API asked for a nonce: {api:?}");
+    assert_eq!(api.iter().filter(|s| **s == 500).count(), 2, "{api:?}");
+}
+
+#[test]
 fn a_service_app_without_dpop_uses_bearer_tokens() {
     let fake = service_org(false, &[]);
     let site = oauth_site(&fake, "dpop = \"auto\"");
@@ -662,7 +682,12 @@ fn an_interrupted_run_reports_what_finished_and_exits_130() {
         cmd.args(["--var", &v]);
     }
     let child = cmd.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    // Interrupt once a few answers are in: the one-request checks first in line have finished by then.
+    let t = Instant::now();
+    while fake.seen().len() < 3 && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -79,6 +79,8 @@ struct State {
     jtis: Mutex<HashSet<String>>,
     keys: Mutex<HashMap<String, DecodingKey>>,
     nonce: String,
+    /// Whether DPoP proofs to the API must carry the current API nonce (Okta may ask for one).
+    api_nonce: Mutex<Option<String>>,
     windows: Mutex<HashMap<(String, u64), u64>>,
 }
 
@@ -110,6 +112,7 @@ impl FakeOrg {
             jtis: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),
             nonce: random_id(),
+            api_nonce: Mutex::new(None),
             windows: Mutex::new(HashMap::new()),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -137,6 +140,11 @@ impl FakeOrg {
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// Makes the API ask DPoP clients for a nonce (401 `use_dpop_nonce` with a `DPoP-Nonce` header).
+    pub fn require_api_nonce(&self) {
+        *self.state.api_nonce.lock().unwrap() = Some(random_id());
     }
 
     pub fn inject(&self, fault: Fault) {
@@ -310,6 +318,11 @@ async fn respond(state: &State, req: &Req) -> Response {
         );
     }
     let on = |p: &String| path.starts_with(p.as_str());
+    // Authentication first: a DPoP proof is spent even when a fault answers, so a retry must bring a new one.
+    let who = match authenticate(state, req) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     if let Some(d) = fault(state, |f, _| match f {
         Fault::Hang { path: p, delay } if on(p) => Some(*delay),
         _ => None,
@@ -349,11 +362,6 @@ async fn respond(state: &State, req: &Req) -> Response {
         rate_headers(&mut r, state.org.org.rate_limit, 0, now() + reset_in);
         return r;
     }
-    // Authentication.
-    let who = match authenticate(state, req) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
     if let Some(scope) = fault(state, |f, _| match f {
         Fault::MissingScope { path: p, scope } if on(p) => Some(scope.clone()),
         _ => None,
@@ -470,8 +478,20 @@ fn authenticate(state: &State, req: &Req) -> Result<Who, Response> {
                 (None, "Bearer") => {}
                 (Some(jkt), "DPoP") => {
                     let url = format!("{}{}", state.origin, req.path);
-                    match verify_proof(state, req, &url, Some(value), None) {
+                    let api_nonce = state.api_nonce.lock().unwrap().clone();
+                    match verify_proof(state, req, &url, Some(value), api_nonce.as_deref()) {
                         Ok(thumb) if &thumb == jkt => {}
+                        Err(why) if why == "nonce" => {
+                            let mut r =
+                                dpop_error(401, "use_dpop_nonce", "Resource server requires nonce in DPoP proof.");
+                            let h = r.headers_mut();
+                            h.insert("www-authenticate", HeaderValue::from_static("DPoP error=\"use_dpop_nonce\", error_description=\"Resource server requires nonce in DPoP proof\""));
+                            h.insert(
+                                "dpop-nonce",
+                                HeaderValue::from_str(api_nonce.as_deref().unwrap_or_default()).unwrap(),
+                            );
+                            return Err(r);
+                        }
                         Ok(_) => {
                             return Err(dpop_error(
                                 401,
