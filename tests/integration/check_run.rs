@@ -163,6 +163,28 @@ fn crowded(n: usize) -> fixture::Fixture {
 }
 
 #[test]
+fn the_run_keeps_to_its_share_of_each_rate_limit_and_sees_no_429() {
+    // 4 requests per endpoint group per 2-second window; a share of 0.5 allows 2. The apps list alone needs
+    // more than that, so the run must wait for resets, never exceed 2 in a window, and never be refused.
+    let mut org = fixture::load("healthy");
+    org.org.rate_limit = 4;
+    org.org.rate_window = 2;
+    let fake = FakeOrg::serve(org);
+    let (run, report) = check(&fake, &["--rate-share", "0.5"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(statuses(&report.unwrap()).values().all(|s| s == "pass"));
+    let seen = fake.seen();
+    assert!(seen.iter().all(|s| s.status != 429), "no 429: {seen:#?}");
+    assert!(
+        fake.busiest_window() <= 2,
+        "at most half the limit in a window: {}",
+        fake.busiest_window()
+    );
+    let apps = seen.iter().filter(|s| s.target.starts_with("/api/v1/apps?")).count();
+    assert!(apps > 2, "the apps list needed more than one window: {apps}");
+}
+
+#[test]
 fn paging_follows_next_links_and_finds_an_app_on_page_five() {
     // Pages of 2: 8 fillers fill pages 1-4, `flow` and the others come after.
     let fake = FakeOrg::serve(crowded(8));

@@ -43,6 +43,9 @@ pub struct OrgSettings {
     /// Requests per endpoint group per window.
     #[serde(default = "rate_limit")]
     pub rate_limit: u64,
+    /// The rate-limit window in seconds (Okta's is a minute).
+    #[serde(default = "rate_window")]
+    pub rate_window: u64,
 }
 
 impl Default for OrgSettings {
@@ -53,6 +56,7 @@ impl Default for OrgSettings {
             issuer: origin(),
             page_size: page_size(),
             rate_limit: rate_limit(),
+            rate_window: rate_window(),
         }
     }
 }
@@ -65,6 +69,9 @@ fn origin() -> String {
 }
 fn page_size() -> usize {
     2
+}
+fn rate_window() -> u64 {
+    60
 }
 fn rate_limit() -> u64 {
     600

@@ -157,6 +157,11 @@ impl FakeOrg {
         self.state.keys.lock().unwrap().insert(client_id.to_string(), key);
     }
 
+    /// The most requests any endpoint group got in one rate-limit window.
+    pub fn busiest_window(&self) -> u64 {
+        self.state.windows.lock().unwrap().values().copied().max().unwrap_or(0)
+    }
+
     /// Every request so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().unwrap().clone()
@@ -379,10 +384,11 @@ async fn respond(state: &State, req: &Req) -> Response {
             "You do not have permission to perform the requested action",
         );
     }
-    // Rate limits per endpoint group, per minute window.
-    let group = kb::runner::client::group(&url::Url::parse(&format!("{}{}", state.origin, path)).unwrap());
-    let window = now() / 60;
-    let reset = (window + 1) * 60;
+    // Rate limits per endpoint group, per window (a minute, as Okta's, unless the fixture says otherwise).
+    let group = endpoint_group(path);
+    let len = state.org.org.rate_window;
+    let window = now() / len;
+    let reset = (window + 1) * len;
     let limit = state.org.org.rate_limit;
     let used = {
         let mut w = state.windows.lock().unwrap();
@@ -427,6 +433,22 @@ fn futures_stream_error() -> impl futures_core::Stream<Item = Result<Bytes, std:
         }
     }
     Cut(0)
+}
+
+/// Okta counts rate limits per endpoint: the path with its IDs as parameters (`/api/v1/apps/{id}/users/{id}`).
+fn endpoint_group(path: &str) -> String {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "v1", rest @ ..] => {
+            let named: Vec<&str> = rest
+                .iter()
+                .enumerate()
+                .map(|(i, p)| if i % 2 == 1 { "{id}" } else { *p })
+                .collect();
+            format!("/api/v1/{}", named.join("/"))
+        }
+        _ => path.to_string(),
+    }
 }
 
 fn rate_headers(r: &mut Response, limit: u64, remaining: u64, reset: u64) {
