@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, Status};
+use crate::text::printable;
 
 fn paint(color: bool, code: &str, text: &str) -> String {
     if color {
@@ -57,9 +58,9 @@ pub fn render(report: &Report, color: bool) -> String {
                 Status::Skip => paint(color, "2", "-"),
             };
             noted = true;
-            let _ = writeln!(out, "       {mark} {} ({})", c.title, c.id);
+            let _ = writeln!(out, "       {mark} {} ({})", printable(&c.title), c.id);
             if let Some(m) = &c.message {
-                let _ = writeln!(out, "         {m}");
+                let _ = writeln!(out, "         {}", printable(m));
             }
         }
         if noted && a.status != Status::Skip {
