@@ -52,7 +52,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Requests in flight at most (1-256)
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Seconds to wait for each request (at most 3600)
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive)]
