@@ -274,45 +274,53 @@ fn the_plan_prints_the_requests_and_sends_nothing() {
 
 #[test]
 fn a_run_that_cannot_start_exits_2_and_says_why() {
-    let root = support::repo();
-    let no_org = kb_env(&root, &["check"], &[]);
-    assert_eq!(no_org.code, 2);
-    no_org.assert_stderr_has("no org to check");
-    let no_token = kb_env(&root, &["check", "--org-url", "https://acme.okta.com"], &[]);
-    assert_eq!(no_token.code, 2);
-    no_token.assert_stderr_has("the environment variable OKTA_API_TOKEN is not set");
-    let http = kb_env(
-        &root,
-        &["check", "--org-url", "http://acme.okta.com"],
-        &[("OKTA_API_TOKEN", TOKEN)],
-    );
-    assert_eq!(http.code, 2);
-    http.assert_stderr_has("http is accepted for loopback addresses only");
-    let unknown = kb_env(
-        &root,
-        &[
-            "check",
-            "--org-url",
-            "https://acme.okta.com",
-            "workflows/403-not-asigned-app",
-        ],
-        &[("OKTA_API_TOKEN", TOKEN)],
-    );
-    assert_eq!(unknown.code, 2);
-    unknown.assert_stderr_has("did you mean");
-    let admin_host = kb_env(
-        &root,
-        &[
-            "check",
-            "--plan",
-            "--org-url",
-            "https://acme-admin.okta.com",
-            NOT_ASSIGNED,
-        ],
-        &[],
-    );
-    assert_eq!(admin_host.code, 0, "{}", admin_host.stderr);
-    admin_host.assert_stderr_has("use https://acme.okta.com");
+    let with_token: &[(&str, &str)] = &[("OKTA_API_TOKEN", TOKEN)];
+    // Arguments, environment, exit status, what stderr says.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], i32, &'a str);
+    let cases: &[Case] = &[
+        (&["check"], &[], 2, "no org to check"),
+        (
+            &["check", "--org-url", "https://acme.okta.com"],
+            &[],
+            2,
+            "the environment variable OKTA_API_TOKEN is not set",
+        ),
+        (
+            &["check", "--org-url", "http://acme.okta.com"],
+            with_token,
+            2,
+            "http is accepted for loopback addresses only",
+        ),
+        (
+            &[
+                "check",
+                "--org-url",
+                "https://acme.okta.com",
+                "workflows/403-not-asigned-app",
+            ],
+            with_token,
+            2,
+            "did you mean",
+        ),
+        // A warning, not a refusal: the plan goes on.
+        (
+            &[
+                "check",
+                "--plan",
+                "--org-url",
+                "https://acme-admin.okta.com",
+                NOT_ASSIGNED,
+            ],
+            &[],
+            0,
+            "use https://acme.okta.com",
+        ),
+    ];
+    for (args, env, code, says) in cases {
+        let run = kb_env(&support::repo(), args, env);
+        assert_eq!(run.code, *code, "{args:?}: {}", run.stderr);
+        run.assert_stderr_has(says);
+    }
 }
 
 /// A report with what varies between runs (the port, times) replaced.
