@@ -266,12 +266,12 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
         (c, s) => format!(" {c}: {s}"),
     };
     let status = obs.status;
+    let auth = obs
+        .headers
+        .iter()
+        .find(|(k, _)| k == "www-authenticate")
+        .map_or("", |(_, v)| v.as_str());
     if status == 403 {
-        let auth = obs
-            .headers
-            .iter()
-            .find(|(k, _)| k == "www-authenticate")
-            .map_or("", |(_, v)| v.as_str());
         if auth.contains("insufficient_scope") {
             let scope = auth
                 .split("scope=\"")
@@ -311,11 +311,6 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
     // A redirect, or a 401 from the OAuth layer (`www-authenticate: ... error="..."`, or an OAuth `error` in the
     // body, as for a refused DPoP proof), is about the transport or the credential, not the org's state, unless a
     // step names that very code.
-    let auth = obs
-        .headers
-        .iter()
-        .find(|(k, _)| k == "www-authenticate")
-        .map_or("", |(_, v)| v.as_str());
     let oauth_401 = status == 401 && (auth.contains("error=") || obs.body.get("error").is_some());
     if (oauth_401 || (300..400).contains(&status)) && !step.names_code(status) {
         let detail = match obs.body.get("error").and_then(Value::as_str) {

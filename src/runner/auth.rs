@@ -232,6 +232,15 @@ impl Auth {
         }
     }
 
+    /// Makes sure a token for `scopes` can be had (requesting it once), without building any header: a check whose
+    /// scopes are not granted gets its error here, before it touches the run's shared cache.
+    pub async fn authorize(&self, scopes: &[String]) -> Result<(), Error> {
+        match &self.kind {
+            Kind::OAuth(o) if !scopes.is_empty() => self.token(o, scopes).await.map(drop),
+            _ => Ok(()),
+        }
+    }
+
     /// Records a DPoP nonce the API asked for (`401` with `DPoP-Nonce`) of a request whose proof carried `used`;
     /// true when the request should be retried with the new one.
     pub fn api_nonce(&self, nonce: &str, used: Option<&str>) -> bool {

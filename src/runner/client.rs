@@ -133,15 +133,10 @@ impl Client {
         self.log.lock().unwrap().clone()
     }
 
-    /// How many times the run waited for a rate-limit window, and how many 429s it saw.
-    pub fn rate_stats(&self) -> (u64, u64) {
-        self.limits.stats()
-    }
-
     /// The response to `request`, for a check holding `scopes`: from the run's cache when another check asked first.
     pub async fn fetch(&self, request: &Request, scopes: &[String]) -> Result<Arc<Response>, Error> {
         // The credential for these scopes first: a scope this check lacks is its own error, not the URL's.
-        self.auth.headers(request.method.as_str(), &request.url, scopes).await?;
+        self.auth.authorize(scopes).await?;
         let key = (request.method, request.url.as_str().to_string());
         let cell = self.cache.lock().unwrap().entry(key).or_default().clone();
         cell.get_or_init(|| self.fetch_all_pages(request, scopes)).await.clone()
@@ -186,20 +181,20 @@ impl Client {
             match (&mut first.body, page.body) {
                 (Value::Array(all), Value::Array(more)) if (200..300).contains(&page.status) => all.extend(more),
                 (_, body) => {
-                    let code = body.get("errorCode").and_then(Value::as_str).unwrap_or_default();
-                    return Err(Error::new(
-                        if page.status == 429 {
-                            Reason::RateLimited
-                        } else {
-                            Reason::HttpStatus
-                        },
-                        format!(
-                            "page {pages} of {} answered {} {code}; the list is incomplete",
-                            request.url, page.status
-                        )
-                        .trim_end()
-                        .replace(" ;", ";"),
-                    ));
+                    let code = body
+                        .get("errorCode")
+                        .and_then(Value::as_str)
+                        .map_or(String::new(), |c| format!(" {c}"));
+                    let reason = if page.status == 429 {
+                        Reason::RateLimited
+                    } else {
+                        Reason::HttpStatus
+                    };
+                    let message = format!(
+                        "page {pages} of {} answered {}{code}; the list is incomplete",
+                        request.url, page.status
+                    );
+                    return Err(Error::new(reason, message));
                 }
             }
             next = next_link(&page.headers);
@@ -239,8 +234,7 @@ impl Client {
             for (k, v) in headers.list {
                 req = req.header(k, v);
             }
-            let result = req.send().await;
-            let result = match result {
+            let result = match req.send().await {
                 Ok(resp) => read(resp).await,
                 Err(e) => Err(e),
             };
@@ -264,7 +258,6 @@ impl Client {
             match response.status {
                 429 => {
                     waits_429 += 1;
-                    self.limits.saw_429();
                     if waits_429 > 3 {
                         return Ok(response);
                     }

@@ -28,8 +28,8 @@ enum Wait<'a> {
 pub struct RateLimits {
     share: f64,
     groups: Mutex<HashMap<String, Group>>,
+    /// How many times a request waited for a window to reset.
     waits: AtomicU64,
-    too_many: AtomicU64,
     learned: tokio::sync::Notify,
 }
 
@@ -39,7 +39,6 @@ impl RateLimits {
             share: share.clamp(0.01, 1.0),
             groups: Mutex::new(HashMap::new()),
             waits: AtomicU64::new(0),
-            too_many: AtomicU64::new(0),
             learned: tokio::sync::Notify::new(),
         }
     }
@@ -143,16 +142,9 @@ impl RateLimits {
         Some(wait)
     }
 
-    pub fn saw_429(&self) {
-        self.too_many.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// (waits for a window, 429s seen).
-    pub fn stats(&self) -> (u64, u64) {
-        (
-            self.waits.load(Ordering::Relaxed),
-            self.too_many.load(Ordering::Relaxed),
-        )
+    /// How many times a request waited for a window to reset.
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
     }
 }
 
@@ -187,7 +179,7 @@ mod tests {
         assert_eq!(t.elapsed(), Duration::ZERO);
         limits.acquire("/api/v1/apps").await;
         assert!(t.elapsed() >= Duration::from_secs(2), "{:?}", t.elapsed());
-        assert_eq!(limits.stats().0, 1);
+        assert_eq!(limits.waits(), 1);
         // Another group is not held back.
         let t = tokio::time::Instant::now();
         limits.acquire("/api/v1/users/*").await;
