@@ -19,7 +19,7 @@ pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>) -> 
     let opts = BuildOptions {
         output: Some(output.clone()),
     };
-    let loaded = super::load(&config, args.drafts);
+    let loaded = super::load(&config, args.drafts).with_cards();
     match site::build(&config, &loaded.content, loaded.diags, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");

@@ -190,17 +190,10 @@ pub fn run(args: &CheckArgs) -> i32 {
     // What finished is all there is: in-flight requests are dropped with the runtime.
     runtime.shutdown_background();
     let finished = std::mem::take(&mut *sink.lock().unwrap());
-    let report = build_report(
-        &config,
-        &content,
-        &checks,
-        &org,
-        &jobs,
-        finished,
-        started_at,
-        started.elapsed(),
-        interrupted,
-    );
+    let mut report = build_report(&config, &content, &checks, &org, &jobs, finished);
+    report.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.interrupted = interrupted;
     if let Some(path) = &args.log {
         let mut lines = String::new();
         for sent in client.log() {
@@ -248,7 +241,8 @@ fn progress(len: usize) -> indicatif::ProgressBar {
     bar
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The report of the checks that finished, in the order of `jobs`, grouped by article. Start time, duration and
+/// interruption are the caller's to fill in.
 pub fn build_report(
     config: &Config,
     content: &Content,
@@ -256,9 +250,6 @@ pub fn build_report(
     org: &Org,
     jobs: &[Job],
     finished: Vec<Finished>,
-    started_at: chrono::DateTime<chrono::Utc>,
-    elapsed: Duration,
-    interrupted: bool,
 ) -> Report {
     let mut by_job: std::collections::HashMap<Job, Finished> = finished.into_iter().map(|f| (f.job, f)).collect();
     let mut articles: Vec<ArticleReport> = Vec::new();
@@ -284,11 +275,11 @@ pub fn build_report(
         kb_version: env!("CARGO_PKG_VERSION").to_string(),
         org: org.name.clone(),
         org_url: org.url.origin().ascii_serialization(),
-        started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        duration_ms: elapsed.as_millis() as u64,
+        started_at: String::new(),
+        duration_ms: 0,
         summary: Summary::default(),
         articles,
-        interrupted,
+        interrupted: false,
     };
     report.finish();
     report

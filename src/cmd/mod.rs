@@ -14,9 +14,9 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::diag::{self, Diagnostic};
 
-/// What `build`, `validate` and `scopes` start from: `content/` loaded, its check blocks validated against
-/// `checks/`, and their cards put in the article model for the site. The site side and the check side meet here,
-/// through the model, and nowhere else.
+/// What every command starts from: `content/` loaded and its check blocks validated against `checks/`. The site
+/// side and the check side meet here, through the model, and nowhere else: `build` puts the checks' cards in the
+/// model for the site ([`Loaded::with_cards`]).
 pub struct Loaded {
     pub content: Content,
     pub checks: Checks,
@@ -28,17 +28,26 @@ pub struct Loaded {
 pub fn load(config: &Config, drafts: bool) -> Loaded {
     let mut diags = Vec::new();
     let t = Instant::now();
-    let mut content = Content::load(config, drafts, &mut diags);
+    let content = Content::load(config, drafts, &mut diags);
     let mut phases = vec![("load", t.elapsed())];
     let t = Instant::now();
     let checks = checks::load(config, &content, &mut diags);
-    content.cards = checks.cards(&content);
     phases.push(("checks", t.elapsed()));
     Loaded {
         content,
         checks,
         diags,
         phases,
+    }
+}
+
+impl Loaded {
+    /// The checks' cards in the article model, where the site renders them. Only a build needs them.
+    pub fn with_cards(mut self) -> Loaded {
+        let t = Instant::now();
+        self.content.cards = self.checks.cards(&self.content);
+        self.phases.push(("cards", t.elapsed()));
+        self
     }
 }
 
