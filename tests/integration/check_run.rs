@@ -600,6 +600,26 @@ fn rejected_credentials_are_an_error_for_every_check() {
 
 // --- Secrets ---------------------------------------------------------------------------------------------------
 
+/// Runs `kb check` once per format with `--output` and `--log` files in `dir`: what each run printed and wrote.
+fn in_every_format(dir: &Path, name: &str, run: impl Fn(&[&str]) -> Run) -> Vec<String> {
+    let mut printed = Vec::new();
+    for format in ["human", "json", "junit", "markdown", "html"] {
+        let out = dir.join(format!("{name}.{format}"));
+        let log = dir.join(format!("{name}.{format}.log"));
+        let args = [
+            "--format",
+            format,
+            "--output",
+            out.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ];
+        let run = run(&args);
+        printed.extend([run.stdout, run.stderr, support::read(&out), support::read(&log)]);
+    }
+    printed
+}
+
 #[test]
 fn no_secret_appears_in_any_output_stderr_or_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -610,22 +630,7 @@ fn no_secret_appears_in_any_output_stderr_or_log() {
         path: "/api/v1/authorizationServers".into(),
         scope: "okta.authorizationServers.read".into(),
     });
-    for format in ["human", "json", "junit", "markdown", "html"] {
-        let out = dir.path().join(format!("ssws.{format}"));
-        let log = dir.path().join(format!("ssws.{format}.log"));
-        let (run, _) = check(
-            &fake,
-            &[
-                "--format",
-                format,
-                "--output",
-                out.to_str().unwrap(),
-                "--log",
-                log.to_str().unwrap(),
-            ],
-        );
-        printed.extend([run.stdout, run.stderr, support::read(&out), support::read(&log)]);
-    }
+    printed.extend(in_every_format(dir.path(), "ssws", |args| check(&fake, args).0));
     let (run, _) = check(&fake, &[]);
     printed.extend([run.stdout, run.stderr]);
     let mut secrets: Vec<String> = vec![TOKEN.to_string()];
@@ -634,22 +639,9 @@ fn no_secret_appears_in_any_output_stderr_or_log() {
     // OAuth with DPoP, one scope refused, every format and a log.
     let fake = service_org(true, &["okta.roles.read"]);
     let site = oauth_site(&fake, "");
-    for format in ["human", "json", "junit", "markdown", "html"] {
-        let out = dir.path().join(format!("oauth.{format}"));
-        let log = dir.path().join(format!("oauth.{format}.log"));
-        let (run, _) = oauth_check(
-            site.path(),
-            &[
-                "--format",
-                format,
-                "--output",
-                out.to_str().unwrap(),
-                "--log",
-                log.to_str().unwrap(),
-            ],
-        );
-        printed.extend([run.stdout, run.stderr, support::read(&out), support::read(&log)]);
-    }
+    printed.extend(in_every_format(dir.path(), "oauth", |args| {
+        oauth_check(site.path(), args).0
+    }));
     let mut secret_parts: Vec<String> = Vec::new();
     for s in fake.seen().into_iter().flat_map(|s| s.secrets) {
         // The form with the client assertion; `Authorization` values (`DPoP <token>`); DPoP proofs.

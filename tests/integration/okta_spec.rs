@@ -167,22 +167,19 @@ fn the_fake_orgs_bodies_match_the_spec() {
         assert_eq!((status, body["errorCode"].as_str()), (429, Some("E0000047")));
         validate("GET /api/v1/users/{id}", 429, &body);
         // The token endpoint's refusals.
-        let r = client
-            .post(format!("{base}/oauth2/v1/token"))
-            .form(&[("grant_type", "password")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 400);
-        validate("POST /oauth2/v1/token", 400, &json_of(r).await);
-        let r = client
-            .post(format!("{base}/oauth2/v1/token"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 401);
-        validate("POST /oauth2/v1/token", 401, &json_of(r).await);
+        for (form, want) in [
+            ([("grant_type", "password")], 400),
+            ([("grant_type", "client_credentials")], 401),
+        ] {
+            let r = client
+                .post(format!("{base}/oauth2/v1/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), want);
+            validate("POST /oauth2/v1/token", want, &json_of(r).await);
+        }
     });
 }
 
