@@ -266,11 +266,7 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
         (c, s) => format!(" {c}: {s}"),
     };
     let status = obs.status;
-    let auth = obs
-        .headers
-        .iter()
-        .find(|(k, _)| k == "www-authenticate")
-        .map_or("", |(_, v)| v.as_str());
+    let auth = super::header(obs.headers, "www-authenticate").unwrap_or_default();
     if status == 403 {
         if auth.contains("insufficient_scope") {
             let scope = auth

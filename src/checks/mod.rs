@@ -105,6 +105,11 @@ pub struct Response {
     pub body: Value,
 }
 
+/// The first value of a header, by lowercase name, in a response's header list.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
 /// One run of a check, step by step: [`Evaluation::step`] says what to fetch or gives the verdict, and
 /// [`Evaluation::answer`] hands it the org's response. The runner drives it over the network; [`Check::evaluate`]
 /// drives it with a closure.
@@ -125,20 +130,17 @@ pub enum Next {
 
 impl<'c> Evaluation<'c> {
     pub fn new(check: &'c Check, vars: &Map<String, Value>, org: &Url) -> Evaluation<'c> {
-        let vars = with_defaults(vars, org);
-        let mut verdict = None;
-        let params = check.params(&vars).unwrap_or_else(|e| {
-            verdict = Some(Verdict::Error(eval::Error::new(eval::Reason::Input, e)));
-            Map::new()
-        });
+        let (b, verdict) = match check.bind(with_defaults(vars, org)) {
+            Ok(b) => (b, None),
+            Err(e) => (
+                Bindings::default(),
+                Some(Verdict::Error(eval::Error::new(eval::Reason::Input, e))),
+            ),
+        };
         Evaluation {
             check,
             org: org.clone(),
-            b: Bindings {
-                vars,
-                params,
-                captures: Map::new(),
-            },
+            b,
             step: 0,
             verdict,
         }
@@ -209,20 +211,20 @@ impl Check {
         }
     }
 
-    /// The parameters' values for a run, from `vars` (see [`with_defaults`]).
-    pub fn params(&self, vars: &Map<String, Value>) -> Result<Map<String, Value>, String> {
-        let b = Bindings {
-            vars: vars.clone(),
+    /// The bindings a run starts from: `vars` (see [`with_defaults`]) and the parameters' values, which may use
+    /// only `vars`.
+    pub fn bind(&self, vars: Map<String, Value>) -> Result<Bindings, String> {
+        let mut b = Bindings {
+            vars,
             ..Bindings::default()
         };
-        let mut params = Map::new();
         for (name, t) in &self.args {
             let value = t
                 .render(&|p| b.get(p))
                 .map_err(|e| format!("parameter `{name}`: {e}"))?;
-            params.insert(name.clone(), Value::from(value));
+            b.params.insert(name.clone(), Value::from(value));
         }
-        Ok(params)
+        Ok(b)
     }
 
     /// The request of step `i` for these bindings, on the org's origin: the only way a check reaches the network.

@@ -8,9 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Map;
-
-use crate::checks::{Bindings, Checks, with_defaults};
+use crate::checks::{Checks, with_defaults};
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
@@ -311,17 +309,12 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
         }
         let check = &checks.by_article[job.article][job.index];
         let _ = writeln!(out, "  {}: {}", check.id, check.title);
-        let params = match check.params(&vars) {
-            Ok(p) => p,
+        let b = match check.bind(vars.clone()) {
+            Ok(b) => b,
             Err(e) => {
                 let _ = writeln!(out, "    cannot be planned: {e}");
                 continue;
             }
-        };
-        let b = Bindings {
-            params,
-            vars: vars.clone(),
-            captures: Map::new(),
         };
         let described = check.describe_requests();
         for (i, words) in described.iter().enumerate() {

@@ -16,9 +16,9 @@ use url::Url;
 
 use super::auth::Auth;
 use super::ratelimit::RateLimits;
-use crate::checks::Response;
 use crate::checks::eval::{Error, Reason};
 use crate::checks::path::{Method, PREFIXES, Request};
+use crate::checks::{Response, header};
 
 /// How a run talks to the org.
 #[derive(Debug, Clone)]
@@ -331,10 +331,6 @@ async fn read(resp: reqwest::Response) -> Result<Response, reqwest::Error> {
     let bytes = resp.bytes().await?;
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Ok(Response { status, headers, body })
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// The `rel="next"` target among all `Link` headers (several headers, or comma-separated values, mean the same).

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::checks::header;
+
 #[derive(Debug)]
 struct Group {
     /// `None` until a response has said; `Some(u64::MAX)` once a response came without limits.
@@ -109,12 +111,7 @@ impl RateLimits {
             self.learned.notify_waiters();
         }
         let headers = headers?;
-        let get = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-        };
+        let get = |name: &str| header(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
         let (Some(limit), Some(remaining), Some(reset)) = (
             get("x-rate-limit-limit"),
             get("x-rate-limit-remaining"),
@@ -122,10 +119,8 @@ impl RateLimits {
         ) else {
             return None;
         };
-        let server_now = headers
-            .iter()
-            .find(|(k, _)| k == "date")
-            .and_then(|(_, v)| chrono::DateTime::parse_from_rfc2822(v).ok())
+        let server_now = header(headers, "date")
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
             .map(|d| d.timestamp().max(0) as u64);
         let now = server_now.unwrap_or_else(|| chrono::Utc::now().timestamp().max(0) as u64);
         // `Date` has whole seconds: a reset in the same second is up to a second away.

@@ -245,7 +245,7 @@ proptest! {
         vars.insert("client_id".into(), Value::from(client_id));
         vars.insert("redirect_uri".into(), Value::from(captured.clone()));
         for check in kb_checks.by_article.iter().flatten() {
-            let Ok(params) = check.params(&vars) else { continue };
+            let Ok(mut b) = check.bind(vars.clone()) else { continue };
             let mut captures = Map::new();
             for step in check.steps() {
                 for c in &step.captures {
@@ -257,7 +257,7 @@ proptest! {
                     captures.insert(c.name.clone(), v);
                 }
             }
-            let b = Bindings { vars: vars.clone(), params, captures };
+            b.captures = captures;
             for (i, step) in check.steps().iter().enumerate() {
                 if let Ok(req) = check.request(i, &b, &org()) {
                     assert_on_the_org(&req, &step.path);
