@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, escape};
+use super::{Report, Status};
+use crate::text::escape;
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}\
 h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.4rem .5rem;\

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, escape};
+use super::{Report, Status};
+use crate::text::escape;
 
 pub fn render(report: &Report) -> String {
     let s = &report.summary;

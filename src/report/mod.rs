@@ -197,8 +197,6 @@ impl Report {
     }
 }
 
-pub use crate::text::escape;
-
 #[cfg(test)]
 mod tests {
     use super::*;

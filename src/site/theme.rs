@@ -53,7 +53,7 @@ impl Theme {
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html", ".xml"]);
-        tera.set_escape_fn(escape);
+        tera.set_escape_fn(crate::text::escape);
         let mut diags = Vec::new();
         // Templates are added together so that inheritance resolves in one pass; a parse error names its file.
         let list: Vec<(&str, &str)> = templates.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -68,8 +68,6 @@ impl Theme {
         Ok(Theme { tera, statics })
     }
 }
-
-pub use crate::text::escape;
 
 fn collect_embedded(dir: &Dir<'_>, templates: &mut BTreeMap<String, String>, statics: &mut BTreeMap<String, Vec<u8>>) {
     for file in dir.files() {
