@@ -46,6 +46,9 @@ pub enum Command {
         /// Override kb.toml's base_url (e.g. for a preview deployment)
         #[arg(long)]
         base_url: Option<String>,
+        /// Skip the search index (and the search box and page)
+        #[arg(long)]
+        no_search: bool,
     },
     /// Check everything a build checks, without writing anything
     Validate {
@@ -84,7 +87,12 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
-        Command::Build { site, output, base_url } => crate::cmd::build::run(&site, output, base_url.as_deref()),
+        Command::Build {
+            site,
+            output,
+            base_url,
+            no_search,
+        } => crate::cmd::build::run(&site, output, base_url.as_deref(), !no_search),
         Command::Validate { site } => crate::cmd::validate::run(&site),
         Command::Scopes { site, articles } => crate::cmd::scopes::run(&site, &articles),
         Command::Check(args) => crate::cmd::check::run(&args),

@@ -6,7 +6,7 @@ use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::site::{self, BuildOptions};
 
-pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>) -> i32 {
+pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>, search: bool) -> i32 {
     let started = std::time::Instant::now();
     let config = match Config::load(&args.root, base_url) {
         Ok(c) => c,
@@ -18,6 +18,7 @@ pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>) -> 
     let output = output.unwrap_or_else(|| args.root.join("site"));
     let opts = BuildOptions {
         output: Some(output.clone()),
+        search,
     };
     let loaded = super::load(&config, args.drafts).with_cards();
     match site::build(&config, &loaded.content, loaded.diags, &opts) {

@@ -13,7 +13,15 @@ pub fn run(args: &SiteArgs) -> i32 {
         }
     };
     let loaded = super::load(&config, args.drafts);
-    match site::build(&config, &loaded.content, loaded.diags, &BuildOptions { output: None }) {
+    match site::build(
+        &config,
+        &loaded.content,
+        loaded.diags,
+        &BuildOptions {
+            output: None,
+            search: false,
+        },
+    ) {
         Ok(summary) => {
             super::report(&summary.warnings, "validation");
             match summary.articles {

@@ -2,6 +2,7 @@
 
 pub mod output;
 pub mod pages;
+pub mod search;
 pub mod taxonomy;
 pub mod theme;
 
@@ -19,6 +20,8 @@ use taxonomy::{Kind, Taxonomy};
 pub struct BuildOptions {
     /// Where the site goes; `None` renders everything but writes nothing (`kb validate`).
     pub output: Option<PathBuf>,
+    /// Write the search index and the search page (`--no-search` turns it off).
+    pub search: bool,
 }
 
 #[derive(Debug)]
@@ -46,6 +49,8 @@ pub struct Model<'a> {
     pub errors: Taxonomy,
     /// Related articles per article (explicit `related` first, then neighbours in the same section).
     pub related: Vec<Vec<usize>>,
+    /// Whether the site has search (its index, its page and the box in every header).
+    pub search: bool,
 }
 
 /// Renders loaded content into the site. `diags` holds the problems found while loading it: the build fails on any
@@ -67,6 +72,7 @@ pub fn build(
     check_aliases(content, &mut diags);
     let model = Model {
         config,
+        search: opts.search,
         products: Taxonomy::build(Kind::Products, content),
         tags: Taxonomy::build(Kind::Tags, content),
         errors: Taxonomy::build(Kind::Errors, content),
@@ -124,6 +130,25 @@ pub fn build(
             return Err(Failure { diagnostics: diags });
         }
     };
+    if let Some(staging) = &staging
+        && model.search
+    {
+        let t = Instant::now();
+        let written = search::index(&model).and_then(|index| {
+            for f in &index.files {
+                staging
+                    .write(&format!("{}/{}", search::DIR, f.path), &f.bytes)
+                    .map_err(|e| format!("cannot write {}/{}: {e}", search::DIR, f.path))?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            diags.push(Diagnostic::error(format!("search index: {e}")).hint("build with --no-search to skip it"));
+            crate::diag::sort(&mut diags);
+            return Err(Failure { diagnostics: diags });
+        }
+        phases.push(("search", t.elapsed()));
+    }
     if let Some(staging) = staging {
         let t = Instant::now();
         if let Err(e) = staging.commit() {

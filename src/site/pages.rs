@@ -117,6 +117,8 @@ enum Job {
         to: String,
     },
     NotFound,
+    /// The search page, `/search/`.
+    Search,
     /// The sitemap, or with more URLs than one sitemap may hold, its `n`-th part (from 1) and an index.
     Sitemap(usize),
     SitemapIndex(usize),
@@ -265,6 +267,9 @@ impl Model<'_> {
             "products_url": self.url("products/"),
             "tags_url": self.url("tags/"),
             "feed_url": self.url("atom.xml"),
+            "search": self.search,
+            "search_url": self.url("search/"),
+            "pagefind_url": self.url(&format!("{}/", super::search::DIR)),
             "assets": self.url("assets/"),
             "sections": self.section_links(&self.content.sections[0].subsections),
             "products": products,
@@ -285,6 +290,9 @@ impl Model<'_> {
     fn jobs(&self, sitemap_len: usize) -> Vec<Job> {
         let per = self.config.paginate_by;
         let mut jobs = vec![Job::Home, Job::NotFound, Job::Atom, Job::Robots];
+        if self.search {
+            jobs.push(Job::Search);
+        }
         let parts = sitemap_len.div_ceil(SITEMAP_MAX);
         if parts <= 1 {
             jobs.push(Job::Sitemap(0));
@@ -338,6 +346,7 @@ impl Model<'_> {
             }
             Job::Alias { file, .. } => file.clone(),
             Job::NotFound => "404.html".into(),
+            Job::Search => "search/index.html".into(),
             Job::Sitemap(0) | Job::SitemapIndex(_) => "sitemap.xml".into(),
             Job::Sitemap(n) => format!("sitemap-{n}.xml"),
             Job::Atom => "atom.xml".into(),
@@ -358,6 +367,7 @@ impl Model<'_> {
                 )
             }
             Job::Alias { to, .. } => format!("an alias of {to}"),
+            Job::Search => "the search page".into(),
             _ => "a page kb generates".into(),
         }
     }
@@ -524,6 +534,7 @@ impl Model<'_> {
                 ("redirect.html", ctx)
             }
             Job::NotFound => ("404.html", ctx),
+            Job::Search => ("search.html", ctx),
             Job::Sitemap(part) => {
                 let entries = &plan.sitemap;
                 ctx.insert("entries", &entries[sitemap_part(entries.len(), part, SITEMAP_MAX)]);

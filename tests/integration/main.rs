@@ -12,4 +12,5 @@ mod knowledge_base;
 mod odd_input;
 mod okta_spec;
 mod properties;
+mod search;
 mod snapshots;

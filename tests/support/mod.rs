@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests: run the real `kb` binary on a site folder, copy fixtures, read trees.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod corpus;
 pub mod crawl;
 pub mod okta;
+pub mod serve;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

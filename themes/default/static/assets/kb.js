@@ -29,9 +29,315 @@
       });
     });
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUpCopyButtons);
-  } else {
+
+  // "/" focuses the search box from anywhere on the site, unless the reader is typing somewhere.
+  function setUpSearchKey() {
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+      var t = e.target;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      var box = document.getElementById("search-q") || document.getElementById("site-search-q");
+      if (!box) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+    });
+  }
+
+  // The search page: Pagefind's chunked index, loaded from this site only, with facets, highlighted snippets and
+  // keyboard navigation. Its state lives in the URL (?q=...&products=...), so a search can be linked and reloaded.
+  var FACETS = [["products", "Product"], ["applies_to", "Applies to"]];
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) {
+      if (c) node.appendChild(c);
+    });
+    return node;
+  }
+
+  // Pagefind's excerpt is escaped text with <mark> around matches. It is rebuilt here from text nodes and <mark>
+  // elements only, so nothing else from the index can reach the page as markup.
+  function excerpt(html) {
+    var out = el("p", { class: "result-excerpt" });
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    tpl.content.childNodes.forEach(function (n) {
+      if (n.nodeType === 1 && n.tagName === "MARK") out.appendChild(el("mark", { text: n.textContent }));
+      else out.appendChild(document.createTextNode(n.textContent));
+    });
+    return out;
+  }
+
+  // A pasted message glues words together with punctuation: `scope="okta.logs.read",`. The index holds the parts of
+  // such a token (cut at punctuation and between letters and digits, two characters or more), so the query is cut
+  // the same way. A plain word or a simple compound (`E0000015`, `insufficient_scope`, `www-authenticate:`,
+  // `can't`) stays whole, as the index holds those whole too.
+  function prepare(q) {
+    var out = [];
+    q.split(/\s+/).forEach(function (token) {
+      if (!token) return;
+      if (/^[\p{L}\p{N}]+([_'\u2019-][\p{L}\p{N}]+)*[.,:;!?]*$/u.test(token)) {
+        out.push(token.replace(/[.,:;!?]+$/, ""));
+        return;
+      }
+      token.split(/[^\p{L}\p{N}]+/u).forEach(function (part) {
+        part.split(/(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u).forEach(function (p) {
+          if (p.length > 1) out.push(p);
+        });
+      });
+    });
+    return out.join(" ");
+  }
+
+  function words(q) {
+    var seen = {};
+    return q.split(" ").filter(function (w) {
+      var key = w.toLowerCase();
+      if (!w || seen[key]) return false;
+      seen[key] = true;
+      return true;
+    });
+  }
+
+  // Up to this many words, a query is a code, a signature or a symptom: Pagefind's own ranking of the pages that
+  // hold every word (it leaves out words no page holds) is the answer. A longer query is a pasted message, whose
+  // variable part (the reader's app, user or org) may be a word other articles hold, so that no page holds every
+  // word; and when a short query finds nothing, the same applies. Then each word is searched alone and pages are
+  // ranked by how much of the query they hold (each word counting by its rarity, BM25's inverse document frequency),
+  // then by Pagefind's scores.
+  var SHORT = 4;
+
+  async function find(pf, q, filters) {
+    var all = words(q);
+    var first = all.length <= SHORT ? await pf.search(q, { filters: filters }) : null;
+    if (first && (first.results.length || all.length < 2)) return { counts: first.filters, results: first.results };
+    var each = await Promise.all(all.map(function (w) { return pf.search(w, { filters: filters }); }));
+    var total = Math.max(1, each.reduce(function (m, r) { return Math.max(m, r.unfilteredResultCount || 0); }, 0));
+    var pages = new Map();
+    each.forEach(function (r) {
+      if (!r.results.length) return;
+      var df = r.results.length;
+      var rarity = Math.log(1 + (total - df + 0.5) / (df + 0.5));
+      r.results.forEach(function (hit) {
+        var p = pages.get(hit.id) || { hit: hit, held: 0, score: 0, words: 0 };
+        p.held += rarity;
+        p.score += hit.score;
+        p.words += 1;
+        pages.set(hit.id, p);
+      });
+    });
+    var known = each.filter(function (r) { return r.results.length; }).length;
+    var ranked = Array.from(pages.values()).sort(function (a, b) {
+      return b.held - a.held || b.score - a.score;
+    });
+    // Pages holding less than half of what the best page holds only share common words with the query.
+    var close = ranked.filter(function (p) { return p.held >= ranked[0].held / 2; });
+    return {
+      counts: null,
+      results: close.map(function (p) { return p.hit; }),
+      partial: close.length > 0 && close[0].words < known
+    };
+  }
+
+  // The words of a query that no article holds, to show the reader what the search left out.
+  async function unknownWords(pf, q) {
+    var all = words(q);
+    if (all.length < 2) return [];
+    var each = await Promise.all(all.map(function (w) { return pf.search(w); }));
+    return all.filter(function (w, i) { return each[i].results.length === 0; });
+  }
+
+  function setUpSearchPage() {
+    var root = document.getElementById("search");
+    if (!root) return;
+    var input = document.getElementById("search-q");
+    var status = document.getElementById("search-status");
+    var list = document.getElementById("search-results");
+    var facetsBox = document.getElementById("search-facets");
+    var header = document.getElementById("site-search-q");
+    var params = new URLSearchParams(location.search);
+    var selected = {};
+    FACETS.forEach(function (f) { selected[f[0]] = params.getAll(f[0]); });
+    input.value = params.get("q") || "";
+    if (header) header.value = input.value;
+    var loading = null;
+    var run = 0;
+    var timer = null;
+    var SHOWN = 20;
+
+    function pagefind() {
+      if (!loading) {
+        loading = import(root.getAttribute("data-pagefind") + "pagefind.js").then(async function (pf) {
+          await pf.options({ baseUrl: "/", excerptLength: 24 });
+          await pf.init();
+          return pf;
+        });
+      }
+      return loading;
+    }
+
+    function filters() {
+      var f = {};
+      FACETS.forEach(function (facet) {
+        if (selected[facet[0]].length) f[facet[0]] = { any: selected[facet[0]] };
+      });
+      return f;
+    }
+
+    function remember() {
+      var p = new URLSearchParams();
+      if (input.value.trim()) p.set("q", input.value.trim());
+      FACETS.forEach(function (facet) {
+        selected[facet[0]].forEach(function (v) { p.append(facet[0], v); });
+      });
+      var qs = p.toString();
+      history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
+    }
+
+    // Facet values with their counts in the current results; without counts when the results are closest matches,
+    // for which Pagefind has no counts.
+    function renderFacets(counts, all) {
+      facetsBox.textContent = "";
+      var any = false;
+      FACETS.forEach(function (facet) {
+        var name = facet[0];
+        var values = Object.assign({}, (counts || all)[name] || {});
+        selected[name].forEach(function (v) { if (!(v in values)) values[v] = 0; });
+        var keys = Object.keys(values).sort();
+        if (!keys.length) return;
+        any = true;
+        var set = el("fieldset", {}, [el("legend", { text: facet[1] })]);
+        keys.forEach(function (v) {
+          var box = el("input", { type: "checkbox", name: name, value: v });
+          box.checked = selected[name].indexOf(v) >= 0;
+          box.addEventListener("change", function () {
+            selected[name] = box.checked
+              ? selected[name].concat([v])
+              : selected[name].filter(function (x) { return x !== v; });
+            search();
+          });
+          var count = counts ? el("span", { class: "count", text: String(values[v]) }) : null;
+          set.appendChild(el("label", {}, [box, el("span", { text: v }), count]));
+        });
+        facetsBox.appendChild(set);
+      });
+      facetsBox.hidden = !any;
+    }
+
+    async function renderResults(q, found, mine) {
+      var hits = found.results.slice(0, SHOWN);
+      var data = await Promise.all(hits.map(function (h) { return h.data(); }));
+      if (mine !== run) return;
+      list.textContent = "";
+      data.forEach(function (d) {
+        var subs = (d.sub_results || []).filter(function (s) { return s.url !== d.url && s.url.indexOf("#") > 0; }).slice(0, 3);
+        var item = el("li", { class: "result" }, [
+          el("a", { class: "result-title", href: d.url, text: (d.meta && d.meta.title) || d.url }),
+          el("p", { class: "result-url", text: d.url }),
+          excerpt(d.excerpt || ""),
+          subs.length
+            ? el("ul", { class: "result-subs" }, subs.map(function (s) {
+                return el("li", {}, [el("a", { href: s.url, text: s.title })]);
+              }))
+            : null
+        ]);
+        list.appendChild(item);
+      });
+      var n = found.results.length;
+      status.textContent = "";
+      var text = n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles.";
+      if (n > SHOWN) text = n + " articles; the first " + SHOWN + " are shown.";
+      status.appendChild(document.createTextNode(text));
+      if (found.partial) {
+        status.appendChild(document.createTextNode(" No article has every word; the closest matches come first."));
+      }
+      if (!list.dataset.firstResultMs && n) list.dataset.firstResultMs = String(Math.round(performance.now()));
+      list.dataset.query = q;
+      list.setAttribute("data-state", "done");
+    }
+
+    async function search() {
+      var mine = ++run;
+      var q = input.value.trim();
+      remember();
+      list.setAttribute("data-state", "searching");
+      var pf;
+      try {
+        pf = await pagefind();
+      } catch (e) {
+        status.textContent = "Search could not load its index: " + e.message;
+        list.setAttribute("data-state", "failed");
+        return;
+      }
+      if (mine !== run) return;
+      var all = await pf.filters();
+      if (!q) {
+        var everything = await pf.search(null, { filters: filters() });
+        if (mine !== run) return;
+        renderFacets(everything.filters || {}, all);
+        list.textContent = "";
+        status.textContent = "Type an error message, an error code or a symptom.";
+        list.setAttribute("data-state", "idle");
+        return;
+      }
+      var found = await find(pf, prepare(q), filters());
+      if (mine !== run) return;
+      renderFacets(found.counts, all);
+      await renderResults(q, found, mine);
+      if (mine !== run || !found.results.length) return;
+      var missing = await unknownWords(pf, prepare(q));
+      if (mine !== run || !missing.length) return;
+      status.appendChild(document.createTextNode(" Left out, as no article has them: "));
+      missing.forEach(function (w, i) {
+        if (i) status.appendChild(document.createTextNode(", "));
+        status.appendChild(el("span", { class: "dropped", text: w }));
+      });
+      status.appendChild(document.createTextNode("."));
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 120);
+    });
+    root.querySelector("form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      clearTimeout(timer);
+      search();
+    });
+
+    // Arrow keys move between the box and the results' titles; Escape goes back to the box.
+    root.addEventListener("keydown", function (e) {
+      var links = Array.prototype.slice.call(list.querySelectorAll("a.result-title"));
+      var at = links.indexOf(document.activeElement);
+      if (e.key === "ArrowDown" && (document.activeElement === input || at >= 0)) {
+        if (at + 1 < links.length) links[at + 1].focus();
+        e.preventDefault();
+      } else if (e.key === "ArrowUp" && at >= 0) {
+        if (at === 0) input.focus();
+        else links[at - 1].focus();
+        e.preventDefault();
+      } else if (e.key === "Escape" && document.activeElement !== input) {
+        input.focus();
+        e.preventDefault();
+      }
+    });
+    search();
+    if (!input.value) input.focus();
+  }
+
+  function start() {
     setUpCopyButtons();
+    setUpSearchKey();
+    setUpSearchPage();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

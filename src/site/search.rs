@@ -1,0 +1,132 @@
+//! The search index: one document per article, fed to the Pagefind library in-process, whose chunked index and
+//! browser runtime are written under `site/pagefind/`.
+//!
+//! kb writes each article's search document itself, from the article model, so ranking does not depend on the theme:
+//! the title weighs most, then the error signatures, then the description; headings with ids give sub-results;
+//! `products` and `applies_to` are filters (the search page's facets). Lists, taxonomy pages and the error index are
+//! navigation and stay out of the index.
+
+use std::fmt::Write as _;
+
+use pagefind::api::PagefindIndex;
+use pagefind::options::PagefindServiceConfig;
+use rayon::prelude::*;
+
+use super::Model;
+use crate::text::escape;
+
+/// Where the index goes, under the site's root.
+pub const DIR: &str = "pagefind";
+
+/// Pagefind weights (0 to 10; body text is 1).
+const TITLE_WEIGHT: u8 = 10;
+const ERRORS_WEIGHT: u8 = 8;
+const DESCRIPTION_WEIGHT: u8 = 3;
+
+/// Articles handed to the indexer at a time: documents are made in parallel a batch ahead, so that the whole site's
+/// search HTML is never in memory at once.
+const BATCH: usize = 256;
+
+/// Pagefind's own front ends, which kb's search page does not load.
+const UNUSED: &[&str] = &[
+    "pagefind-ui.js",
+    "pagefind-ui.css",
+    "pagefind-modular-ui.js",
+    "pagefind-modular-ui.css",
+    "pagefind-component-ui.js",
+    "pagefind-component-ui.css",
+    "pagefind-highlight.js",
+];
+
+/// One file of the index: its path under [`DIR`] and its bytes.
+pub struct File {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What indexing produced.
+pub struct Index {
+    pub files: Vec<File>,
+    pub documents: usize,
+}
+
+/// The HTML Pagefind reads for article `i`.
+pub fn document(model: &Model<'_>, i: usize) -> String {
+    let a = &model.content.articles[i];
+    let meta = &a.meta;
+    let mut html = String::with_capacity(model.articles[i].html.len() + 1024);
+    let title = escape(a.title());
+    let _ = write!(
+        html,
+        "<!doctype html><html lang=\"{}\"><head><title>{title}</title></head><body data-pagefind-body>\
+         <h1 data-pagefind-weight=\"{TITLE_WEIGHT}\" data-pagefind-meta=\"title\">{title}</h1>",
+        escape(&model.config.language),
+    );
+    for (name, values) in [("products", &meta.products), ("applies_to", &meta.applies_to)] {
+        for v in values {
+            let _ = write!(
+                html,
+                "<meta data-pagefind-filter=\"{name}[content]\" content=\"{}\">",
+                escape(v)
+            );
+        }
+    }
+    if !meta.errors.is_empty() {
+        let _ = write!(html, "<ul data-pagefind-weight=\"{ERRORS_WEIGHT}\">");
+        for e in &meta.errors {
+            let _ = write!(html, "<li>{}</li>", escape(e));
+        }
+        html.push_str("</ul>");
+    }
+    if let Some(d) = &meta.description {
+        let _ = write!(
+            html,
+            "<p data-pagefind-weight=\"{DESCRIPTION_WEIGHT}\">{}</p>",
+            escape(d)
+        );
+    }
+    html.push_str("<div>");
+    html.push_str(&model.articles[i].html);
+    html.push_str("</div></body></html>");
+    html
+}
+
+/// Indexes every article of the model. Errors are Pagefind's, as text.
+pub fn index(model: &Model<'_>) -> Result<Index, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the search indexer: {e}"))?;
+    runtime.block_on(async {
+        let options = PagefindServiceConfig::builder()
+            .force_language(model.config.language.clone())
+            .build();
+        let mut index = PagefindIndex::new(Some(options)).map_err(|e| format!("{e:#}"))?;
+        let n = model.content.articles.len();
+        for start in (0..n).step_by(BATCH) {
+            let docs: Vec<String> = (start..(start + BATCH).min(n))
+                .into_par_iter()
+                .map(|i| document(model, i))
+                .collect();
+            for (i, doc) in (start..).zip(docs) {
+                let url = model.content.articles[i].url.clone();
+                index
+                    .add_html_file(None, Some(url), doc)
+                    .await
+                    .map_err(|e| format!("{}: {e:#}", model.content.articles[i].source))?;
+            }
+        }
+        let files = index.get_files().await.map_err(|e| format!("{e:#}"))?;
+        let files = files
+            .into_iter()
+            .filter_map(|f| {
+                let path = f.filename.to_string_lossy().replace('\\', "/");
+                (!UNUSED.contains(&path.as_str())).then_some(File {
+                    path,
+                    bytes: f.contents,
+                })
+            })
+            .collect();
+        Ok(Index { files, documents: n })
+    })
+}

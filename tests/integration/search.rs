@@ -1,0 +1,258 @@
+//! Search, end to end: `kb build` writes the index, a real static server serves the site on loopback, and a real
+//! headless Chromium types queries into the search page and reads what it shows.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use tempfile::TempDir;
+
+use crate::support::browser::Browser;
+use crate::support::serve::Server;
+use crate::support::{copy_tree, corpus, kb, repo};
+
+const API_AM: &str = "/api-access-management/401-e0000015-feature-not-enabled/";
+const NOT_ASSIGNED: &str = "/workflows/403-not-assigned-app/";
+const INSUFFICIENT_SCOPE: &str = "/workflows/403-insufficient-scope/";
+
+/// Queries an admin brings, and the article that must come first. The pasted messages are the seed documents'
+/// error messages in full, with the test's own app and org names where the message has a variable part: words the
+/// index has never seen.
+fn queries() -> Vec<(&'static str, String)> {
+    vec![
+        (API_AM, "E0000015".into()),
+        (NOT_ASSIGNED, "403 Not Assigned App".into()),
+        (INSUFFICIENT_SCOPE, "insufficient_scope".into()),
+        (
+            API_AM,
+            "Okta HTTP 401 E0000015 You do not have permission to access the feature you are requesting.".into(),
+        ),
+        (
+            NOT_ASSIGNED,
+            "Sorry, you can't access Zorblax Payroll because you are not assigned to this app in Okta. If you're \
+             wondering why this is happening, please contact your administrator."
+                .into(),
+        ),
+        (
+            NOT_ASSIGNED,
+            "Sorry, you can't access Okta Workflows because you are not assigned this app in Okta. If you're \
+             wondering why this is happening, please contact your administrator."
+                .into(),
+        ),
+        (
+            INSUFFICIENT_SCOPE,
+            "www-authenticate: Bearer authorization_uri=\"http://zorblax-corp.okta.com/oauth2/v1/authorize\", \
+             realm=\"http://zorblax-corp.okta.com\", scope=\"okta.logs.read\", error=\"insufficient_scope\", \
+             error_description=\"The access token provided does not contain the required scopes.\", \
+             resource=\"/api/v1/logs\""
+                .into(),
+        ),
+    ]
+}
+
+fn key(k: Key) -> char {
+    char::from(k)
+}
+
+fn enter() -> String {
+    key(Key::Enter).to_string()
+}
+
+/// Builds the site at `root` into a temporary folder.
+fn build(root: &Path) -> TempDir {
+    let out = TempDir::new().unwrap();
+    let site = out.path().join("site");
+    let run = kb(root, &["build", "--output", site.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    out
+}
+
+/// Types `query` into the search page's box and waits until the page shows the results of exactly that query.
+async fn search(b: &Browser, base: &str, query: &str) {
+    b.client.goto(&format!("{base}/search/")).await.unwrap();
+    let input = b.wait_for("#search-q").await;
+    input.send_keys(query).await.unwrap();
+    wait_for_results(b, query).await;
+}
+
+async fn wait_for_results(b: &Browser, query: &str) {
+    let expected = serde_json::to_string(query.trim()).unwrap();
+    let script = format!(
+        "const l = document.getElementById('search-results'); \
+         return l.dataset.state === 'done' && l.dataset.query === {expected};"
+    );
+    b.until(&format!("the results of {expected}"), 20, || async {
+        b.js(&script).await == serde_json::Value::Bool(true)
+    })
+    .await;
+}
+
+/// The result links the page shows, in order.
+async fn result_urls(b: &Browser) -> Vec<String> {
+    let v = b
+        .js("return [...document.querySelectorAll('#search-results a.result-title')].map(a => a.getAttribute('href'));")
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Runs every query and returns one line per query whose article did not come first.
+async fn misses(b: &Browser, base: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (want, q) in queries() {
+        search(b, base, &q).await;
+        let got = result_urls(b).await;
+        if got.first().map(String::as_str) != Some(want) {
+            out.push(format!(
+                "{q:?}: wanted {want} first, got {:?}",
+                &got[..got.len().min(5)]
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
+    let out = build(&repo());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+    let base = server.url.clone();
+
+    let missed = misses(&b, &base).await;
+    assert!(missed.is_empty(), "articles not first:\n{}", missed.join("\n"));
+
+    // The snippet highlights the terms; the result shows title and URL.
+    search(&b, &base, "E0000015").await;
+    let first = b.wait_for("#search-results > li").await;
+    assert!(
+        first.find(Locator::Css(".result-excerpt mark")).await.is_ok(),
+        "no highlighted term"
+    );
+    let url = first
+        .find(Locator::Css(".result-url"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(url, API_AM);
+    b.screenshot("search-e0000015").await;
+
+    // A query both products answer; the Workflows facet narrows it to Workflows articles.
+    search(&b, &base, "scope").await;
+    let before = result_urls(&b).await;
+    assert!(before.iter().any(|u| u == API_AM), "{before:?}");
+    assert!(before.iter().any(|u| u.starts_with("/workflows/")), "{before:?}");
+    b.client
+        .find(Locator::Css("#search-facets input[name=products][value=Workflows]"))
+        .await
+        .expect("a Workflows facet")
+        .click()
+        .await
+        .unwrap();
+    b.until("the facet to narrow the list", 10, || async {
+        let urls = result_urls(&b).await;
+        !urls.is_empty() && urls.len() < before.len()
+    })
+    .await;
+    let after = result_urls(&b).await;
+    assert!(after.iter().all(|u| u.starts_with("/workflows/")), "{after:?}");
+    assert!(!after.iter().any(|u| u == API_AM));
+    let here = b.client.current_url().await.unwrap();
+    assert!(
+        here.as_str().contains("products=Workflows"),
+        "the facet is not in the URL: {here}"
+    );
+    b.screenshot("search-facet-workflows").await;
+
+    // Keyboard: "/" on an article focuses the header's box; Enter searches; arrows walk the results; Enter opens.
+    b.client.goto(&format!("{base}{NOT_ASSIGNED}")).await.unwrap();
+    b.wait_for("#site-search-q").await;
+    b.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    let focused = b.js("return document.activeElement.id;").await;
+    assert_eq!(focused, "site-search-q");
+    b.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&format!("insufficient_scope{}", enter()))
+        .await
+        .unwrap();
+    wait_for_results(&b, "insufficient_scope").await;
+    let urls = result_urls(&b).await;
+    assert_eq!(urls.first().map(String::as_str), Some(INSUFFICIENT_SCOPE), "{urls:?}");
+    assert!(urls.len() >= 2, "{urls:?}");
+    let input = b.client.find(Locator::Css("#search-q")).await.unwrap();
+    input.click().await.unwrap();
+    let keys = format!("{}{}{}", key(Key::Down), key(Key::Down), key(Key::Up));
+    input.send_keys(&keys).await.unwrap();
+    let focused = b.js("return document.activeElement.getAttribute('href');").await;
+    assert_eq!(focused.as_str(), Some(INSUFFICIENT_SCOPE));
+    b.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&enter())
+        .await
+        .unwrap();
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url::Url::parse(&format!("{base}{INSUFFICIENT_SCOPE}")).unwrap())
+        .await
+        .expect("Enter opens the focused result");
+
+    // Nothing was fetched from anywhere but the site.
+    let resources = b
+        .js("return performance.getEntriesByType('resource').map(e => e.name).concat([location.href]);")
+        .await;
+    let resources: Vec<String> = serde_json::from_value(resources).unwrap();
+    assert!(resources.iter().all(|r| r.starts_with(&base)), "{resources:?}");
+    let served = server.take();
+    assert!(
+        served
+            .iter()
+            .any(|s| s.path.starts_with("/pagefind/") && s.status == 200)
+    );
+    let failed: Vec<_> = served.iter().filter(|s| s.status != 200 && s.status != 304).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_same_queries_win_among_thousands_of_distractors() {
+    let root = TempDir::new().unwrap();
+    for part in ["content", "checks"] {
+        copy_tree(&repo().join(part), &root.path().join(part));
+    }
+    std::fs::copy(repo().join("kb.toml"), root.path().join("kb.toml")).unwrap();
+    let opts = corpus::Options {
+        articles: 3000,
+        words: 240,
+        seed: 7,
+    };
+    corpus::write_articles(root.path(), "generated/", &opts).unwrap();
+    let out = build(root.path());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+
+    // The distractors do mention the codes: a search for one finds many articles, the right one first.
+    search(&b, &server.url, "E0000015").await;
+    let all = result_urls(&b).await;
+    assert!(all.len() >= 20, "the distractors should match too: {all:?}");
+
+    let missed = misses(&b, &server.url).await;
+    assert!(
+        missed.is_empty(),
+        "articles not first among distractors:\n{}",
+        missed.join("\n")
+    );
+    b.close().await;
+}

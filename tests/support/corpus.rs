@@ -1,0 +1,303 @@
+//! A deterministic corpus of generated troubleshooting articles, for scale tests and benchmarks.
+//!
+//! Every article looks like a real one: a symptom as title, front matter with products, applies-to, error
+//! signatures and tags, sections (Symptom, Cause, Solution), a table, fenced JSON, shell, YAML and PowerShell blocks
+//! that differ per article, and links to other generated articles. Each also mentions, in passing, the error codes
+//! and signatures the knowledge base's own articles are about (`E0000015`, `403 Not Assigned App`,
+//! `insufficient_scope`, …), so that search has to rank the article that lists a code above the many that only
+//! name it. The same options always give the same files.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+pub struct Options {
+    pub articles: usize,
+    /// Roughly how many words of prose each article has.
+    pub words: usize,
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            articles: 1000,
+            words: 1000,
+            seed: 42,
+        }
+    }
+}
+
+/// The section folders articles are spread over, under `content/<prefix>`.
+const SECTIONS: &[&str] = &[
+    "sign-in",
+    "provisioning",
+    "workflows-flows",
+    "api-tokens",
+    "oauth-apps",
+    "mfa",
+    "directories",
+    "policies",
+    "devices",
+    "hooks",
+];
+
+const PRODUCTS: &[&str] = &[
+    "Workflows",
+    "API Access Management",
+    "Single Sign-On",
+    "Lifecycle Management",
+    "Multi-Factor Authentication",
+    "Universal Directory",
+];
+
+const ENGINES: &[&str] = &["Okta Identity Engine", "Okta Classic Engine"];
+
+/// Codes and signatures of the real articles, mentioned in passing.
+const MENTIONS: &[&str] = &[
+    "E0000015",
+    "E0000011",
+    "E0000006",
+    "E0000007",
+    "E0000047",
+    "403 Not Assigned App",
+    "insufficient_scope",
+    "403 Forbidden",
+    "invalid_client",
+    "invalid_dpop_proof",
+];
+
+const SUBJECTS: &[&str] = &[
+    "The admin console",
+    "A service app",
+    "The Okta Workflows console",
+    "An OIDC app",
+    "The custom authorization server",
+    "The SCIM integration",
+    "The Okta connector",
+    "A scheduled flow",
+    "The directory agent",
+    "An inline hook",
+    "The sign-in widget",
+    "A group rule",
+    "The event hook",
+    "The API token",
+    "A device assurance policy",
+];
+
+const VERBS: &[&str] = &[
+    "stops",
+    "fails",
+    "times out",
+    "returns an empty list",
+    "skips some users",
+    "loops back to the sign-in page",
+    "shows a blank page",
+    "keeps the old value",
+    "reports a partial import",
+    "asks for a factor twice",
+];
+
+const TRIGGERS: &[&str] = &[
+    "after a certificate rotation",
+    "after renaming the app",
+    "when the token expires",
+    "for users in a nested group",
+    "when two rules match",
+    "after moving to a new domain",
+    "during a bulk import",
+    "on the first sign-in of the day",
+    "when the agent restarts",
+    "for deactivated users",
+];
+
+const FILLER: &[&str] = &[
+    "Check the system log for the request and note its time.",
+    "Compare the app's settings with those of an app that works.",
+    "The change can take a few minutes to reach every cell of the org.",
+    "Sign out of every session before you try again, so that no cached token hides the fix.",
+    "Ask the reporter for the exact time, the user's login and a screenshot of the error.",
+    "A read-only admin can see the settings but cannot save them.",
+    "Export the current configuration first, so that you can roll back.",
+    "If several users report it, look for a change made to a shared group or policy.",
+    "The preview org behaves the same way, which makes it a safe place to test.",
+    "Keep the request ID from the response: support asks for it.",
+    "Retry once after the rate-limit window resets, then stop.",
+    "The attribute mapping runs before the profile is pushed, so a bad mapping shows up here.",
+];
+
+/// splitmix64: small, fast and stable across versions, so a seed always gives the same corpus.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.below(list.len())]
+    }
+}
+
+/// Where article `i` goes, relative to `content/`, without `.md`.
+fn path_of(prefix: &str, i: usize) -> String {
+    format!("{prefix}{}/problem-{i:05}", SECTIONS[i % SECTIONS.len()])
+}
+
+fn paragraph(rng: &mut Rng, words: usize, mention: Option<&str>) -> String {
+    let mut p = String::new();
+    let mut n = 0;
+    if let Some(code) = mention {
+        let _ = write!(
+            p,
+            "This is not the {code} problem, although the two are often confused; if the response says {code}, \
+             read that article instead. "
+        );
+        n += 24;
+    }
+    while n < words {
+        let s = match rng.below(3) {
+            0 => format!("{} {} {}.", rng.pick(SUBJECTS), rng.pick(VERBS), rng.pick(TRIGGERS)),
+            _ => rng.pick(FILLER).to_string(),
+        };
+        n += s.split_whitespace().count();
+        p.push_str(&s);
+        p.push(' ');
+    }
+    p.trim_end().to_string()
+}
+
+/// The Markdown of article `i` of `n`.
+pub fn article(opts: &Options, prefix: &str, i: usize) -> String {
+    let mut rng = Rng(opts.seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let n = opts.articles;
+    let subject = rng.pick(SUBJECTS);
+    let verb = rng.pick(VERBS);
+    let trigger = rng.pick(TRIGGERS);
+    let product = PRODUCTS[i % PRODUCTS.len()];
+    let engines = if i % 3 == 0 {
+        format!("\"{}\"", ENGINES[i % 2])
+    } else {
+        format!("\"{}\", \"{}\"", ENGINES[0], ENGINES[1])
+    };
+    let status = [400, 401, 403, 404, 409, 429, 500][rng.below(7)];
+    let code = format!("E{:07}", 100 + i % 9000);
+    let id = format!("{:016x}", rng.next());
+    let mention = MENTIONS[i % MENTIONS.len()];
+    let other = MENTIONS[(i / MENTIONS.len() + 3) % MENTIONS.len()];
+    let per = opts.words / 6;
+    let next = path_of(prefix, (i + 1) % n);
+    let far = path_of(prefix, (i * 7 + 3) % n);
+    let depth = prefix.matches('/').count() + 1;
+    let up = "../".repeat(depth);
+    let mut md = String::with_capacity(opts.words * 8 + 2048);
+    let _ = write!(
+        md,
+        r#"+++
+title = "{subject} {verb} {trigger} (case {i})"
+description = "{subject} {verb} {trigger}; {status} {code} in the response."
+date = 2026-{month:02}-{day:02}
+products = ["{product}"]
+applies_to = [{engines}]
+errors = ["{status} {code}", "Request {id} failed with {code}"]
+tags = ["generated", "t{tag}"]
++++
+
+## Symptom
+
+{p1}
+
+The response body looks like this:
+
+```json
+{{"errorCode": "{code}", "errorSummary": "Request {id} failed with {code}", "errorId": "oae{id}", "case": {i}}}
+```
+
+## Cause
+
+{p2}
+
+| setting | expected | found |
+|---|---|---|
+| status | {status} | {status} |
+| case | {i} | {id} |
+
+See [a similar case]({up}{next}.md) and [an older one]({up}{far}.md).
+
+## Solution
+
+1. {p3}
+2. Confirm the app with:
+
+   ```sh
+   curl -s -H "Authorization: SSWS $OKTA_API_TOKEN" "https://acme.okta.com/api/v1/apps?q=case-{i}"
+   ```
+
+3. Update the settings:
+
+   ```yaml
+   case: {i}
+   request: {id}
+   retries: {retries}
+   ```
+
+```powershell
+Get-OktaApp -Filter 'label eq "case-{i}"' | Select-Object id, status # {id}
+```
+
+{p4}
+
+## Related errors
+
+{p5}
+"#,
+        month = 1 + i % 12,
+        day = 1 + i % 28,
+        tag = i % 50,
+        retries = 1 + i % 5,
+        p1 = paragraph(&mut rng, per, Some(mention)),
+        p2 = paragraph(&mut rng, per, None),
+        p3 = paragraph(&mut rng, per, None),
+        p4 = paragraph(&mut rng, per * 2, None),
+        p5 = paragraph(&mut rng, per, Some(other)),
+    );
+    md
+}
+
+/// Writes the articles under `content/<prefix>` of `root` (with an `_index.md` per section).
+pub fn write_articles(root: &Path, prefix: &str, opts: &Options) -> io::Result<()> {
+    let content = root.join("content");
+    for s in SECTIONS {
+        let dir = content.join(format!("{prefix}{s}"));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("_index.md"),
+            format!("+++\ntitle = \"{s}\"\ndescription = \"Generated problems about {s}.\"\n+++\n"),
+        )?;
+    }
+    for i in 0..opts.articles {
+        std::fs::write(
+            content.join(format!("{}.md", path_of(prefix, i))),
+            article(opts, prefix, i),
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes a whole site: `kb.toml` and the articles.
+pub fn write_site(root: &Path, opts: &Options) -> io::Result<()> {
+    std::fs::create_dir_all(root)?;
+    std::fs::write(
+        root.join("kb.toml"),
+        "title = \"Generated help center\"\nbase_url = \"https://help.example.com\"\n",
+    )?;
+    write_articles(root, "", opts)
+}

@@ -1,0 +1,96 @@
+//! A built site served over HTTP on loopback by a real static file server (tower-http's `ServeDir`), in its own
+//! thread and runtime, recording what it served so that tests and benchmarks can count the bytes a page fetched.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// One response: the request path and the body's length (from `Content-Length`).
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub path: String,
+    pub status: u16,
+    pub bytes: u64,
+}
+
+pub struct Server {
+    pub url: String,
+    log: Arc<Mutex<Vec<Served>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+async fn record(State(log): State<Arc<Mutex<Vec<Served>>>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let res = next.run(req).await;
+    let bytes = res
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    log.lock().unwrap().push(Served {
+        path,
+        status: res.status().as_u16(),
+        bytes,
+    });
+    res
+}
+
+impl Server {
+    /// Serves `dir` at `http://127.0.0.1:<free port>/`.
+    pub fn start(dir: &Path) -> Server {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let app = axum::Router::new()
+            .fallback_service(tower_http::services::ServeDir::new(dir))
+            .layer(axum::middleware::from_fn_with_state(log.clone(), record));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            rt.shutdown_timeout(Duration::from_millis(100));
+        });
+        Server {
+            url: format!("http://{addr}"),
+            log,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Everything served since the start or the last `take`, and forgets it.
+    pub fn take(&self) -> Vec<Served> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
