@@ -5,14 +5,13 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub const FLAGS: &[&str] = &[
     "--headless=new",
@@ -41,7 +40,7 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: TempDir,
-    _turn: MutexGuard<'static, ()>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 fn free_port() -> u16 {
@@ -53,7 +52,7 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub async fn start() -> Browser {
-        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let turn = ONE_AT_A_TIME.lock().await;
         let chromium = program("KB_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("KB_CHROMEDRIVER", "/usr/bin/chromedriver");
         let profile = tempfile::tempdir().unwrap();
