@@ -381,6 +381,16 @@ impl Model<'_> {
             let owner = self.job_owner(job);
             // Two articles, or an article and a section, are reported as duplicate slugs where they are loaded.
             let is_content = matches!(job, Job::Article(_) | Job::Section { page: 1, .. });
+            if self.search && file.starts_with(&format!("{}/", super::search::DIR)) {
+                out.push(
+                    Diagnostic::error(format!(
+                        "{owner} would be written to {file}, inside {}/, where the search index goes",
+                        super::search::DIR
+                    ))
+                    .hint("rename the file or folder, or change its `slug`; or build with --no-search"),
+                );
+                continue;
+            }
             if let Some((first, first_is_content)) = seen.get(&file) {
                 if is_content && *first_is_content {
                     continue;

@@ -13,6 +13,7 @@ use pagefind::options::PagefindServiceConfig;
 use rayon::prelude::*;
 
 use super::Model;
+use crate::content::FrontMatter;
 use crate::text::escape;
 
 /// Where the index goes, under the site's root.
@@ -50,17 +51,15 @@ pub struct Index {
     pub documents: usize,
 }
 
-/// The HTML Pagefind reads for article `i`.
-pub fn document(model: &Model<'_>, i: usize) -> String {
-    let a = &model.content.articles[i];
-    let meta = &a.meta;
-    let mut html = String::with_capacity(model.articles[i].html.len() + 1024);
-    let title = escape(a.title());
+/// The HTML Pagefind reads for an article: its front matter's searchable parts and its rendered body.
+pub fn document(language: &str, meta: &FrontMatter, body: &str) -> String {
+    let mut html = String::with_capacity(body.len() + 1024);
+    let title = escape(meta.title.as_deref().unwrap_or_default());
     let _ = write!(
         html,
         "<!doctype html><html lang=\"{}\"><head><title>{title}</title></head><body data-pagefind-body>\
          <h1 data-pagefind-weight=\"{TITLE_WEIGHT}\" data-pagefind-meta=\"title\">{title}</h1>",
-        escape(&model.config.language),
+        escape(language),
     );
     for (name, values) in [("products", &meta.products), ("applies_to", &meta.applies_to)] {
         for v in values {
@@ -86,7 +85,7 @@ pub fn document(model: &Model<'_>, i: usize) -> String {
         );
     }
     html.push_str("<div>");
-    html.push_str(&model.articles[i].html);
+    html.push_str(body);
     html.push_str("</div></body></html>");
     html
 }
@@ -106,7 +105,13 @@ pub fn index(model: &Model<'_>) -> Result<Index, String> {
         for start in (0..n).step_by(BATCH) {
             let docs: Vec<String> = (start..(start + BATCH).min(n))
                 .into_par_iter()
-                .map(|i| document(model, i))
+                .map(|i| {
+                    document(
+                        &model.config.language,
+                        &model.content.articles[i].meta,
+                        &model.articles[i].html,
+                    )
+                })
                 .collect();
             for (i, doc) in (start..).zip(docs) {
                 let url = model.content.articles[i].url.clone();
@@ -129,4 +134,35 @@ pub fn index(model: &Model<'_>) -> Result<Index, String> {
             .collect();
         Ok(Index { files, documents: n })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_weighs_title_and_errors_and_escapes_what_it_holds() {
+        let meta = FrontMatter {
+            title: Some("<b>403</b> & more".into()),
+            description: Some("One \"line\".".into()),
+            products: vec!["Workflows".into()],
+            applies_to: vec!["Okta \"Identity\" Engine".into()],
+            errors: vec!["403 Not Assigned App".into(), "<script>x</script>".into()],
+            ..FrontMatter::default()
+        };
+        let html = document("en", &meta, "<h2 id=\"cause\">Cause</h2><p>Body.</p>");
+        assert!(html.starts_with("<!doctype html><html lang=\"en\">"));
+        assert!(html.contains(
+            "<h1 data-pagefind-weight=\"10\" data-pagefind-meta=\"title\">&lt;b&gt;403&lt;/b&gt; &amp; more</h1>"
+        ));
+        assert!(html.contains("<meta data-pagefind-filter=\"products[content]\" content=\"Workflows\">"));
+        assert!(html.contains(
+            "<meta data-pagefind-filter=\"applies_to[content]\" content=\"Okta &quot;Identity&quot; Engine\">"
+        ));
+        assert!(html.contains(
+            "<ul data-pagefind-weight=\"8\"><li>403 Not Assigned App</li><li>&lt;script&gt;x&lt;/script&gt;</li></ul>"
+        ));
+        assert!(html.contains("<p data-pagefind-weight=\"3\">One &quot;line&quot;.</p>"));
+        assert!(html.ends_with("<div><h2 id=\"cause\">Cause</h2><p>Body.</p></div></body></html>"));
+    }
 }

@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 use crate::support::browser::Browser;
 use crate::support::serve::Server;
-use crate::support::{copy_tree, corpus, kb, repo};
+use crate::support::{article, copy_tree, corpus, fixture, kb, read, repo, site};
 
 const API_AM: &str = "/api-access-management/401-e0000015-feature-not-enabled/";
 const NOT_ASSIGNED: &str = "/workflows/403-not-assigned-app/";
@@ -255,4 +255,52 @@ async fn the_same_queries_win_among_thousands_of_distractors() {
         missed.join("\n")
     );
     b.close().await;
+}
+
+#[test]
+fn the_build_writes_the_index_and_the_search_page() {
+    let dir = fixture("basic");
+    let run = kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = dir.path().join("site");
+    let entry: serde_json::Value = serde_json::from_str(&read(out.join("pagefind/pagefind-entry.json"))).unwrap();
+    let built: u64 = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_eq!(
+        entry["languages"]["en"]["page_count"], built,
+        "one search document per article: {entry}"
+    );
+    for file in ["pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"] {
+        assert!(out.join("pagefind").join(file).is_file(), "{file} missing");
+    }
+    assert!(
+        !out.join("pagefind/pagefind-ui.js").exists(),
+        "Pagefind's own UI is not used and not written"
+    );
+    let page = read(out.join("search/index.html"));
+    assert!(page.contains(r#"<meta name="robots" content="noindex">"#));
+    assert!(page.contains(r#"data-pagefind="/pagefind/""#));
+    assert!(read(out.join("index.html")).contains(r#"<form class="site-search" role="search" action="/search/""#));
+    assert!(!read(out.join("sitemap.xml")).contains("/search/"));
+}
+
+#[test]
+fn no_search_leaves_out_the_index_the_page_and_the_box() {
+    let dir = fixture("basic");
+    let run = kb(dir.path(), &["build", "--no-search"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = dir.path().join("site");
+    assert!(!out.join("pagefind").exists());
+    assert!(!out.join("search").exists());
+    assert!(!read(out.join("index.html")).contains("site-search"));
+}
+
+#[test]
+fn an_article_where_the_index_goes_is_an_error() {
+    let dir = site(&[("content/pagefind/notes.md", article("Notes", "Text.").as_bytes())]);
+    let run = kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_stderr_has(
+        "would be written to pagefind/notes/index.html, inside pagefind/, where the search index goes",
+    );
+    assert_eq!(kb(dir.path(), &["build", "--no-search"]).code, 0);
 }
