@@ -104,24 +104,34 @@
     });
   }
 
-  // Up to this many words, a query is a code, a signature or a symptom: Pagefind's own ranking of the pages that
-  // hold every word (it leaves out words no page holds) is the answer. A longer query is a pasted message, whose
-  // variable part (the reader's app, user or org) may be a word other articles hold, so that no page holds every
-  // word; and when a short query finds nothing, the same applies. Then each word is searched alone and pages are
-  // ranked by how much of the query they hold (each word counting by its rarity, BM25's inverse document frequency),
-  // then by Pagefind's scores.
+  // A query of more words than this is a pasted message: its function words ("you", "because", "this") are in
+  // nearly every article, so they are left out; they cost time and bytes and do not change the ranking.
   var SHORT = 4;
+  var STOP = new Set(("a an and are as at be because but by can can't cannot could do does for from has have how if " +
+    "in into is it its it's not of on or please so that the their then there these this to was were what when " +
+    "where which while who why will with would you you're your").split(" "));
 
-  async function find(pf, q, filters) {
+  function terms(q) {
     var all = words(q);
-    var first = all.length <= SHORT ? await pf.search(q, { filters: filters }) : null;
-    if (first && (first.results.length || all.length < 2)) return { counts: first.filters, results: first.results };
+    if (all.length <= SHORT) return all;
+    var kept = all.filter(function (w) { return !STOP.has(w.toLowerCase().replace("\u2019", "'")); });
+    return kept.length ? kept : all;
+  }
+
+  // Pagefind ranks the pages that hold every word of the query, leaving out the words no page holds (the reader's
+  // own app or user name in a pasted message). When no page holds every remaining word (the variable part is a word
+  // some other article has), each word is searched alone and pages are ranked by how much of the query they hold,
+  // each word counting by its rarity (BM25's inverse document frequency), then by Pagefind's scores.
+  async function find(pf, q, filters) {
+    var all = terms(q);
+    var first = await pf.search(all.join(" "), { filters: filters });
+    if (first.results.length || all.length < 2) return { counts: first.filters, results: first.results };
     var each = await Promise.all(all.map(function (w) { return pf.search(w, { filters: filters }); }));
     var total = Math.max(1, each.reduce(function (m, r) { return Math.max(m, r.unfilteredResultCount || 0); }, 0));
     var pages = new Map();
     each.forEach(function (r) {
-      if (!r.results.length) return;
       var df = r.results.length;
+      if (!df) return;
       var rarity = Math.log(1 + (total - df + 0.5) / (df + 0.5));
       r.results.forEach(function (hit) {
         var p = pages.get(hit.id) || { hit: hit, held: 0, score: 0, words: 0 };
@@ -146,7 +156,7 @@
 
   // The words of a query that no article holds, to show the reader what the search left out.
   async function unknownWords(pf, q) {
-    var all = words(q);
+    var all = terms(q);
     if (all.length < 2) return [];
     var each = await Promise.all(all.map(function (w) { return pf.search(w); }));
     return all.filter(function (w, i) { return each[i].results.length === 0; });
@@ -168,7 +178,10 @@
     var loading = null;
     var run = 0;
     var timer = null;
-    var SHOWN = 20;
+    var more = document.getElementById("search-more");
+    // Results are shown ten at a time: each one shown costs a fetch of its fragment.
+    var PAGE = 10;
+    var shown = [];
 
     function pagefind() {
       if (!loading) {
@@ -229,11 +242,10 @@
       facetsBox.hidden = !any;
     }
 
-    async function renderResults(q, found, mine) {
-      var hits = found.results.slice(0, SHOWN);
+    async function showMore(mine) {
+      var hits = shown.slice(list.children.length, list.children.length + PAGE);
       var data = await Promise.all(hits.map(function (h) { return h.data(); }));
       if (mine !== run) return;
-      list.textContent = "";
       data.forEach(function (d) {
         var subs = (d.sub_results || []).filter(function (s) { return s.url !== d.url && s.url.indexOf("#") > 0; }).slice(0, 3);
         var item = el("li", { class: "result" }, [
@@ -248,11 +260,17 @@
         ]);
         list.appendChild(item);
       });
+      more.hidden = list.children.length >= shown.length;
+    }
+
+    async function renderResults(q, found, mine) {
+      shown = found.results;
+      list.textContent = "";
+      await showMore(mine);
+      if (mine !== run) return;
       var n = found.results.length;
       status.textContent = "";
-      var text = n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles.";
-      if (n > SHOWN) text = n + " articles; the first " + SHOWN + " are shown.";
-      status.appendChild(document.createTextNode(text));
+      status.appendChild(document.createTextNode(n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles."));
       if (found.partial) {
         status.appendChild(document.createTextNode(" No article has every word; the closest matches come first."));
       }
@@ -277,6 +295,8 @@
       if (mine !== run) return;
       var all = await pf.filters();
       if (!q) {
+        shown = [];
+        more.hidden = true;
         var everything = await pf.search(null, { filters: filters() });
         if (mine !== run) return;
         renderFacets(everything.filters || {}, all);
@@ -300,6 +320,13 @@
       status.appendChild(document.createTextNode("."));
     }
 
+    more.addEventListener("click", function () {
+      var first = list.children.length;
+      showMore(run).then(function () {
+        var link = list.children[first] && list.children[first].querySelector("a.result-title");
+        if (link) link.focus();
+      });
+    });
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(search, 120);
