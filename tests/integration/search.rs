@@ -122,6 +122,16 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
     let missed = misses(&b, &base).await;
     assert!(missed.is_empty(), "articles not first:\n{}", missed.join("\n"));
 
+    // The words of a pasted message that no article holds are named as left out.
+    let (_, pasted) = &queries()[4];
+    search(&b, &base, pasted).await;
+    b.until("the left-out words", 10, || async {
+        b.text("#search-status")
+            .await
+            .contains("Left out, as no article has them: Zorblax, Payroll.")
+    })
+    .await;
+
     // The snippet highlights the terms; the result shows title and URL.
     search(&b, &base, "E0000015").await;
     let first = b.wait_for("#search-results > li").await;
@@ -129,14 +139,7 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
         first.find(Locator::Css(".result-excerpt mark")).await.is_ok(),
         "no highlighted term"
     );
-    let url = first
-        .find(Locator::Css(".result-url"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(url, API_AM);
+    assert_eq!(b.text("#search-results > li .result-url").await, API_AM);
     b.screenshot("search-e0000015").await;
 
     // A query both products answer; the Workflows facet narrows it to Workflows articles.
@@ -144,13 +147,7 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
     let before = result_urls(&b).await;
     assert!(before.iter().any(|u| u == API_AM), "{before:?}");
     assert!(before.iter().any(|u| u.starts_with("/workflows/")), "{before:?}");
-    b.client
-        .find(Locator::Css("#search-facets input[name=products][value=Workflows]"))
-        .await
-        .expect("a Workflows facet")
-        .click()
-        .await
-        .unwrap();
+    b.click("#search-facets input[name=products][value=Workflows]").await;
     b.until("the facet to narrow the list", 10, || async {
         let urls = result_urls(&b).await;
         !urls.is_empty() && urls.len() < before.len()
@@ -253,13 +250,7 @@ async fn the_same_queries_win_among_thousands_of_distractors() {
     // Ten at a time, each costing a fragment fetch; "Show more results" adds ten and moves focus to the first new one.
     let first_ten = result_urls(&b).await;
     assert_eq!(first_ten.len(), 10);
-    b.client
-        .find(Locator::Css("#search-more"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#search-more").await;
     b.until("ten more results", 10, || async { result_urls(&b).await.len() == 20 })
         .await;
     assert_eq!(result_urls(&b).await[..10], first_ten[..]);

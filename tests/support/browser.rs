@@ -102,6 +102,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
     }
 
+    /// Clicks the element `css` matches.
+    pub async fn click(&self, css: &str) {
+        let el = self.client.find(Locator::Css(css)).await;
+        let el = el.unwrap_or_else(|e| panic!("nothing matches `{css}`: {e}"));
+        el.click().await.unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
+    }
+
+    /// The text of the element `css` matches.
+    pub async fn text(&self, css: &str) -> String {
+        let el = self.client.find(Locator::Css(css)).await;
+        let el = el.unwrap_or_else(|e| panic!("nothing matches `{css}`: {e}"));
+        el.text().await.expect("its text")
+    }
+
     /// Polls `ready` every 25 ms until it holds; panics naming `what` after `secs` seconds.
     pub async fn until<F, Fut>(&self, what: &str, secs: u64, mut ready: F)
     where

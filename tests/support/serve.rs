@@ -18,11 +18,63 @@ pub struct Served {
     pub bytes: u64,
 }
 
+/// An axum app served on a free loopback port from a thread and runtime of its own, until dropped.
+pub struct Background {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Binds a port, then serves the app `make` builds for the server's URL (`http://127.0.0.1:PORT`).
+    pub fn start(make: impl FnOnce(&str) -> axum::Router) -> Background {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let app = make(&url);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            rt.shutdown_timeout(Duration::from_millis(100));
+        });
+        Background {
+            url,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A folder served as a static site.
 pub struct Server {
     pub url: String,
     log: Arc<Mutex<Vec<Served>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 async fn record(State(log): State<Arc<Mutex<Vec<Served>>>>, req: Request, next: Next) -> Response {
@@ -45,52 +97,20 @@ async fn record(State(log): State<Arc<Mutex<Vec<Served>>>>, req: Request, next: 
 impl Server {
     /// Serves `dir` at `http://127.0.0.1:<free port>/`.
     pub fn start(dir: &Path) -> Server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        listener.set_nonblocking(true).unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let app = axum::Router::new()
             .fallback_service(tower_http::services::ServeDir::new(dir))
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-            rt.shutdown_timeout(Duration::from_millis(100));
-        });
+        let server = Background::start(|_| app);
         Server {
-            url: format!("http://{addr}"),
+            url: server.url.clone(),
             log,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
     /// Everything served since the start or the last `take`, and forgets it.
     pub fn take(&self) -> Vec<Served> {
         std::mem::take(&mut *self.log.lock().unwrap())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -8,7 +8,6 @@
 pub mod fixture;
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use super::serve::Background;
 
 pub use fixture::Fixture;
 
@@ -88,8 +89,7 @@ struct State {
 pub struct FakeOrg {
     pub url: String,
     state: Arc<State>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 impl FakeOrg {
@@ -99,46 +99,27 @@ impl FakeOrg {
     }
 
     pub fn serve(org: Fixture) -> FakeOrg {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        listener.set_nonblocking(true).unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let origin = format!("http://{addr}");
-        let state = Arc::new(State {
-            origin: origin.clone(),
-            org,
-            faults: Mutex::new(Vec::new()),
-            seen: Mutex::new(Vec::new()),
-            tokens: Mutex::new(HashMap::new()),
-            jtis: Mutex::new(HashSet::new()),
-            keys: Mutex::new(HashMap::new()),
-            nonce: random_id(),
-            api_nonce: Mutex::new(None),
-            windows: Mutex::new(HashMap::new()),
-        });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = axum::Router::new().fallback(handle).with_state(state.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
+        let mut state = None;
+        let server = Background::start(|origin| {
+            let s = Arc::new(State {
+                origin: origin.to_string(),
+                org,
+                faults: Mutex::new(Vec::new()),
+                seen: Mutex::new(Vec::new()),
+                tokens: Mutex::new(HashMap::new()),
+                jtis: Mutex::new(HashSet::new()),
+                keys: Mutex::new(HashMap::new()),
+                nonce: random_id(),
+                api_nonce: Mutex::new(None),
+                windows: Mutex::new(HashMap::new()),
             });
-            rt.shutdown_timeout(Duration::from_millis(100));
+            state = Some(s.clone());
+            axum::Router::new().fallback(handle).with_state(s)
         });
         FakeOrg {
-            url: origin,
-            state,
-            stop: Some(stop),
-            thread: Some(thread),
+            url: server.url.clone(),
+            state: state.expect("the app was made"),
+            _server: server,
         }
     }
 
@@ -169,17 +150,6 @@ impl FakeOrg {
 
     pub fn vars(&self) -> Vec<String> {
         self.state.org.vars.iter().map(|(k, v)| format!("{k}={v}")).collect()
-    }
-}
-
-impl Drop for FakeOrg {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
