@@ -182,8 +182,13 @@ async fn main() {
         let results = b
             .js("return document.querySelectorAll('#search-results > li').length;")
             .await;
-        // Let late requests (the left-out-words note) finish before counting.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The page is settled once it has also worked out which words it left out.
+        b.until("the search to settle", 60, || async {
+            b.js("return document.getElementById('search-results').dataset.settled !== undefined;")
+                .await
+                == serde_json::Value::Bool(true)
+        })
+        .await;
         let served = server.take();
         let all: u64 = served.iter().map(|s| s.bytes).sum();
         let index: u64 = served

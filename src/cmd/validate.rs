@@ -19,7 +19,7 @@ pub fn run(args: &SiteArgs) -> i32 {
         loaded.diags,
         &BuildOptions {
             output: None,
-            search: false,
+            search: true,
         },
     ) {
         Ok(summary) => {

@@ -693,6 +693,16 @@ pub fn render_all(
             };
         }
         for (rel, bytes) in &statics {
+            if model.search && rel.starts_with(&format!("{}/", super::search::DIR)) {
+                fail(
+                    Diagnostic::error(format!(
+                        "{rel} would be written inside {}/, where the search index goes",
+                        super::search::DIR
+                    ))
+                    .hint("move the file out of static/pagefind/ (or the content folder of that name), or build with --no-search"),
+                );
+                continue;
+            }
             if let Err(e) = s.write(rel, bytes) {
                 fail(Diagnostic::error(format!("cannot write {rel}: {e}")));
             }

@@ -1,10 +1,15 @@
 //! A real headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`, through fantoccini).
 //!
 //! One browser runs at a time in a test process: [`Browser::start`] takes a process-wide lock that its drop
-//! releases. Chromium gets a fresh profile and the flags that keep it from reaching out to the network.
+//! releases. Chromium gets a fresh profile, the flags that keep it from reaching out to the network, and a proxy
+//! that forwards nothing and records what reached it, so a test can assert that a page fetched nothing from another
+//! host ([`Browser::offsite`]).
 
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -22,6 +27,12 @@ pub const FLAGS: &[&str] = &[
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--no-default-browser-check",
+    "--no-pings",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,AutofillServerCommunication",
     "--window-size=1280,1000",
 ];
 
@@ -38,9 +49,22 @@ fn program(var: &str, default: &str) -> PathBuf {
 
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    offsite: Arc<Mutex<Vec<String>>>,
+    _driver: Driver,
     _profile: TempDir,
     _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// chromedriver, in a process group of its own with the Chromium it starts: dropping it ends them all, even when a
+/// test panics.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group this struct owns; it cannot touch any other process.
+        unsafe { libc::kill(-(self.0.id() as libc::pid_t), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
 }
 
 fn free_port() -> u16 {
@@ -50,6 +74,29 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A proxy that forwards nothing: Chromium sends it every request for another host, and it records their first
+/// line. Loopback is not proxied, so the site under test is reached directly.
+fn offsite_trap() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            log.lock().unwrap().push(line);
+        }
+    });
+    (port, seen)
+}
+
 impl Browser {
     pub async fn start() -> Browser {
         let turn = ONE_AT_A_TIME.lock().await;
@@ -57,14 +104,19 @@ impl Browser {
         let chromedriver = program("KB_CHROMEDRIVER", "/usr/bin/chromedriver");
         let profile = tempfile::tempdir().unwrap();
         let port = free_port();
-        let driver = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
+        let driver = Driver(
+            Command::new(chromedriver)
+                .arg(format!("--port={port}"))
+                .process_group(0)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts"),
+        );
+        let (trap, offsite) = offsite_trap();
         let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.push(format!("--proxy-server=http://127.0.0.1:{trap}"));
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": chromium, "args": args },
@@ -77,19 +129,46 @@ impl Browser {
             builder.capabilities(caps.clone());
             match builder.connect(&url).await {
                 Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
                 Err(e) => panic!("cannot start a Chromium session through chromedriver: {e}"),
             }
         };
         Browser {
             client,
-            driver,
+            offsite,
+            _driver: driver,
             _profile: profile,
             _turn: turn,
         }
+    }
+
+    /// The requests sent to another host since the browser started, but for Chromium's own background traffic to
+    /// its vendor's and its default search engine's hosts (clock, updates, sign-in, preconnect), which no page
+    /// causes and the flags do not all stop. A font or script from `fonts.googleapis.com` or a CDN still counts.
+    pub fn offsite(&self) -> Vec<String> {
+        const BROWSER_OWN: &[&str] = &[
+            "clients2.google.com",
+            "update.googleapis.com",
+            "accounts.google.com",
+            "start.duckduckgo.com",
+            "duckduckgo.com",
+            "www.google.com",
+            "redirector.gvt1.com",
+            "safebrowsing.googleapis.com",
+            "optimizationguide-pa.googleapis.com",
+            "content-autofill.googleapis.com",
+        ];
+        let host = |line: &str| -> String {
+            let target = line.split(' ').nth(1).unwrap_or("");
+            let target = target.split("://").nth(1).unwrap_or(target);
+            let authority = target.split('/').next().unwrap_or("");
+            authority.rsplit_once(':').map_or(authority, |(h, _)| h).to_string()
+        };
+        let seen = self.offsite.lock().unwrap();
+        seen.iter()
+            .filter(|line| !BROWSER_OWN.contains(&host(line).as_str()))
+            .cloned()
+            .collect()
     }
 
     /// Waits for a CSS selector to match, for at most 15 s.
@@ -146,16 +225,7 @@ impl Browser {
         path
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }

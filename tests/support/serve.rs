@@ -97,10 +97,19 @@ async fn record(State(log): State<Arc<Mutex<Vec<Served>>>>, req: Request, next: 
 impl Server {
     /// Serves `dir` at `http://127.0.0.1:<free port>/`.
     pub fn start(dir: &Path) -> Server {
+        Server::start_at(dir, "")
+    }
+
+    /// Serves `dir` under the path `prefix` (`/help`), as a host publishing a site below its root does.
+    pub fn start_at(dir: &Path, prefix: &str) -> Server {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let app = axum::Router::new()
-            .fallback_service(tower_http::services::ServeDir::new(dir))
-            .layer(axum::middleware::from_fn_with_state(log.clone(), record));
+        let files = tower_http::services::ServeDir::new(dir);
+        let app = if prefix.is_empty() {
+            axum::Router::new().fallback_service(files)
+        } else {
+            axum::Router::new().nest_service(prefix, files)
+        };
+        let app = app.layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let server = Background::start(|_| app);
         Server {
             url: server.url.clone(),

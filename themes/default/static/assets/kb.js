@@ -86,7 +86,7 @@
         return;
       }
       token.split(/[^\p{L}\p{N}]+/u).forEach(function (part) {
-        part.split(/(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u).forEach(function (p) {
+        part.replace(/(\p{L})(\p{N})/gu, "$1 $2").replace(/(\p{N})(\p{L})/gu, "$1 $2").split(" ").forEach(function (p) {
           if (p.length > 1) out.push(p);
         });
       });
@@ -127,7 +127,9 @@
     var first = await pf.search(all.join(" "), { filters: filters });
     if (first.results.length || all.length < 2) return { counts: first.filters, results: first.results };
     var each = await Promise.all(all.map(function (w) { return pf.search(w, { filters: filters }); }));
-    var total = Math.max(1, each.reduce(function (m, r) { return Math.max(m, r.unfilteredResultCount || 0); }, 0));
+    var missing = all.filter(function (w, i) { return each[i].results.length === 0; });
+    // The number of articles the search runs over (with the facets applied, as the words' counts are).
+    var total = Math.max(1, (await pf.search(null, { filters: filters })).results.length);
     var pages = new Map();
     each.forEach(function (r) {
       var df = r.results.length;
@@ -150,6 +152,7 @@
     return {
       counts: null,
       results: close.map(function (p) { return p.hit; }),
+      missing: missing,
       partial: close.length > 0 && close[0].words < known
     };
   }
@@ -182,14 +185,19 @@
     // Results are shown ten at a time: each one shown costs a fetch of its fragment.
     var PAGE = 10;
     var shown = [];
+    var adding = false;
+    // On this page, the page's own box is the search box.
+    if (header) header.form.hidden = true;
 
     function pagefind() {
       if (!loading) {
         loading = import(root.getAttribute("data-pagefind") + "pagefind.js").then(async function (pf) {
           await pf.options({ baseUrl: "/", excerptLength: 24 });
           await pf.init();
+          await pf.filters(); // resolves once the index's metadata has loaded, and throws if it cannot
           return pf;
         });
+        loading.catch(function () { loading = null; });
       }
       return loading;
     }
@@ -213,8 +221,10 @@
     }
 
     // Facet values with their counts in the current results; without counts when the results are closest matches,
-    // for which Pagefind has no counts.
+    // for which Pagefind has no counts. A checkbox that had focus has it again after the facets are redrawn.
     function renderFacets(counts, all) {
+      var active = document.activeElement;
+      var refocus = active && facetsBox.contains(active) ? [active.name, active.value] : null;
       facetsBox.textContent = "";
       var any = false;
       FACETS.forEach(function (facet) {
@@ -236,19 +246,22 @@
           });
           var count = counts ? el("span", { class: "count", text: String(values[v]) }) : null;
           set.appendChild(el("label", {}, [box, el("span", { text: v }), count]));
+          if (refocus && refocus[0] === name && refocus[1] === v) refocus = box;
         });
         facetsBox.appendChild(set);
       });
       facetsBox.hidden = !any;
+      if (refocus && refocus.focus) refocus.focus();
     }
 
-    async function showMore(mine) {
-      var hits = shown.slice(list.children.length, list.children.length + PAGE);
-      var data = await Promise.all(hits.map(function (h) { return h.data(); }));
-      if (mine !== run) return;
+    // Shows the next ten of `results`, unless a newer search has replaced them meanwhile.
+    async function showMore(results) {
+      var from = list.children.length;
+      var data = await Promise.all(results.slice(from, from + PAGE).map(function (h) { return h.data(); }));
+      if (results !== shown || list.children.length !== from) return;
       data.forEach(function (d) {
         var subs = (d.sub_results || []).filter(function (s) { return s.url !== d.url && s.url.indexOf("#") > 0; }).slice(0, 3);
-        var item = el("li", { class: "result" }, [
+        list.appendChild(el("li", { class: "result" }, [
           el("a", { class: "result-title", href: d.url, text: (d.meta && d.meta.title) || d.url }),
           el("p", { class: "result-url", text: d.url }),
           excerpt(d.excerpt || ""),
@@ -257,26 +270,25 @@
                 return el("li", {}, [el("a", { href: s.url, text: s.title })]);
               }))
             : null
-        ]);
-        list.appendChild(item);
+        ]));
       });
-      more.hidden = list.children.length >= shown.length;
+      more.hidden = list.children.length >= results.length;
     }
 
-    async function renderResults(q, found, mine) {
-      shown = found.results;
-      list.textContent = "";
-      await showMore(mine);
-      if (mine !== run) return;
-      var n = found.results.length;
-      status.textContent = "";
-      status.appendChild(document.createTextNode(n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles."));
-      if (found.partial) {
-        status.appendChild(document.createTextNode(" No article has every word; the closest matches come first."));
-      }
-      if (!list.dataset.firstResultMs && n) list.dataset.firstResultMs = String(Math.round(performance.now()));
+    function leftOut(words) {
+      if (!words.length) return;
+      status.appendChild(document.createTextNode(" Left out, as no article has them: "));
+      words.forEach(function (w, i) {
+        if (i) status.appendChild(document.createTextNode(", "));
+        status.appendChild(el("span", { class: "dropped", text: w }));
+      });
+      status.appendChild(document.createTextNode("."));
+    }
+
+    function finish(state, q) {
       list.dataset.query = q;
-      list.setAttribute("data-state", "done");
+      list.removeAttribute("aria-busy");
+      list.setAttribute("data-state", state);
     }
 
     async function search() {
@@ -284,47 +296,64 @@
       var q = input.value.trim();
       remember();
       list.setAttribute("data-state", "searching");
-      var pf;
+      list.setAttribute("aria-busy", "true");
       try {
-        pf = await pagefind();
-      } catch (e) {
-        status.textContent = "Search could not load its index: " + e.message;
-        list.setAttribute("data-state", "failed");
-        return;
-      }
-      if (mine !== run) return;
-      var all = await pf.filters();
-      if (!q) {
-        shown = [];
-        more.hidden = true;
-        var everything = await pf.search(null, { filters: filters() });
+        var pf = await pagefind();
         if (mine !== run) return;
-        renderFacets(everything.filters || {}, all);
+        var all = await pf.filters();
+        if (!q) {
+          var everything = await pf.search(null, { filters: filters() });
+          if (mine !== run) return;
+          shown = [];
+          list.textContent = "";
+          more.hidden = true;
+          renderFacets(everything.filters || {}, all);
+          status.textContent = "Type an error message, an error code or a symptom.";
+          finish("idle", q);
+          return;
+        }
+        var found = await find(pf, prepare(q), filters());
+        if (mine !== run) return;
+        shown = found.results;
         list.textContent = "";
-        status.textContent = "Type an error message, an error code or a symptom.";
-        list.setAttribute("data-state", "idle");
-        return;
+        await showMore(shown);
+        if (mine !== run) return;
+        renderFacets(found.counts, all);
+        var n = found.results.length;
+        status.textContent = n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles.";
+        if (found.partial) {
+          status.appendChild(document.createTextNode(" No article has every word; the closest matches come first."));
+        }
+        if (!list.dataset.firstResultMs && n) list.dataset.firstResultMs = String(Math.round(performance.now()));
+        finish("done", q);
+        if (!n) {
+          list.dataset.settled = q;
+          return;
+        }
+        var missing = found.missing || (await unknownWords(pf, prepare(q)));
+        if (mine !== run) return;
+        leftOut(missing);
+        list.dataset.settled = q;
+      } catch (e) {
+        if (mine !== run) return;
+        status.textContent = "Search could not load its index (" + (e && e.message ? e.message : e) + "). " +
+          "Try again, or look the error up in the error index.";
+        finish("failed", q);
+        list.dataset.settled = q;
       }
-      var found = await find(pf, prepare(q), filters());
-      if (mine !== run) return;
-      renderFacets(found.counts, all);
-      await renderResults(q, found, mine);
-      if (mine !== run || !found.results.length) return;
-      var missing = await unknownWords(pf, prepare(q));
-      if (mine !== run || !missing.length) return;
-      status.appendChild(document.createTextNode(" Left out, as no article has them: "));
-      missing.forEach(function (w, i) {
-        if (i) status.appendChild(document.createTextNode(", "));
-        status.appendChild(el("span", { class: "dropped", text: w }));
-      });
-      status.appendChild(document.createTextNode("."));
     }
 
     more.addEventListener("click", function () {
+      if (adding) return;
+      adding = true;
+      more.disabled = true;
       var first = list.children.length;
-      showMore(run).then(function () {
+      showMore(shown).then(function () {
         var link = list.children[first] && list.children[first].querySelector("a.result-title");
         if (link) link.focus();
+      }).finally(function () {
+        adding = false;
+        more.disabled = false;
       });
     });
     input.addEventListener("input", function () {
@@ -339,6 +368,7 @@
 
     // Arrow keys move between the box and the results' titles; Escape goes back to the box.
     root.addEventListener("keydown", function (e) {
+      if (e.isComposing) return;
       var links = Array.prototype.slice.call(list.querySelectorAll("a.result-title"));
       var at = links.indexOf(document.activeElement);
       if (e.key === "ArrowDown" && (document.activeElement === input || at >= 0)) {
