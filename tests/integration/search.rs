@@ -34,6 +34,13 @@ fn queries() -> Vec<(&'static str, String)> {
              wondering why this is happening, please contact your administrator."
                 .into(),
         ),
+        // The app's name is a word other articles hold, so no page holds every word: the closest match wins.
+        (
+            NOT_ASSIGNED,
+            "Sorry, you can't access DPoP Console because you are not assigned to this app in Okta. If you're \
+             wondering why this is happening, please contact your administrator."
+                .into(),
+        ),
         (
             NOT_ASSIGNED,
             "Sorry, you can't access Okta Workflows because you are not assigned this app in Okta. If you're \
@@ -141,6 +148,17 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
             .contains("Left out, as no article has them: Zorblax, Payroll.")
     })
     .await;
+
+    // When no article holds every word, the closest matches are ranked, and the page says so.
+    let (_, known_name) = &queries()[5];
+    search(&b, &base, known_name).await;
+    assert!(
+        b.text("#search-status")
+            .await
+            .contains("No article has every word; the closest matches come first."),
+        "{}",
+        b.text("#search-status").await
+    );
 
     // The snippet highlights the terms; the result shows title and URL.
     search(&b, &base, "E0000015").await;
@@ -363,11 +381,16 @@ async fn the_offsite_trap_catches_a_page_and_a_worker_reaching_another_host() {
         "<!doctype html><img src=\"http://images.example.net/a.png\"><script>new Worker('w.js')</script>",
     )
     .unwrap();
-    std::fs::write(dir.path().join("w.js"), "fetch('https://cdn.example.org/x.json').catch(() => {});").unwrap();
+    std::fs::write(
+        dir.path().join("w.js"),
+        "fetch('https://cdn.example.org/x.json').catch(() => {});",
+    )
+    .unwrap();
     let server = Server::start(dir.path());
     let b = Browser::start().await;
     b.client.goto(&format!("{}/", server.url)).await.unwrap();
-    b.until("both requests at the trap", 10, || async { b.offsite().len() >= 2 }).await;
+    b.until("both requests at the trap", 10, || async { b.offsite().len() >= 2 })
+        .await;
     let seen = b.offsite().join("\n");
     assert!(seen.contains("GET http://images.example.net/a.png"), "{seen}");
     assert!(seen.contains("CONNECT cdn.example.org:443"), "{seen}");

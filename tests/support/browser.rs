@@ -83,15 +83,17 @@ fn offsite_trap() -> (u16, Arc<Mutex<Vec<String>>>) {
     let log = seen.clone();
     std::thread::spawn(move || {
         for mut conn in listener.incoming().flatten() {
-            let mut buf = [0u8; 512];
-            let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
-            let n = conn.read(&mut buf).unwrap_or(0);
-            let line = String::from_utf8_lossy(&buf[..n])
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string();
-            log.lock().unwrap().push(line);
+            // Chromium opens spare connections to its proxy ahead of need and may send a request on one much later:
+            // each connection is read on its own until its first line or its end, and only a request counts.
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 512];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                let text = String::from_utf8_lossy(&buf[..n]);
+                if let Some(line) = text.lines().next().filter(|l| !l.is_empty()) {
+                    log.lock().unwrap().push(line.to_string());
+                }
+            });
         }
     });
     (port, seen)

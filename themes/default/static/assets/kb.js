@@ -129,7 +129,8 @@
     var each = await Promise.all(all.map(function (w) { return pf.search(w, { filters: filters }); }));
     var missing = all.filter(function (w, i) { return each[i].results.length === 0; });
     // The number of articles the search runs over (with the facets applied, as the words' counts are).
-    var total = Math.max(1, (await pf.search(null, { filters: filters })).results.length);
+    var total = (await pf.search(null, { filters: filters })).results.length;
+    total = each.reduce(function (m, r) { return Math.max(m, r.results.length); }, Math.max(total, 1));
     var pages = new Map();
     each.forEach(function (r) {
       var df = r.results.length;
