@@ -37,19 +37,7 @@ pub struct SiteArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Build the site into site/ (atomically: a failed build leaves the last good site untouched)
-    Build {
-        #[command(flatten)]
-        site: SiteArgs,
-        /// Output folder [default: ROOT/site]
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Override kb.toml's base_url (e.g. for a preview deployment)
-        #[arg(long)]
-        base_url: Option<String>,
-        /// Skip the search index (and the search box and page)
-        #[arg(long)]
-        no_search: bool,
-    },
+    Build(crate::cmd::build::BuildArgs),
     /// Check everything a build checks, without writing anything
     Validate {
         #[command(flatten)]
@@ -87,12 +75,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
-        Command::Build {
-            site,
-            output,
-            base_url,
-            no_search,
-        } => crate::cmd::build::run(&site, output, base_url.as_deref(), !no_search),
+        Command::Build(args) => crate::cmd::build::run(&args),
         Command::Validate { site } => crate::cmd::validate::run(&site),
         Command::Scopes { site, articles } => crate::cmd::scopes::run(&site, &articles),
         Command::Check(args) => crate::cmd::check::run(&args),

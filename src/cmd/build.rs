@@ -1,26 +1,57 @@
 //! `kb build`
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
+use crate::diag::{Diagnostic, SourceFile};
+use crate::report::{Report, SCHEMA_VERSION, Status};
+use crate::site::status::{ArticleStatus, CheckStatus, Counts, OrgStatus};
 use crate::site::{self, BuildOptions};
 
-pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>, search: bool) -> i32 {
+#[derive(clap::Args, Debug, Clone)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Output folder [default: ROOT/site]
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Override kb.toml's base_url (e.g. for a preview deployment)
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Skip the search index (and the search box and page)
+    #[arg(long)]
+    pub no_search: bool,
+    /// Show an org's check results (a JSON report from `kb check --format json`) on the articles, on /report/ and
+    /// on the home page; those pages get noindex and stay out of the sitemap and the search index
+    #[arg(long, value_name = "REPORT.json")]
+    pub report: Option<PathBuf>,
+}
+
+pub fn run(args: &BuildArgs) -> i32 {
     let started = std::time::Instant::now();
-    let config = match Config::load(&args.root, base_url) {
+    let config = match Config::load(&args.site.root, args.base_url.as_deref()) {
         Ok(c) => c,
         Err(d) => {
             super::report(&d, "build");
             return exit::INVALID;
         }
     };
-    let output = output.unwrap_or_else(|| args.root.join("site"));
+    let status = match args.report.as_ref().map(load_report).transpose() {
+        Ok(s) => s,
+        Err(d) => {
+            super::report(&d, "build");
+            return exit::INVALID;
+        }
+    };
+    let output = args.output.clone().unwrap_or_else(|| args.site.root.join("site"));
     let opts = BuildOptions {
         output: Some(output.clone()),
-        search,
+        search: !args.no_search,
+        status,
     };
-    let loaded = super::load(&config, args.drafts).with_cards();
+    let loaded = super::load(&config, args.site.drafts).with_cards();
     match site::build(&config, &loaded.content, loaded.diags, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");
@@ -43,5 +74,85 @@ pub fn run(args: &SiteArgs, output: Option<PathBuf>, base_url: Option<&str>, sea
             eprintln!("The previous site in {} was left as it was.", output.display());
             exit::INVALID
         }
+    }
+}
+
+/// Reads a `kb check` JSON report into what the site shows.
+fn load_report(path: &PathBuf) -> Result<OrgStatus, Vec<Diagnostic>> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error(format!("cannot read the report: {e}"))
+            .at_path(shown.clone())
+            .hint("pass the file `kb check --format json --output FILE` wrote")
+    });
+    let text = text.map_err(|d| vec![d])?;
+    let report = serde_json::from_str::<Report>(&text).map_err(|e| {
+        let file = SourceFile::new(shown.clone(), text.as_str());
+        let at = offset(&text, e.line(), e.column());
+        Diagnostic::error(format!("not a kb check JSON report: {e}"))
+            .at(&file, at..at)
+            .hint("write it with `kb check --format json --output FILE`")
+    });
+    let report = report.map_err(|d| vec![d])?;
+    if report.schema_version != SCHEMA_VERSION {
+        return Err(vec![
+            Diagnostic::error(format!(
+                "the report has schema_version {}; this kb reads version {SCHEMA_VERSION}",
+                report.schema_version
+            ))
+            .at_path(shown)
+            .hint("run kb check again with this version of kb"),
+        ]);
+    }
+    Ok(org_status(&report))
+}
+
+/// The byte offset of serde_json's 1-based line and column (0 for errors without a position).
+fn offset(text: &str, line: usize, column: usize) -> usize {
+    if line == 0 {
+        return 0;
+    }
+    let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+fn org_status(report: &Report) -> OrgStatus {
+    let mut counts = Counts::default();
+    let mut articles = HashMap::new();
+    for a in &report.articles {
+        match a.status {
+            Status::Pass => counts.pass += 1,
+            Status::Fail => counts.fail += 1,
+            Status::Error => counts.error += 1,
+            Status::Skip => counts.skip += 1,
+        }
+        let checks = a
+            .checks
+            .iter()
+            .map(|c| CheckStatus {
+                title: c.title.clone(),
+                status: c.status.as_str(),
+                message: c.message.clone(),
+            })
+            .collect();
+        articles.insert(
+            a.slug.clone(),
+            ArticleStatus {
+                status: a.status.as_str(),
+                checks,
+            },
+        );
+    }
+    let checked_at = chrono::DateTime::parse_from_rfc3339(&report.started_at)
+        .map(|t| t.to_utc().format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| report.started_at.clone());
+    OrgStatus {
+        org: report.org.clone(),
+        org_url: report.org_url.clone(),
+        checked_at,
+        checked_at_iso: report.started_at.clone(),
+        interrupted: report.interrupted,
+        counts,
+        articles,
     }
 }

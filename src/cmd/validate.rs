@@ -20,6 +20,7 @@ pub fn run(args: &SiteArgs) -> i32 {
         &BuildOptions {
             output: None,
             search: true,
+            status: None,
         },
     ) {
         Ok(summary) => {

@@ -3,6 +3,7 @@
 pub mod output;
 pub mod pages;
 pub mod search;
+pub mod status;
 pub mod taxonomy;
 pub mod theme;
 
@@ -22,6 +23,8 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Write the search index and the search page (`--no-search` turns it off).
     pub search: bool,
+    /// An org's check results to show (`--report`).
+    pub status: Option<status::OrgStatus>,
 }
 
 #[derive(Debug)]
@@ -51,6 +54,8 @@ pub struct Model<'a> {
     pub related: Vec<Vec<usize>>,
     /// Whether the site has search (its index, its page and the box in every header).
     pub search: bool,
+    /// An org's check results, shown on the checked articles, `/report/` and the home page.
+    pub status: Option<&'a status::OrgStatus>,
 }
 
 /// Renders loaded content into the site. `diags` holds the problems found while loading it: the build fails on any
@@ -73,6 +78,7 @@ pub fn build(
     let model = Model {
         config,
         search: opts.search,
+        status: opts.status.as_ref(),
         products: Taxonomy::build(Kind::Products, content),
         tags: Taxonomy::build(Kind::Tags, content),
         errors: Taxonomy::build(Kind::Errors, content),
@@ -81,6 +87,24 @@ pub fn build(
         sections,
         related,
     };
+    if let Some(st) = model.status {
+        let mut unknown: Vec<&str> = st
+            .articles
+            .keys()
+            .filter(|slug| !content.articles.iter().any(|a| &a.slug == *slug))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort_unstable();
+            diags.push(
+                Diagnostic::warning(format!(
+                    "the report has results for articles this site does not have: {}",
+                    unknown.join(", ")
+                ))
+                .hint("run kb check again on this content/, or build the content the report was made from"),
+            );
+        }
+    }
     let plan = model.plan();
     diags.extend(model.collisions(&plan));
     phases.push(("cross-check", t.elapsed()));

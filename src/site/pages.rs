@@ -10,6 +10,7 @@ use serde::Serialize;
 use tera::Context;
 
 use super::output::Staging;
+use super::status::{ArticleStatus, ORDER};
 use super::taxonomy::{Kind, Taxonomy};
 use super::theme::{Theme, tera_error};
 use super::{Model, alias_file};
@@ -82,6 +83,8 @@ struct ArticlePage<'a> {
     related: Vec<Item>,
     breadcrumbs: Vec<NamedLink>,
     extra: &'a serde_json::Value,
+    /// The org's result for this article (`kb build --report`); the page then carries `noindex`.
+    status: Option<&'a ArticleStatus>,
 }
 
 /// What a build will write: its pages and the sitemap's entries.
@@ -119,6 +122,8 @@ enum Job {
     NotFound,
     /// The search page, `/search/`.
     Search,
+    /// An org's check results, `/report/` (`kb build --report`).
+    Report,
     /// The sitemap, or with more URLs than one sitemap may hold, its `n`-th part (from 1) and an index.
     Sitemap(usize),
     SitemapIndex(usize),
@@ -268,6 +273,8 @@ impl Model<'_> {
             "tags_url": self.url("tags/"),
             "feed_url": self.url("atom.xml"),
             "search": self.search,
+            "org_status": self.status,
+            "report_url": self.url("report/"),
             "search_url": self.url("search/"),
             "pagefind_url": self.url(&format!("{}/", super::search::DIR)),
             "assets": self.url("assets/"),
@@ -292,6 +299,9 @@ impl Model<'_> {
         let mut jobs = vec![Job::Home, Job::NotFound, Job::Atom, Job::Robots];
         if self.search {
             jobs.push(Job::Search);
+        }
+        if self.status.is_some() {
+            jobs.push(Job::Report);
         }
         let parts = sitemap_len.div_ceil(SITEMAP_MAX);
         if parts <= 1 {
@@ -347,6 +357,7 @@ impl Model<'_> {
             Job::Alias { file, .. } => file.clone(),
             Job::NotFound => "404.html".into(),
             Job::Search => "search/index.html".into(),
+            Job::Report => "report/index.html".into(),
             Job::Sitemap(0) | Job::SitemapIndex(_) => "sitemap.xml".into(),
             Job::Sitemap(n) => format!("sitemap-{n}.xml"),
             Job::Atom => "atom.xml".into(),
@@ -368,6 +379,7 @@ impl Model<'_> {
             }
             Job::Alias { to, .. } => format!("an alias of {to}"),
             Job::Search => "the search page".into(),
+            Job::Report => "the report page".into(),
             _ => "a page kb generates".into(),
         }
     }
@@ -463,6 +475,7 @@ impl Model<'_> {
                     related: self.related[i].iter().map(|&j| self.item(j)).collect(),
                     breadcrumbs: self.breadcrumbs(a.section),
                     extra: &a.meta.extra,
+                    status: self.status.and_then(|st| st.articles.get(&a.slug)),
                 };
                 ctx.insert("article", &page);
                 ("article.html", ctx)
@@ -545,6 +558,10 @@ impl Model<'_> {
             }
             Job::NotFound => ("404.html", ctx),
             Job::Search => ("search.html", ctx),
+            Job::Report => {
+                ctx.insert("groups", &self.report_groups());
+                ("report.html", ctx)
+            }
             Job::Sitemap(part) => {
                 let entries = &plan.sitemap;
                 ctx.insert("entries", &entries[sitemap_part(entries.len(), part, SITEMAP_MAX)]);
@@ -600,13 +617,38 @@ impl Model<'_> {
         }
     }
 
+    /// The report page's lists: the checked articles by status, in [`ORDER`].
+    fn report_groups(&self) -> Vec<serde_json::Value> {
+        let Some(st) = self.status else { return Vec::new() };
+        ORDER
+            .iter()
+            .map(|(status, label)| {
+                let items: Vec<serde_json::Value> = self
+                    .content
+                    .articles
+                    .iter()
+                    .filter_map(|a| {
+                        let s = st.articles.get(&a.slug).filter(|s| s.status == *status)?;
+                        Some(serde_json::json!({ "title": a.title(), "url": a.url, "checks": s.checks }))
+                    })
+                    .collect();
+                serde_json::json!({ "status": status, "label": label, "items": items })
+            })
+            .collect()
+    }
+
     fn sitemap(&self) -> Vec<SitemapEntry> {
         let c = self.config;
-        let mut out = vec![SitemapEntry {
-            loc: c.permalink(&self.url("")),
-            lastmod: None,
-        }];
-        for a in &self.content.articles {
+        let mut out = Vec::new();
+        // Pages that show an org's results stay out of the sitemap: the home page and every checked article.
+        let shows_status = |slug: &str| self.status.is_some_and(|st| st.articles.contains_key(slug));
+        if self.status.is_none() {
+            out.push(SitemapEntry {
+                loc: c.permalink(&self.url("")),
+                lastmod: None,
+            });
+        }
+        for a in self.content.articles.iter().filter(|a| !shows_status(&a.slug)) {
             out.push(SitemapEntry {
                 loc: c.permalink(&a.url),
                 lastmod: date_str(a.meta.updated.or(a.meta.date)),

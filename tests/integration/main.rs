@@ -12,5 +12,6 @@ mod knowledge_base;
 mod odd_input;
 mod okta_spec;
 mod properties;
+mod report_site;
 mod search;
 mod snapshots;

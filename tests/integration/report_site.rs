@@ -1,0 +1,198 @@
+//! `kb build --report`: an org's check results on the articles, on /report/ and on the home page, kept out of the
+//! sitemap and the search index.
+
+use std::io::Read;
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::support::okta::FakeOrg;
+use crate::support::{check, kb, read, repo, statuses};
+
+fn fragments_text(site: &Path) -> String {
+    let mut all = String::new();
+    for entry in std::fs::read_dir(site.join("pagefind/fragment")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        all.push_str(&text);
+    }
+    all
+}
+
+#[test]
+fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sitemap_and_search() {
+    let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
+    let (run, report) = check(&org, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = report.expect("a JSON report");
+    let dir = TempDir::new().unwrap();
+    let report_path = dir.path().join("report.json");
+    std::fs::write(&report_path, serde_json::to_string(&report).unwrap()).unwrap();
+    let out = dir.path().join("site");
+    let run = kb(
+        &repo(),
+        &[
+            "build",
+            "--output",
+            out.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let statuses = statuses(&report);
+    assert_eq!(statuses["workflows/403-not-assigned-app"], "fail");
+    assert_eq!(statuses.values().filter(|s| *s == "fail").count(), 1, "{statuses:?}");
+    let org_name = report["org"].as_str().unwrap();
+    for (slug, status) in &statuses {
+        let page = read(out.join(slug).join("index.html"));
+        assert!(
+            page.contains(&format!("class=\"org-status status-{status}\"")),
+            "{slug}: no {status} status"
+        );
+        assert!(
+            page.contains(r#"<meta name="robots" content="noindex">"#),
+            "{slug}: not noindex"
+        );
+        assert!(
+            page.contains(&format!("Checked against {org_name} on <time")),
+            "{slug}: no org and time"
+        );
+    }
+    // The failing article names its failing check and the org's own message for it.
+    let failing = report["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["status"] == "fail")
+        .unwrap();
+    let check = failing["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "fail")
+        .unwrap();
+    let message = check["message"].as_str().unwrap();
+    let page = read(out.join("workflows/403-not-assigned-app/index.html"));
+    assert!(page.contains(&format!("{org_name} has this problem")));
+    assert!(page.contains(&kb::text::escape(check["title"].as_str().unwrap())));
+    assert!(
+        page.contains(&kb::text::escape(message)),
+        "the message is missing: {message}"
+    );
+
+    // An article without checks shows no status and stays indexable.
+    let plain = read(out.join("api/404-e0000007-resource-not-found/index.html"));
+    assert!(!statuses.contains_key("api/404-e0000007-resource-not-found"));
+    assert!(!plain.contains("org-status") && !plain.contains("noindex"));
+
+    // /report/ lists every checked article under its status; the home page sums up; both noindex.
+    let page = read(out.join("report/index.html"));
+    assert!(page.contains(r#"<meta name="robots" content="noindex">"#));
+    assert!(
+        page.contains("<h2 id=\"report-fail\">Failing: the org has the problem <span class=\"count\">1</span></h2>")
+    );
+    for slug in statuses.keys() {
+        assert!(
+            page.contains(&format!("href=\"/{slug}/\"")),
+            "{slug} missing from /report/"
+        );
+    }
+    assert!(page.contains(&kb::text::escape(message)));
+    let home = read(out.join("index.html"));
+    assert!(
+        home.contains(&format!("{org_name}: 1 problem found")),
+        "no summary on the home page"
+    );
+    assert!(home.contains(r#"<meta name="robots" content="noindex">"#));
+
+    // Out of the sitemap: the home page, /report/ and every checked article; the rest stay.
+    let sitemap = read(out.join("sitemap.xml"));
+    assert!(!sitemap.contains("/report/"));
+    assert!(!sitemap.contains("<loc>https://help.example.com/</loc>"));
+    for slug in statuses.keys() {
+        assert!(
+            !sitemap.contains(&format!("/{slug}/</loc>")),
+            "{slug} is in the sitemap"
+        );
+    }
+    assert!(sitemap.contains("/api/404-e0000007-resource-not-found/</loc>"));
+
+    // Out of the search index: one document per article, none holding a result.
+    let entry = read(out.join("pagefind/pagefind-entry.json"));
+    let built: usize = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(entry.contains(&format!("\"page_count\":{built}")), "{entry}");
+    let indexed = fragments_text(&out);
+    assert!(
+        indexed.contains("Not Assigned App"),
+        "the fragments should hold the articles"
+    );
+    assert!(
+        !indexed.contains(message) && !indexed.contains(org_name),
+        "a result reached the search index"
+    );
+
+    // Built without --report, the same site shows no status at all.
+    let plain_out = dir.path().join("plain");
+    let run = kb(&repo(), &["build", "--output", plain_out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!plain_out.join("report").exists());
+    for slug in statuses.keys() {
+        assert!(!read(plain_out.join(slug).join("index.html")).contains("org-status"));
+    }
+    assert!(!read(plain_out.join("index.html")).contains("org-summary"));
+}
+
+#[test]
+fn a_bad_report_is_an_error_that_points_at_it() {
+    let dir = TempDir::new().unwrap();
+    let bad = dir.path().join("report.json");
+    std::fs::write(&bad, "{\n  \"schema_version\": 1,\n  \"org\": 3\n}\n").unwrap();
+    let out = dir.path().join("site");
+    let run = kb(
+        &repo(),
+        &[
+            "build",
+            "--output",
+            out.to_str().unwrap(),
+            "--report",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let shown = run.stderr.replace(dir.path().to_str().unwrap(), "[TMP]");
+    insta::assert_snapshot!("bad_report", shown);
+    assert!(!out.exists(), "nothing is written");
+
+    std::fs::write(&bad, "{\"schema_version\": 9}").unwrap();
+    let run = kb(
+        &repo(),
+        &[
+            "build",
+            "--output",
+            out.to_str().unwrap(),
+            "--report",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_stderr_has("missing field");
+
+    let missing = dir.path().join("nope.json");
+    let run = kb(
+        &repo(),
+        &[
+            "build",
+            "--output",
+            out.to_str().unwrap(),
+            "--report",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    run.assert_stderr_has("cannot read the report");
+}
