@@ -67,6 +67,10 @@ pub struct CheckArgs {
     /// Print the requests the checks would make, and send none
     #[arg(long)]
     pub plan: bool,
+    /// Open the HTML report in a browser ($BROWSER, else the system's): the --output file with --format html,
+    /// otherwise an HTML report written to the temporary folder besides the chosen format
+    #[arg(long)]
+    pub open: bool,
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -219,7 +223,45 @@ pub fn run(args: &CheckArgs) -> i32 {
             eprintln!("{} (report written to {})", report.tally(), path.display());
         }
     }
+    if args.open {
+        open_html(args, &report);
+    }
     report.exit_code()
+}
+
+/// Opens the run's HTML report, writing it first unless `--output` already holds it. Failing to open is a warning:
+/// the run and its exit status stand.
+fn open_html(args: &CheckArgs, report: &report::Report) {
+    let path = match (&args.output, args.format) {
+        (Some(path), Format::Html) => path.clone(),
+        _ => {
+            let stamp: String = report.started_at.chars().filter(char::is_ascii_alphanumeric).collect();
+            let org: String = report
+                .org
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = std::env::temp_dir().join(format!("kb-check-{org}-{stamp}.html"));
+            if let Err(e) = std::fs::write(&path, report::html::render(report)) {
+                eprintln!("warning: cannot write the HTML report {}: {e}", path.display());
+                return;
+            }
+            path
+        }
+    };
+    match opener::open_browser(&path) {
+        Ok(()) => eprintln!("Opened the report {}", path.display()),
+        Err(e) => eprintln!(
+            "warning: cannot open {} in a browser ({e}); open it yourself",
+            path.display()
+        ),
+    }
 }
 
 fn count(n: usize, what: &str) -> String {

@@ -722,3 +722,43 @@ fn an_interrupted_run_reports_what_finished_and_exits_130() {
     let done = report["summary"]["articles"].as_u64().unwrap();
     assert!((1..8).contains(&done), "some articles finished, not all: {done}");
 }
+
+/// `--open` writes the HTML report (the terminal keeps its format) and hands it to $BROWSER; the report links each
+/// article to its page on the site.
+#[test]
+fn open_hands_the_html_report_to_the_browser() {
+    let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("opened");
+    let browser = dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{}.tmp' && mv '{0}.tmp' '{0}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (run, report) = support::check_env(&org, &["--open"], &[("BROWSER", browser.to_str().unwrap())]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(report.is_some(), "stdout keeps the chosen format (JSON)");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !seen.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser was not started: {}",
+            run.stderr
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let path = std::fs::read_to_string(&seen).unwrap();
+    run.assert_stderr_has(&format!("Opened the report {path}"));
+    let html = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(html.starts_with("<!doctype html>"), "{}", &html[..80.min(html.len())]);
+    assert!(
+        html.contains("<a href=\"https://help.example.com/workflows/403-not-assigned-app/\">"),
+        "the report links the article to its page"
+    );
+}

@@ -134,6 +134,11 @@ pub fn knowledge_base() -> &'static (kb::content::Content, kb::checks::Checks) {
 /// `kb check` of the knowledge base against a fake org, with the org's fixture vars and its SSWS token; the JSON
 /// report when the run produced one.
 pub fn check(org: &okta::FakeOrg, extra: &[&str]) -> (Run, Option<serde_json::Value>) {
+    check_env(org, extra, &[])
+}
+
+/// [`check`] with more environment variables.
+pub fn check_env(org: &okta::FakeOrg, extra: &[&str], env: &[(&str, &str)]) -> (Run, Option<serde_json::Value>) {
     let vars = org.vars();
     let mut args = vec!["check", "--org-url", org.url.as_str()];
     if !extra.contains(&"--format") {
@@ -143,7 +148,9 @@ pub fn check(org: &okta::FakeOrg, extra: &[&str]) -> (Run, Option<serde_json::Va
         args.extend(["--var", v.as_str()]);
     }
     args.extend(extra);
-    let run = kb_env(&repo(), &args, &[("OKTA_API_TOKEN", okta::TOKEN)]);
+    let mut env = env.to_vec();
+    env.push(("OKTA_API_TOKEN", okta::TOKEN));
+    let run = kb_env(&repo(), &args, &env);
     let report = serde_json::from_str(&run.stdout).ok();
     (run, report)
 }
