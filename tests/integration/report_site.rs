@@ -7,7 +7,7 @@ use std::path::Path;
 use tempfile::TempDir;
 
 use crate::support::okta::FakeOrg;
-use crate::support::{check, kb, read, repo, statuses};
+use crate::support::{Run, check, kb, read, repo, statuses};
 
 fn fragments_text(site: &Path) -> String {
     let mut all = String::new();
@@ -22,6 +22,12 @@ fn fragments_text(site: &Path) -> String {
     all
 }
 
+/// `kb build --report REPORT` of the knowledge base into `out`.
+fn build_with(out: &Path, report: &Path) -> Run {
+    let (out, report) = (out.to_str().unwrap(), report.to_str().unwrap());
+    kb(&repo(), &["build", "--output", out, "--report", report])
+}
+
 #[test]
 fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sitemap_and_search() {
     let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
@@ -32,16 +38,7 @@ fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sit
     let report_path = dir.path().join("report.json");
     std::fs::write(&report_path, serde_json::to_string(&report).unwrap()).unwrap();
     let out = dir.path().join("site");
-    let run = kb(
-        &repo(),
-        &[
-            "build",
-            "--output",
-            out.to_str().unwrap(),
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let run = build_with(&out, &report_path);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let statuses = statuses(&report);
@@ -153,46 +150,19 @@ fn a_bad_report_is_an_error_that_points_at_it() {
     let bad = dir.path().join("report.json");
     std::fs::write(&bad, "{\n  \"schema_version\": 1,\n  \"org\": 3\n}\n").unwrap();
     let out = dir.path().join("site");
-    let run = kb(
-        &repo(),
-        &[
-            "build",
-            "--output",
-            out.to_str().unwrap(),
-            "--report",
-            bad.to_str().unwrap(),
-        ],
-    );
+    let run = build_with(&out, &bad);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let shown = run.stderr.replace(dir.path().to_str().unwrap(), "[TMP]");
     insta::assert_snapshot!("bad_report", shown);
     assert!(!out.exists(), "nothing is written");
 
     std::fs::write(&bad, "{\"schema_version\": 9}").unwrap();
-    let run = kb(
-        &repo(),
-        &[
-            "build",
-            "--output",
-            out.to_str().unwrap(),
-            "--report",
-            bad.to_str().unwrap(),
-        ],
-    );
+    let run = build_with(&out, &bad);
     assert_eq!(run.code, 2, "{}", run.stderr);
     run.assert_stderr_has("missing field");
 
     let missing = dir.path().join("nope.json");
-    let run = kb(
-        &repo(),
-        &[
-            "build",
-            "--output",
-            out.to_str().unwrap(),
-            "--report",
-            missing.to_str().unwrap(),
-        ],
-    );
+    let run = build_with(&out, &missing);
     assert_eq!(run.code, 2);
     run.assert_stderr_has("cannot read the report");
 }
