@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::diag::{Diagnostic, SourceFile};
-use crate::report::{Report, SCHEMA_VERSION, Status};
+use crate::report::{Report, SCHEMA_VERSION};
 use crate::site::status::{ArticleStatus, CheckStatus, Counts, OrgStatus};
 use crate::site::{self, BuildOptions};
 
@@ -93,7 +93,7 @@ fn load_report(path: &PathBuf) -> Result<OrgStatus, Vec<Diagnostic>> {
             .at(&file, at..at)
             .hint("write it with `kb check --format json --output FILE`")
     });
-    let report = report.map_err(|d| vec![d])?;
+    let mut report = report.map_err(|d| vec![d])?;
     if report.schema_version != SCHEMA_VERSION {
         return Err(vec![
             Diagnostic::error(format!(
@@ -104,6 +104,8 @@ fn load_report(path: &PathBuf) -> Result<OrgStatus, Vec<Diagnostic>> {
             .hint("run kb check again with this version of kb"),
         ]);
     }
+    // Statuses and counts are derived from the checks, as `kb check` derives them.
+    report.finish();
     Ok(org_status(&report))
 }
 
@@ -117,15 +119,15 @@ fn offset(text: &str, line: usize, column: usize) -> usize {
 }
 
 fn org_status(report: &Report) -> OrgStatus {
-    let mut counts = Counts::default();
+    let s = &report.summary;
+    let counts = Counts {
+        pass: s.pass,
+        fail: s.fail,
+        error: s.error,
+        skip: s.skip,
+    };
     let mut articles = HashMap::new();
     for a in &report.articles {
-        match a.status {
-            Status::Pass => counts.pass += 1,
-            Status::Fail => counts.fail += 1,
-            Status::Error => counts.error += 1,
-            Status::Skip => counts.skip += 1,
-        }
         let checks = a
             .checks
             .iter()

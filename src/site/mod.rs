@@ -158,8 +158,8 @@ pub fn build(
         && model.search
     {
         let t = Instant::now();
-        let written = search::index(&model).and_then(|index| {
-            for f in &index.files {
+        let written = search::index(&model).and_then(|files| {
+            for f in &files {
                 staging
                     .write(&format!("{}/{}", search::DIR, f.path), &f.bytes)
                     .map_err(|e| format!("cannot write {}/{}: {e}", search::DIR, f.path))?;

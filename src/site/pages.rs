@@ -393,14 +393,8 @@ impl Model<'_> {
             let owner = self.job_owner(job);
             // Two articles, or an article and a section, are reported as duplicate slugs where they are loaded.
             let is_content = matches!(job, Job::Article(_) | Job::Section { page: 1, .. });
-            if self.search && file.starts_with(&format!("{}/", super::search::DIR)) {
-                out.push(
-                    Diagnostic::error(format!(
-                        "{owner} would be written to {file}, inside {}/, where the search index goes",
-                        super::search::DIR
-                    ))
-                    .hint("rename the file or folder, or change its `slug`; or build with --no-search"),
-                );
+            if self.search && super::search::inside_index(&file) {
+                out.push(super::search::inside_index_error(&owner, &file));
                 continue;
             }
             if let Some((first, first_is_content)) = seen.get(&file) {
@@ -735,14 +729,8 @@ pub fn render_all(
             };
         }
         for (rel, bytes) in &statics {
-            if model.search && rel.starts_with(&format!("{}/", super::search::DIR)) {
-                fail(
-                    Diagnostic::error(format!(
-                        "{rel} would be written inside {}/, where the search index goes",
-                        super::search::DIR
-                    ))
-                    .hint("move the file out of static/pagefind/ (or the content folder of that name), or build with --no-search"),
-                );
+            if model.search && super::search::inside_index(rel) {
+                fail(super::search::inside_index_error("a static file", rel));
                 continue;
             }
             if let Err(e) = s.write(rel, bytes) {

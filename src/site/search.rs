@@ -14,10 +14,24 @@ use rayon::prelude::*;
 
 use super::Model;
 use crate::content::FrontMatter;
+use crate::diag::Diagnostic;
 use crate::text::escape;
 
 /// Where the index goes, under the site's root.
 pub const DIR: &str = "pagefind";
+
+/// Whether a file of the site (its path under the site's root) falls inside the index's folder.
+pub fn inside_index(rel: &str) -> bool {
+    rel.strip_prefix(DIR).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The error for a page or file that would be written inside the index's folder.
+pub fn inside_index_error(what: &str, rel: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "{what} would be written to {rel}, inside {DIR}/, where the search index goes"
+    ))
+    .hint("rename it or move it out of that folder (for an article, change its `slug`), or build with --no-search")
+}
 
 /// Pagefind weights (0 to 10; body text is 1).
 const TITLE_WEIGHT: u8 = 10;
@@ -43,12 +57,6 @@ const UNUSED: &[&str] = &[
 pub struct File {
     pub path: String,
     pub bytes: Vec<u8>,
-}
-
-/// What indexing produced.
-pub struct Index {
-    pub files: Vec<File>,
-    pub documents: usize,
 }
 
 /// The HTML Pagefind reads for an article: its front matter's searchable parts and its rendered body.
@@ -91,7 +99,7 @@ pub fn document(language: &str, meta: &FrontMatter, body: &str) -> String {
 }
 
 /// Indexes every article of the model. Errors are Pagefind's, as text.
-pub fn index(model: &Model<'_>) -> Result<Index, String> {
+pub fn index(model: &Model<'_>) -> Result<Vec<File>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -132,7 +140,7 @@ pub fn index(model: &Model<'_>) -> Result<Index, String> {
                 })
             })
             .collect();
-        Ok(Index { files, documents: n })
+        Ok(files)
     })
 }
 
