@@ -170,10 +170,8 @@ async fn main() {
         server.take();
         let url = format!("{}/search/?q={}", server.url, percent(q));
         b.client.goto(&url).await.unwrap();
-        b.until("the first result", 60, || async {
-            b.js("return document.getElementById('search-results').dataset.state === 'done';")
-                .await
-                == serde_json::Value::Bool(true)
+        b.until("the first result", 60, || {
+            b.holds("return document.getElementById('search-results')?.dataset.state === 'done';")
         })
         .await;
         let ms = b
@@ -183,10 +181,8 @@ async fn main() {
             .js("return document.querySelectorAll('#search-results > li').length;")
             .await;
         // The page is settled once it has also worked out which words it left out.
-        b.until("the search to settle", 60, || async {
-            b.js("return document.getElementById('search-results').dataset.settled !== undefined;")
-                .await
-                == serde_json::Value::Bool(true)
+        b.until("the search to settle", 60, || {
+            b.holds("return document.getElementById('search-results').dataset.settled !== undefined;")
         })
         .await;
         let served = server.take();

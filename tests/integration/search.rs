@@ -87,12 +87,10 @@ async fn wait_for_results(b: &Browser, query: &str) {
     let expected = serde_json::to_string(query.trim()).unwrap();
     let script = format!(
         "const l = document.getElementById('search-results'); \
-         return l.dataset.state === 'done' && l.dataset.query === {expected};"
+         return !!l && l.dataset.state === 'done' && l.dataset.query === {expected};"
     );
-    b.until(&format!("the results of {expected}"), 20, || async {
-        b.js(&script).await == serde_json::Value::Bool(true)
-    })
-    .await;
+    b.until(&format!("the results of {expected}"), 20, || b.holds(&script))
+        .await;
 }
 
 /// How many articles the status line says the search found.
@@ -178,9 +176,8 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
     assert!(before.iter().any(|u| u.starts_with("/workflows/")), "{before:?}");
     b.click("#search-facets input[name=products][value=Workflows]").await;
     b.until("the facet to narrow the list", 10, || async {
-        b.js("return document.getElementById('search-results').dataset.state;")
+        b.holds("return document.getElementById('search-results').dataset.state === 'done';")
             .await
-            == "done"
             && count(&b).await < count_before
     })
     .await;

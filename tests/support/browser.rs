@@ -210,6 +210,12 @@ impl Browser {
         }
     }
 
+    /// Whether a script returns `true`; `false` also when it cannot run, as while a page is being replaced by the
+    /// next one. For polling with [`Browser::until`].
+    pub async fn holds(&self, script: &str) -> bool {
+        self.client.execute(script, vec![]).await.ok() == Some(Value::Bool(true))
+    }
+
     /// Runs a script and returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.expect("the script runs")
