@@ -1,5 +1,10 @@
 //! Text helpers both sides use.
 
+/// `1 check`, `2 checks`: a count and an English noun that takes `s` in the plural.
+pub fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Escapes what HTML and XML need escaped in text and in double- or single-quoted attributes, and nothing more
 /// (Tera's default also escapes `/`, which bloats every URL). Control characters, which neither allows, are dropped.
 pub fn escape(input: &str) -> String {

@@ -36,11 +36,11 @@ pub struct Observed<'a> {
 }
 
 /// Applies a capture to a response body. `Ok(None)`: nothing matched. An ambiguous match is an error.
-pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>, String> {
+pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>, Error> {
     let lookup = |p: &[String]| b.get(p);
     let mut wanted = Vec::with_capacity(c.filter.len());
     for (field, t) in &c.filter {
-        wanted.push((field, t.render(&lookup)?));
+        wanted.push((field, t.render(&lookup).map_err(|e| Error::new(Reason::Input, e))?));
     }
     let matches: Vec<&Value> = c
         .path
@@ -55,11 +55,14 @@ pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>,
     match matches.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some((*one).clone())),
-        many => Err(format!(
-            "ambiguous: the capture `{}` ({}) matched {} values where one was expected",
-            c.name,
-            c.source,
-            many.len()
+        many => Err(Error::new(
+            Reason::Ambiguous,
+            format!(
+                "ambiguous: the capture `{}` ({}) matched {} values where one was expected",
+                c.name,
+                c.source,
+                many.len()
+            ),
         )),
     }
 }
@@ -331,14 +334,7 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
                 b.captures.insert(c.name.clone(), v);
             }
             Ok(None) => {}
-            Err(e) => {
-                let reason = if e.starts_with("ambiguous") {
-                    Reason::Ambiguous
-                } else {
-                    Reason::Input
-                };
-                return Outcome::Error(Error::new(reason, e));
-            }
+            Err(e) => return Outcome::Error(e),
         }
     }
     for p in &step.skip_unless {
@@ -427,7 +423,8 @@ mod tests {
             { "name": "flow", "status": "ACTIVE" },
         ]);
         let err = capture(&app_capture(false), &apps, &bindings("flow")).unwrap_err();
-        assert!(err.contains("ambiguous"), "{err}");
+        assert_eq!(err.reason, Reason::Ambiguous);
+        assert!(err.message.contains("ambiguous"), "{}", err.message);
         let all = capture(&app_capture(true), &apps, &bindings("flow")).unwrap().unwrap();
         assert_eq!(all.as_array().unwrap().len(), 2);
     }

@@ -178,7 +178,7 @@ impl Library {
             };
             let file = SourceFile::new(display.clone(), text.as_str());
             let mut ctx = Ctx::new(&file, None, &text, diags);
-            match ctx.definition(&stem, &display, vars) {
+            match ctx.definition(&display, vars) {
                 Some(d) if ctx.errors == 0 => {
                     lib.definitions.insert(stem, Arc::new(d));
                 }
@@ -468,6 +468,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A table's `fail` message, a template; `None` when absent or wrong (the problem is reported).
+    fn fail_message(&mut self, table: &[Entry], names: &Names<'_>, visible: Visible) -> Option<Template> {
+        let e = get(table, "fail")?;
+        self.string(&e.node, "`fail`")?;
+        self.template(&e.node, names, visible)
+    }
+
     fn template(&mut self, node: &Node, names: &Names<'_>, visible: Visible) -> Option<Template> {
         let s = node.as_str()?;
         let t = match Template::parse(s) {
@@ -627,7 +634,7 @@ impl<'a> Ctx<'a> {
         out
     }
 
-    fn definition(&mut self, name: &str, path: &str, vars: &[String]) -> Option<Definition> {
+    fn definition(&mut self, path: &str, vars: &[String]) -> Option<Definition> {
         let root = self.parse()?;
         let table = root.as_table().unwrap_or_default();
         self.unknown_keys(table, DEFINITION_KEYS, "a definition");
@@ -667,12 +674,8 @@ impl<'a> Ctx<'a> {
             vars,
             captures: &captures,
         };
-        let fail = get(table, "fail").and_then(|e| {
-            self.string(&e.node, "`fail`")?;
-            self.template(&e.node, &names, Visible::All)
-        });
+        let fail = self.fail_message(table, &names, Visible::All);
         Some(Definition {
-            name: name.to_string(),
             path: path.to_string(),
             text: self.text.to_string(),
             description: description?,
@@ -1116,10 +1119,7 @@ impl<'a> Ctx<'a> {
                 self.error(e.key_span.clone(), format!("unknown predicate `{}`", e.key), hint);
             }
         }
-        let fail = get(t, "fail").and_then(|e| {
-            self.string(&e.node, "`fail`")?;
-            self.template(&e.node, names, visible)
-        });
+        let fail = self.fail_message(t, names, visible);
         let preds: Vec<&Entry> = t.iter().filter(|e| PREDICATES.contains(&e.key.as_str())).collect();
         let subjects: Vec<&Entry> = t.iter().filter(|e| SUBJECTS.contains(&e.key.as_str())).collect();
         let status = get(t, "status");
@@ -1545,12 +1545,8 @@ impl<'a> Ctx<'a> {
                     vars,
                     captures: &captures,
                 };
-                let fail = get(table, "fail").and_then(|e| {
-                    self.string(&e.node, "`fail`")?;
-                    self.template(&e.node, &names, Visible::All)
-                });
+                let fail = self.fail_message(table, &names, Visible::All);
                 let def = Definition {
-                    name: String::new(),
                     path: self.file.path.clone(),
                     text: self.text.to_string(),
                     description: description.clone().unwrap_or_default(),
@@ -1575,10 +1571,7 @@ impl<'a> Ctx<'a> {
                 vars,
                 captures: &captures,
             };
-            get(table, "fail").and_then(|e| {
-                self.string(&e.node, "`fail`")?;
-                self.template(&e.node, &names, Visible::All)
-            })
+            self.fail_message(table, &names, Visible::All)
         } else {
             None
         };

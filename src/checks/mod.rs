@@ -253,7 +253,6 @@ impl Check {
                 literal(v.name()).unwrap_or_else(|| format!("{{{}}}", v.dotted()))
             }
             Some(v) => format!("{{{}}}", v.dotted()),
-            None if t.is_literal() => t.source.clone(),
             None => t.source.clone(),
         };
         self.steps()

@@ -10,8 +10,6 @@ use super::template::Template;
 /// A reusable definition from `checks/NAME.toml`, or the body of a check block that carries its own steps.
 #[derive(Debug)]
 pub struct Definition {
-    /// The file stem (`app-user-assigned`); empty for a check block's own steps.
-    pub name: String,
     /// Where it was written: `checks/app-user-assigned.toml`, or the article's path.
     pub path: String,
     /// The definition's TOML as written.

@@ -41,7 +41,6 @@ pub enum Segment {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathTemplate {
-    pub source: String,
     pub segments: Vec<Segment>,
 }
 
@@ -202,10 +201,7 @@ impl PathTemplate {
                 whole,
             ));
         }
-        Ok(PathTemplate {
-            source: source.to_string(),
-            segments: out,
-        })
+        Ok(PathTemplate { segments: out })
     }
 
     pub fn vars(&self) -> impl Iterator<Item = &super::template::Var> {

@@ -17,6 +17,7 @@ use crate::report::{self, ArticleReport, CheckReport, Report, Status, Summary};
 use crate::runner::client::{self, Client, Options};
 use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{self, Finished, Job, auth::Auth};
+use crate::text::count;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -262,10 +263,6 @@ fn open_html(args: &CheckArgs, report: &report::Report) {
             path.display()
         ),
     }
-}
-
-fn count(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A progress bar on a terminal, for runs long enough to want one; hidden otherwise.

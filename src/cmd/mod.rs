@@ -13,6 +13,7 @@ use crate::checks::{self, Checks};
 use crate::config::Config;
 use crate::content::Content;
 use crate::diag::{self, Diagnostic};
+use crate::text::count;
 
 /// What every command starts from: `content/` loaded and its check blocks validated against `checks/`. The site
 /// side and the check side meet here, through the model, and nowhere else: `build` puts the checks' cards in the
@@ -67,16 +68,9 @@ pub fn report(diags: &[Diagnostic], what: &str) {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if errors > 0 {
-        let plural = |n: usize, w: &str| {
-            if n == 1 {
-                format!("{n} {w}")
-            } else {
-                format!("{n} {w}s")
-            }
-        };
-        let mut line = format!("error: {what} failed: {}", plural(errors, "error"));
+        let mut line = format!("error: {what} failed: {}", count(errors, "error"));
         if warnings > 0 {
-            line.push_str(&format!(", {}", plural(warnings, "warning")));
+            line.push_str(&format!(", {}", count(warnings, "warning")));
         }
         eprintln!("{line}");
     }

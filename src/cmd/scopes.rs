@@ -8,6 +8,7 @@ use crate::checks::Checks;
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
+use crate::text;
 
 pub fn run(args: &SiteArgs, selection: &[String]) -> i32 {
     let config = match Config::load(&args.root, None) {
@@ -70,18 +71,11 @@ pub fn render(content: &Content, checks: &Checks, selected: &[usize], explicit: 
         out.push_str("No selected article has checks, so no scope is needed.\n");
         return out;
     }
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("{n} {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
     let _ = writeln!(
         out,
         "All together ({}, {}):",
-        plural(articles, "article"),
-        plural(count, "check")
+        text::count(articles, "article"),
+        text::count(count, "check")
     );
     for s in &union {
         let _ = writeln!(out, "  {s}");

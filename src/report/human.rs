@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, Status};
-use crate::text::printable;
+use crate::text::{count, printable};
 
 fn paint(color: bool, code: &str, text: &str) -> String {
     if color {
@@ -29,17 +29,11 @@ pub fn render(report: &Report, color: bool) -> String {
     let checks: usize = report.articles.iter().map(|a| a.checks.len()).sum();
     let _ = writeln!(
         out,
-        "kb check: {} ({}), {} {}, {} {}\n",
+        "kb check: {} ({}), {}, {}\n",
         report.org,
         report.org_url,
-        report.articles.len(),
-        if report.articles.len() == 1 {
-            "article"
-        } else {
-            "articles"
-        },
-        checks,
-        if checks == 1 { "check" } else { "checks" },
+        count(report.articles.len(), "article"),
+        count(checks, "check"),
     );
     for a in &report.articles {
         let _ = writeln!(

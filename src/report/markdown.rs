@@ -36,11 +36,10 @@ pub fn render(report: &Report) -> String {
         report.summary.checks,
         report.duration_ms
     );
-    let attention: Vec<_> = report
+    let (attention, rest): (Vec<_>, Vec<_>) = report
         .articles
         .iter()
-        .filter(|a| matches!(a.status, Status::Fail | Status::Error))
-        .collect();
+        .partition(|a| matches!(a.status, Status::Fail | Status::Error));
     if !attention.is_empty() {
         out.push_str("| Status | Article | Check | Message |\n|---|---|---|---|\n");
         for a in &attention {
@@ -62,11 +61,6 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
-    let rest: Vec<_> = report
-        .articles
-        .iter()
-        .filter(|a| matches!(a.status, Status::Pass | Status::Skip))
-        .collect();
     if !rest.is_empty() {
         out.push_str("<details><summary>Passed and skipped</summary>\n\n");
         for a in rest {

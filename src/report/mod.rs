@@ -181,11 +181,7 @@ impl Report {
         let s = &self.summary;
         let mut line = format!("{} passed, {} failed", s.pass, s.fail);
         if s.error > 0 {
-            line.push_str(&format!(
-                ", {} {}",
-                s.error,
-                if s.error == 1 { "error" } else { "errors" }
-            ));
+            line.push_str(&format!(", {}", crate::text::count(s.error, "error")));
         }
         if s.skip > 0 {
             line.push_str(&format!(", {} skipped", s.skip));

@@ -433,10 +433,9 @@ impl Auth {
     }
 }
 
+/// The token endpoint's retries start at 200 ms.
 async fn backoff(attempt: u32) {
-    use rand::Rng;
-    let secs = 0.2 * 2f64.powi(attempt as i32 - 1) * rand::thread_rng().gen_range(0.5..1.5);
-    tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
+    super::client::backoff(std::time::Duration::from_millis(200), attempt).await;
 }
 
 fn sorted(scopes: &[String]) -> Vec<String> {

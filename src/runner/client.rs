@@ -89,6 +89,13 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot start the HTTP client: {e}"))
 }
 
+/// Waits before retry `attempt` (from 1): `base` doubled per attempt, with ±50% jitter.
+pub(super) async fn backoff(base: Duration, attempt: u32) {
+    let secs = base.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
+    let jitter = rand::thread_rng().gen_range(0.5..1.5);
+    tokio::time::sleep(Duration::from_secs_f64(secs * jitter)).await;
+}
+
 /// A transport failure in words, naming the cause, never the request's headers.
 pub fn transport_error(e: &reqwest::Error) -> Error {
     let url = e.url().map(|u| u.as_str().to_string()).unwrap_or_default();
@@ -299,9 +306,7 @@ impl Client {
     }
 
     async fn backoff(&self, attempt: u32) {
-        let base = self.opts.backoff.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
-        let jitter = rand::thread_rng().gen_range(0.5..1.5);
-        tokio::time::sleep(Duration::from_secs_f64(base * jitter)).await;
+        backoff(self.opts.backoff, attempt).await;
     }
 
     fn record(&self, method: Method, url: &Url, status: Option<u16>, error: Option<&str>, attempt: u32, ms: u64) {

@@ -125,7 +125,8 @@ impl Org {
     ) -> Result<Org, Vec<Diagnostic>> {
         let mut diags = Vec::new();
         let names: Vec<&String> = config.orgs.keys().collect();
-        let profile: Option<(&str, &toml::Table)> = match (&args.org, &args.org_url) {
+        // The profile's name first, then its table.
+        let chosen: Option<&str> = match (&args.org, &args.org_url) {
             (Some(_), Some(_)) => {
                 return Err(vec![
                     Diagnostic::error("--org and --org-url cannot be used together")
@@ -133,13 +134,7 @@ impl Org {
                 ]);
             }
             (Some(name), None) => match config.orgs.get(name) {
-                Some(toml::Value::Table(t)) => Some((name.as_str(), t)),
-                Some(_) => {
-                    return Err(vec![problem(
-                        format!("[orgs.{name}] is not a table"),
-                        "write [orgs.NAME]",
-                    )]);
-                }
+                Some(_) => Some(name.as_str()),
                 None => {
                     let hint = match did_you_mean(name, names.iter().map(|s| s.as_str())) {
                         Some(n) => format!("did you mean `{n}`?"),
@@ -154,15 +149,7 @@ impl Org {
             },
             (None, Some(_)) => None,
             (None, None) => match names.as_slice() {
-                [one] => match config.orgs.get(one.as_str()) {
-                    Some(toml::Value::Table(t)) => Some((one.as_str(), t)),
-                    _ => {
-                        return Err(vec![problem(
-                            format!("[orgs.{one}] is not a table"),
-                            "write [orgs.NAME]",
-                        )]);
-                    }
-                },
+                [one] => Some(one.as_str()),
                 [] => {
                     return Err(vec![Diagnostic::error("no org to check").hint(
                         "pass --org-url https://YOUR-ORG.okta.com (the token comes from OKTA_API_TOKEN), or add \
@@ -178,6 +165,13 @@ impl Org {
                     )]);
                 }
             },
+        };
+        let profile: Option<(&str, &toml::Table)> = match chosen {
+            Some(n) => match config.orgs.get(n) {
+                Some(toml::Value::Table(t)) => Some((n, t)),
+                _ => return Err(vec![problem(format!("[orgs.{n}] is not a table"), "write [orgs.NAME]")]),
+            },
+            None => None,
         };
         let empty = toml::Table::new();
         let (name, table) = profile.unwrap_or(("", &empty));
