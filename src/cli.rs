@@ -38,6 +38,8 @@ pub struct SiteArgs {
 pub enum Command {
     /// Build the site into site/ (atomically: a failed build leaves the last good site untouched)
     Build(crate::cmd::build::BuildArgs),
+    /// Build the site into memory, serve it on localhost and reload open pages as the sources change
+    Serve(crate::cmd::serve::ServeArgs),
     /// Check everything a build checks, without writing anything
     Validate {
         #[command(flatten)]
@@ -76,6 +78,7 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Command::Build(args) => crate::cmd::build::run(&args),
+        Command::Serve(args) => crate::cmd::serve::run(&args),
         Command::Validate { site } => crate::cmd::validate::run(&site),
         Command::Scopes { site, articles } => crate::cmd::scopes::run(&site, &articles),
         Command::Check(args) => crate::cmd::check::run(&args),

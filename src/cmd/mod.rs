@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod new;
 pub mod scopes;
+pub mod serve;
 pub mod validate;
 
 use std::io::IsTerminal;

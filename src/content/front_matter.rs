@@ -29,7 +29,7 @@ pub const ARTICLE_KEYS: &[&str] = &[
 pub const SECTION_KEYS: &[&str] = &["title", "description", "weight", "extra", "draft"];
 
 /// What front matter says, once checked.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct FrontMatter {
     pub title: Option<String>,
     pub description: Option<String>,

@@ -128,6 +128,16 @@ const URL_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
     .remove(b'_')
     .remove(b'~');
 
+/// An article's file read again.
+pub enum Reread {
+    /// The article, ready to take its old place: same slug, still published.
+    Article(Box<Article>),
+    /// The edit changes the site's structure (a new slug, now a draft): everything is to be loaded again.
+    Structural,
+    /// The file has errors.
+    Invalid,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unpublished {
     Draft,
@@ -269,23 +279,45 @@ impl Content {
             self.by_source
                 .insert(self.articles[a].source.clone(), Target::Article(a));
         }
-        // Lists sort by weight, then title, then source path: stable whatever order files were read in.
-        let articles = &self.articles;
-        let key = |&i: &usize| {
-            (
-                articles[i].meta.weight,
-                articles[i].title().to_lowercase(),
-                articles[i].source.clone(),
-            )
-        };
-        for s in &mut self.sections {
-            s.articles.sort_by_cached_key(key);
+        for s in 0..self.sections.len() {
+            self.sort_section(s);
         }
         let sections = self.sections.clone();
         for s in &mut self.sections {
             s.subsections
                 .sort_by_cached_key(|&i| (sections[i].meta.weight, sections[i].title().to_lowercase()));
         }
+    }
+
+    /// Sorts a section's articles as lists show them: by weight, then title, then source path (stable whatever
+    /// order files were read in).
+    pub fn sort_section(&mut self, section: usize) {
+        let articles = &self.articles;
+        self.sections[section].articles.sort_by_cached_key(|&i| {
+            (
+                articles[i].meta.weight,
+                articles[i].title().to_lowercase(),
+                articles[i].source.clone(),
+            )
+        });
+    }
+
+    /// Reads article `i`'s file again (`kb serve`), leaving the content as it is. The file's problems go to
+    /// `diags`.
+    pub fn reread_article(&self, config: &Config, i: usize, drafts: bool, diags: &mut Vec<Diagnostic>) -> Reread {
+        let old = &self.articles[i];
+        let path = config.root.join(CONTENT_DIR).join(&old.source);
+        let mut new = match load_file(&config.root, &path, &old.source, diags) {
+            Ok(Loaded::Article(a)) => *a,
+            Ok(Loaded::SectionIndex(_)) => return Reread::Structural,
+            Err(()) => return Reread::Invalid,
+        };
+        if new.slug != old.slug || (new.meta.draft && !drafts) {
+            return Reread::Structural;
+        }
+        new.url.clone_from(&old.url);
+        new.section = old.section;
+        Reread::Article(Box::new(new))
     }
 
     /// Slugs and URLs must be unique: two articles, or an article and a section, may not share one.

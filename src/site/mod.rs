@@ -1,8 +1,10 @@
 //! The site: renders the article model into `site/` (pages, lists, feeds, redirects, assets), atomically.
 
+pub mod live;
 pub mod output;
 pub mod pages;
 pub mod search;
+pub mod serve;
 pub mod status;
 pub mod taxonomy;
 pub mod theme;
@@ -58,6 +60,111 @@ pub struct Model<'a> {
     pub status: Option<&'a status::OrgStatus>,
 }
 
+/// Where rendered files go: a build's staging folder, or `kb serve`'s pages in memory.
+pub trait Sink: Sync {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+impl Sink for output::Staging {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+        output::Staging::write(self, rel, bytes)
+    }
+}
+
+/// The parts of a [`Model`] computed from the content, owned, so that `kb serve` can keep them between updates.
+pub struct Parts {
+    pub articles: Vec<Rendered>,
+    pub sections: Vec<Rendered>,
+    pub products: Taxonomy,
+    pub tags: Taxonomy,
+    pub errors: Taxonomy,
+    pub related: Vec<Vec<usize>>,
+}
+
+impl<'a> Model<'a> {
+    /// The model of rendered Markdown: taxonomies and related articles worked out, and cross-references checked
+    /// (anchors, `related`, aliases, the report's slugs); problems go to `diags`.
+    pub fn assemble(
+        config: &'a Config,
+        content: &'a Content,
+        (articles, sections): (Vec<Rendered>, Vec<Rendered>),
+        search: bool,
+        status: Option<&'a status::OrgStatus>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Model<'a> {
+        check_anchors(content, &articles, &sections, diags);
+        check_aliases(content, diags);
+        let parts = Parts {
+            products: Taxonomy::build(Kind::Products, content),
+            tags: Taxonomy::build(Kind::Tags, content),
+            errors: Taxonomy::build(Kind::Errors, content),
+            related: related_articles(content, diags),
+            articles,
+            sections,
+        };
+        let model = Model::from_parts(config, content, parts, search, status);
+        if let Some(st) = model.status {
+            let mut unknown: Vec<&str> = st
+                .articles
+                .keys()
+                .filter(|slug| !content.by_slug.contains_key(slug.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                unknown.sort_unstable();
+                diags.push(
+                    Diagnostic::warning(format!(
+                        "the report has results for articles this site does not have: {}",
+                        unknown.join(", ")
+                    ))
+                    .hint("run kb check again on this content/, or build the content the report was made from"),
+                );
+            }
+        }
+        model
+    }
+
+    pub fn from_parts(
+        config: &'a Config,
+        content: &'a Content,
+        parts: Parts,
+        search: bool,
+        status: Option<&'a status::OrgStatus>,
+    ) -> Model<'a> {
+        let Parts {
+            articles,
+            sections,
+            products,
+            tags,
+            errors,
+            related,
+        } = parts;
+        Model {
+            config,
+            content,
+            articles,
+            sections,
+            products,
+            tags,
+            errors,
+            related,
+            search,
+            status,
+        }
+    }
+
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            articles: self.articles,
+            sections: self.sections,
+            products: self.products,
+            tags: self.tags,
+            errors: self.errors,
+            related: self.related,
+        }
+    }
+}
+
 /// Renders loaded content into the site. `diags` holds the problems found while loading it: the build fails on any
 /// error among them too, after every problem of its own has been found.
 pub fn build(
@@ -68,43 +175,11 @@ pub fn build(
 ) -> Result<Summary, Failure> {
     let mut phases = Vec::new();
     let t = Instant::now();
-    let (articles, sections) = render_markdown(content, &mut diags);
+    let rendered = render_markdown(content, &mut diags);
     phases.push(("markdown", t.elapsed()));
 
     let t = Instant::now();
-    check_anchors(content, &articles, &sections, &mut diags);
-    let related = related_articles(content, &mut diags);
-    check_aliases(content, &mut diags);
-    let model = Model {
-        config,
-        search: opts.search,
-        status: opts.status.as_ref(),
-        products: Taxonomy::build(Kind::Products, content),
-        tags: Taxonomy::build(Kind::Tags, content),
-        errors: Taxonomy::build(Kind::Errors, content),
-        content,
-        articles,
-        sections,
-        related,
-    };
-    if let Some(st) = model.status {
-        let mut unknown: Vec<&str> = st
-            .articles
-            .keys()
-            .filter(|slug| !content.articles.iter().any(|a| &a.slug == *slug))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            unknown.sort_unstable();
-            diags.push(
-                Diagnostic::warning(format!(
-                    "the report has results for articles this site does not have: {}",
-                    unknown.join(", ")
-                ))
-                .hint("run kb check again on this content/, or build the content the report was made from"),
-            );
-        }
-    }
+    let model = Model::assemble(config, content, rendered, opts.search, opts.status.as_ref(), &mut diags);
     let plan = model.plan();
     diags.extend(model.collisions(&plan));
     phases.push(("cross-check", t.elapsed()));
@@ -144,7 +219,11 @@ pub fn build(
         None => None,
     };
     let t = Instant::now();
-    let result = pages::render_all(&model, &plan, &theme, staging.as_ref());
+    let sink = staging.as_ref().map(|s| s as &dyn Sink);
+    let result = pages::render(&model, &plan, &theme, pages::Pick::All, sink).and_then(|n| {
+        sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s))
+            .map(|()| n)
+    });
     phases.push(("templates+write", t.elapsed()));
     let pages = match result {
         Ok(n) => n,
@@ -158,16 +237,8 @@ pub fn build(
         && model.search
     {
         let t = Instant::now();
-        let written = search::index(&model).and_then(|files| {
-            for f in &files {
-                staging
-                    .write(&format!("{}/{}", search::DIR, f.path), &f.bytes)
-                    .map_err(|e| format!("cannot write {}/{}: {e}", search::DIR, f.path))?;
-            }
-            Ok(())
-        });
-        if let Err(e) = written {
-            diags.push(Diagnostic::error(format!("search index: {e}")).hint("build with --no-search to skip it"));
+        if let Err(d) = write_index(&search::index(&model), staging) {
+            diags.push(*d);
             crate::diag::sort(&mut diags);
             return Err(Failure { diagnostics: diags });
         }
@@ -190,21 +261,28 @@ pub fn build(
     })
 }
 
-fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rendered>, Vec<Rendered>) {
+/// Writes the search index's files under [`search::DIR`], or says why there are none.
+pub fn write_index(index: &Result<Vec<search::File>, String>, out: &dyn Sink) -> Result<(), Box<Diagnostic>> {
+    let written = index.as_ref().map_err(Clone::clone).and_then(|files| {
+        for f in files {
+            out.write(&format!("{}/{}", search::DIR, f.path), &f.bytes)
+                .map_err(|e| format!("cannot write {}/{}: {e}", search::DIR, f.path))?;
+        }
+        Ok(())
+    });
+    written.map_err(|e| {
+        Box::new(Diagnostic::error(format!("search index: {e}")).hint("build with --no-search to skip it"))
+    })
+}
+
+pub fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rendered>, Vec<Rendered>) {
     let articles: Vec<(Rendered, Vec<Diagnostic>)> = content
         .articles
         .par_iter()
         .enumerate()
-        .map(|(i, a)| {
+        .map(|(i, _)| {
             let mut d = Vec::new();
-            let doc = Doc {
-                file: &a.file,
-                source: &a.source,
-                body: a.body(),
-                body_offset: a.body_offset,
-                cards: content.cards.get(i).map_or(&[], Vec::as_slice),
-            };
-            (markdown::render(&doc, content, &mut d), d)
+            (render_article(content, i, &mut d), d)
         })
         .collect();
     let sections: Vec<(Rendered, Vec<Diagnostic>)> = content
@@ -242,8 +320,21 @@ fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rende
     (a, s)
 }
 
+/// Renders article `i`'s Markdown, with its check cards.
+pub fn render_article(content: &Content, i: usize, diags: &mut Vec<Diagnostic>) -> Rendered {
+    let a = &content.articles[i];
+    let doc = Doc {
+        file: &a.file,
+        source: &a.source,
+        body: a.body(),
+        body_offset: a.body_offset,
+        cards: content.cards.get(i).map_or(&[], Vec::as_slice),
+    };
+    markdown::render(&doc, content, diags)
+}
+
 /// Links to `other.md#anchor`: the anchor must be a heading of that page.
-fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rendered], diags: &mut Vec<Diagnostic>) {
+pub fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rendered], diags: &mut Vec<Diagnostic>) {
     let article_files = articles.iter().zip(content.articles.iter().map(|a| Some(&a.file)));
     let section_files = sections.iter().zip(content.sections.iter().map(|s| s.file.as_ref()));
     for (rendered, file) in article_files.chain(section_files) {
@@ -271,7 +362,7 @@ fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rendered]
 
 const RELATED_MAX: usize = 5;
 
-fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
+pub fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Vec<usize>> {
     // Position of each article in its section's list, so that neighbours are found in constant time.
     let mut position = vec![0usize; content.articles.len()];
     for s in &content.sections {
@@ -346,7 +437,7 @@ pub fn alias_file(alias: &str) -> Result<String, &'static str> {
 
 /// Aliases are paths relative to the site root (like slugs); each becomes a redirect page there. An alias that
 /// names an existing page is caught with every other output collision.
-fn check_aliases(content: &Content, diags: &mut Vec<Diagnostic>) {
+pub fn check_aliases(content: &Content, diags: &mut Vec<Diagnostic>) {
     for a in &content.articles {
         for alias in &a.meta.aliases {
             if let Err(why) = alias_file(alias) {

@@ -1,7 +1,7 @@
 //! Every page of the site: what it shows (its Tera context), which template renders it and where it is written.
 //! Pages render in parallel and are written as they are rendered; no page's context holds the whole site.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
@@ -9,11 +9,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
-use super::output::Staging;
 use super::status::{ArticleStatus, ORDER};
 use super::taxonomy::{Kind, Taxonomy};
 use super::theme::{Theme, tera_error};
-use super::{Model, alias_file};
+use super::{Model, Sink, alias_file};
 use crate::diag::Diagnostic;
 use crate::markdown::{Highlighter, TocEntry};
 
@@ -24,7 +23,7 @@ pub struct NamedLink {
 }
 
 /// An article as lists show it.
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, PartialEq, Debug)]
 pub struct Item {
     pub title: String,
     pub url: String,
@@ -162,7 +161,8 @@ impl Model<'_> {
         self.config.url(rel)
     }
 
-    fn item(&self, i: usize) -> Item {
+    /// An article as lists, feeds and other articles' related links show it.
+    pub fn item(&self, i: usize) -> Item {
         let a = &self.content.articles[i];
         Item {
             title: a.title().to_string(),
@@ -253,7 +253,7 @@ impl Model<'_> {
     }
 
     /// What every page sees as `site`.
-    fn site_value(&self) -> serde_json::Value {
+    pub fn site_value(&self) -> serde_json::Value {
         let c = self.config;
         let products: Vec<_> = self
             .products
@@ -363,6 +363,11 @@ impl Model<'_> {
             Job::Atom => "atom.xml".into(),
             Job::Robots => "robots.txt".into(),
         }
+    }
+
+    /// The files the plan's pages are written to.
+    pub fn page_files(&self, plan: &Plan) -> HashSet<String> {
+        plan.jobs.iter().map(|j| self.job_file(j)).collect()
     }
 
     /// What a page is, in words, for collision errors.
@@ -684,23 +689,46 @@ fn rfc3339(d: Option<NaiveDate>) -> String {
     d.unwrap_or_default().format("%Y-%m-%dT00:00:00Z").to_string()
 }
 
-/// Renders and writes every page; returns how many were written, or every rendering problem.
-pub fn render_all(
+/// Which pages of the plan to render.
+#[derive(Clone, Copy)]
+pub enum Pick<'p> {
+    All,
+    /// These articles' pages only.
+    Articles(&'p HashSet<usize>),
+    /// Every page that is not an article's, and these articles' pages.
+    ListsAnd(&'p HashSet<usize>),
+}
+
+impl Pick<'_> {
+    fn wants(&self, job: &Job) -> bool {
+        match (self, job) {
+            (Pick::All, _) => true,
+            (Pick::Articles(set), Job::Article(i)) | (Pick::ListsAnd(set), Job::Article(i)) => set.contains(i),
+            (Pick::Articles(_), _) => false,
+            (Pick::ListsAnd(_), _) => true,
+        }
+    }
+}
+
+/// Renders the picked pages and writes them to `out` (nowhere for `None`, as `kb validate` does); returns how many
+/// were rendered, or every rendering problem.
+pub fn render(
     model: &Model<'_>,
     plan: &Plan,
     theme: &Theme,
-    staging: Option<&Staging>,
+    pick: Pick<'_>,
+    out: Option<&dyn Sink>,
 ) -> Result<usize, Vec<Diagnostic>> {
     let site = model.site_value();
-    let jobs = &plan.jobs;
     let errors = Mutex::new(Vec::new());
     let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
+    let jobs: Vec<&Job> = plan.jobs.iter().filter(|j| pick.wants(j)).collect();
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
         let (template, ctx) = model.render_job(job, plan, &site);
         match theme.tera.render(template, &ctx) {
             Ok(html) => {
-                if let Some(s) = staging
+                if let Some(s) = out
                     && let Err(e) = s.write(&file, html.as_bytes())
                 {
                     fail(Diagnostic::error(format!("cannot write {file}: {e}")));
@@ -712,34 +740,40 @@ pub fn render_all(
             ),
         }
     });
-    if let Some(s) = staging {
-        let mut statics = theme.statics.clone();
-        statics.insert("assets/syntax.css".into(), Highlighter::css().into_bytes());
-        match super::theme::site_statics(&model.config.root) {
-            Ok(own) => statics.extend(own),
-            Err(e) => fail(Diagnostic::error(format!("cannot read static/: {e}")).at_path("static")),
-        }
-        for asset in model.content.assets.values() {
-            match std::fs::read(&asset.path) {
-                Ok(bytes) => statics.insert(asset.out.clone(), bytes),
-                Err(e) => {
-                    fail(Diagnostic::error(format!("cannot read: {e}")).at_path(format!("content/{}", asset.out)));
-                    None
-                }
-            };
-        }
-        for (rel, bytes) in &statics {
-            if model.search && super::search::inside_index(rel) {
-                fail(super::search::inside_index_error("a static file", rel));
-                continue;
+    let errors = errors.into_inner().expect("no panics while holding the lock");
+    if errors.is_empty() { Ok(jobs.len()) } else { Err(errors) }
+}
+
+/// Writes the files published as they are: the theme's static files, the syntax colours, the site's `static/`
+/// and the content's assets.
+pub fn write_statics(model: &Model<'_>, theme: &Theme, out: &dyn Sink) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut statics = theme.statics.clone();
+    statics.insert("assets/syntax.css".into(), Highlighter::css().into_bytes());
+    match super::theme::site_statics(&model.config.root) {
+        Ok(own) => statics.extend(own),
+        Err(e) => errors.push(Diagnostic::error(format!("cannot read static/: {e}")).at_path("static")),
+    }
+    for asset in model.content.assets.values() {
+        match std::fs::read(&asset.path) {
+            Ok(bytes) => {
+                statics.insert(asset.out.clone(), bytes);
             }
-            if let Err(e) = s.write(rel, bytes) {
-                fail(Diagnostic::error(format!("cannot write {rel}: {e}")));
+            Err(e) => {
+                errors.push(Diagnostic::error(format!("cannot read: {e}")).at_path(format!("content/{}", asset.out)))
             }
         }
     }
-    let errors = errors.into_inner().expect("no panics while holding the lock");
-    if errors.is_empty() { Ok(jobs.len()) } else { Err(errors) }
+    for (rel, bytes) in &statics {
+        if model.search && super::search::inside_index(rel) {
+            errors.push(super::search::inside_index_error("a static file", rel));
+            continue;
+        }
+        if let Err(e) = out.write(rel, bytes) {
+            errors.push(Diagnostic::error(format!("cannot write {rel}: {e}")));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 #[cfg(test)]

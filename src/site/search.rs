@@ -98,35 +98,45 @@ pub fn document(language: &str, meta: &FrontMatter, body: &str) -> String {
     html
 }
 
+/// One article's search document, and where it is.
+pub struct Entry {
+    pub url: String,
+    /// The article's source path under `content/`, for errors.
+    pub source: String,
+    /// Its [`document`].
+    pub html: String,
+}
+
 /// Indexes every article of the model. Errors are Pagefind's, as text.
 pub fn index(model: &Model<'_>) -> Result<Vec<File>, String> {
+    index_entries(&model.config.language, model.content.articles.len(), |i| {
+        let a = &model.content.articles[i];
+        Entry {
+            url: a.url.clone(),
+            source: a.source.clone(),
+            html: document(&model.config.language, &a.meta, &model.articles[i].html),
+        }
+    })
+}
+
+/// Indexes `n` articles, the `i`-th made by `entry(i)` (in parallel, a batch at a time).
+pub fn index_entries(language: &str, n: usize, entry: impl Fn(usize) -> Entry + Sync) -> Result<Vec<File>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the search indexer: {e}"))?;
     runtime.block_on(async {
         let options = PagefindServiceConfig::builder()
-            .force_language(model.config.language.clone())
+            .force_language(language.to_string())
             .build();
         let mut index = PagefindIndex::new(Some(options)).map_err(|e| format!("{e:#}"))?;
-        let n = model.content.articles.len();
         for start in (0..n).step_by(BATCH) {
-            let docs: Vec<String> = (start..(start + BATCH).min(n))
-                .into_par_iter()
-                .map(|i| {
-                    document(
-                        &model.config.language,
-                        &model.content.articles[i].meta,
-                        &model.articles[i].html,
-                    )
-                })
-                .collect();
-            for (i, doc) in (start..).zip(docs) {
-                let url = model.content.articles[i].url.clone();
+            let entries: Vec<Entry> = (start..(start + BATCH).min(n)).into_par_iter().map(&entry).collect();
+            for e in entries {
                 index
-                    .add_html_file(None, Some(url), doc)
+                    .add_html_file(None, Some(e.url), e.html)
                     .await
-                    .map_err(|e| format!("{}: {e:#}", model.content.articles[i].source))?;
+                    .map_err(|err| format!("{}: {err:#}", e.source))?;
             }
         }
         let files = index.get_files().await.map_err(|e| format!("{e:#}"))?;

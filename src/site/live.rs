@@ -1,0 +1,340 @@
+//! The site `kb serve` shows: rendered into memory once, kept between edits, and updated by re-rendering only what
+//! an edit touches. An article edited in place re-renders its own page; if what lists show of it changes (its
+//! front matter, or its summary), the lists, feeds and indexes too, and the pages whose related links change. An
+//! update that fails leaves the site as it was: the last good pages keep being served.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use super::pages::{self, Pick, Plan};
+use super::taxonomy::{Kind, Taxonomy};
+use super::theme::Theme;
+use super::{
+    Model, Parts, Sink, check_aliases, check_anchors, related_articles, render_article, render_markdown, search,
+};
+use crate::config::Config;
+use crate::content::blocks::CheckCard;
+use crate::content::{Article, Content, FrontMatter};
+use crate::diag::Diagnostic;
+
+/// Files by path under the site's root.
+pub type Files = HashMap<String, Vec<u8>>;
+
+/// A sink that keeps what is written in memory.
+#[derive(Default)]
+pub struct Memory(Mutex<Files>);
+
+impl Sink for Memory {
+    fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .expect("no panics while holding the lock")
+            .insert(rel.to_string(), bytes.to_vec());
+        Ok(())
+    }
+}
+
+impl Memory {
+    pub fn into_files(self) -> Files {
+        self.0.into_inner().expect("no panics while holding the lock")
+    }
+}
+
+/// How much an update re-rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The edited articles' pages.
+    Articles,
+    /// The edited articles' pages, every list, feed and index, and the pages whose related links changed.
+    Lists,
+    /// Every page.
+    Everything,
+}
+
+/// What an update rendered: the files it wrote (each page it rendered, changed or not) and those no page makes any
+/// more.
+pub struct Update {
+    pub files: Files,
+    pub removed: Vec<String>,
+    pub rendered: usize,
+    pub scope: Scope,
+    /// `files` is the whole site: whatever it lacks is gone.
+    pub complete: bool,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// An article re-read from its file, to take the place of article `index` (same slug, same section).
+pub struct Edit {
+    pub index: usize,
+    pub article: Article,
+    pub cards: Vec<CheckCard>,
+}
+
+/// The last good state of the site, with everything an update reuses.
+pub struct Site {
+    pub config: Config,
+    pub content: Content,
+    search: bool,
+    theme: Theme,
+    /// Always `Some` between updates; taken while a model borrows the content.
+    parts: Option<Parts>,
+    plan: Plan,
+    /// The files the plan's pages go to.
+    page_files: HashSet<String>,
+    /// What every page shows of the site (its header and footer): when it changes, every page is rendered.
+    site_value: serde_json::Value,
+}
+
+fn failed(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    crate::diag::sort(&mut diags);
+    diags
+}
+
+impl Site {
+    /// Renders the whole site: the first build, and the one after a change to the site's structure, config,
+    /// checks or theme. `diags` holds the problems found while loading.
+    pub fn build(
+        config: Config,
+        content: Content,
+        mut diags: Vec<Diagnostic>,
+        search: bool,
+    ) -> Result<(Site, Update), Vec<Diagnostic>> {
+        let rendered = render_markdown(&content, &mut diags);
+        let (parts, plan, page_files, site_value, theme, files, rendered) = {
+            let model = Model::assemble(&config, &content, rendered, search, None, &mut diags);
+            let plan = model.plan();
+            diags.extend(model.collisions(&plan));
+            if diags.iter().any(Diagnostic::is_error) {
+                return Err(failed(diags));
+            }
+            let theme = match Theme::load(&config.root, &config.theme) {
+                Ok(t) => t,
+                Err(d) => {
+                    diags.extend(d);
+                    return Err(failed(diags));
+                }
+            };
+            let out = Memory::default();
+            let result = pages::render(&model, &plan, &theme, Pick::All, Some(&out))
+                .and_then(|n| pages::write_statics(&model, &theme, &out).map(|()| n));
+            let rendered = match result {
+                Ok(n) => n,
+                Err(d) => {
+                    diags.extend(d);
+                    return Err(failed(diags));
+                }
+            };
+            let page_files = model.page_files(&plan);
+            let site_value = model.site_value();
+            (
+                model.into_parts(),
+                plan,
+                page_files,
+                site_value,
+                theme,
+                out.into_files(),
+                rendered,
+            )
+        };
+        let site = Site {
+            config,
+            content,
+            search,
+            theme,
+            parts: Some(parts),
+            plan,
+            page_files,
+            site_value,
+        };
+        let update = Update {
+            files,
+            removed: Vec::new(),
+            rendered,
+            scope: Scope::Everything,
+            complete: true,
+            warnings: failed(diags),
+        };
+        Ok((site, update))
+    }
+
+    /// Puts edited articles in place of the old ones and re-renders what they touch. On any error the site is left
+    /// exactly as it was.
+    pub fn edit(&mut self, edits: Vec<Edit>) -> Result<Update, Vec<Diagnostic>> {
+        let mut parts = self.parts.take().expect("a site between updates has its parts");
+        let mut undo: Vec<(usize, Article, Vec<CheckCard>)> = Vec::new();
+        for e in edits {
+            let article = std::mem::replace(&mut self.content.articles[e.index], e.article);
+            let cards = std::mem::replace(&mut self.content.cards[e.index], e.cards);
+            undo.push((e.index, article, cards));
+        }
+        let changed: HashSet<usize> = undo.iter().map(|(i, ..)| *i).collect();
+        let mut diags = Vec::new();
+        let content = &self.content;
+        let rendered: Vec<_> = changed
+            .par_iter()
+            .map(|&i| {
+                let mut d = Vec::new();
+                (i, render_article(content, i, &mut d), d)
+            })
+            .collect();
+        let mut old_rendered = Vec::new();
+        for (i, r, d) in rendered {
+            diags.extend(d);
+            old_rendered.push((i, std::mem::replace(&mut parts.articles[i], r)));
+        }
+        // What lists show of an article comes from its front matter and, without a description, its summary.
+        let lists = undo
+            .iter()
+            .any(|(i, old, _)| old.meta != self.content.articles[*i].meta)
+            || old_rendered.iter().any(|(i, old)| {
+                self.content.articles[*i].meta.description.is_none() && old.summary != parts.articles[*i].summary
+            });
+        check_anchors(&self.content, &parts.articles, &parts.sections, &mut diags);
+        let mut old_lists = None;
+        let sections: HashSet<usize> = changed.iter().map(|&i| self.content.articles[i].section).collect();
+        if lists {
+            for &s in &sections {
+                self.content.sort_section(s);
+            }
+            check_aliases(&self.content, &mut diags);
+            let related = related_articles(&self.content, &mut diags);
+            old_lists = Some((
+                std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, &self.content)),
+                std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, &self.content)),
+                std::mem::replace(&mut parts.errors, Taxonomy::build(Kind::Errors, &self.content)),
+                std::mem::replace(&mut parts.related, related),
+            ));
+        }
+
+        let model = Model::from_parts(&self.config, &self.content, parts, self.search, None);
+        let plan = lists.then(|| {
+            let plan = model.plan();
+            diags.extend(model.collisions(&plan));
+            plan
+        });
+        let mut outcome = None;
+        if !diags.iter().any(Diagnostic::is_error) {
+            let site_value = lists.then(|| model.site_value());
+            let scope = match &site_value {
+                Some(v) if *v != self.site_value => Scope::Everything,
+                Some(_) => Scope::Lists,
+                None => Scope::Articles,
+            };
+            // Pages whose related links changed, or show an edited article.
+            let mut affected = changed.clone();
+            if let Some((.., old_related)) = &old_lists {
+                affected.extend((0..model.related.len()).filter(|&j| {
+                    old_related[j] != model.related[j] || model.related[j].iter().any(|k| changed.contains(k))
+                }));
+            }
+            let pick = match scope {
+                Scope::Articles => Pick::Articles(&changed),
+                Scope::Lists => Pick::ListsAnd(&affected),
+                Scope::Everything => Pick::All,
+            };
+            let out = Memory::default();
+            match pages::render(
+                &model,
+                plan.as_ref().unwrap_or(&self.plan),
+                &self.theme,
+                pick,
+                Some(&out),
+            ) {
+                Ok(n) => {
+                    let files = plan.as_ref().map(|p| model.page_files(p));
+                    outcome = Some((n, out.into_files(), scope, site_value, files));
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+        let mut parts = model.into_parts();
+        let Some((rendered, files, scope, site_value, page_files)) = outcome else {
+            // Back to the last good state.
+            for (i, old) in old_rendered {
+                parts.articles[i] = old;
+            }
+            for (i, article, cards) in undo {
+                self.content.articles[i] = article;
+                self.content.cards[i] = cards;
+            }
+            if let Some((products, tags, errors, related)) = old_lists {
+                (parts.products, parts.tags, parts.errors, parts.related) = (products, tags, errors, related);
+                for &s in &sections {
+                    self.content.sort_section(s);
+                }
+            }
+            self.parts = Some(parts);
+            return Err(failed(diags));
+        };
+        self.parts = Some(parts);
+        let mut removed = Vec::new();
+        if let Some(plan) = plan {
+            self.plan = plan;
+        }
+        if let Some(v) = site_value {
+            self.site_value = v;
+        }
+        if let Some(new) = page_files {
+            removed = self.page_files.difference(&new).cloned().collect();
+            removed.sort();
+            self.page_files = new;
+        }
+        Ok(Update {
+            files,
+            removed,
+            rendered,
+            scope,
+            complete: false,
+            warnings: failed(diags),
+        })
+    }
+
+    /// What the search index needs, copied, so that it can be built on another thread while the site changes.
+    pub fn search_snapshot(&self) -> Option<SearchSnapshot> {
+        let parts = self.parts.as_ref()?;
+        self.search.then(|| SearchSnapshot {
+            language: self.config.language.clone(),
+            articles: self
+                .content
+                .articles
+                .iter()
+                .zip(&parts.articles)
+                .map(|(a, r)| (a.url.clone(), a.source.clone(), a.meta.clone(), r.html.clone()))
+                .collect(),
+        })
+    }
+}
+
+/// The articles as the search index sees them: URL, source path, front matter and rendered body.
+pub struct SearchSnapshot {
+    language: String,
+    articles: Vec<(String, String, FrontMatter, String)>,
+}
+
+impl SearchSnapshot {
+    pub fn len(&self) -> usize {
+        self.articles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty()
+    }
+
+    /// Builds the index (seconds to minutes on a large site): its files under [`search::DIR`].
+    pub fn index(&self) -> Result<Files, String> {
+        let files = search::index_entries(&self.language, self.articles.len(), |i| {
+            let (url, source, meta, html) = &self.articles[i];
+            search::Entry {
+                url: url.clone(),
+                source: source.clone(),
+                html: search::document(&self.language, meta, html),
+            }
+        })?;
+        Ok(files
+            .into_iter()
+            .map(|f| (format!("{}/{}", search::DIR, f.path), f.bytes))
+            .collect())
+    }
+}
