@@ -132,23 +132,19 @@ pub fn run(args: &ServeArgs) -> i32 {
         eprintln!("warning: cannot open {url} in a browser ({e}); open it yourself");
     }
 
-    let mut indexer = Indexer::start(store.clone());
-    let mut search_due = built.then(Instant::now);
+    let indexer = Indexer::start(store.clone());
+    let mut schedule = SearchSchedule::default();
+    if built && builder.search {
+        schedule.changed(Instant::now());
+    }
     loop {
-        if let Some(due) = search_due
-            && Instant::now() >= due
-            && !indexer.busy()
-            && let Some(snapshot) = builder.site.as_ref().and_then(Site::search_snapshot)
+        if let Some(site) = &builder.site
+            && schedule.start(Instant::now(), indexer.busy())
+            && let Some(snapshot) = site.search_snapshot()
         {
             indexer.send(snapshot);
-            search_due = None;
         }
-        let wait = match search_due {
-            Some(due) => due
-                .saturating_duration_since(Instant::now())
-                .max(Duration::from_millis(100)),
-            None => Duration::from_secs(3600),
-        };
+        let wait = schedule.wait(Instant::now());
         let first = match events.recv_timeout(wait) {
             Ok(e) => e,
             Err(RecvTimeoutError::Timeout) => continue,
@@ -173,9 +169,8 @@ pub fn run(args: &ServeArgs) -> i32 {
         let ok = result.is_ok();
         builder.publish(&store, result, &what, t);
         watch(&mut watcher, &root, &mut watching);
-        if ok {
-            let next = indexer.last_start().map_or(Instant::now(), |s| s + SEARCH_EVERY);
-            search_due.get_or_insert(next.max(Instant::now()));
+        if ok && builder.search {
+            schedule.changed(Instant::now());
         }
     }
 }
@@ -232,7 +227,6 @@ fn spawn_server(listener: std::net::TcpListener, store: Arc<Store>) -> std::io::
 struct Indexer {
     jobs: mpsc::Sender<SearchSnapshot>,
     busy: Arc<AtomicBool>,
-    last_start: Option<Instant>,
 }
 
 impl Indexer {
@@ -258,26 +252,51 @@ impl Indexer {
                 flag.store(false, Ordering::SeqCst);
             }
         });
-        Indexer {
-            jobs,
-            busy,
-            last_start: None,
-        }
+        Indexer { jobs, busy }
     }
 
     fn busy(&self) -> bool {
         self.busy.load(Ordering::SeqCst)
     }
 
-    fn last_start(&self) -> Option<Instant> {
-        self.last_start
-    }
-
-    fn send(&mut self, snapshot: SearchSnapshot) {
-        self.last_start = Some(Instant::now());
+    fn send(&self, snapshot: SearchSnapshot) {
         self.busy.store(true, Ordering::SeqCst);
         if self.jobs.send(snapshot).is_err() {
             self.busy.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// When the search index is rebuilt: once the site is built, then after saves, at most every [`SEARCH_EVERY`]
+/// (a rebuild starts no sooner than that after the previous one started), and never two at once.
+#[derive(Default)]
+struct SearchSchedule {
+    due: Option<Instant>,
+    last_start: Option<Instant>,
+}
+
+impl SearchSchedule {
+    /// The site changed at `now`.
+    fn changed(&mut self, now: Instant) {
+        let earliest = self.last_start.map_or(now, |s| (s + SEARCH_EVERY).max(now));
+        self.due.get_or_insert(earliest);
+    }
+
+    /// Whether to start a rebuild at `now`; if so, it counts as started.
+    fn start(&mut self, now: Instant, busy: bool) -> bool {
+        if busy || self.due.is_none_or(|due| now < due) {
+            return false;
+        }
+        self.due = None;
+        self.last_start = Some(now);
+        true
+    }
+
+    /// How long the watch loop may wait for saves before it looks at the schedule again.
+    fn wait(&self, now: Instant) -> Duration {
+        match self.due {
+            Some(due) => due.saturating_duration_since(now).max(Duration::from_millis(100)),
+            None => Duration::from_secs(3600),
         }
     }
 }
@@ -512,6 +531,29 @@ mod tests {
             differ.is_empty(),
             "after {after}, these files differ from a full build: {differ:?}"
         );
+    }
+
+    #[test]
+    fn the_search_index_is_rebuilt_at_most_every_30_seconds_while_saves_go_on() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut s = SearchSchedule::default();
+        assert!(!s.start(at(0), false), "nothing changed yet");
+        s.changed(at(0));
+        assert!(s.start(at(0), false), "the first index starts at once");
+        assert!(!s.start(at(1), false), "and only once");
+        // Saves every few seconds: the next rebuild waits until 30 s after the last one started.
+        for t in [2, 5, 9, 20, 29] {
+            s.changed(at(t));
+            assert!(!s.start(at(t), false), "a save at {t} s");
+        }
+        assert_eq!(s.wait(at(29)), Duration::from_secs(1));
+        assert!(!s.start(at(30), true), "not while the indexer is still busy");
+        assert!(s.start(at(31), false));
+        // A save long after: at once.
+        s.changed(at(100));
+        assert!(s.start(at(100), false));
+        assert_eq!(s.wait(at(100)), Duration::from_secs(3600), "nothing due");
     }
 
     #[test]

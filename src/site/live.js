@@ -21,6 +21,9 @@
     if (!overlay.isConnected) document.body.append(overlay);
   };
   const source = new EventSource("__LIVE__");
+  source.addEventListener("open", () => {
+    document.documentElement.dataset.kbLive = "connected";
+  });
   source.addEventListener("failed", (e) => show(JSON.parse(e.data)));
   source.addEventListener("fixed", () => {
     if (overlay) overlay.remove();

@@ -14,4 +14,5 @@ mod okta_spec;
 mod properties;
 mod report_site;
 mod search;
+mod serve;
 mod snapshots;

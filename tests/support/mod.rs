@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod corpus;
 pub mod crawl;
+pub mod live;
 pub mod okta;
 pub mod serve;
 
