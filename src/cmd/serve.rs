@@ -561,7 +561,9 @@ mod tests {
         let (_dir, root) = fixture();
         let mut builder = Builder::new(&root, false, false, URL);
         let mut served = Files::new();
-        apply(&mut served, builder.full().unwrap());
+        let first = builder.full().unwrap();
+        let every_page = first.rendered;
+        apply(&mut served, first);
         type Change = fn(&str) -> String;
         let steps: &[(&str, &str, Change, Scope, usize)] = &[
             (
@@ -600,6 +602,32 @@ mod tests {
                 0,
             ),
             (
+                "an error signature added, which moves the error index",
+                "content/guides/third.md",
+                |t| {
+                    t.replace(
+                        "tags = [\"tokens\"]",
+                        "tags = [\"tokens\"]\nerrors = [\"E0000001 Api validation failed\"]",
+                    )
+                },
+                Scope::Lists,
+                0,
+            ),
+            (
+                "a tag removed",
+                "content/guides/token-expired.md",
+                |t| t.replace("tags = [\"tokens\", \"API\"]", "tags = [\"tokens\"]"),
+                Scope::Lists,
+                0,
+            ),
+            (
+                "a related article named",
+                "content/guides/rate-limit.md",
+                |t| t.replace("tags: [\"API\"]", "tags: [\"API\"]\nrelated: [\"top-level\"]"),
+                Scope::Lists,
+                0,
+            ),
+            (
                 "a new product, which every page's header lists",
                 "content/guides/third.md",
                 |t| t.replace("tags = [\"tokens\"]", "tags = [\"tokens\"]\nproducts = [\"Workflows\"]"),
@@ -616,6 +644,13 @@ mod tests {
             assert_eq!(update.scope, *scope, "{what}");
             if *rendered > 0 {
                 assert_eq!(update.rendered, *rendered, "{what}");
+            }
+            if *scope == Scope::Lists {
+                assert!(
+                    update.rendered < every_page / 2,
+                    "{what}: {} of {every_page} pages",
+                    update.rendered
+                );
             }
             if *what == "an alias removed" {
                 assert_eq!(update.removed, ["kb/old-token-article/index.html"]);

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::pages::{self, Pick, Plan};
-use super::taxonomy::{Kind, Taxonomy};
+use super::pages::{self, Pick, Plan, Touched};
+use super::taxonomy::{Kind, Taxonomy, term_slug};
 use super::theme::Theme;
 use super::{
     Model, Parts, Sink, check_aliases, check_anchors, related_articles, render_article, render_markdown, search,
@@ -222,16 +222,15 @@ impl Site {
                 Some(_) => Scope::Lists,
                 None => Scope::Articles,
             };
-            // Pages whose related links changed, or show an edited article.
-            let mut affected = changed.clone();
-            if let Some((.., old_related)) = &old_lists {
-                affected.extend((0..model.related.len()).filter(|&j| {
-                    old_related[j] != model.related[j] || model.related[j].iter().any(|k| changed.contains(k))
-                }));
-            }
+            let touched = old_lists
+                .as_ref()
+                .map(|(products, tags, errors, related)| {
+                    touched(&model, &changed, &undo, [products, tags, errors], related)
+                })
+                .unwrap_or_default();
             let pick = match scope {
                 Scope::Articles => Pick::Articles(&changed),
-                Scope::Lists => Pick::ListsAnd(&affected),
+                Scope::Lists => Pick::Touched(&touched),
                 Scope::Everything => Pick::All,
             };
             let out = Memory::default();
@@ -305,6 +304,47 @@ impl Site {
                 .collect(),
         })
     }
+}
+
+/// The pages an edit of front matter or summary touches: the edited articles' pages and those whose related links
+/// changed or show an edited article, the lists of their sections, their terms' pages (before and after), and the
+/// error index's pages that hold those terms.
+fn touched(
+    model: &Model<'_>,
+    changed: &HashSet<usize>,
+    undo: &[(usize, Article, Vec<CheckCard>)],
+    old: [&Taxonomy; 3],
+    old_related: &[Vec<usize>],
+) -> Touched {
+    let mut t = Touched {
+        articles: changed.clone(),
+        ..Touched::default()
+    };
+    t.articles.extend(
+        (0..model.related.len())
+            .filter(|&j| old_related[j] != model.related[j] || model.related[j].iter().any(|k| changed.contains(k))),
+    );
+    for (i, before, _) in undo {
+        let now = &model.content.articles[*i];
+        t.sections.insert(now.section);
+        for meta in [&before.meta, &now.meta] {
+            for (kind, values) in [
+                (Kind::Products, &meta.products),
+                (Kind::Tags, &meta.tags),
+                (Kind::Errors, &meta.errors),
+            ] {
+                t.terms.extend(values.iter().map(|v| (kind, term_slug(kind, v))));
+            }
+        }
+    }
+    let [.., errors] = old;
+    t.errors_moved = errors.terms.len() != model.errors.terms.len()
+        || errors
+            .terms
+            .iter()
+            .zip(&model.errors.terms)
+            .any(|(a, b)| a.slug != b.slug);
+    t
 }
 
 /// The articles as the search index sees them: URL, source path, front matter and rendered body.

@@ -695,17 +695,48 @@ pub enum Pick<'p> {
     All,
     /// These articles' pages only.
     Articles(&'p HashSet<usize>),
-    /// Every page that is not an article's, and these articles' pages.
-    ListsAnd(&'p HashSet<usize>),
+    /// The pages that show what changed of some articles.
+    Touched(&'p Touched),
+}
+
+/// What an edit of some articles touched, beyond their own pages.
+#[derive(Debug, Default)]
+pub struct Touched {
+    /// Articles whose pages are rendered: the edited ones and those whose related links changed.
+    pub articles: HashSet<usize>,
+    /// Sections whose list pages are rendered.
+    pub sections: HashSet<usize>,
+    /// Products, tags and error signatures (by slug) whose pages are rendered, before and after the edit.
+    pub terms: HashSet<(Kind, String)>,
+    /// The list of error signatures itself changed (one added or gone): every page of the error index moves.
+    pub errors_moved: bool,
 }
 
 impl Pick<'_> {
-    fn wants(&self, job: &Job) -> bool {
-        match (self, job) {
-            (Pick::All, _) => true,
-            (Pick::Articles(set), Job::Article(i)) | (Pick::ListsAnd(set), Job::Article(i)) => set.contains(i),
-            (Pick::Articles(_), _) => false,
-            (Pick::ListsAnd(_), _) => true,
+    fn wants(&self, job: &Job, model: &Model<'_>) -> bool {
+        let touched = match self {
+            Pick::All => return true,
+            Pick::Articles(set) => return matches!(job, Job::Article(i) if set.contains(i)),
+            Pick::Touched(t) => t,
+        };
+        match job {
+            Job::Article(i) => touched.articles.contains(i),
+            Job::Section { index, .. } => touched.sections.contains(index),
+            Job::Term { kind, term, .. } => {
+                let slug = &model.taxonomy(*kind).terms[*term].slug;
+                touched.terms.contains(&(*kind, slug.clone()))
+            }
+            Job::ErrorsIndex { page } => {
+                let per = model.config.paginate_by * 5;
+                touched.errors_moved
+                    || model.errors.terms[((page - 1) * per).min(model.errors.terms.len())..]
+                        .iter()
+                        .take(per)
+                        .any(|t| touched.terms.contains(&(Kind::Errors, t.slug.clone())))
+            }
+            Job::Alias { to, .. } => touched.articles.iter().any(|&i| model.content.articles[i].url == *to),
+            Job::Home | Job::TaxonomyIndex(_) | Job::Atom | Job::Sitemap(_) | Job::SitemapIndex(_) => true,
+            Job::NotFound | Job::Search | Job::Report | Job::Robots => false,
         }
     }
 }
@@ -722,7 +753,7 @@ pub fn render(
     let site = model.site_value();
     let errors = Mutex::new(Vec::new());
     let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
-    let jobs: Vec<&Job> = plan.jobs.iter().filter(|j| pick.wants(j)).collect();
+    let jobs: Vec<&Job> = plan.jobs.iter().filter(|j| pick.wants(j, model)).collect();
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
         let (template, ctx) = model.render_job(job, plan, &site);

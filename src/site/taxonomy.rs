@@ -9,7 +9,7 @@ use crate::content::slug::{slugify, slugify_bounded};
 /// Error messages can be long: their page slugs are cut at a dash under this many bytes.
 const ERROR_SLUG_MAX: usize = 80;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Products,
     Tags,

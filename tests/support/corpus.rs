@@ -147,8 +147,8 @@ impl Rng {
     }
 }
 
-/// Where article `i` goes, relative to `content/`, without `.md`.
-fn path_of(prefix: &str, i: usize) -> String {
+/// Where article `i` goes, relative to `content/`, without `.md` (also its slug).
+pub fn path_of(prefix: &str, i: usize) -> String {
     format!("{prefix}{}/problem-{i:05}", SECTIONS[i % SECTIONS.len()])
 }
 

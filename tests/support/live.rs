@@ -57,6 +57,10 @@ impl KbServe {
         KbServe::start_with(Path::new(env!("CARGO_BIN_EXE_kb")), root, args)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What it has printed so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
