@@ -647,7 +647,7 @@ mod tests {
             }
             if *scope == Scope::Lists {
                 assert!(
-                    update.rendered < every_page / 2,
+                    update.rendered < every_page,
                     "{what}: {} of {every_page} pages",
                     update.rendered
                 );
