@@ -106,7 +106,7 @@ pub fn run(args: &ServeArgs) -> i32 {
     let started = Instant::now();
     let first = builder.full();
     let built = first.is_ok();
-    builder.publish(&store, first, "the site", started);
+    builder.publish(&store, first, None, started);
 
     if let Err(e) = spawn_server(listener, store.clone()) {
         super::report(&[Diagnostic::error(format!("cannot start the server: {e}"))], "serve");
@@ -167,7 +167,7 @@ pub fn run(args: &ServeArgs) -> i32 {
             continue;
         };
         let ok = result.is_ok();
-        builder.publish(&store, result, &what, t);
+        builder.publish(&store, result, Some(&what), t);
         watch(&mut watcher, &root, &mut watching);
         if ok && builder.search {
             schedule.changed(Instant::now());
@@ -448,7 +448,8 @@ impl Builder {
     }
 
     /// Serves an update's files, or shows why there are none, and says so in the terminal.
-    fn publish(&self, store: &Store, result: Result<Update, Vec<Diagnostic>>, what: &str, started: Instant) {
+    /// `what` names the saved files; `None` for the first build.
+    fn publish(&self, store: &Store, result: Result<Update, Vec<Diagnostic>>, what: Option<&str>, started: Instant) {
         match result {
             Ok(update) => {
                 super::report(&update.warnings, "build");
@@ -456,16 +457,24 @@ impl Builder {
                 let changed = store.publish(update.files, &update.removed, update.complete);
                 let how = match scope {
                     Scope::Articles => "",
-                    Scope::Lists => " (with lists and feeds)",
+                    Scope::Lists => " (with the lists that show it)",
                     Scope::Everything => " (every page)",
                 };
-                eprintln!(
-                    "{} {what}: {} rendered{how}, {} changed, in {:.0?}",
-                    clock(),
-                    count(rendered, "page"),
-                    count(changed, "file"),
-                    started.elapsed()
-                );
+                let took = started.elapsed();
+                match (what, &self.site) {
+                    (None, Some(site)) => eprintln!(
+                        "Built {} into {} in {took:.0?}",
+                        count(site.content.articles.len(), "article"),
+                        count(rendered, "page"),
+                    ),
+                    _ => eprintln!(
+                        "{} {}: {} rendered{how}, {} changed, in {took:.0?}",
+                        clock(),
+                        what.unwrap_or("the site"),
+                        count(rendered, "page"),
+                        count(changed, "file"),
+                    ),
+                }
             }
             Err(diags) => {
                 super::report(&diags, "build");

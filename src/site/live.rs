@@ -4,6 +4,7 @@
 //! update that fails leaves the site as it was: the last good pages keep being served.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::RangeInclusive;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -194,8 +195,10 @@ impl Site {
         check_anchors(&self.content, &parts.articles, &parts.sections, &mut diags);
         let mut old_lists = None;
         let sections: HashSet<usize> = changed.iter().map(|&i| self.content.articles[i].section).collect();
+        let mut old_orders = HashMap::new();
         if lists {
             for &s in &sections {
+                old_orders.insert(s, self.content.sections[s].articles.clone());
                 self.content.sort_section(s);
             }
             check_aliases(&self.content, &mut diags);
@@ -225,7 +228,7 @@ impl Site {
             let touched = old_lists
                 .as_ref()
                 .map(|(products, tags, errors, related)| {
-                    touched(&model, &changed, &undo, [products, tags, errors], related)
+                    touched(&model, &changed, &undo, &old_orders, [products, tags, errors], related)
                 })
                 .unwrap_or_default();
             let pick = match scope {
@@ -307,15 +310,30 @@ impl Site {
 }
 
 /// The pages an edit of front matter or summary touches: the edited articles' pages and those whose related links
-/// changed or show an edited article, the lists of their sections, their terms' pages (before and after), and the
-/// error index's pages that hold those terms.
+/// changed or show an edited article; in each list that holds or held an edited article (its section, its terms
+/// before and after), the pages from its old place to its new one (to the end of the list when it joined or left
+/// it, as every later entry moves); and the error index's pages that hold those terms.
 fn touched(
     model: &Model<'_>,
     changed: &HashSet<usize>,
     undo: &[(usize, Article, Vec<CheckCard>)],
+    old_orders: &HashMap<usize, Vec<usize>>,
     old: [&Taxonomy; 3],
     old_related: &[Vec<usize>],
 ) -> Touched {
+    let per = model.config.paginate_by.max(1);
+    // The pages between an article's place in the old list and in the new one.
+    let moved = |i: usize, before: Option<&[usize]>, after: Option<&[usize]>| {
+        let place = |list: Option<&[usize]>| list.and_then(|l| l.iter().position(|&a| a == i));
+        match (place(before), place(after)) {
+            (Some(a), Some(b)) => a.min(b) / per + 1..=a.max(b) / per + 1,
+            (Some(p), None) | (None, Some(p)) => p / per + 1..=usize::MAX,
+            (None, None) => 1..=usize::MAX,
+        }
+    };
+    let widen = |r: &mut RangeInclusive<usize>, more: RangeInclusive<usize>| {
+        *r = (*r.start()).min(*more.start())..=(*r.end()).max(*more.end());
+    };
     let mut t = Touched {
         articles: changed.clone(),
         ..Touched::default()
@@ -326,14 +344,34 @@ fn touched(
     );
     for (i, before, _) in undo {
         let now = &model.content.articles[*i];
-        t.sections.insert(now.section);
-        for meta in [&before.meta, &now.meta] {
-            for (kind, values) in [
-                (Kind::Products, &meta.products),
-                (Kind::Tags, &meta.tags),
-                (Kind::Errors, &meta.errors),
-            ] {
-                t.terms.extend(values.iter().map(|v| (kind, term_slug(kind, v))));
+        let s = now.section;
+        let range = moved(
+            *i,
+            old_orders.get(&s).map(Vec::as_slice),
+            Some(&model.content.sections[s].articles),
+        );
+        match t.sections.get_mut(&s) {
+            Some(r) => widen(r, range),
+            None => {
+                t.sections.insert(s, range);
+            }
+        }
+        for (kind, old_tax) in [Kind::Products, Kind::Tags, Kind::Errors].into_iter().zip(old) {
+            let values = |meta: &FrontMatter| match kind {
+                Kind::Products => meta.products.clone(),
+                Kind::Tags => meta.tags.clone(),
+                Kind::Errors => meta.errors.clone(),
+            };
+            for v in values(&before.meta).into_iter().chain(values(&now.meta)) {
+                let slug = term_slug(kind, &v);
+                let list = |tax: &Taxonomy| tax.term(&v).map(|term| term.articles.clone());
+                let range = moved(*i, list(old_tax).as_deref(), list(model.taxonomy(kind)).as_deref());
+                match t.terms.get_mut(&(kind, slug.clone())) {
+                    Some(r) => widen(r, range),
+                    None => {
+                        t.terms.insert((kind, slug), range);
+                    }
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! Pages render in parallel and are written as they are rendered; no page's context holds the whole site.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::RangeInclusive;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
@@ -177,7 +178,7 @@ impl Model<'_> {
         }
     }
 
-    fn taxonomy(&self, kind: Kind) -> &Taxonomy {
+    pub fn taxonomy(&self, kind: Kind) -> &Taxonomy {
         match kind {
             Kind::Products => &self.products,
             Kind::Tags => &self.tags,
@@ -704,10 +705,11 @@ pub enum Pick<'p> {
 pub struct Touched {
     /// Articles whose pages are rendered: the edited ones and those whose related links changed.
     pub articles: HashSet<usize>,
-    /// Sections whose list pages are rendered.
-    pub sections: HashSet<usize>,
-    /// Products, tags and error signatures (by slug) whose pages are rendered, before and after the edit.
-    pub terms: HashSet<(Kind, String)>,
+    /// Sections whose list pages are rendered, with the range of pages (from 1) whose articles moved.
+    pub sections: HashMap<usize, RangeInclusive<usize>>,
+    /// Products, tags and error signatures (by slug) an edited article has or had, with the range of their pages
+    /// whose articles moved.
+    pub terms: HashMap<(Kind, String), RangeInclusive<usize>>,
     /// The list of error signatures itself changed (one added or gone): every page of the error index moves.
     pub errors_moved: bool,
 }
@@ -721,10 +723,13 @@ impl Pick<'_> {
         };
         match job {
             Job::Article(i) => touched.articles.contains(i),
-            Job::Section { index, .. } => touched.sections.contains(index),
-            Job::Term { kind, term, .. } => {
+            Job::Section { index, page } => touched.sections.get(index).is_some_and(|r| r.contains(page)),
+            Job::Term { kind, term, page } => {
                 let slug = &model.taxonomy(*kind).terms[*term].slug;
-                touched.terms.contains(&(*kind, slug.clone()))
+                touched
+                    .terms
+                    .get(&(*kind, slug.clone()))
+                    .is_some_and(|r| r.contains(page))
             }
             Job::ErrorsIndex { page } => {
                 let per = model.config.paginate_by * 5;
@@ -732,7 +737,7 @@ impl Pick<'_> {
                     || model.errors.terms[((page - 1) * per).min(model.errors.terms.len())..]
                         .iter()
                         .take(per)
-                        .any(|t| touched.terms.contains(&(Kind::Errors, t.slug.clone())))
+                        .any(|t| touched.terms.contains_key(&(Kind::Errors, t.slug.clone())))
             }
             Job::Alias { to, .. } => touched.articles.iter().any(|&i| model.content.articles[i].url == *to),
             Job::Home | Job::TaxonomyIndex(_) | Job::Atom | Job::Sitemap(_) | Job::SitemapIndex(_) => true,
