@@ -453,7 +453,7 @@ impl Builder {
         match result {
             Ok(update) => {
                 super::report(&update.warnings, "build");
-                let (rendered, scope) = (update.rendered, update.scope);
+                let (rendered, scope, update_phases) = (update.rendered, update.scope, update.phases);
                 let changed = store.publish(update.files, &update.removed, update.complete);
                 let how = match scope {
                     Scope::Articles => "",
@@ -461,6 +461,11 @@ impl Builder {
                     Scope::Everything => " (every page)",
                 };
                 let took = started.elapsed();
+                if std::env::var_os("KB_TIMINGS").is_some() {
+                    for (phase, t) in &update_phases {
+                        eprintln!("  {phase:<16} {t:.2?}");
+                    }
+                }
                 match (what, &self.site) {
                     (None, Some(site)) => eprintln!(
                         "Built {} into {} in {took:.0?}",

@@ -63,6 +63,8 @@ pub struct Update {
     pub scope: Scope,
     /// `files` is the whole site: whatever it lacks is gone.
     pub complete: bool,
+    /// When each step of an update ended, from its start (`KB_TIMINGS=1` prints them).
+    pub phases: Vec<(&'static str, std::time::Duration)>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -106,7 +108,8 @@ impl Site {
         let (parts, plan, page_files, site_value, theme, files, rendered) = {
             let model = Model::assemble(&config, &content, rendered, search, None, &mut diags);
             let plan = model.plan();
-            diags.extend(model.collisions(&plan));
+            let (page_files, collisions) = model.collisions(&plan);
+            diags.extend(collisions);
             if diags.iter().any(Diagnostic::is_error) {
                 return Err(failed(diags));
             }
@@ -127,7 +130,6 @@ impl Site {
                     return Err(failed(diags));
                 }
             };
-            let page_files = model.page_files(&plan);
             let site_value = model.site_value();
             (
                 model.into_parts(),
@@ -156,6 +158,7 @@ impl Site {
             scope: Scope::Everything,
             complete: true,
             warnings: failed(diags),
+            phases: Vec::new(),
         };
         Ok((site, update))
     }
@@ -173,6 +176,8 @@ impl Site {
         let changed: HashSet<usize> = undo.iter().map(|(i, ..)| *i).collect();
         let mut diags = Vec::new();
         let content = &self.content;
+        let clock = std::time::Instant::now();
+        let mut phases = Vec::new();
         let rendered: Vec<_> = changed
             .par_iter()
             .map(|&i| {
@@ -192,7 +197,9 @@ impl Site {
             || old_rendered.iter().any(|(i, old)| {
                 self.content.articles[*i].meta.description.is_none() && old.summary != parts.articles[*i].summary
             });
+        phases.push(("markdown", clock.elapsed()));
         check_anchors(&self.content, &parts.articles, &parts.sections, &mut diags);
+        phases.push(("anchors", clock.elapsed()));
         let mut old_lists = None;
         let sections: HashSet<usize> = changed.iter().map(|&i| self.content.articles[i].section).collect();
         let mut old_orders = HashMap::new();
@@ -211,12 +218,15 @@ impl Site {
             ));
         }
 
+        phases.push(("lists", clock.elapsed()));
         let model = Model::from_parts(&self.config, &self.content, parts, self.search, None);
         let plan = lists.then(|| {
             let plan = model.plan();
-            diags.extend(model.collisions(&plan));
-            plan
+            let (files, collisions) = model.collisions(&plan);
+            diags.extend(collisions);
+            (plan, files)
         });
+        phases.push(("plan", clock.elapsed()));
         let mut outcome = None;
         if !diags.iter().any(Diagnostic::is_error) {
             let site_value = lists.then(|| model.site_value());
@@ -228,7 +238,9 @@ impl Site {
             let touched = old_lists
                 .as_ref()
                 .map(|(products, tags, errors, related)| {
-                    touched(&model, &changed, &undo, &old_orders, [products, tags, errors], related)
+                    let mut t = touched(&model, &changed, &undo, &old_orders, [products, tags, errors], related);
+                    t.sitemap = plan.as_ref().is_some_and(|(p, _)| p.sitemap_differs(&self.plan));
+                    t
                 })
                 .unwrap_or_default();
             let pick = match scope {
@@ -239,20 +251,18 @@ impl Site {
             let out = Memory::default();
             match pages::render(
                 &model,
-                plan.as_ref().unwrap_or(&self.plan),
+                plan.as_ref().map_or(&self.plan, |(p, _)| p),
                 &self.theme,
                 pick,
                 Some(&out),
             ) {
-                Ok(n) => {
-                    let files = plan.as_ref().map(|p| model.page_files(p));
-                    outcome = Some((n, out.into_files(), scope, site_value, files));
-                }
+                Ok(n) => outcome = Some((n, out.into_files(), scope, site_value)),
                 Err(d) => diags.extend(d),
             }
         }
+        phases.push(("render", clock.elapsed()));
         let mut parts = model.into_parts();
-        let Some((rendered, files, scope, site_value, page_files)) = outcome else {
+        let Some((rendered, files, scope, site_value)) = outcome else {
             // Back to the last good state.
             for (i, old) in old_rendered {
                 parts.articles[i] = old;
@@ -272,16 +282,14 @@ impl Site {
         };
         self.parts = Some(parts);
         let mut removed = Vec::new();
-        if let Some(plan) = plan {
+        if let Some((plan, new)) = plan {
             self.plan = plan;
-        }
-        if let Some(v) = site_value {
-            self.site_value = v;
-        }
-        if let Some(new) = page_files {
             removed = self.page_files.difference(&new).cloned().collect();
             removed.sort();
             self.page_files = new;
+        }
+        if let Some(v) = site_value {
+            self.site_value = v;
         }
         Ok(Update {
             files,
@@ -290,6 +298,7 @@ impl Site {
             scope,
             complete: false,
             warnings: failed(diags),
+            phases,
         })
     }
 

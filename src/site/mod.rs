@@ -181,7 +181,7 @@ pub fn build(
     let t = Instant::now();
     let model = Model::assemble(config, content, rendered, opts.search, opts.status.as_ref(), &mut diags);
     let plan = model.plan();
-    diags.extend(model.collisions(&plan));
+    diags.extend(model.collisions(&plan).1);
     phases.push(("cross-check", t.elapsed()));
     if diags.iter().any(Diagnostic::is_error) {
         crate::diag::sort(&mut diags);

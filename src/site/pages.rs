@@ -93,7 +93,14 @@ pub struct Plan {
     sitemap: Vec<SitemapEntry>,
 }
 
-#[derive(Serialize)]
+impl Plan {
+    /// Whether the sitemap of `other` differs from this one's.
+    pub fn sitemap_differs(&self, other: &Plan) -> bool {
+        self.sitemap != other.sitemap
+    }
+}
+
+#[derive(Serialize, PartialEq)]
 struct SitemapEntry {
     loc: String,
     lastmod: Option<String>,
@@ -366,11 +373,6 @@ impl Model<'_> {
         }
     }
 
-    /// The files the plan's pages are written to.
-    pub fn page_files(&self, plan: &Plan) -> HashSet<String> {
-        plan.jobs.iter().map(|j| self.job_file(j)).collect()
-    }
-
     /// What a page is, in words, for collision errors.
     fn job_owner(&self, job: &Job) -> String {
         match job {
@@ -390,32 +392,34 @@ impl Model<'_> {
         }
     }
 
-    /// Two pages that would be written to the same file: one would silently replace the other.
-    pub fn collisions(&self, plan: &Plan) -> Vec<Diagnostic> {
-        let mut seen: HashMap<String, (String, bool)> = HashMap::new();
+    /// Two pages that would be written to the same file: one would silently replace the other. Returns the files
+    /// the plan's pages go to, and the collisions.
+    pub fn collisions(&self, plan: &Plan) -> (HashSet<String>, Vec<Diagnostic>) {
+        // Each file's first job, and whether that job is content's own page.
+        let mut seen: HashMap<String, (usize, bool)> = HashMap::with_capacity(plan.jobs.len());
         let mut out = Vec::new();
-        for job in &plan.jobs {
+        for (n, job) in plan.jobs.iter().enumerate() {
             let file = self.job_file(job);
-            let owner = self.job_owner(job);
             // Two articles, or an article and a section, are reported as duplicate slugs where they are loaded.
             let is_content = matches!(job, Job::Article(_) | Job::Section { page: 1, .. });
             if self.search && super::search::inside_index(&file) {
-                out.push(super::search::inside_index_error(&owner, &file));
+                out.push(super::search::inside_index_error(&self.job_owner(job), &file));
                 continue;
             }
-            if let Some((first, first_is_content)) = seen.get(&file) {
-                if is_content && *first_is_content {
+            if let Some(&(first, first_is_content)) = seen.get(&file) {
+                if is_content && first_is_content {
                     continue;
                 }
+                let (first, owner) = (self.job_owner(&plan.jobs[first]), self.job_owner(job));
                 out.push(
                     Diagnostic::error(format!("{first} and {owner} would both be written to {file}"))
                         .hint("rename the file or folder, or change its `slug` or `aliases`, so that each page has its own URL"),
                 );
             } else {
-                seen.insert(file, (owner, is_content));
+                seen.insert(file, (n, is_content));
             }
         }
-        out
+        (seen.into_keys().collect(), out)
     }
 
     /// Renders one page's context: (template, context).
@@ -712,6 +716,8 @@ pub struct Touched {
     pub terms: HashMap<(Kind, String), RangeInclusive<usize>>,
     /// The list of error signatures itself changed (one added or gone): every page of the error index moves.
     pub errors_moved: bool,
+    /// The sitemap's entries changed (a date, a page added or gone).
+    pub sitemap: bool,
 }
 
 impl Pick<'_> {
@@ -740,7 +746,8 @@ impl Pick<'_> {
                         .any(|t| touched.terms.contains_key(&(Kind::Errors, t.slug.clone())))
             }
             Job::Alias { to, .. } => touched.articles.iter().any(|&i| model.content.articles[i].url == *to),
-            Job::Home | Job::TaxonomyIndex(_) | Job::Atom | Job::Sitemap(_) | Job::SitemapIndex(_) => true,
+            Job::Sitemap(_) | Job::SitemapIndex(_) => touched.sitemap,
+            Job::Home | Job::TaxonomyIndex(_) | Job::Atom => true,
             Job::NotFound | Job::Search | Job::Report | Job::Robots => false,
         }
     }
