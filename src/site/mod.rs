@@ -43,21 +43,24 @@ pub struct Failure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Everything the page renderers need, computed once per build.
+/// Everything the page renderers need, computed once per build. Its [`Parts`] are reached through it
+/// (`model.articles`).
 pub struct Model<'a> {
     pub config: &'a Config,
     pub content: &'a Content,
-    pub articles: Vec<Rendered>,
-    pub sections: Vec<Rendered>,
-    pub products: Taxonomy,
-    pub tags: Taxonomy,
-    pub errors: Taxonomy,
-    /// Related articles per article (explicit `related` first, then neighbours in the same section).
-    pub related: Vec<Vec<usize>>,
+    pub parts: Parts,
     /// Whether the site has search (its index, its page and the box in every header).
     pub search: bool,
     /// An org's check results, shown on the checked articles, `/report/` and the home page.
     pub status: Option<&'a status::OrgStatus>,
+}
+
+impl std::ops::Deref for Model<'_> {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.parts
+    }
 }
 
 /// Where rendered files go: a build's staging folder, or `kb serve`'s pages in memory.
@@ -78,6 +81,7 @@ pub struct Parts {
     pub products: Taxonomy,
     pub tags: Taxonomy,
     pub errors: Taxonomy,
+    /// Related articles per article (explicit `related` first, then neighbours in the same section).
     pub related: Vec<Vec<usize>>,
 }
 
@@ -131,37 +135,17 @@ impl<'a> Model<'a> {
         search: bool,
         status: Option<&'a status::OrgStatus>,
     ) -> Model<'a> {
-        let Parts {
-            articles,
-            sections,
-            products,
-            tags,
-            errors,
-            related,
-        } = parts;
         Model {
             config,
             content,
-            articles,
-            sections,
-            products,
-            tags,
-            errors,
-            related,
+            parts,
             search,
             status,
         }
     }
 
     pub fn into_parts(self) -> Parts {
-        Parts {
-            articles: self.articles,
-            sections: self.sections,
-            products: self.products,
-            tags: self.tags,
-            errors: self.errors,
-            related: self.related,
-        }
+        self.parts
     }
 }
 
