@@ -93,27 +93,13 @@ fn dir_size(dir: &Path) -> (u64, usize) {
         })
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| {
-            v.parse().unwrap_or_else(|_| panic!("{name} takes a number"))
-        })
-}
-
 fn mb(kb: i64) -> String {
     format!("{:.0} MB", kb as f64 / 1024.0)
 }
 
 #[tokio::main]
 async fn main() {
-    let opts = corpus::Options {
-        articles: arg("--articles", 10_000),
-        words: arg("--words", 1000),
-        seed: 42,
-    };
+    let opts = corpus::Options::from_args();
     let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
     let root = tempfile::tempdir().unwrap();
     let t = Instant::now();

@@ -23,16 +23,6 @@ use std::time::{Duration, Instant};
 
 use live::{KbServe, Listener, served_within};
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| {
-            v.parse().unwrap_or_else(|_| panic!("{name} takes a number"))
-        })
-}
-
 /// Resident memory of a process now, and at its peak, in MB (from /proc).
 fn rss_mb(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -122,12 +112,8 @@ fn row(what: &str, t: &[Duration]) {
 }
 
 fn main() {
-    let opts = corpus::Options {
-        articles: arg("--articles", 10_000),
-        words: arg("--words", 1000),
-        seed: 42,
-    };
-    let saves = arg("--saves", 20);
+    let opts = corpus::Options::from_args();
+    let saves = corpus::arg("--saves", 20);
     let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
     let root = tempfile::tempdir().unwrap();
     corpus::write_site(root.path(), &opts).unwrap();

@@ -50,8 +50,8 @@ const DEBOUNCE_MAX: Duration = Duration::from_millis(50);
 /// The search index is rebuilt at most this often.
 const SEARCH_EVERY: Duration = Duration::from_secs(30);
 
-/// Folders (and the file) under the site's root that a change to means a rebuild; `content/` first.
-const WATCHED: &[&str] = &[CONTENT_DIR, checks::CHECKS_DIR, "themes", "static", CONFIG_FILE];
+/// Folders under the site's root whose files the site is made from; with [`CONFIG_FILE`], what is watched.
+const WATCHED_DIRS: &[&str] = &[CONTENT_DIR, checks::CHECKS_DIR, "themes", "static"];
 
 pub fn run(args: &ServeArgs) -> i32 {
     let root = match std::fs::canonicalize(&args.site.root) {
@@ -175,13 +175,13 @@ pub fn run(args: &ServeArgs) -> i32 {
     }
 }
 
-/// Watches what exists of [`WATCHED`] (again after each update, for folders created since) and the root itself,
+/// Watches what exists of [`WATCHED_DIRS`] (again after each update, for folders created since) and the root itself,
 /// for `kb.toml` and new folders.
 fn watch(watcher: &mut impl Watcher, root: &Path, watching: &mut BTreeSet<PathBuf>) {
     if watching.insert(root.to_path_buf()) && watcher.watch(root, RecursiveMode::NonRecursive).is_err() {
         watching.remove(root);
     }
-    for name in &WATCHED[..WATCHED.len() - 1] {
+    for name in WATCHED_DIRS {
         let dir = root.join(name);
         if dir.is_dir() && watching.insert(dir.clone()) && watcher.watch(&dir, RecursiveMode::Recursive).is_err() {
             watching.remove(&dir);
@@ -367,7 +367,8 @@ impl Builder {
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let top = rel.split('/').next().unwrap_or_default();
-            if !WATCHED.contains(&top) || rel.split('/').any(|part| part.starts_with('.')) {
+            let watched = WATCHED_DIRS.contains(&top) || rel == CONFIG_FILE;
+            if !watched || rel.split('/').any(|part| part.starts_with('.')) {
                 continue;
             }
             let Some(source) = rel.strip_prefix("content/") else {

@@ -359,28 +359,24 @@ fn touched(
             old_orders.get(&s).map(Vec::as_slice),
             Some(&model.content.sections[s].articles),
         );
-        match t.sections.get_mut(&s) {
-            Some(r) => widen(r, range),
-            None => {
-                t.sections.insert(s, range);
-            }
-        }
+        t.sections
+            .entry(s)
+            .and_modify(|r| widen(r, range.clone()))
+            .or_insert(range);
         for (kind, old_tax) in [Kind::Products, Kind::Tags, Kind::Errors].into_iter().zip(old) {
-            let values = |meta: &FrontMatter| match kind {
-                Kind::Products => meta.products.clone(),
-                Kind::Tags => meta.tags.clone(),
-                Kind::Errors => meta.errors.clone(),
-            };
-            for v in values(&before.meta).into_iter().chain(values(&now.meta)) {
-                let slug = term_slug(kind, &v);
-                let list = |tax: &Taxonomy| tax.term(&v).map(|term| term.articles.clone());
-                let range = moved(*i, list(old_tax).as_deref(), list(model.taxonomy(kind)).as_deref());
-                match t.terms.get_mut(&(kind, slug.clone())) {
-                    Some(r) => widen(r, range),
-                    None => {
-                        t.terms.insert((kind, slug), range);
-                    }
-                }
+            for v in kind.values(&before.meta).iter().chain(kind.values(&now.meta)) {
+                let (before, after) = (old_tax.term(v), model.taxonomy(kind).term(v));
+                let range = moved(
+                    *i,
+                    before.map(|t| t.articles.as_slice()),
+                    after.map(|t| t.articles.as_slice()),
+                );
+                t.terms
+                    .entry(kind)
+                    .or_default()
+                    .entry(term_slug(kind, v))
+                    .and_modify(|r| widen(r, range.clone()))
+                    .or_insert(range);
             }
         }
     }

@@ -713,11 +713,18 @@ pub struct Touched {
     pub sections: HashMap<usize, RangeInclusive<usize>>,
     /// Products, tags and error signatures (by slug) an edited article has or had, with the range of their pages
     /// whose articles moved.
-    pub terms: HashMap<(Kind, String), RangeInclusive<usize>>,
+    pub terms: HashMap<Kind, HashMap<String, RangeInclusive<usize>>>,
     /// The list of error signatures itself changed (one added or gone): every page of the error index moves.
     pub errors_moved: bool,
     /// The sitemap's entries changed (a date, a page added or gone).
     pub sitemap: bool,
+}
+
+impl Touched {
+    /// The touched pages of a term's list, if any.
+    fn term(&self, kind: Kind, slug: &str) -> Option<&RangeInclusive<usize>> {
+        self.terms.get(&kind)?.get(slug)
+    }
 }
 
 impl Pick<'_> {
@@ -732,10 +739,7 @@ impl Pick<'_> {
             Job::Section { index, page } => touched.sections.get(index).is_some_and(|r| r.contains(page)),
             Job::Term { kind, term, page } => {
                 let slug = &model.taxonomy(*kind).terms[*term].slug;
-                touched
-                    .terms
-                    .get(&(*kind, slug.clone()))
-                    .is_some_and(|r| r.contains(page))
+                touched.term(*kind, slug).is_some_and(|r| r.contains(page))
             }
             Job::ErrorsIndex { page } => {
                 let per = model.config.paginate_by * 5;
@@ -743,7 +747,7 @@ impl Pick<'_> {
                     || model.errors.terms[((page - 1) * per).min(model.errors.terms.len())..]
                         .iter()
                         .take(per)
-                        .any(|t| touched.terms.contains_key(&(Kind::Errors, t.slug.clone())))
+                        .any(|t| touched.term(Kind::Errors, &t.slug).is_some())
             }
             Job::Alias { to, .. } => touched.articles.iter().any(|&i| model.content.articles[i].url == *to),
             Job::Sitemap(_) | Job::SitemapIndex(_) => touched.sitemap,

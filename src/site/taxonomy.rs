@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::content::Content;
 use crate::content::slug::{slugify, slugify_bounded};
+use crate::content::{Content, FrontMatter};
 
 /// Error messages can be long: their page slugs are cut at a dash under this many bytes.
 const ERROR_SLUG_MAX: usize = 80;
@@ -22,6 +22,15 @@ impl Kind {
             Kind::Products => "products",
             Kind::Tags => "tags",
             Kind::Errors => "errors",
+        }
+    }
+
+    /// The values an article's front matter gives this kind.
+    pub fn values(self, meta: &FrontMatter) -> &[String] {
+        match self {
+            Kind::Products => &meta.products,
+            Kind::Tags => &meta.tags,
+            Kind::Errors => &meta.errors,
         }
     }
 
@@ -53,12 +62,7 @@ impl Taxonomy {
     pub fn build(kind: Kind, content: &Content) -> Taxonomy {
         let mut by_slug: BTreeMap<String, Term> = BTreeMap::new();
         for (i, a) in content.articles.iter().enumerate() {
-            let values = match kind {
-                Kind::Products => &a.meta.products,
-                Kind::Tags => &a.meta.tags,
-                Kind::Errors => &a.meta.errors,
-            };
-            for v in values {
+            for v in kind.values(&a.meta) {
                 let slug = term_slug(kind, v);
                 if slug.is_empty() {
                     continue;

@@ -18,6 +18,28 @@ pub struct Options {
     pub seed: u64,
 }
 
+/// A number given on the command line as `NAME N` (benchmarks), or `default`.
+pub fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| {
+            v.parse().unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
+}
+
+impl Options {
+    /// `--articles N` (10,000) and `--words N` (1,000) from the command line, seed 42: the benchmarks' corpus.
+    pub fn from_args() -> Options {
+        Options {
+            articles: arg("--articles", 10_000),
+            words: arg("--words", 1000),
+            seed: 42,
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
