@@ -3,8 +3,10 @@
 
 pub mod highlight;
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 
@@ -37,7 +39,10 @@ pub struct AnchorRef {
 
 #[derive(Debug, Default)]
 pub struct Rendered {
+    /// The HTML, with [`SHARED`] where each of `shared` goes (see [`Rendered::full_html`]).
     pub html: String,
+    /// Blocks many documents show alike (check definitions), held once for all of them.
+    pub shared: Vec<Arc<str>>,
     pub toc: Vec<TocEntry>,
     pub anchors: HashSet<String>,
     pub anchor_refs: Vec<AnchorRef>,
@@ -45,6 +50,37 @@ pub struct Rendered {
     pub languages: Vec<String>,
     /// The first paragraph as plain text, for lists when there is no `description`.
     pub summary: String,
+}
+
+/// Where a shared block goes in [`Rendered::html`]. Markdown cannot produce it: CommonMark turns NUL into U+FFFD.
+pub const SHARED: char = '\0';
+
+impl Rendered {
+    /// The whole HTML, shared blocks in place.
+    pub fn full_html(&self) -> Cow<'_, str> {
+        if self.shared.is_empty() {
+            return Cow::Borrowed(&self.html);
+        }
+        let extra: usize = self.shared.iter().map(|b| b.len()).sum();
+        let mut out = String::with_capacity(self.html.len() + extra);
+        let mut blocks = self.shared.iter();
+        for (i, part) in self.html.split(SHARED).enumerate() {
+            if i > 0 {
+                out.push_str(blocks.next().map_or("", |b| b));
+            }
+            out.push_str(part);
+        }
+        Cow::Owned(out)
+    }
+
+    /// The HTML without the shared blocks (for the search index, which leaves check definitions out).
+    pub fn own_html(&self) -> Cow<'_, str> {
+        if self.shared.is_empty() {
+            Cow::Borrowed(&self.html)
+        } else {
+            Cow::Owned(self.html.replace(SHARED, ""))
+        }
+    }
 }
 
 /// What a document needs to be rendered: where it is and what its links may point at.
@@ -204,7 +240,8 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                     && let Some(card) = doc.cards.iter().find(|c| c.fence == code_start)
                 {
                     let id = unique_id(format!("check-{}", card.id), &mut used_ids);
-                    events.push(Event::Html(check_card(card, &id, &mut out.languages).into()));
+                    let html = check_card(card, &id, &mut out.languages, &mut out.shared);
+                    events.push(Event::Html(html.into()));
                     out.anchors.insert(id);
                     continue;
                 }
@@ -505,7 +542,7 @@ fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
 }
 
 /// A check block as readers see it: what it verifies, what it looks at, how to run it; the TOML behind a disclosure.
-fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>) -> String {
+fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>, shared: &mut Vec<Arc<str>>) -> String {
     let e = html_escape;
     let mut h = format!(
         "<section class=\"check-card\" id=\"{}\" aria-labelledby=\"{}-title\">\
@@ -537,10 +574,32 @@ fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>) -> String
     h.push_str(&code_block("toml", &card.block, languages));
     if let Some((path, text)) = &card.definition {
         h.push_str(&format!("<p class=\"check-def-path\">{}</p>", e(path)));
-        h.push_str(&code_block("toml", text, languages));
+        shared.push(definition_block(text, languages));
+        h.push(SHARED);
     }
     h.push_str("</details></section>\n");
     h
+}
+
+/// A check definition's TOML as a code block. Every article calling a definition shows the same block, so each
+/// definition's text is highlighted once per process and held once: at 10,000 articles with three checks each,
+/// highlighting the definitions again and again was most of the build's time, and their copies most of its memory.
+fn definition_block(text: &str, languages: &mut Vec<String>) -> Arc<str> {
+    static BLOCKS: OnceLock<Mutex<HashMap<String, Arc<str>>>> = OnceLock::new();
+    /// More distinct definitions than a knowledge base has: beyond it (edits during a long `kb serve`), start over.
+    const MAX: usize = 512;
+    let blocks = BLOCKS.get_or_init(Default::default);
+    // The card's own block, highlighted just before, has already recorded the language.
+    if let Some(html) = blocks.lock().unwrap_or_else(PoisonError::into_inner).get(text) {
+        return html.clone();
+    }
+    let html: Arc<str> = Arc::from(code_block("toml", text, languages));
+    let mut blocks = blocks.lock().unwrap_or_else(PoisonError::into_inner);
+    if blocks.len() >= MAX {
+        blocks.clear();
+    }
+    blocks.insert(text.to_string(), html.clone());
+    html
 }
 
 pub fn html_escape(s: &str) -> String {

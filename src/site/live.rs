@@ -312,7 +312,7 @@ impl Site {
                 .articles
                 .iter()
                 .zip(&parts.articles)
-                .map(|(a, r)| (a.url.clone(), a.source.clone(), a.meta.clone(), r.html.clone()))
+                .map(|(a, r)| (a.url.clone(), a.source.clone(), a.meta.clone(), r.own_html().into_owned()))
                 .collect(),
         })
     }

@@ -458,6 +458,7 @@ impl Model<'_> {
                 let links = |kind: Kind, values: &[String]| -> Vec<NamedLink> {
                     values.iter().filter_map(|v| self.term_link(kind, v)).collect()
                 };
+                let content = r.full_html();
                 let page = ArticlePage {
                     title: a.title(),
                     description: a
@@ -474,7 +475,7 @@ impl Model<'_> {
                     applies_to: &a.meta.applies_to,
                     errors: links(Kind::Errors, &a.meta.errors),
                     tags: links(Kind::Tags, &a.meta.tags),
-                    content: &r.html,
+                    content: &content,
                     toc: &r.toc,
                     related: self.related[i].iter().map(|&j| self.item(j)).collect(),
                     breadcrumbs: self.breadcrumbs(a.section),

@@ -114,7 +114,7 @@ pub fn index(model: &Model<'_>) -> Result<Vec<File>, String> {
         Entry {
             url: a.url.clone(),
             source: a.source.clone(),
-            html: document(&model.config.language, &a.meta, &model.articles[i].html),
+            html: document(&model.config.language, &a.meta, &model.articles[i].own_html()),
         }
     })
 }

@@ -260,6 +260,7 @@ async fn the_same_queries_win_among_thousands_of_distractors() {
     let opts = corpus::Options {
         articles: 3000,
         words: 240,
+        apps: 50,
         seed: 7,
     };
     corpus::write_articles(root.path(), "generated/", &opts).unwrap();

@@ -15,6 +15,8 @@ pub struct Options {
     pub articles: usize,
     /// Roughly how many words of prose each article has.
     pub words: usize,
+    /// How many distinct apps the articles' check blocks ask about (article `i` about app `i % apps`).
+    pub apps: usize,
     pub seed: u64,
 }
 
@@ -30,11 +32,13 @@ pub fn arg(name: &str, default: usize) -> usize {
 }
 
 impl Options {
-    /// `--articles N` (10,000) and `--words N` (1,000) from the command line, seed 42: the benchmarks' corpus.
+    /// `--articles N` (10,000), `--words N` (1,000) and `--apps N` (50) from the command line, seed 42: the
+    /// benchmarks' corpus.
     pub fn from_args() -> Options {
         Options {
             articles: arg("--articles", 10_000),
             words: arg("--words", 1000),
+            apps: arg("--apps", 50),
             seed: 42,
         }
     }
@@ -45,6 +49,7 @@ impl Default for Options {
         Options {
             articles: 1000,
             words: 1000,
+            apps: 50,
             seed: 42,
         }
     }
@@ -169,6 +174,21 @@ impl Rng {
     }
 }
 
+/// The name of app `k` (its `name`, which checks look apps up by).
+pub fn app_name(k: usize) -> String {
+    format!("bench_app_{k:03}")
+}
+
+/// The login of user `k` of the five the checks ask about.
+pub fn user_login(k: usize) -> String {
+    format!("user{k}@acme.test")
+}
+
+/// The Okta API scope the checks of articles about app `k` look for.
+pub fn scope_of(k: usize) -> &'static str {
+    ["okta.logs.read", "okta.users.read", "okta.groups.read"][k % 3]
+}
+
 /// Where article `i` goes, relative to `content/`, without `.md` (also its slug).
 pub fn path_of(prefix: &str, i: usize) -> String {
     format!("{prefix}{}/problem-{i:05}", SECTIONS[i % SECTIONS.len()])
@@ -277,6 +297,31 @@ Get-OktaApp -Filter 'label eq "case-{i}"' | Select-Object id, status # {id}
 
 {p4}
 
+## Check your org
+
+`kb check` runs these against your org:
+
+```check
+id = "app-active"
+title = "The app {app} is active"
+use = "app-active"
+with = {{ app_name = "{app}" }}
+```
+
+```check
+id = "user-assigned"
+title = "{user} is assigned to {app}"
+use = "app-user-assigned"
+with = {{ app_name = "{app}", user = "{user}" }}
+```
+
+```check
+id = "scope-granted"
+title = "{app} holds {scope}"
+use = "app-scope-granted"
+with = {{ app_name = "{app}", scope = "{scope}" }}
+```
+
 ## Related errors
 
 {p5}
@@ -285,6 +330,9 @@ Get-OktaApp -Filter 'label eq "case-{i}"' | Select-Object id, status # {id}
         day = 1 + i % 28,
         tag = i % 50,
         retries = 1 + i % 5,
+        app = app_name(i % opts.apps.max(1)),
+        user = user_login(i % 5),
+        scope = scope_of(i % opts.apps.max(1)),
         p1 = paragraph(&mut rng, per, Some(mention)),
         p2 = paragraph(&mut rng, per, None),
         p3 = paragraph(&mut rng, per, None),
@@ -314,9 +362,17 @@ pub fn write_articles(root: &Path, prefix: &str, opts: &Options) -> io::Result<(
     Ok(())
 }
 
-/// Writes a whole site: `kb.toml` and the articles.
+/// Writes a whole site: `kb.toml`, the knowledge base's `checks/` (which the articles' check blocks call) and the
+/// articles.
 pub fn write_site(root: &Path, opts: &Options) -> io::Result<()> {
-    std::fs::create_dir_all(root)?;
+    std::fs::create_dir_all(root.join("checks"))?;
+    let checks = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks");
+    for entry in std::fs::read_dir(checks)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(&path, root.join("checks").join(path.file_name().unwrap()))?;
+        }
+    }
     std::fs::write(
         root.join("kb.toml"),
         "title = \"Generated help center\"\nbase_url = \"https://help.example.com\"\n",
