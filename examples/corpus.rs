@@ -32,7 +32,13 @@ fn main() {
             } else {
                 std::fs::remove_file(&path)
             };
-            if let Err(e) = removed.or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }) {
+            if let Err(e) = removed.or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }) {
                 eprintln!("error: cannot empty {}: {e}", path.display());
                 std::process::exit(1);
             }

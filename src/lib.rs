@@ -12,3 +12,4 @@ pub mod report;
 pub mod runner;
 pub mod site;
 pub mod text;
+pub mod timing;

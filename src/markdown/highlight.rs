@@ -61,13 +61,15 @@ impl Highlighter {
     /// Highlighted HTML (spans inside, no `<pre>`) for `code` in `lang`, or `None` if the language is unknown.
     pub fn highlight(&self, lang: &str, code: &str) -> Option<String> {
         let (syntax, set) = self.find(lang)?;
-        let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, set, CLASS_STYLE);
-        for line in LinesWithEndings::from(code) {
-            if generator.parse_html_for_line_which_includes_newline(line).is_err() {
-                return None;
+        crate::timing::HIGHLIGHTING.time(|| {
+            let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, set, CLASS_STYLE);
+            for line in LinesWithEndings::from(code) {
+                if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+                    return None;
+                }
             }
-        }
-        Some(generator.finalize())
+            Some(generator.finalize())
+        })
     }
 
     /// The CSS for highlighted code: a light theme, and a dark one under `prefers-color-scheme: dark`.

@@ -312,7 +312,14 @@ impl Site {
                 .articles
                 .iter()
                 .zip(&parts.articles)
-                .map(|(a, r)| (a.url.clone(), a.source.clone(), a.meta.clone(), r.own_html().into_owned()))
+                .map(|(a, r)| {
+                    (
+                        a.url.clone(),
+                        a.source.clone(),
+                        a.meta.clone(),
+                        r.own_html().into_owned(),
+                    )
+                })
                 .collect(),
         })
     }

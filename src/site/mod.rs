@@ -34,6 +34,7 @@ pub struct Summary {
     pub articles: usize,
     pub pages: usize,
     pub warnings: Vec<Diagnostic>,
+    /// Each phase's wall time; `  ` before a name marks a part of the phase before it, summed over threads.
     pub phases: Vec<(&'static str, Duration)>,
 }
 
@@ -159,8 +160,10 @@ pub fn build(
 ) -> Result<Summary, Failure> {
     let mut phases = Vec::new();
     let t = Instant::now();
+    crate::timing::HIGHLIGHTING.take();
     let rendered = render_markdown(content, &mut diags);
     phases.push(("markdown", t.elapsed()));
+    phases.push(("  highlighting", crate::timing::HIGHLIGHTING.take()));
 
     let t = Instant::now();
     let model = Model::assemble(config, content, rendered, opts.search, opts.status.as_ref(), &mut diags);
@@ -203,12 +206,16 @@ pub fn build(
         None => None,
     };
     let t = Instant::now();
+    crate::timing::TEMPLATES.take();
+    crate::timing::WRITING.take();
     let sink = staging.as_ref().map(|s| s as &dyn Sink);
     let result = pages::render(&model, &plan, &theme, pages::Pick::All, sink).and_then(|n| {
         sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s))
             .map(|()| n)
     });
     phases.push(("templates+write", t.elapsed()));
+    phases.push(("  templates", crate::timing::TEMPLATES.take()));
+    phases.push(("  write", crate::timing::WRITING.take()));
     let pages = match result {
         Ok(n) => n,
         Err(d) => {

@@ -774,10 +774,10 @@ pub fn render(
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
         let (template, ctx) = model.render_job(job, plan, &site);
-        match theme.tera.render(template, &ctx) {
+        match crate::timing::TEMPLATES.time(|| theme.tera.render(template, &ctx)) {
             Ok(html) => {
                 if let Some(s) = out
-                    && let Err(e) = s.write(&file, html.as_bytes())
+                    && let Err(e) = crate::timing::WRITING.time(|| s.write(&file, html.as_bytes()))
                 {
                     fail(Diagnostic::error(format!("cannot write {file}: {e}")));
                 }

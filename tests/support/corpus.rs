@@ -31,12 +31,18 @@ pub fn arg(name: &str, default: usize) -> usize {
         })
 }
 
+/// Whether `cargo bench` runs this benchmark (it passes `--bench`); under `cargo test --benches` it is a smoke run
+/// on a small corpus.
+pub fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 impl Options {
-    /// `--articles N` (10,000), `--words N` (1,000) and `--apps N` (50) from the command line, seed 42: the
-    /// benchmarks' corpus.
+    /// `--articles N` (10,000; 300 in a smoke run), `--words N` (1,000) and `--apps N` (50) from the command line,
+    /// seed 42: the benchmarks' corpus.
     pub fn from_args() -> Options {
         Options {
-            articles: arg("--articles", 10_000),
+            articles: arg("--articles", if benchmarking() { 10_000 } else { 300 }),
             words: arg("--words", 1000),
             apps: arg("--apps", 50),
             seed: 42,

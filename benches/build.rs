@@ -1,0 +1,312 @@
+//! Build benchmark: kb against Hugo and the Pagefind CLI on the same generated corpus, in one run.
+//!
+//! ```sh
+//! cargo bench --bench build                          # 1,000 and 10,000 articles
+//! cargo bench --bench build -- --sizes 2000,20000    # any sizes; --words N and --apps N shape the corpus
+//! ```
+//!
+//! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
+//! `bench/hugo/` (highlighting, tables of contents, taxonomies, paginated lists), and the Pagefind CLI indexing
+//! Hugo's output. Each runs under `/usr/bin/time -v` on a fresh output folder after a `sync`. Reported: wall time,
+//! time per article, peak memory, output and index sizes, kb's phases (`KB_TIMINGS=1`), and the ratios the
+//! performance targets are about. Hugo (Debian's `hugo`) and Pagefind (npm's `pagefind`, into
+//! `target/bench-tools/`) are installed when missing. The table is also written to `target/bench/build.md`.
+//! Under `cargo test --benches` it is a smoke run of 300 articles.
+
+#[allow(dead_code)]
+#[path = "../tests/support/corpus.rs"]
+mod corpus;
+#[allow(dead_code)]
+#[path = "../tests/support/measure.rs"]
+mod measure;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use measure::{Measured, dir_size, mb};
+
+/// The Pagefind CLI the benchmark installs: the version of the library kb is built with.
+const PAGEFIND_VERSION: &str = "1.6.0";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sudo() -> Vec<&'static str> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        vec![]
+    } else {
+        vec!["sudo"]
+    }
+}
+
+fn run_ok(cmd: &[&str]) {
+    let status = Command::new(cmd[0]).args(&cmd[1..]).status();
+    assert!(
+        status.as_ref().is_ok_and(|s| s.success()),
+        "{} failed: {status:?}",
+        cmd.join(" ")
+    );
+}
+
+/// Debian's `hugo`, installed with apt-get if missing.
+fn hugo() -> PathBuf {
+    let found = || {
+        Command::new("hugo")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !found() {
+        eprintln!("installing Hugo (Debian package hugo)");
+        let sudo = sudo();
+        let apt = |args: &[&str]| {
+            let mut cmd: Vec<&str> = sudo.clone();
+            cmd.push("apt-get");
+            cmd.extend(args);
+            run_ok(&cmd);
+        };
+        apt(&["update", "-qq"]);
+        apt(&["install", "-y", "-qq", "--no-install-recommends", "hugo"]);
+    }
+    assert!(found(), "hugo is not installed");
+    PathBuf::from("hugo")
+}
+
+/// The Pagefind CLI from npm, installed under `target/bench-tools/` if missing.
+fn pagefind() -> PathBuf {
+    let tools = repo().join("target/bench-tools");
+    let bin = tools.join("node_modules/.bin/pagefind");
+    let version = || {
+        Command::new(&bin)
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    if version() != format!("pagefind {PAGEFIND_VERSION}") {
+        eprintln!(
+            "installing the Pagefind CLI {PAGEFIND_VERSION} (npm) into {}",
+            tools.display()
+        );
+        std::fs::create_dir_all(&tools).unwrap();
+        let prefix = tools.to_string_lossy().into_owned();
+        let package = format!("pagefind@{PAGEFIND_VERSION}");
+        run_ok(&[
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            "--prefix",
+            &prefix,
+            &package,
+        ]);
+    }
+    assert_eq!(version(), format!("pagefind {PAGEFIND_VERSION}"));
+    bin
+}
+
+struct Row {
+    tool: &'static str,
+    articles: usize,
+    run: Measured,
+    /// Bytes and files of the output, and of its search index.
+    output: (u64, usize),
+    index: Option<(u64, usize)>,
+}
+
+impl Row {
+    fn per_article(&self) -> Duration {
+        self.run.wall / self.articles.max(1) as u32
+    }
+}
+
+fn size(bytes: u64, files: usize) -> String {
+    format!("{:.0} MB, {files} files", bytes as f64 / 1e6)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn measure_size(opts: &corpus::Options, hugo: &Path, pagefind: &Path, rows: &mut Vec<Row>, notes: &mut String) {
+    let work = tempfile::tempdir().unwrap();
+    let site = work.path().join("corpus");
+    corpus::write_site(&site, opts).unwrap();
+    let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
+    let n = opts.articles;
+
+    // kb, without and with its search index, each into a fresh folder.
+    for (tool, extra) in [("kb build --no-search", Some("--no-search")), ("kb build", None)] {
+        let out = work.path().join(if extra.is_some() { "kb-plain" } else { "kb-search" });
+        let out_arg = out.to_string_lossy().into_owned();
+        let mut args = vec!["build", "--output", &out_arg];
+        args.extend(extra);
+        let run = measure::run(&site, kb, &args, &[("KB_TIMINGS", "1")], 0);
+        let phases = measure::phases(&run.stderr);
+        let _ = writeln!(
+            notes,
+            "- {tool}, {n} articles: {}",
+            phases
+                .iter()
+                .map(|(p, t)| format!("{} {t}", p.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let index = extra.is_none().then(|| dir_size(&out.join("pagefind")));
+        rows.push(Row {
+            tool,
+            articles: n,
+            output: dir_size(&out),
+            index,
+            run,
+        });
+    }
+
+    // Hugo with the committed config, copied beside the corpus so that nothing is written into the repository.
+    let hugo_src = work.path().join("hugo");
+    for entry in walkdir::WalkDir::new(repo().join("bench/hugo")) {
+        let entry = entry.unwrap();
+        let to = hugo_src.join(entry.path().strip_prefix(repo().join("bench/hugo")).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    let hugo_out = work.path().join("hugo-out");
+    let content = site.join("content").to_string_lossy().into_owned();
+    let dest = hugo_out.to_string_lossy().into_owned();
+    let cache = work.path().join("hugo-cache").to_string_lossy().into_owned();
+    let run = measure::run(
+        &hugo_src,
+        hugo,
+        &[
+            "--quiet",
+            "--contentDir",
+            &content,
+            "--destination",
+            &dest,
+            "--cacheDir",
+            &cache,
+        ],
+        &[],
+        0,
+    );
+    rows.push(Row {
+        tool: "hugo",
+        articles: n,
+        output: dir_size(&hugo_out),
+        index: None,
+        run,
+    });
+
+    // Pagefind's CLI over Hugo's output.
+    let run = measure::run(work.path(), pagefind, &["--site", &dest], &[], 0);
+    rows.push(Row {
+        tool: "pagefind (Hugo's output)",
+        articles: n,
+        output: dir_size(&hugo_out.join("pagefind")),
+        index: Some(dir_size(&hugo_out.join("pagefind"))),
+        run,
+    });
+}
+
+fn find<'a>(rows: &'a [Row], tool: &str, n: usize) -> &'a Row {
+    rows.iter().find(|r| r.tool == tool && r.articles == n).unwrap()
+}
+
+fn main() {
+    let sizes: Vec<usize> = match std::env::args().skip_while(|a| a != "--sizes").nth(1) {
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim().parse().expect("--sizes takes numbers"))
+            .collect(),
+        None if corpus::benchmarking() => vec![1000, 10_000],
+        None => vec![300],
+    };
+    let hugo = hugo();
+    let pagefind = pagefind();
+    let hugo_version = Command::new(&hugo).arg("version").output().unwrap();
+    let mut rows = Vec::new();
+    let mut notes = String::new();
+    let base = corpus::Options::from_args();
+    for &n in &sizes {
+        let opts = corpus::Options {
+            articles: n,
+            ..corpus::Options::from_args()
+        };
+        eprintln!("{n} articles…");
+        measure_size(&opts, &hugo, &pagefind, &mut rows, &mut notes);
+    }
+
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "Corpus: `corpus::Options` seed {}, ~{} words per article, {} apps. {}; pagefind {PAGEFIND_VERSION}.\n",
+        base.seed,
+        base.words,
+        base.apps,
+        String::from_utf8_lossy(&hugo_version.stdout).trim()
+    );
+    md.push_str("| articles | tool | wall | per article | peak RSS | output | search index |\n");
+    md.push_str("|---|---|---|---|---|---|---|\n");
+    for r in &rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.2} ms | {} | {} | {} |",
+            r.articles,
+            r.tool,
+            secs(r.run.wall),
+            r.per_article().as_secs_f64() * 1000.0,
+            mb(r.run.peak_rss_kb),
+            size(r.output.0, r.output.1),
+            r.index.map_or("—".to_string(), |(b, f)| size(b, f)),
+        );
+    }
+    md.push('\n');
+    for &n in &sizes {
+        let plain = find(&rows, "kb build --no-search", n);
+        let search = find(&rows, "kb build", n);
+        let hugo = find(&rows, "hugo", n);
+        let pf = find(&rows, "pagefind (Hugo's output)", n);
+        let peers = hugo.run.wall + pf.run.wall;
+        let _ = writeln!(
+            md,
+            "- {n} articles: without search kb takes {:.2}× Hugo's time (target ≤ 0.5) and {:.2}× its memory \
+             (≤ 0.33); with search {:.2}× Hugo + Pagefind's time (≤ 0.5) and {:.2}× Pagefind's memory (≤ 0.33).",
+            ratio(plain.run.wall, hugo.run.wall),
+            plain.run.peak_rss_kb as f64 / hugo.run.peak_rss_kb as f64,
+            ratio(search.run.wall, peers),
+            search.run.peak_rss_kb as f64 / pf.run.peak_rss_kb as f64,
+        );
+    }
+    if let (Some(&small), Some(&large)) = (sizes.first(), sizes.last())
+        && large > small
+    {
+        for tool in ["kb build --no-search", "kb build"] {
+            let _ = writeln!(
+                md,
+                "- {tool}: time per article at {large} is {:.2}× that at {small} (target ≤ 1.25).",
+                ratio(
+                    find(&rows, tool, large).per_article(),
+                    find(&rows, tool, small).per_article()
+                )
+            );
+        }
+    }
+    md.push_str("\nkb's phases (`KB_TIMINGS=1`; indented parts are summed over threads):\n\n");
+    md.push_str(&notes);
+    println!("{md}");
+    let out = repo().join("target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("build.md"), &md).unwrap();
+}
