@@ -237,18 +237,13 @@ impl Indexer {
         std::thread::spawn(move || {
             for snapshot in rx {
                 let t = Instant::now();
-                match snapshot.index() {
-                    Ok(files) => {
-                        store.set_search(files);
-                        eprintln!(
-                            "{} search index: {} in {:.1?}",
-                            clock(),
-                            count(snapshot.len(), "article"),
-                            t.elapsed()
-                        );
-                    }
-                    Err(e) => eprintln!("{} warning: search index not refreshed: {e}", clock()),
-                }
+                store.set_search(snapshot.index());
+                eprintln!(
+                    "{} search index: {} in {:.1?}",
+                    clock(),
+                    count(snapshot.len(), "article"),
+                    t.elapsed()
+                );
                 flag.store(false, Ordering::SeqCst);
             }
         });

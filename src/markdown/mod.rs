@@ -208,7 +208,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 });
                 events.push(Event::Html(
                     format!(
-                        "<a class=\"anchor\" data-pagefind-ignore href=\"#{}\" aria-label=\"Link to this section\">#</a>",
+                        "<a class=\"anchor\" data-search-ignore href=\"#{}\" aria-label=\"Link to this section\">#</a>",
                         html_escape(&id)
                     )
                     .into(),
@@ -570,7 +570,7 @@ fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>, shared: &
         "<dt>Run it</dt><dd><code class=\"check-command\">{}</code></dd></dl>",
         e(&card.command)
     ));
-    h.push_str("<details class=\"check-source\" data-pagefind-ignore><summary>Definition</summary>");
+    h.push_str("<details class=\"check-source\" data-search-ignore><summary>Definition</summary>");
     h.push_str(&code_block("toml", &card.block, languages));
     if let Some((path, text)) = &card.definition {
         h.push_str(&format!("<p class=\"check-def-path\">{}</p>", e(path)));

@@ -312,14 +312,7 @@ impl Site {
                 .articles
                 .iter()
                 .zip(&parts.articles)
-                .map(|(a, r)| {
-                    (
-                        a.url.clone(),
-                        a.source.clone(),
-                        a.meta.clone(),
-                        r.own_html().into_owned(),
-                    )
-                })
+                .map(|(a, r)| (a.url.clone(), a.meta.clone(), r.own_html().into_owned()))
                 .collect(),
         })
     }
@@ -397,10 +390,10 @@ fn touched(
     t
 }
 
-/// The articles as the search index sees them: URL, source path, front matter and rendered body.
+/// The articles as the search index sees them: URL, front matter and rendered body.
 pub struct SearchSnapshot {
     language: String,
-    articles: Vec<(String, String, FrontMatter, String)>,
+    articles: Vec<(String, FrontMatter, String)>,
 }
 
 impl SearchSnapshot {
@@ -412,19 +405,19 @@ impl SearchSnapshot {
         self.articles.is_empty()
     }
 
-    /// Builds the index (seconds to minutes on a large site): its files under [`search::DIR`].
-    pub fn index(&self) -> Result<Files, String> {
-        let files = search::index_entries(&self.language, self.articles.len(), |i| {
-            let (url, source, meta, html) = &self.articles[i];
-            search::Entry {
-                url: url.clone(),
-                source: source.clone(),
-                html: search::document(&self.language, meta, html),
+    /// Builds the index: its files under [`search::DIR`].
+    pub fn index(&self) -> Files {
+        let files = search::index_docs(&self.language, self.articles.len(), |i| {
+            let (url, meta, body) = &self.articles[i];
+            search::Doc {
+                url,
+                meta,
+                body: body.into(),
             }
-        })?;
-        Ok(files
+        });
+        files
             .into_iter()
             .map(|f| (format!("{}/{}", search::DIR, f.path), f.bytes))
-            .collect())
+            .collect()
     }
 }

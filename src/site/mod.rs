@@ -252,18 +252,15 @@ pub fn build(
     })
 }
 
-/// Writes the search index's files under [`search::DIR`], or says why there are none.
-pub fn write_index(index: &Result<Vec<search::File>, String>, out: &dyn Sink) -> Result<(), Box<Diagnostic>> {
-    let written = index.as_ref().map_err(Clone::clone).and_then(|files| {
-        for f in files {
-            out.write(&format!("{}/{}", search::DIR, f.path), &f.bytes)
-                .map_err(|e| format!("cannot write {}/{}: {e}", search::DIR, f.path))?;
-        }
-        Ok(())
-    });
-    written.map_err(|e| {
-        Box::new(Diagnostic::error(format!("search index: {e}")).hint("build with --no-search to skip it"))
-    })
+/// Writes the search index's files under [`search::DIR`].
+pub fn write_index(files: &[search::File], out: &dyn Sink) -> Result<(), Box<Diagnostic>> {
+    for f in files {
+        let path = format!("{}/{}", search::DIR, f.path);
+        crate::timing::WRITING
+            .time(|| out.write(&path, &f.bytes))
+            .map_err(|e| Box::new(Diagnostic::error(format!("cannot write {path}: {e}"))))?;
+    }
+    Ok(())
 }
 
 pub fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<Rendered>, Vec<Rendered>) {

@@ -284,7 +284,7 @@ impl Model<'_> {
             "org_status": self.status,
             "report_url": self.url("report/"),
             "search_url": self.url("search/"),
-            "pagefind_url": self.url(&format!("{}/", super::search::DIR)),
+            "search_index_url": self.url(&format!("{}/", super::search::DIR)),
             "assets": self.url("assets/"),
             "sections": self.section_links(&self.content.sections[0].subsections),
             "products": products,

@@ -194,7 +194,7 @@ fn seed_articles_show_their_checks_as_cards() {
             "{slug}"
         );
         assert_eq!(
-            html.matches("<details class=\"check-source\" data-pagefind-ignore><summary>Definition</summary>")
+            html.matches("<details class=\"check-source\" data-search-ignore><summary>Definition</summary>")
                 .count(),
             titles.len(),
             "{slug}: every card has its definition behind a disclosure"

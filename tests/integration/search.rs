@@ -237,13 +237,13 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
         .await
         .expect("Enter opens the focused result");
 
-    // Nothing was fetched from another host, by the pages or by Pagefind's worker; the index came from the site.
+    // Nothing was fetched from another host; the index came from the site.
     assert_eq!(b.offsite(), Vec::<String>::new());
     let served = server.take();
     assert!(
         served
             .iter()
-            .any(|s| s.path.starts_with("/pagefind/") && s.status == 200)
+            .any(|s| s.path.starts_with("/search-index/") && s.status == 200)
     );
     let failed: Vec<_> = served.iter().filter(|s| s.status != 200 && s.status != 304).collect();
     assert!(failed.is_empty(), "{failed:?}");
@@ -297,22 +297,39 @@ fn the_build_writes_the_index_and_the_search_page() {
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = dir.path().join("site");
-    let entry: serde_json::Value = serde_json::from_str(&read(out.join("pagefind/pagefind-entry.json"))).unwrap();
-    let built: u64 = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert_eq!(
-        entry["languages"]["en"]["page_count"], built,
-        "one search document per article: {entry}"
-    );
-    for file in ["pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"] {
-        assert!(out.join("pagefind").join(file).is_file(), "{file} missing");
-    }
+    let index = out.join("search-index");
+    let meta: serde_json::Value = serde_json::from_str(&read(index.join("meta.json"))).unwrap();
+    let built: usize = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let pages = meta["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), built, "one search document per article: {meta}");
     assert!(
-        !out.join("pagefind/pagefind-ui.js").exists(),
-        "Pagefind's own UI is not used and not written"
+        index.join("search.js").is_file(),
+        "the runtime is written beside the index"
+    );
+    // Every file meta.json names is there, gzip, and named by its content: the names are all different.
+    let chunks = meta["chunks"].as_object().unwrap();
+    assert!(chunks.len() > 20, "{meta}");
+    let mut names: Vec<&str> = pages
+        .iter()
+        .chain(chunks.values())
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for name in &names {
+        let bytes = std::fs::read(index.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(bytes[..2], [0x1f, 0x8b], "{name} is not gzip");
+    }
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), count, "two files share a name");
+    assert_eq!(
+        meta["filters"]["products"]["Management API"].as_array().map(Vec::len),
+        Some(2),
+        "the articles of a product are its facet's pages: {meta}"
     );
     let page = read(out.join("search/index.html"));
     assert!(page.contains(r#"<meta name="robots" content="noindex">"#));
-    assert!(page.contains(r#"data-pagefind="/pagefind/""#));
+    assert!(page.contains(r#"data-index="/search-index/""#));
     assert!(read(out.join("index.html")).contains(r#"<form class="site-search" role="search" action="/search/""#));
     assert!(!read(out.join("sitemap.xml")).contains("/search/"));
 }
@@ -323,18 +340,18 @@ fn no_search_leaves_out_the_index_the_page_and_the_box() {
     let run = kb(dir.path(), &["build", "--no-search"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = dir.path().join("site");
-    assert!(!out.join("pagefind").exists());
+    assert!(!out.join("search-index").exists());
     assert!(!out.join("search").exists());
     assert!(!read(out.join("index.html")).contains("site-search"));
 }
 
 #[test]
 fn an_article_where_the_index_goes_is_an_error() {
-    let dir = site(&[("content/pagefind/notes.md", article("Notes", "Text.").as_bytes())]);
+    let dir = site(&[("content/search-index/notes.md", article("Notes", "Text.").as_bytes())]);
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     run.assert_stderr_has(
-        "would be written to pagefind/notes/index.html, inside pagefind/, where the search index goes",
+        "would be written to search-index/notes/index.html, inside search-index/, where the search index goes",
     );
     assert_eq!(kb(dir.path(), &["build", "--no-search"]).code, 0);
 }

@@ -219,10 +219,11 @@ fn the_search_index_is_built_in_the_background_and_served() {
     let site = fixture("basic");
     let server = KbServe::start(site.path(), &[]);
     server.wait_for_log("search index: 4 articles", 30);
-    let entry = server.get("/pagefind/pagefind-entry.json");
-    assert_eq!(entry.status, 200, "{}", server.log());
-    assert!(entry.body.contains("\"languages\""));
-    assert!(server.get("/search/").body.contains("data-pagefind"));
+    let meta = server.get("/search-index/meta.json");
+    assert_eq!(meta.status, 200, "{}", server.log());
+    let meta: serde_json::Value = serde_json::from_str(&meta.body).unwrap();
+    assert_eq!(meta["pages"].as_array().map(Vec::len), Some(4), "{meta}");
+    assert!(server.get("/search/").body.contains("data-index=\"/search-index/\""));
 }
 
 #[test]

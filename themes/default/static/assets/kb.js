@@ -44,7 +44,7 @@
     });
   }
 
-  // The search page: Pagefind's chunked index, loaded from this site only, with facets, highlighted snippets and
+  // The search page: kb's chunked search index, loaded from this site only, with facets, highlighted snippets and
   // keyboard navigation. Its state lives in the URL (?q=...&products=...), so a search can be linked and reloaded.
   var FACETS = [["products", "Product"], ["applies_to", "Applies to"]];
 
@@ -60,7 +60,7 @@
     return node;
   }
 
-  // Pagefind's excerpt is escaped text with <mark> around matches. It is rebuilt here from text nodes and <mark>
+  // An excerpt from the index is escaped text with <mark> around matches. It is rebuilt here from text nodes and <mark>
   // elements only, so nothing else from the index can reach the page as markup.
   function excerpt(html) {
     var out = el("p", { class: "result-excerpt" });
@@ -118,13 +118,13 @@
     return kept.length ? kept : all;
   }
 
-  // Pagefind ranks the pages that hold every word of the query, leaving out the words no page holds (the reader's
+  // The index ranks the pages that hold every word of the query, leaving out the words no page holds (the reader's
   // own app or user name in a pasted message). When no page holds every remaining word (the variable part is a word
   // some other article has), each word is searched alone and pages are ranked by how much of the query they hold,
-  // each word counting by its rarity (BM25's inverse document frequency), then by Pagefind's scores.
+  // each word counting by its rarity (BM25's inverse document frequency), then by the index's scores.
   async function find(pf, q, filters) {
     var all = terms(q);
-    var first = await pf.search(all.join(" "), { filters: filters });
+    var first = await pf.search(all.join(" "), { filters: filters, phrase: q });
     if (first.results.length || all.length < 2) return { counts: first.filters, results: first.results };
     var each = await Promise.all(all.map(function (w) { return pf.search(w, { filters: filters }); }));
     var missing = all.filter(function (w, i) { return each[i].results.length === 0; });
@@ -190,9 +190,9 @@
     // On this page, the page's own box is the search box.
     if (header) header.form.hidden = true;
 
-    function pagefind() {
+    function index() {
       if (!loading) {
-        loading = import(root.getAttribute("data-pagefind") + "pagefind.js").then(async function (pf) {
+        loading = import(root.getAttribute("data-index") + "search.js").then(async function (pf) {
           await pf.options({ baseUrl: "/", excerptLength: 24 });
           await pf.init();
           await pf.filters(); // resolves once the index's metadata has loaded, and throws if it cannot
@@ -222,7 +222,7 @@
     }
 
     // Facet values with their counts in the current results; without counts when the results are closest matches,
-    // for which Pagefind has no counts. A checkbox that had focus has it again after the facets are redrawn.
+    // for which the index gives no counts. A checkbox that had focus has it again after the facets are redrawn.
     function renderFacets(counts, all) {
       var active = document.activeElement;
       var refocus = active && facetsBox.contains(active) ? [active.name, active.value] : null;
@@ -299,7 +299,7 @@
       list.setAttribute("data-state", "searching");
       list.setAttribute("aria-busy", "true");
       try {
-        var pf = await pagefind();
+        var pf = await index();
         if (mine !== run) return;
         var all = await pf.filters();
         if (!q) {
