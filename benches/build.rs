@@ -3,11 +3,13 @@
 //! ```sh
 //! cargo bench --bench build                          # 1,000 and 10,000 articles
 //! cargo bench --bench build -- --sizes 2000,20000    # any sizes; --words N and --apps N shape the corpus
+//! cargo bench --bench build -- --runs 5              # runs per tool and size (3): the median is reported
 //! ```
 //!
 //! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
 //! `bench/hugo/` (highlighting, tables of contents, taxonomies, paginated lists), and the Pagefind CLI indexing
-//! Hugo's output. Each runs under `/usr/bin/time -v` on a fresh output folder after a `sync`. Reported: wall time,
+//! Hugo's output. Each runs `--runs` times under `/usr/bin/time -v` on a fresh output folder after a `sync`, and
+//! the run of median time is reported, with the highest peak memory of the runs. Reported: wall time,
 //! time per article, peak memory, output and index sizes, kb's phases (`KB_TIMINGS=1`), and the ratios the
 //! performance targets are about. Hugo (Debian's `hugo`) and Pagefind (npm's `pagefind`, into
 //! `target/bench-tools/`) are installed when missing. The table is also written to `target/bench/build.md`.
@@ -137,7 +139,29 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
-fn measure_size(opts: &corpus::Options, hugo: &Path, pagefind: &Path, rows: &mut Vec<Row>, notes: &mut String) {
+/// Runs `run` `runs` times, emptying `out` before each: the run of median wall time, with the highest peak memory of
+/// all (the disk's writeback makes single runs vary).
+fn repeat(runs: usize, out: &Path, run: impl Fn() -> Measured) -> Measured {
+    let mut all: Vec<Measured> = (0..runs.max(1))
+        .map(|_| {
+            let _ = std::fs::remove_dir_all(out);
+            run()
+        })
+        .collect();
+    let peak = all.iter().map(|r| r.peak_rss_kb).max().unwrap_or(0);
+    all.sort_by_key(|r| r.wall);
+    let mut median = all.swap_remove(all.len() / 2);
+    median.peak_rss_kb = peak;
+    median
+}
+
+fn measure_size(
+    opts: &corpus::Options,
+    runs: usize,
+    (hugo, pagefind): (&Path, &Path),
+    rows: &mut Vec<Row>,
+    notes: &mut String,
+) {
     let work = tempfile::tempdir().unwrap();
     let site = work.path().join("corpus");
     corpus::write_site(&site, opts).unwrap();
@@ -150,7 +174,7 @@ fn measure_size(opts: &corpus::Options, hugo: &Path, pagefind: &Path, rows: &mut
         let out_arg = out.to_string_lossy().into_owned();
         let mut args = vec!["build", "--output", &out_arg];
         args.extend(extra);
-        let run = measure::run(&site, kb, &args, &[("KB_TIMINGS", "1")], 0);
+        let run = repeat(runs, &out, || measure::run(&site, kb, &args, &[("KB_TIMINGS", "1")], 0));
         let phases = measure::phases(&run.stderr);
         let _ = writeln!(
             notes,
@@ -161,7 +185,7 @@ fn measure_size(opts: &corpus::Options, hugo: &Path, pagefind: &Path, rows: &mut
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let index = extra.is_none().then(|| dir_size(&out.join("pagefind")));
+        let index = extra.is_none().then(|| dir_size(&out.join("search-index")));
         rows.push(Row {
             tool,
             articles: n,
@@ -186,21 +210,16 @@ fn measure_size(opts: &corpus::Options, hugo: &Path, pagefind: &Path, rows: &mut
     let content = site.join("content").to_string_lossy().into_owned();
     let dest = hugo_out.to_string_lossy().into_owned();
     let cache = work.path().join("hugo-cache").to_string_lossy().into_owned();
-    let run = measure::run(
-        &hugo_src,
-        hugo,
-        &[
-            "--quiet",
-            "--contentDir",
-            &content,
-            "--destination",
-            &dest,
-            "--cacheDir",
-            &cache,
-        ],
-        &[],
-        0,
-    );
+    let args = [
+        "--quiet",
+        "--contentDir",
+        &content,
+        "--destination",
+        &dest,
+        "--cacheDir",
+        &cache,
+    ];
+    let run = repeat(runs, &hugo_out, || measure::run(&hugo_src, hugo, &args, &[], 0));
     rows.push(Row {
         tool: "hugo",
         articles: n,
@@ -210,7 +229,9 @@ fn measure_size(opts: &corpus::Options, hugo: &Path, pagefind: &Path, rows: &mut
     });
 
     // Pagefind's CLI over Hugo's output.
-    let run = measure::run(work.path(), pagefind, &["--site", &dest], &[], 0);
+    let run = repeat(runs, &hugo_out.join("pagefind"), || {
+        measure::run(work.path(), pagefind, &["--site", &dest], &[], 0)
+    });
     rows.push(Row {
         tool: "pagefind (Hugo's output)",
         articles: n,
@@ -233,6 +254,7 @@ fn main() {
         None if corpus::benchmarking() => vec![1000, 10_000],
         None => vec![300],
     };
+    let runs = corpus::arg("--runs", if corpus::benchmarking() { 3 } else { 1 });
     let hugo = hugo();
     let pagefind = pagefind();
     let hugo_version = Command::new(&hugo).arg("version").output().unwrap();
@@ -245,13 +267,14 @@ fn main() {
             ..corpus::Options::from_args()
         };
         eprintln!("{n} articles…");
-        measure_size(&opts, &hugo, &pagefind, &mut rows, &mut notes);
+        measure_size(&opts, runs, (&hugo, &pagefind), &mut rows, &mut notes);
     }
 
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "Corpus: `corpus::Options` seed {}, ~{} words per article, {} apps. {}; pagefind {PAGEFIND_VERSION}.\n",
+        "Corpus: `corpus::Options` seed {}, ~{} words per article, {} apps. {}; pagefind {PAGEFIND_VERSION}. \
+         Median of {runs} runs.\n",
         base.seed,
         base.words,
         base.apps,

@@ -18,12 +18,16 @@ mod browser;
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
 #[allow(dead_code)]
+#[path = "../tests/support/measure.rs"]
+mod measure;
+#[allow(dead_code)]
 #[path = "../tests/support/serve.rs"]
 mod serve;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use measure::{dir_size, mb};
 
 const QUERIES: &[&str] = &[
     "E0000015",
@@ -33,68 +37,11 @@ const QUERIES: &[&str] = &[
      why this is happening, please contact your administrator.",
 ];
 
-struct Build {
-    wall: Duration,
-    peak_rss_kb: i64,
-    phases: Vec<(String, String)>,
-}
-
-/// Runs `kb build` on `root` and waits for it with `wait4`, which reports the child's own peak RSS.
-fn build(kb: &Path, root: &Path, extra: &[&str]) -> Build {
-    let started = Instant::now();
-    // Waited for with wait4 below, which std's Child does not offer.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(kb)
-        .arg("build")
-        .args(extra)
-        .current_dir(root)
-        .env("KB_TIMINGS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kb runs");
-    let pid = child.id() as libc::pid_t;
-    let stderr = child.stderr.expect("piped");
-    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value, and wait4 writes it for the child we spawned and own.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for; both pointers are valid for the call.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    let text = reader.join().unwrap();
-    assert!(
-        waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "kb build failed:\n{text}"
-    );
-    let phases = text
-        .lines()
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            Some((parts.next()?.to_string(), parts.next()?.to_string()))
-        })
-        .filter(|(name, _)| !name.starts_with("Built"))
-        .collect();
-    Build {
-        wall,
-        peak_rss_kb: usage.ru_maxrss,
-        phases,
-    }
-}
-
-/// Bytes and files under `dir`.
-fn dir_size(dir: &Path) -> (u64, usize) {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .fold((0, 0), |(bytes, files), e| {
-            (bytes + e.metadata().map_or(0, |m| m.len()), files + 1)
-        })
-}
-
-fn mb(kb: i64) -> String {
-    format!("{:.0} MB", kb as f64 / 1024.0)
+/// `kb build` of `root` with `extra` arguments, under GNU time.
+fn build(kb: &Path, root: &Path, extra: &[&str]) -> measure::Measured {
+    let mut args = vec!["build"];
+    args.extend(extra);
+    measure::run(root, kb, &args, &[("KB_TIMINGS", "1")], 0)
 }
 
 #[tokio::main]
@@ -114,12 +61,12 @@ async fn main() {
 
     let without = build(kb, root.path(), &["--no-search"]);
     let with = build(kb, root.path(), &[]);
-    let index_time = with
-        .phases
+    let with_phases = measure::phases(&with.stderr);
+    let index_time = with_phases
         .iter()
         .find(|(n, _)| n == "search")
         .map_or("?", |(_, t)| t.as_str());
-    let (index_bytes, index_files) = dir_size(&root.path().join("site/pagefind"));
+    let (index_bytes, index_files) = dir_size(&root.path().join("site/search-index"));
     println!();
     println!("| build | wall | peak RSS |");
     println!("|---|---|---|");
@@ -140,9 +87,9 @@ async fn main() {
     );
     println!(
         "phases with search: {}",
-        with.phases
+        with_phases
             .iter()
-            .map(|(n, t)| format!("{n} {t}"))
+            .map(|(n, t)| format!("{} {t}", n.trim()))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -175,7 +122,7 @@ async fn main() {
         let all: u64 = served.iter().map(|s| s.bytes).sum();
         let index: u64 = served
             .iter()
-            .filter(|s| s.path.starts_with("/pagefind/"))
+            .filter(|s| s.path.starts_with("/search-index/"))
             .map(|s| s.bytes)
             .sum();
         let shown: String = q.chars().take(40).collect();

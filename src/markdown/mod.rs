@@ -505,8 +505,13 @@ pub fn missing_anchor(
 }
 
 fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
+    code_block_with(lang, code, true, languages)
+}
+
+/// A code block, highlighted if `highlight` and kb knows the language.
+fn code_block_with(lang: &str, code: &str, highlight: bool, languages: &mut Vec<String>) -> String {
     let escaped_lang = html_escape(lang);
-    let highlighted = if lang.is_empty() {
+    let highlighted = if lang.is_empty() || !highlight {
         None
     } else {
         Highlighter::get().highlight(lang, code)
@@ -571,7 +576,8 @@ fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>, shared: &
         e(&card.command)
     ));
     h.push_str("<details class=\"check-source\" data-search-ignore><summary>Definition</summary>");
-    h.push_str(&code_block("toml", &card.block, languages));
+    // The block as written and the definition it calls, as raw TOML (not highlighted: see `definition_block`).
+    h.push_str(&code_block_with("toml", &card.block, false, languages));
     if let Some((path, text)) = &card.definition {
         h.push_str(&format!("<p class=\"check-def-path\">{}</p>", e(path)));
         shared.push(definition_block(text, languages));
@@ -581,19 +587,20 @@ fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>, shared: &
     h
 }
 
-/// A check definition's TOML as a code block. Every article calling a definition shows the same block, so each
-/// definition's text is highlighted once per process and held once: at 10,000 articles with three checks each,
-/// highlighting the definitions again and again was most of the build's time, and their copies most of its memory.
+/// A check definition's TOML as a plain code block (the raw definition, behind the card's disclosure). Every article
+/// calling a definition shows the same block, so it is made once per process and held once: at 10,000 articles
+/// with three checks each, highlighting the definitions again and again was most of the build's time, and their
+/// copies most of its memory. They are not highlighted: highlighted, the three definitions were two thirds of each
+/// article page's bytes (44 of 65 KB), which the build wrote 30,000 times.
 fn definition_block(text: &str, languages: &mut Vec<String>) -> Arc<str> {
     static BLOCKS: OnceLock<Mutex<HashMap<String, Arc<str>>>> = OnceLock::new();
     /// More distinct definitions than a knowledge base has: beyond it (edits during a long `kb serve`), start over.
     const MAX: usize = 512;
     let blocks = BLOCKS.get_or_init(Default::default);
-    // The card's own block, highlighted just before, has already recorded the language.
     if let Some(html) = blocks.lock().unwrap_or_else(PoisonError::into_inner).get(text) {
         return html.clone();
     }
-    let html: Arc<str> = Arc::from(code_block("toml", text, languages));
+    let html: Arc<str> = Arc::from(code_block_with("toml", text, false, languages));
     let mut blocks = blocks.lock().unwrap_or_else(PoisonError::into_inner);
     if blocks.len() >= MAX {
         blocks.clear();
