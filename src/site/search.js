@@ -1,5 +1,5 @@
 // kb's search runtime, written by `kb build` beside the index it reads (see src/site/search.rs for the format):
-// `meta.json` first, then one gzip chunk per word of the query, then one gzip fragment per result shown. It runs in
+// `meta.json.gz` first, then one gzip chunk per word of the query, then one gzip fragment per result shown. It runs in
 // the page, fetches only from its own folder, and gives back results as escaped text (excerpts mark matches with
 // <mark>); the page builds its DOM from text.
 //
@@ -32,10 +32,7 @@ export async function init() {
 
 function meta() {
   if (!metaLoad) {
-    metaLoad = fetch(new URL("meta.json", base)).then(function (r) {
-      if (!r.ok) throw new Error("meta.json: HTTP " + r.status);
-      return r.json();
-    });
+    metaLoad = gunzip("meta.json.gz");
     metaLoad.catch(function () { metaLoad = null; });
   }
   return metaLoad;
@@ -232,7 +229,7 @@ function result(m, page, score, marks) {
     id: String(page),
     score: score,
     data: async function () {
-      const f = await cached(fragments, page, function () { return gunzip(m.pages[page]); });
+      const f = await cached(fragments, page, function () { return gunzip("f/" + m.pages[page] + ".json.gz"); });
       return shape(f, marks);
     }
   };

@@ -6,9 +6,9 @@
 //! `products` and `applies_to` are filters (the search page's facets). Lists, taxonomy pages and the error index are
 //! navigation and stay out of the index, as do check definitions (`data-search-ignore`).
 //!
-//! Files (all gzip, but `meta.json`, which names the others):
-//! - `meta.json`: the language, each page's fragment file and length in words, the average length, each filter
-//!   value's pages, and the chunk file of each word prefix.
+//! Files (all gzip):
+//! - `meta.json.gz`: the language, each page's fragment (its hash), each filter value's pages, and the chunk file of
+//!   each word prefix.
 //! - `w/<prefix>-<hash>.json.gz`, one chunk per first two characters of a word: `words` maps each word the pages
 //!   hold to its stem (when they differ) and `stems` maps each stem to its postings, `[page, score, page, score,
 //!   …]`, the score (in thousandths) being the stem's BM25F score in the page, rarity included, worked out here so
@@ -18,8 +18,8 @@
 //! - `f/<hash>.json.gz`, one fragment per page: its URL, title and text by section, for results' titles, excerpts
 //!   and sub-results.
 //!
-//! Files other than `meta.json` are named by their content's hash, so they can be cached for ever. A query fetches
-//! `meta.json`, one chunk per word, and one fragment per result shown.
+//! Files other than `meta.json.gz` are named by their content's hash, so they can be cached for ever. A query
+//! fetches `meta.json.gz`, one chunk per word, and one fragment per result shown.
 //!
 //! Words are cut as the search page cuts queries (`kb.js`): a token of letters and digits joined by `_`, `'` or `-`
 //! is held whole, and its parts (cut at punctuation and between letters and digits, two characters or more) too.
@@ -47,6 +47,11 @@ pub const DIR: &str = "search-index";
 
 /// The browser runtime, written beside the index.
 const RUNTIME: &str = include_str!("search.js");
+
+/// The file that names the others.
+pub const META: &str = "meta.json.gz";
+/// Fragments are `f/<hash>.json.gz`; `meta.json.gz` lists their hashes.
+const FRAGMENT_EXT: &str = ".json.gz";
 
 /// Whether a file of the site (its path under the site's root) falls inside the index's folder.
 pub fn inside_index(rel: &str) -> bool {
@@ -309,14 +314,14 @@ pub fn index_docs<'a>(language: &str, n: usize, doc: impl Fn(usize) -> Doc<'a> +
     let meta = serde_json::json!({
         "version": 1,
         "language": language,
-        "pages": fragments.iter().map(|f| &f.path).collect::<Vec<_>>(),
+        "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
         "filters": filters,
         "chunks": chunk_files.iter().map(|(prefix, f)| (prefix.as_str(), f.path.as_str())).collect::<BTreeMap<_, _>>(),
     });
     let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
     files.push(File {
-        path: "meta.json".into(),
-        bytes: serde_json::to_vec(&meta).expect("serialisable"),
+        path: META.into(),
+        bytes: gzip(&serde_json::to_vec(&meta).expect("serialisable")),
     });
     files.push(File {
         path: "search.js".into(),
@@ -544,7 +549,7 @@ fn read_page(doc: &Doc<'_>) -> Page {
     };
     let bytes = gzip(&serde_json::to_vec(&fragment).expect("serialisable"));
     let fragment = File {
-        path: format!("f/{}.json.gz", hash(&bytes)),
+        path: format!("f/{}{FRAGMENT_EXT}", hash(&bytes)),
         bytes,
     };
     let mut filters = Vec::new();
@@ -907,7 +912,7 @@ mod tests {
             body: Cow::Borrowed(bodies[i]),
         });
         let get = |path: &str| files.iter().find(|f| f.path == path).unwrap();
-        let meta: serde_json::Value = serde_json::from_slice(&get("meta.json").bytes).unwrap();
+        let meta = gunzip(&get(META).bytes);
         assert_eq!(meta["filters"]["products"]["Workflows"], serde_json::json!([0, 1]));
         assert_eq!(meta["pages"].as_array().unwrap().len(), 2);
         let chunk = gunzip(&get(meta["chunks"]["as"].as_str().unwrap()).bytes);
@@ -918,7 +923,7 @@ mod tests {
         let postings: Vec<u64> = serde_json::from_value(chunk["stems"]["assign"].clone()).unwrap();
         assert_eq!((postings[0], postings[2]), (0, 1), "{postings:?}");
         assert!(postings[1] > postings[3], "{postings:?}");
-        let fragment = gunzip(&get(meta["pages"][0].as_str().unwrap()).bytes);
+        let fragment = gunzip(&get(&format!("f/{}.json.gz", meta["pages"][0].as_str().unwrap())).bytes);
         assert_eq!(fragment["url"], "/a/");
         assert_eq!(
             fragment["sections"][0]["text"],

@@ -120,7 +120,7 @@ fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sit
     assert!(sitemap.contains("/api/404-e0000007-resource-not-found/</loc>"));
 
     // Out of the search index: one document per article, none holding a result.
-    let meta: serde_json::Value = serde_json::from_str(&read(out.join("search-index/meta.json"))).unwrap();
+    let meta = crate::support::search_meta(&out);
     let built: usize = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
     assert_eq!(meta["pages"].as_array().map(Vec::len), Some(built), "{meta}");
     let indexed = fragments_text(&out);

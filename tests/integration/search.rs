@@ -298,7 +298,7 @@ fn the_build_writes_the_index_and_the_search_page() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = dir.path().join("site");
     let index = out.join("search-index");
-    let meta: serde_json::Value = serde_json::from_str(&read(index.join("meta.json"))).unwrap();
+    let meta = crate::support::search_meta(&out);
     let built: usize = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
     let pages = meta["pages"].as_array().unwrap();
     assert_eq!(pages.len(), built, "one search document per article: {meta}");
@@ -306,13 +306,17 @@ fn the_build_writes_the_index_and_the_search_page() {
         index.join("search.js").is_file(),
         "the runtime is written beside the index"
     );
-    // Every file meta.json names is there, gzip, and named by its content: the names are all different.
+    // Every file meta.json.gz names is there, gzip, and named by its content: the names are all different.
     let chunks = meta["chunks"].as_object().unwrap();
     assert!(chunks.len() > 20, "{meta}");
-    let mut names: Vec<&str> = pages
+    let fragments: Vec<String> = pages
         .iter()
-        .chain(chunks.values())
-        .map(|v| v.as_str().unwrap())
+        .map(|h| format!("f/{}.json.gz", h.as_str().unwrap()))
+        .collect();
+    let mut names: Vec<&str> = fragments
+        .iter()
+        .map(String::as_str)
+        .chain(chunks.values().map(|v| v.as_str().unwrap()))
         .collect();
     for name in &names {
         let bytes = std::fs::read(index.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));

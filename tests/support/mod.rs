@@ -170,3 +170,11 @@ pub fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
         })
         .collect()
 }
+
+/// The search index's `meta.json.gz`, read.
+pub fn search_meta(site: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(site.join("search-index/meta.json.gz")).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
