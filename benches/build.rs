@@ -8,8 +8,8 @@
 //!
 //! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
 //! `bench/hugo/` (highlighting, tables of contents, taxonomies, paginated lists), and the Pagefind CLI indexing
-//! Hugo's output. Each runs `--runs` times under `/usr/bin/time -v` on a fresh output folder after a `sync`, and
-//! the run of median time is reported, with the highest peak memory of the runs. Reported: wall time,
+//! Hugo's output. Each runs `--runs` times under `/usr/bin/time -v`, each run into a new folder after a `sync`,
+//! and the run of median time is reported, with the highest peak memory of the runs. Reported: wall time,
 //! time per article, peak memory, output and index sizes, kb's phases (`KB_TIMINGS=1`), and the ratios the
 //! performance targets are about. Hugo (Debian's `hugo`) and Pagefind (npm's `pagefind`, into
 //! `target/bench-tools/`) are installed when missing. The table is also written to `target/bench/build.md`.
@@ -139,15 +139,11 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
-/// Runs `run` `runs` times, emptying `out` before each: the run of median wall time, with the highest peak memory of
-/// all (the disk's writeback makes single runs vary).
-fn repeat(runs: usize, out: &Path, run: impl Fn() -> Measured) -> Measured {
-    let mut all: Vec<Measured> = (0..runs.max(1))
-        .map(|_| {
-            let _ = std::fs::remove_dir_all(out);
-            run()
-        })
-        .collect();
+/// Runs `run(i)` for `i` in `0..runs`, each writing into a folder of its own (deleting a large output right before
+/// a run slows the run's own writes down on a disk mounted with `discard`; everything is deleted at the end): the
+/// run of median wall time, with the highest peak memory of all.
+fn repeat(runs: usize, run: impl Fn(usize) -> Measured) -> Measured {
+    let mut all: Vec<Measured> = (0..runs.max(1)).map(run).collect();
     let peak = all.iter().map(|r| r.peak_rss_kb).max().unwrap_or(0);
     all.sort_by_key(|r| r.wall);
     let mut median = all.swap_remove(all.len() / 2);
@@ -170,11 +166,15 @@ fn measure_size(
 
     // kb, without and with its search index, each into a fresh folder.
     for (tool, extra) in [("kb build --no-search", Some("--no-search")), ("kb build", None)] {
-        let out = work.path().join(if extra.is_some() { "kb-plain" } else { "kb-search" });
-        let out_arg = out.to_string_lossy().into_owned();
-        let mut args = vec!["build", "--output", &out_arg];
-        args.extend(extra);
-        let run = repeat(runs, &out, || measure::run(&site, kb, &args, &[("KB_TIMINGS", "1")], 0));
+        let name = if extra.is_some() { "kb-plain" } else { "kb-search" };
+        let out_of = |i: usize| work.path().join(format!("{name}-{i}"));
+        let run = repeat(runs, |i| {
+            let out_arg = out_of(i).to_string_lossy().into_owned();
+            let mut args = vec!["build", "--output", &out_arg];
+            args.extend(extra);
+            measure::run(&site, kb, &args, &[("KB_TIMINGS", "1")], 0)
+        });
+        let out = out_of(0);
         let phases = measure::phases(&run.stderr);
         let _ = writeln!(
             notes,
@@ -206,37 +206,44 @@ fn measure_size(
             std::fs::copy(entry.path(), &to).unwrap();
         }
     }
-    let hugo_out = work.path().join("hugo-out");
+    let hugo_out = |i: usize| work.path().join(format!("hugo-out-{i}"));
     let content = site.join("content").to_string_lossy().into_owned();
-    let dest = hugo_out.to_string_lossy().into_owned();
-    let cache = work.path().join("hugo-cache").to_string_lossy().into_owned();
-    let args = [
-        "--quiet",
-        "--contentDir",
-        &content,
-        "--destination",
-        &dest,
-        "--cacheDir",
-        &cache,
-    ];
-    let run = repeat(runs, &hugo_out, || measure::run(&hugo_src, hugo, &args, &[], 0));
+    let run = repeat(runs, |i| {
+        let dest = hugo_out(i).to_string_lossy().into_owned();
+        let cache = work
+            .path()
+            .join(format!("hugo-cache-{i}"))
+            .to_string_lossy()
+            .into_owned();
+        let args = [
+            "--quiet",
+            "--contentDir",
+            &content,
+            "--destination",
+            &dest,
+            "--cacheDir",
+            &cache,
+        ];
+        measure::run(&hugo_src, hugo, &args, &[], 0)
+    });
     rows.push(Row {
         tool: "hugo",
         articles: n,
-        output: dir_size(&hugo_out),
+        output: dir_size(&hugo_out(0)),
         index: None,
         run,
     });
 
-    // Pagefind's CLI over Hugo's output.
-    let run = repeat(runs, &hugo_out.join("pagefind"), || {
+    // Pagefind's CLI over Hugo's outputs, one each.
+    let run = repeat(runs, |i| {
+        let dest = hugo_out(i).to_string_lossy().into_owned();
         measure::run(work.path(), pagefind, &["--site", &dest], &[], 0)
     });
     rows.push(Row {
         tool: "pagefind (Hugo's output)",
         articles: n,
-        output: dir_size(&hugo_out.join("pagefind")),
-        index: Some(dir_size(&hugo_out.join("pagefind"))),
+        output: dir_size(&hugo_out(0).join("pagefind")),
+        index: Some(dir_size(&hugo_out(0).join("pagefind"))),
         run,
     });
 }
@@ -325,6 +332,9 @@ fn main() {
                 )
             );
         }
+    }
+    if !corpus::benchmarking() {
+        md.push_str("\nA smoke run (`cargo test`): debug build, so the ratios say nothing.\n");
     }
     md.push_str("\nkb's phases (`KB_TIMINGS=1`; indented parts are summed over threads):\n\n");
     md.push_str(&notes);
