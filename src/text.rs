@@ -23,6 +23,52 @@ pub fn escape(input: &str) -> String {
     out
 }
 
+/// Decodes the character references of HTML text: the named ones kb and its Markdown renderer write (`&amp;`,
+/// `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&nbsp;`) and numeric ones; anything else stays as written.
+pub fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name.strip_prefix('#').and_then(|n| {
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(h) => u32::from_str_radix(h, 16).ok(),
+                        None => n.parse().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                }),
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Text from the org (labels, error summaries) made safe for a terminal: control characters, which could carry
 /// escape sequences, are replaced.
 pub fn printable(input: &str) -> String {
@@ -35,6 +81,13 @@ pub fn printable(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unescape_reverses_escape_and_reads_numeric_references() {
+        let text = "a < b & \"c\" 'd' > e";
+        assert_eq!(unescape(&escape(text)), text);
+        assert_eq!(unescape("&#x2F;&#47;&nbsp;&bogus; & &#xZZ;"), "// &bogus; & &#xZZ;");
+    }
 
     #[test]
     fn control_characters_never_get_through() {

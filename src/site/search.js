@@ -64,7 +64,8 @@ function tokenWords(token, whole) {
   const simple = lower.split(/[_'-]/).every(function (p) { return p && /^[\p{L}\p{N}]+$/u.test(p); });
   const parts = [];
   lower.split(/[^\p{L}\p{N}]+/u).forEach(function (piece) {
-    piece.split(/(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u).forEach(function (p) {
+    // Cut between letters and digits (no lookbehind: older Safari lacks it), as kb.js cuts queries.
+    piece.replace(/(\p{L})(\p{N})/gu, "$1 $2").replace(/(\p{N})(\p{L})/gu, "$1 $2").split(" ").forEach(function (p) {
       if ([...p].length > 1) parts.push(p);
     });
   });

@@ -663,51 +663,6 @@ mod text {
         None
     }
 
-    /// Decodes the character references of HTML text.
-    pub fn decode(s: &str) -> String {
-        if !s.contains('&') {
-            return s.to_string();
-        }
-        let mut out = String::with_capacity(s.len());
-        let mut rest = s;
-        while let Some(i) = rest.find('&') {
-            out.push_str(&rest[..i]);
-            rest = &rest[i..];
-            let end = rest.find(';').filter(|&e| e <= 10);
-            let decoded = end.and_then(|e| {
-                let name = &rest[1..e];
-                let c = match name {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    "nbsp" => Some(' '),
-                    _ => name.strip_prefix('#').and_then(|n| {
-                        let code = match n.strip_prefix(['x', 'X']) {
-                            Some(h) => u32::from_str_radix(h, 16).ok(),
-                            None => n.parse().ok(),
-                        };
-                        code.and_then(char::from_u32)
-                    }),
-                };
-                c.map(|c| (c, e))
-            });
-            match decoded {
-                Some((c, e)) => {
-                    out.push(c);
-                    rest = &rest[e + 1..];
-                }
-                None => {
-                    out.push('&');
-                    rest = &rest[1..];
-                }
-            }
-        }
-        out.push_str(rest);
-        out
-    }
-
     /// Headings and text of `html`, leaving out skipped elements and those marked `data-search-ignore`.
     pub fn pieces(html: &str) -> Vec<Piece> {
         let mut out = Vec::new();
@@ -775,7 +730,7 @@ mod text {
                 continue;
             } else if let Some(level) = heading_level(&t.name) {
                 flush_text(&mut text, &mut out);
-                heading = Some((level, attr(t.attrs, "id").map(decode), String::new()));
+                heading = Some((level, attr(t.attrs, "id").map(crate::text::unescape), String::new()));
                 continue;
             }
             if !INLINE.contains(&t.name.as_str()) {
@@ -803,7 +758,7 @@ mod text {
         if run.is_empty() {
             return;
         }
-        let decoded = decode(run);
+        let decoded = crate::text::unescape(run);
         match heading {
             Some((_, _, h)) => h.push_str(&decoded),
             None => text.push_str(&decoded),

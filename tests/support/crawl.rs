@@ -20,7 +20,7 @@ pub fn parse(html: &str) -> Page {
     for t in tag.captures_iter(html) {
         let name = t[1].to_ascii_lowercase();
         for a in attr.captures_iter(&t[2]) {
-            let value = decode_entities(&a[2]);
+            let value = kb::text::unescape(&a[2]);
             match &a[1] {
                 "id" => {
                     ids.insert(value);
@@ -109,15 +109,6 @@ pub fn crawl(site: &Path, origin: &str, base_path: &str) -> Vec<String> {
         }
     }
     problems
-}
-
-fn decode_entities(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 fn resolve(path: &str) -> String {
