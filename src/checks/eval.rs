@@ -3,7 +3,10 @@
 
 use serde_json::{Map, Value};
 
+use super::answer::{Body, media_type, snippet};
 use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test};
+use super::path::Method;
+use super::shape;
 use super::template::{field, to_text};
 
 /// The values a check's templates can see: `vars`, its parameters, and the captures made so far.
@@ -29,26 +32,37 @@ impl Bindings {
 /// A response as the predicates see it.
 #[derive(Debug, Clone)]
 pub struct Observed<'a> {
+    /// The request's method (a HEAD answer has no body).
+    pub method: Method,
     pub status: u16,
     /// Header names in lowercase.
     pub headers: &'a [(String, String)],
-    pub body: &'a Value,
+    pub body: &'a Body,
 }
 
-/// Applies a capture to a response body. `Ok(None)`: nothing matched. An ambiguous match is an error.
+/// Applies a capture to a response body. `Ok(None)`: nothing matched. An ambiguous match is an error, and so is a
+/// selected value whose `where` fields are not what a `where` can compare (see [`shape::field`]).
 pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>, Error> {
     let lookup = |p: &[String]| b.get(p);
     let mut wanted = Vec::with_capacity(c.filter.len());
     for (field, t) in &c.filter {
         wanted.push((field, t.render(&lookup).map_err(|e| Error::new(Reason::Input, e))?));
     }
-    let matches: Vec<&Value> = c
-        .path
-        .query(body)
-        .all()
-        .into_iter()
-        .filter(|node| wanted.iter().all(|(field, value)| field_matches(node, field, value)))
-        .collect();
+    let mut matches: Vec<&Value> = Vec::new();
+    'nodes: for node in c.path.query(body).all() {
+        for (field, value) in &wanted {
+            let found = shape::field(node, field).map_err(|e| {
+                Error::new(
+                    Reason::Body,
+                    format!("the answer is not what the capture `{}` reads: {e}", c.name),
+                )
+            })?;
+            if !found.is_some_and(|v| field_matches(v, value)) {
+                continue 'nodes;
+            }
+        }
+        matches.push(node);
+    }
     if c.all {
         return Ok(Some(Value::Array(matches.into_iter().cloned().collect())));
     }
@@ -67,15 +81,8 @@ pub fn capture(c: &Capture, body: &Value, b: &Bindings) -> Result<Option<Value>,
     }
 }
 
-/// A node's field equals the value; a list field matches when one of its items does.
-fn field_matches(node: &Value, field: &[String], wanted: &str) -> bool {
-    let mut v = node;
-    for key in field {
-        match v.get(key) {
-            Some(next) => v = next,
-            None => return false,
-        }
-    }
+/// A field's value equals the wanted one; a list field matches when one of its items does.
+fn field_matches(v: &Value, wanted: &str) -> bool {
     let scalar = |v: &Value| match v {
         Value::String(s) => s == wanted,
         Value::Number(n) => n.to_string() == wanted,
@@ -228,6 +235,9 @@ pub enum Reason {
     Redirect,
     /// A value the check needs is missing or cannot be used (an unset var, a bad template value).
     Input,
+    /// An answer kb could not read as the endpoint's JSON (not JSON, the wrong shape, not Okta's error JSON where a
+    /// status is judged), or one over a cap (`--max-body`, `--max-total`): kb saw nothing it may judge.
+    Body,
 }
 
 impl Error {
@@ -258,78 +268,15 @@ impl std::fmt::Display for Error {
 /// expectations. Captures are added to `b`.
 ///
 /// Any 403, a 401 E0000011, a 429 and a 5xx are errors whatever the expectations say; another status counts only
-/// against an expectation that names it; a step that names no status expects 2xx.
+/// against an expectation that names it; a step that names no status expects 2xx. Then the answer must be one kb
+/// read ([`unreadable`]): a verdict is only ever drawn from the endpoint's JSON.
 pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
-    let code = obs.body.get("errorCode").and_then(Value::as_str).unwrap_or_default();
-    let summary = obs.body.get("errorSummary").and_then(Value::as_str).unwrap_or_default();
-    let quoted = || match (code, summary) {
-        ("", "") => String::new(),
-        (c, "") => format!(" {c}"),
-        ("", s) => format!(": {s}"),
-        (c, s) => format!(" {c}: {s}"),
-    };
-    let status = obs.status;
-    let auth = super::header(obs.headers, "www-authenticate").unwrap_or_default();
-    if status == 403 {
-        if auth.contains("insufficient_scope") {
-            let scope = auth
-                .split("scope=\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .unwrap_or("(not named)");
-            return Outcome::Error(Error::missing_scope(scope));
-        }
-        let why = if code == "E0000006" {
-            "403 E0000006: the credential's admin role cannot read this (a service app needs an admin role as well as scopes)".to_string()
-        } else {
-            format!("403{}", quoted())
-        };
-        return Outcome::Error(Error::new(Reason::AccessDenied, why));
+    if let Some(e) = forced(step, obs).or_else(|| unreadable(step, obs)) {
+        return Outcome::Error(e);
     }
-    if status == 401 && code == "E0000011" {
-        return Outcome::Error(Error::new(
-            Reason::InvalidToken,
-            "401 E0000011: the token is invalid (expired, revoked, or for another org)",
-        ));
-    }
-    if status == 429 {
-        return Outcome::Error(Error::new(
-            Reason::RateLimited,
-            format!(
-                "429{}: rate limited, and waiting for the reset did not recover",
-                quoted()
-            ),
-        ));
-    }
-    if status >= 500 {
-        return Outcome::Error(Error::new(
-            Reason::HttpStatus,
-            format!("the org answered {status}{}", quoted()),
-        ));
-    }
-    // A redirect, or a 401 from the OAuth layer (`www-authenticate: ... error="..."`, or an OAuth `error` in the
-    // body, as for a refused DPoP proof), is about the transport or the credential, not the org's state, unless a
-    // step names that very code.
-    let oauth_401 = status == 401 && (auth.contains("error=") || obs.body.get("error").is_some());
-    if (oauth_401 || (300..400).contains(&status)) && !step.names_code(status) {
-        let detail = match obs.body.get("error").and_then(Value::as_str) {
-            Some(e) => format!(" {e}"),
-            None if !auth.is_empty() => format!(" ({auth})"),
-            None => String::new(),
-        };
-        return Outcome::Error(Error::new(
-            Reason::HttpStatus,
-            format!("the org answered {status}{}{detail}", quoted()),
-        ));
-    }
-    if !(200..300).contains(&status) && !step.names_status() {
-        return Outcome::Error(Error::new(
-            Reason::HttpStatus,
-            format!("the org answered {status}{}", quoted()),
-        ));
-    }
+    let body = obs.body.json().unwrap_or(&Value::Null);
     for c in &step.captures {
-        match capture(c, obs.body, b) {
+        match capture(c, body, b) {
             Ok(Some(v)) => {
                 b.captures.insert(c.name.clone(), v);
             }
@@ -355,6 +302,138 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
         }
     }
     Outcome::Continue
+}
+
+/// `the org answered 404 E0000007: Not found`, or with what arrived when the body is not Okta's error JSON.
+fn answered(obs: &Observed<'_>) -> String {
+    let text = |k: &str| obs.body.get(k).and_then(Value::as_str).unwrap_or_default();
+    let status = obs.status;
+    match (text("errorCode"), text("errorSummary"), obs.body) {
+        ("", "", Body::Json(_) | Body::Empty) => format!("the org answered {status}"),
+        ("", "", other) => format!("the org answered {status} with {}", other.arrived()),
+        (c, "", _) => format!("the org answered {status} {c}"),
+        ("", s, _) => format!("the org answered {status}: {s}"),
+        (c, s, _) => format!("the org answered {status} {c}: {s}"),
+    }
+}
+
+/// The errors no expectation can turn into a verdict: any 403, 401 E0000011, 429, 5xx, a 401 from the OAuth layer
+/// or a redirect (unless the step names that very code), and a non-2xx status the step does not name.
+fn forced(step: &Step, obs: &Observed<'_>) -> Option<Error> {
+    let code = obs.body.get("errorCode").and_then(Value::as_str).unwrap_or_default();
+    let status = obs.status;
+    let auth = super::header(obs.headers, "www-authenticate").unwrap_or_default();
+    if status == 403 {
+        if auth.contains("insufficient_scope") {
+            let scope = auth
+                .split("scope=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or("(not named)");
+            return Some(Error::missing_scope(scope));
+        }
+        let why = if code == "E0000006" {
+            "403 E0000006: the credential's admin role cannot read this (a service app needs an admin role as well as scopes)".to_string()
+        } else {
+            answered(obs).replacen("the org answered ", "", 1)
+        };
+        return Some(Error::new(Reason::AccessDenied, why));
+    }
+    if status == 401 && code == "E0000011" {
+        return Some(Error::new(
+            Reason::InvalidToken,
+            "401 E0000011: the token is invalid (expired, revoked, or for another org)",
+        ));
+    }
+    if status == 429 {
+        let why = answered(obs).replacen("the org answered ", "", 1);
+        return Some(Error::new(
+            Reason::RateLimited,
+            format!("{why}: rate limited, and waiting for the reset did not recover"),
+        ));
+    }
+    if status >= 500 {
+        return Some(Error::new(Reason::HttpStatus, answered(obs)));
+    }
+    // A redirect, or a 401 from the OAuth layer (`www-authenticate: ... error="..."`, or an OAuth `error` in the
+    // body, as for a refused DPoP proof), is about the transport or the credential, not the org's state, unless a
+    // step names that very code.
+    let oauth_error = obs.body.get("error").and_then(Value::as_str);
+    let oauth_401 = status == 401 && (auth.contains("error=") || oauth_error.is_some());
+    if (oauth_401 || (300..400).contains(&status)) && !step.names_code(status) {
+        let detail = match oauth_error {
+            Some(e) => format!(" {e}"),
+            None if !auth.is_empty() => format!(" ({auth})"),
+            None => String::new(),
+        };
+        return Some(Error::new(Reason::HttpStatus, format!("{}{detail}", answered(obs))));
+    }
+    if !(200..300).contains(&status) && !step.names_status() {
+        return Some(Error::new(Reason::HttpStatus, answered(obs)));
+    }
+    None
+}
+
+/// An answer kb did not read as the endpoint's JSON, which no expectation may judge (reason `body`):
+/// - a 2xx to a GET must be JSON of the shape the step reads ([`shape::check`]); no body at all (a 204, an empty
+///   200) is not the JSON the endpoint answers;
+/// - a 2xx to a HEAD has no body, so its `Content-Type` must say JSON (`application/json` or `…+json`): a proxy's
+///   or a portal's page says `text/html`;
+/// - any other status a step names (a 404 judged as "not assigned") counts only with Okta's error JSON, an object
+///   with an `errorCode`: a proxy's 404 page is not a finding.
+fn unreadable(step: &Step, obs: &Observed<'_>) -> Option<Error> {
+    let status = obs.status;
+    let wrong = |what: String| {
+        Some(Error::new(
+            Reason::Body,
+            format!("the org answered {status} with {what}"),
+        ))
+    };
+    if !(200..300).contains(&status) {
+        return match obs.body {
+            Body::Json(Value::Object(o)) if o.get("errorCode").is_some_and(Value::is_string) => None,
+            other => wrong(format!("{}, not Okta's error JSON (an `errorCode`)", other.arrived())),
+        };
+    }
+    if obs.method == Method::Head {
+        let content_type = super::header(obs.headers, "content-type");
+        let media = media_type(content_type).to_ascii_lowercase();
+        return if media == "application/json" || media.ends_with("+json") {
+            None
+        } else {
+            wrong(format!("{media} to a HEAD request, not the JSON the endpoint answers"))
+        };
+    }
+    match obs.body {
+        Body::Json(v) => shape::check(step, v).err().map(|e| {
+            Error::new(
+                Reason::Body,
+                format!("the org answered {status} with {e}: `{}`", preview(v)),
+            )
+        }),
+        Body::Empty => wrong("no body, where the endpoint answers JSON".into()),
+        Body::Unreadable(what) => wrong(what.clone()),
+    }
+}
+
+/// The start of a JSON value as text, for a message, without writing out the whole of a large one.
+fn preview(v: &Value) -> String {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() > 320 {
+                return Err(std::io::Error::other("enough"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    let _ = serde_json::to_writer(&mut out, v);
+    snippet(&out.0, 60)
 }
 
 /// A precondition in words, for a skip's reason.
@@ -451,12 +530,13 @@ mod tests {
 
     #[test]
     fn predicates_judge_status_codes_headers_and_captures() {
-        let body = json!({ "errorCode": "E0000015" });
+        let body = Body::Json(json!({ "errorCode": "E0000015" }));
         let headers = vec![(
             "www-authenticate".to_string(),
             "Bearer error=\"insufficient_scope\"".to_string(),
         )];
         let obs = Observed {
+            method: Method::Get,
             status: 401,
             headers: &headers,
             body: &body,
@@ -523,9 +603,10 @@ mod tests {
         }
     }
 
-    fn answer(step: &Step, status: u16, headers: &[(&str, &str)], body: Value) -> Outcome {
+    fn answer(step: &Step, status: u16, headers: &[(&str, &str)], body: Body) -> Outcome {
         let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let obs = Observed {
+            method: step.method,
             status,
             headers: &headers,
             body: &body,
@@ -544,7 +625,7 @@ mod tests {
     fn forced_errors_win_over_any_expectation() {
         // Even a step that names the status cannot turn these into pass or fail.
         let named = step(vec![status_is(200)]);
-        let e = |code: &str| json!({ "errorCode": code, "errorSummary": "summary" });
+        let e = |code: &str| Body::Json(json!({ "errorCode": code, "errorSummary": "summary" }));
         let scope = answer(
             &named,
             403,
@@ -552,25 +633,25 @@ mod tests {
                 "www-authenticate",
                 "Bearer realm=\"x\", error=\"insufficient_scope\", scope=\"okta.logs.read\"",
             )],
-            Value::Null,
+            Body::Empty,
         );
         assert_eq!(scope, Outcome::Error(Error::missing_scope("okta.logs.read")));
         assert!(error_text(answer(&named, 403, &[], e("E0000006"))).contains("admin role"));
-        assert!(error_text(answer(&named, 403, &[], Value::Null)).starts_with("403"));
+        assert!(error_text(answer(&named, 403, &[], Body::Empty)).starts_with("403"));
         assert!(error_text(answer(&named, 401, &[], e("E0000011"))).contains("token is invalid"));
         assert!(error_text(answer(&named, 429, &[], e("E0000047"))).contains("rate limited"));
-        assert!(error_text(answer(&named, 503, &[], Value::Null)).contains("503"));
+        assert!(error_text(answer(&named, 503, &[], Body::Empty)).contains("503"));
     }
 
     #[test]
     fn an_unnamed_status_must_be_2xx_and_a_named_one_is_judged() {
         let unnamed = step(Vec::new());
-        assert_eq!(answer(&unnamed, 200, &[], json!([])), Outcome::Continue);
+        assert_eq!(answer(&unnamed, 200, &[], Body::Json(json!([]))), Outcome::Continue);
         let e = error_text(answer(
             &unnamed,
             404,
             &[],
-            json!({ "errorCode": "E0000007", "errorSummary": "Not found" }),
+            Body::Json(json!({ "errorCode": "E0000007", "errorSummary": "Not found" })),
         ));
         assert_eq!(e, "the org answered 404 E0000007: Not found");
         let named = step(vec![status_is(200)]);
@@ -579,29 +660,150 @@ mod tests {
                 &named,
                 401,
                 &[],
-                json!({ "errorCode": "E0000015", "errorSummary": "feature" })
+                Body::Json(json!({ "errorCode": "E0000015", "errorSummary": "feature" }))
             ),
             Outcome::Fail(None)
         );
-        assert_eq!(answer(&named, 200, &[], json!([])), Outcome::Continue);
+        assert_eq!(answer(&named, 200, &[], Body::Json(json!([]))), Outcome::Continue);
     }
 
     #[test]
     fn a_credential_401_or_a_redirect_is_an_error_even_where_a_status_is_named() {
         let named = step(vec![status_is(200)]);
         let proof = json!({ "error": "invalid_dpop_proof", "error_description": "bad proof" });
-        let e = error_text(answer(&named, 401, &[], proof));
+        let e = error_text(answer(&named, 401, &[], Body::Json(proof)));
         assert_eq!(e, "the org answered 401 invalid_dpop_proof");
         let nonce = answer(
             &named,
             401,
             &[("www-authenticate", "DPoP error=\"use_dpop_nonce\"")],
-            Value::Null,
+            Body::Empty,
         );
         assert!(error_text(nonce).contains("use_dpop_nonce"));
-        assert!(error_text(answer(&named, 302, &[("location", "https://elsewhere/")], Value::Null)).contains("302"));
-        // Named, the very code is judged.
+        assert!(error_text(answer(&named, 302, &[("location", "https://elsewhere/")], Body::Empty)).contains("302"));
+        // Named, the very code is judged, but only on Okta's error JSON: a redirect carries none.
         let redirect = step(vec![status_is(302)]);
-        assert_eq!(answer(&redirect, 302, &[], Value::Null), Outcome::Continue);
+        let Outcome::Error(e) = answer(&redirect, 302, &[], Body::Empty) else {
+            panic!("a bare redirect is not a verdict")
+        };
+        assert_eq!(
+            (e.reason, e.message.as_str()),
+            (
+                Reason::Body,
+                "the org answered 302 with no body, not Okta's error JSON (an `errorCode`)"
+            )
+        );
+    }
+
+    fn on(path: &str, expect: Vec<Predicate>) -> Step {
+        Step {
+            path: crate::checks::path::PathTemplate::parse(path).unwrap(),
+            ..step(expect)
+        }
+    }
+
+    fn body_error(o: Outcome) -> String {
+        match o {
+            Outcome::Error(e) if e.reason == Reason::Body => e.message,
+            other => panic!("expected a body error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_2xx_is_judged_only_as_the_endpoints_json() {
+        // A status-only step still needs the endpoint's JSON: a proxy's page, an empty body, the wrong shape.
+        let status_only = on("/api/v1/apps/{{ app }}/users/{{ user }}", vec![status_is(200)]);
+        let page =
+            Body::Unreadable("text/html (12 bytes), not JSON (expected value at line 1 column 1): `<html>`".into());
+        assert_eq!(
+            body_error(answer(&status_only, 200, &[], page)),
+            "the org answered 200 with text/html (12 bytes), not JSON (expected value at line 1 column 1): `<html>`"
+        );
+        assert_eq!(
+            body_error(answer(&status_only, 200, &[], Body::Empty)),
+            "the org answered 200 with no body, where the endpoint answers JSON"
+        );
+        assert_eq!(
+            body_error(answer(&status_only, 200, &[], Body::Json(json!({ "ok": true })))),
+            "the org answered 200 with an object without `id`, which GET /api/v1/apps/{appId}/users/{userId} always \
+             carries: `{\"ok\":true}`"
+        );
+        let app_user = json!({ "id": "00u1", "status": "ACTIVE", "scope": "USER" });
+        assert_eq!(answer(&status_only, 200, &[], Body::Json(app_user)), Outcome::Continue);
+        let list = on("/api/v1/apps", Vec::new());
+        let e = body_error(answer(&list, 200, &[], Body::Json(json!("apps"))));
+        assert_eq!(
+            e,
+            "the org answered 200 with a JSON string, not the list GET /api/v1/apps gives: `\"apps\"`"
+        );
+        let e = body_error(answer(&list, 200, &[], Body::Json(json!([[]]))));
+        assert!(e.contains("a list whose item 1 is a list, not an object"), "{e}");
+        assert_eq!(answer(&list, 200, &[], Body::Json(json!([]))), Outcome::Continue);
+    }
+
+    #[test]
+    fn a_named_error_status_counts_only_with_oktas_error_json() {
+        let assigned = on("/api/v1/apps/{{ app }}/users/{{ user }}", vec![status_is(200)]);
+        let not_found = Body::Json(json!({ "errorCode": "E0000007", "errorSummary": "Not found: Resource not found" }));
+        assert_eq!(answer(&assigned, 404, &[], not_found), Outcome::Fail(None));
+        let page =
+            Body::Unreadable("text/html (9 bytes), not JSON (expected value at line 1 column 1): `Not Found`".into());
+        let e = body_error(answer(&assigned, 404, &[], page));
+        assert!(
+            e.starts_with("the org answered 404 with text/html (9 bytes), not JSON"),
+            "{e}"
+        );
+        assert!(e.ends_with("not Okta's error JSON (an `errorCode`)"), "{e}");
+        assert!(
+            body_error(answer(&assigned, 404, &[], Body::Json(json!({ "message": "nope" }))))
+                .contains("not Okta's error JSON")
+        );
+        // Unnamed, an unreadable error body still names its status.
+        let unnamed = on("/api/v1/apps", Vec::new());
+        let page = Body::Unreadable("text/html (3 bytes), not JSON (expected value at line 1 column 1): `Bad`".into());
+        let Outcome::Error(e) = answer(&unnamed, 502, &[], page) else {
+            panic!()
+        };
+        assert_eq!(e.reason, Reason::HttpStatus);
+        assert!(
+            e.message.starts_with("the org answered 502 with text/html"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_head_answer_counts_only_when_it_says_json() {
+        let head = Step {
+            method: Method::Head,
+            ..on("/api/v1/apps", vec![status_is(200)])
+        };
+        assert_eq!(
+            answer(
+                &head,
+                200,
+                &[("content-type", "application/json;charset=UTF-8")],
+                Body::Empty
+            ),
+            Outcome::Continue
+        );
+        let e = body_error(answer(&head, 200, &[("content-type", "text/html")], Body::Empty));
+        assert_eq!(
+            e,
+            "the org answered 200 with text/html to a HEAD request, not the JSON the endpoint answers"
+        );
+        assert!(body_error(answer(&head, 200, &[], Body::Empty)).contains("no content type"));
+    }
+
+    #[test]
+    fn where_fields_of_the_wrong_type_are_a_wrong_shape_not_no_match() {
+        let apps = json!([{ "id": "1", "name": { "first": "okta_flow_sso" }, "status": "ACTIVE" }]);
+        let e = capture(&app_capture(false), &apps, &bindings("okta_flow_sso")).unwrap_err();
+        assert_eq!(e.reason, Reason::Body);
+        assert!(
+            e.message.contains("`name` is an object, which `where` cannot compare"),
+            "{}",
+            e.message
+        );
     }
 }

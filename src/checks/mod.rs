@@ -4,10 +4,12 @@
 //! paths), `load` validates and resolves into `model`, and `eval` judges responses. The runner (`kb check`) only
 //! fetches what [`Check::request`] builds and hands responses to `eval`.
 
+pub mod answer;
 pub mod eval;
 pub mod load;
 pub mod model;
 pub mod path;
+pub mod shape;
 pub mod syntax;
 pub mod template;
 
@@ -19,6 +21,7 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::content::blocks::CheckCard;
 use crate::diag::Diagnostic;
+pub use answer::{Body, Response};
 pub use eval::{Bindings, Observed, Outcome};
 pub use load::{BUILTIN_VARS, CHECKS_DIR, Library};
 pub use model::Check;
@@ -97,14 +100,6 @@ pub enum Verdict {
     Skip(String),
 }
 
-/// A response as `Check::evaluate` needs it: status, lowercase header names, and the JSON body (`null` if none).
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Value,
-}
-
 /// The first value of a header, by lowercase name, in a response's header list.
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -168,6 +163,7 @@ impl<'c> Evaluation<'c> {
     pub fn answer(&mut self, response: &Response) {
         let step = &self.check.steps()[self.step];
         let obs = Observed {
+            method: step.method,
             status: response.status,
             headers: &response.headers,
             body: &response.body,

@@ -62,6 +62,14 @@ pub struct CheckArgs {
     /// Pages of one list to follow at most; a longer list is an error, not a partial answer
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pages: u32,
+    /// One answer's cap: the bytes received, the bytes they inflate to, and the memory its JSON takes once parsed
+    /// (estimated); an answer over it is an error (reason `body`)
+    #[arg(long, value_name = "SIZE", default_value = "32MiB", value_parser = client::parse_size)]
+    pub max_body: usize,
+    /// What all the run's answers may hold in memory at once (bodies being read, and the answers kept for the
+    /// checks that share them); past it, the answers that do not fit are errors (reason `body`)
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = client::parse_size)]
+    pub max_total: usize,
     /// Write one JSON line per API request sent (method, URL, status, timing; never a header) to FILE
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -147,6 +155,8 @@ pub fn run(args: &CheckArgs) -> i32 {
         timeout: Duration::from_secs_f64(args.timeout),
         rate_share: args.rate_share,
         max_pages: args.max_pages as usize,
+        max_body: args.max_body,
+        max_total: args.max_total,
         ..Options::default()
     };
     let http = match client::http_client(opts.timeout) {
@@ -197,6 +207,13 @@ pub fn run(args: &CheckArgs) -> i32 {
     report.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.interrupted = interrupted;
+    let undated = client.undated();
+    if undated > 0 {
+        eprintln!(
+            "note: {} had no readable `Date` header; kb waited for rate-limit resets by its own clock",
+            count(undated, "answer")
+        );
+    }
     if let Some(path) = &args.log {
         let mut lines = String::new();
         for sent in client.log() {

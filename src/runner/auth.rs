@@ -16,7 +16,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 use url::Url;
 
+use super::http::{self, Caps};
 use super::org::{Credential, Dpop, Secret};
+use crate::checks::Body;
 use crate::checks::eval::{Error, Reason};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -51,6 +53,8 @@ pub struct Auth {
     org: Url,
     http: reqwest::Client,
     kind: Kind,
+    /// The token endpoint's answers are small: a megabyte each at most.
+    caps: Caps,
 }
 
 enum Kind {
@@ -184,6 +188,7 @@ impl Auth {
             org: org.clone(),
             http,
             kind,
+            caps: Caps::new(1 << 20, 64 << 20),
         })
     }
 
@@ -337,7 +342,7 @@ impl Auth {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    let e = super::client::transport_error(&e);
+                    let e = http::transport_error(&e);
                     if e.reason == Reason::Network && transient < 3 {
                         transient += 1;
                         backoff(transient).await;
@@ -352,17 +357,37 @@ impl Auth {
                 backoff(transient).await;
                 continue;
             }
-            let dpop_nonce = resp
-                .headers()
-                .get("dpop-nonce")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let body: Value = resp
-                .bytes()
+            if status >= 500 || status == 429 {
+                return Err(TokenError::Other(Error::new(
+                    if status == 429 {
+                        Reason::RateLimited
+                    } else {
+                        Reason::HttpStatus
+                    },
+                    format!("the token endpoint answered {status} and kept failing after retries"),
+                )));
+            }
+            let answer = http::read(resp, &self.caps, "the token endpoint's answer")
                 .await
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or(Value::Null);
+                .map_err(TokenError::Other)?;
+            let dpop_nonce = crate::checks::header(&answer.headers, "dpop-nonce").map(str::to_string);
+            // Whatever its status, the token endpoint answers JSON (a token, or an OAuth error): anything else, such
+            // as a proxy's sign-in page, says nothing about the credentials.
+            let body = match answer.body {
+                Body::Json(v @ Value::Object(_)) => v,
+                other => {
+                    return Err(TokenError::Other(Error::new(
+                        Reason::Body,
+                        format!(
+                            "the token endpoint answered {status} with {}, not the OAuth JSON it answers",
+                            match &other {
+                                Body::Json(v) => crate::checks::shape::kind(v).to_string(),
+                                _ => other.arrived(),
+                            }
+                        ),
+                    )));
+                }
+            };
             let error = body.get("error").and_then(Value::as_str).unwrap_or_default();
             let description = body
                 .get("error_description")
@@ -371,8 +396,8 @@ impl Auth {
             if status == 200 {
                 let Some(token) = body.get("access_token").and_then(Value::as_str) else {
                     return Err(TokenError::Other(Error::new(
-                        Reason::Credentials,
-                        "the token endpoint answered 200 without an access_token",
+                        Reason::Body,
+                        "the token endpoint answered 200 with JSON that holds no access_token",
                     )));
                 };
                 let dpop = body.get("token_type").and_then(Value::as_str) == Some("DPoP");
@@ -391,16 +416,6 @@ impl Auth {
                     o.state.lock().unwrap().required = Some(true);
                 }
                 "invalid_scope" => return Err(TokenError::InvalidScope),
-                _ if status >= 500 || status == 429 => {
-                    return Err(TokenError::Other(Error::new(
-                        if status == 429 {
-                            Reason::RateLimited
-                        } else {
-                            Reason::HttpStatus
-                        },
-                        format!("the token endpoint answered {status} and kept failing after retries"),
-                    )));
-                }
                 _ => {
                     return Err(TokenError::Other(Error::new(
                         Reason::Credentials,
@@ -435,7 +450,7 @@ impl Auth {
 
 /// The token endpoint's retries start at 200 ms.
 async fn backoff(attempt: u32) {
-    super::client::backoff(std::time::Duration::from_millis(200), attempt).await;
+    http::backoff(std::time::Duration::from_millis(200), attempt).await;
 }
 
 fn sorted(scopes: &[String]) -> Vec<String> {

@@ -3,22 +3,26 @@
 //! - bounds the requests in flight, and keeps each endpoint group within its share of the rate limit,
 //! - retries connect errors and 5xx with jittered backoff, and waits for the reset after a 429,
 //! - follows `Link: rel="next"` on lists and merges the pages, up to a cap,
-//! - follows redirects only on the org's origin, and sends the credential to the org's origin only.
+//! - follows redirects only on the org's origin, and sends the credential to the org's origin only,
+//! - reads every answer within the run's caps ([`http::read`]), and refuses a list whose `next` link goes back to a
+//!   page already read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::auth::Auth;
+use super::http::{self, Caps};
+pub use super::http::{http_client, parse_size};
 use super::ratelimit::RateLimits;
 use crate::checks::eval::{Error, Reason};
 use crate::checks::path::{Method, PREFIXES, Request};
-use crate::checks::{Response, header};
+use crate::checks::{Body, Response, header};
 
 /// How a run talks to the org.
 #[derive(Debug, Clone)]
@@ -35,6 +39,10 @@ pub struct Options {
     pub retries: u32,
     /// The first retry's delay, doubled each time, with jitter.
     pub backoff: Duration,
+    /// One answer's cap: bytes received, bytes inflated, memory parsed (`--max-body`).
+    pub max_body: usize,
+    /// What the run's answers may hold at once (`--max-total`).
+    pub max_total: usize,
 }
 
 impl Default for Options {
@@ -46,6 +54,8 @@ impl Default for Options {
             max_pages: 100,
             retries: 3,
             backoff: Duration::from_millis(200),
+            max_body: 32 << 20,
+            max_total: 512 << 20,
         }
     }
 }
@@ -60,6 +70,10 @@ pub struct Sent {
     pub error: Option<String>,
     pub attempt: u32,
     pub ms: u64,
+    /// `missing` or `unreadable` when the answer's `Date` header was: rate-limit waits then use the local clock,
+    /// and a judgement of time would have no "now".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<&'static str>,
 }
 
 type Shared = Arc<OnceCell<Result<Arc<Response>, Error>>>;
@@ -69,56 +83,13 @@ pub struct Client {
     http: reqwest::Client,
     auth: Auth,
     opts: Options,
+    caps: Caps,
     permits: Semaphore,
     limits: RateLimits,
     cache: Mutex<HashMap<(Method, String), Shared>>,
     log: Mutex<Vec<Sent>>,
-}
-
-/// The HTTP client every part of a run shares: no redirects (they are followed here, on the org only), the
-/// run's `User-Agent`.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    // Installing the provider twice (a second run in one process) is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("kb/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build()
-        .map_err(|e| format!("cannot start the HTTP client: {e}"))
-}
-
-/// Waits before retry `attempt` (from 1): `base` doubled per attempt, with ±50% jitter.
-pub(super) async fn backoff(base: Duration, attempt: u32) {
-    let secs = base.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
-    let jitter = rand::thread_rng().gen_range(0.5..1.5);
-    tokio::time::sleep(Duration::from_secs_f64(secs * jitter)).await;
-}
-
-/// A transport failure in words, naming the cause, never the request's headers.
-pub fn transport_error(e: &reqwest::Error) -> Error {
-    let url = e.url().map(|u| u.as_str().to_string()).unwrap_or_default();
-    if e.is_timeout() {
-        return Error::new(Reason::Timeout, format!("timed out waiting for {url}"));
-    }
-    let mut cause = String::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    let what = if e.is_connect() {
-        "cannot connect to"
-    } else {
-        "the connection failed while reading"
-    };
-    let cause = if cause.is_empty() {
-        String::new()
-    } else {
-        format!(" ({cause})")
-    };
-    Error::new(Reason::Network, format!("{what} {url}{cause}"))
+    /// Answers whose `Date` was missing or unreadable.
+    undated: AtomicUsize,
 }
 
 impl Client {
@@ -129,10 +100,22 @@ impl Client {
             auth,
             permits: Semaphore::new(opts.concurrency.max(1)),
             limits: RateLimits::new(opts.rate_share),
+            caps: Caps::new(opts.max_body, opts.max_total),
             opts,
             cache: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
+            undated: AtomicUsize::new(0),
         }
+    }
+
+    /// How many answers came without a readable `Date` header.
+    pub fn undated(&self) -> usize {
+        self.undated.load(Ordering::Relaxed)
+    }
+
+    /// What the run's answers hold now, against `--max-total`.
+    pub fn held(&self) -> usize {
+        self.caps.held()
     }
 
     /// The requests sent so far.
@@ -151,43 +134,44 @@ impl Client {
 
     async fn fetch_all_pages(&self, request: &Request, scopes: &[String]) -> Result<Arc<Response>, Error> {
         let mut first = self.send(request.method, &request.url, scopes).await?;
-        if !(200..300).contains(&first.status) || !first.body.is_array() {
+        if !(200..300).contains(&first.status) || !matches!(first.body, Body::Json(Value::Array(_))) {
             return Ok(Arc::new(first));
         }
-        let mut pages = 1;
+        // The items of the pages after the first.
+        let mut all: Vec<Value> = Vec::new();
+        let mut read: HashSet<String> = HashSet::from([request.url.as_str().to_string()]);
         let mut next = next_link(&first.headers);
         while let Some(link) = next {
-            let url = request.url.join(&link).map_err(|e| {
-                Error::new(
-                    Reason::HttpStatus,
-                    format!("the next page's link {link:?} is not a URL: {e}"),
-                )
-            })?;
-            if url.origin() != self.org.origin() || url.path() != request.url.path() {
+            let url = self.next_page(request, &link, read.len())?;
+            if !read.insert(url.as_str().to_string()) {
                 return Err(Error::new(
-                    Reason::Redirect,
+                    Reason::Body,
                     format!(
-                        "the next page of {} points to {url}, off this list; not followed",
+                        "page {} of the list {} links back to a page already read ({url}); kb stopped rather than \
+                         go round in circles",
+                        read.len(),
                         request.url
                     ),
                 ));
             }
-            if pages == self.opts.max_pages {
-                return Err(Error::new(
-                    Reason::Truncated,
-                    format!(
-                        "the list {} has more than {} pages; kb stopped there rather than judge part of it \
-                         (raise --max-pages)",
-                        request.url, self.opts.max_pages
-                    ),
-                ));
-            }
             let page = self.send(request.method, &url, scopes).await?;
-            pages += 1;
+            let pages = read.len();
             // A page that fails, or is not a list, leaves the list incomplete: never judged on part of it.
-            match (&mut first.body, page.body) {
-                (Value::Array(all), Value::Array(more)) if (200..300).contains(&page.status) => all.extend(more),
-                (_, body) => {
+            match page.body {
+                Body::Json(Value::Array(more)) if (200..300).contains(&page.status) => all.extend(more),
+                body if (200..300).contains(&page.status) => {
+                    let message = format!(
+                        "page {pages} of {} answered {} with {}, not the rest of the list",
+                        request.url,
+                        page.status,
+                        match &body {
+                            Body::Json(v) => crate::checks::shape::kind(v).to_string(),
+                            other => other.arrived(),
+                        }
+                    );
+                    return Err(Error::new(Reason::Body, message));
+                }
+                body => {
                     let code = body
                         .get("errorCode")
                         .and_then(Value::as_str)
@@ -206,8 +190,41 @@ impl Client {
             }
             next = next_link(&page.headers);
         }
+        if let Body::Json(Value::Array(items)) = &mut first.body {
+            items.extend(all);
+        }
         first.headers.retain(|(k, _)| k != "link");
         Ok(Arc::new(first))
+    }
+
+    /// The URL of the page a `next` link names, after `pages` pages: on this list, and within the page cap.
+    fn next_page(&self, request: &Request, link: &str, pages: usize) -> Result<Url, Error> {
+        let url = request.url.join(link).map_err(|e| {
+            Error::new(
+                Reason::HttpStatus,
+                format!("the next page's link {link:?} is not a URL: {e}"),
+            )
+        })?;
+        if url.origin() != self.org.origin() || url.path() != request.url.path() {
+            return Err(Error::new(
+                Reason::Redirect,
+                format!(
+                    "the next page of {} points to {url}, off this list; not followed",
+                    request.url
+                ),
+            ));
+        }
+        if pages == self.opts.max_pages {
+            return Err(Error::new(
+                Reason::Truncated,
+                format!(
+                    "the list {} has more than {} pages; kb stopped there rather than judge part of it \
+                     (raise --max-pages)",
+                    request.url, self.opts.max_pages
+                ),
+            ));
+        }
+        Ok(url)
     }
 
     /// One URL, with retries, rate limiting and redirects on the org's origin.
@@ -236,23 +253,25 @@ impl Client {
                 },
                 url.clone(),
             );
-            req = req.header("accept", "application/json");
+            req = req
+                .header("accept", "application/json")
+                .header("accept-encoding", "gzip");
             let used_nonce = headers.nonce;
             for (k, v) in headers.list {
                 req = req.header(k, v);
             }
+            let what = format!("{} {url}", method.as_str());
             let result = match req.send().await {
-                Ok(resp) => read(resp).await,
-                Err(e) => Err(e),
+                Ok(resp) => http::read(resp, &self.caps, &what).await,
+                Err(e) => Err(http::transport_error(&e)),
             };
             drop(permit);
             let ms = started.elapsed().as_millis() as u64;
             let response = match result {
                 Ok(r) => r,
-                Err(e) => {
+                Err(err) => {
                     self.limits.release(&group, None);
-                    let err = transport_error(&e);
-                    self.record(method, &url, None, Some(&err.message), attempt, ms);
+                    self.record(method, &url, None, Some(&err.message), attempt, ms, None);
                     if err.reason == Reason::Network && attempt <= self.opts.retries {
                         self.backoff(attempt).await;
                         continue;
@@ -260,7 +279,15 @@ impl Client {
                     return Err(err);
                 }
             };
-            self.record(method, &url, Some(response.status), None, attempt, ms);
+            let date = match header(&response.headers, "date") {
+                None => Some("missing"),
+                Some(d) if chrono::DateTime::parse_from_rfc2822(d).is_err() => Some("unreadable"),
+                Some(_) => None,
+            };
+            if date.is_some() {
+                self.undated.fetch_add(1, Ordering::Relaxed);
+            }
+            self.record(method, &url, Some(response.status), None, attempt, ms, date);
             let wait = self.limits.release(&group, Some(&response.headers));
             match response.status {
                 429 => {
@@ -306,10 +333,20 @@ impl Client {
     }
 
     async fn backoff(&self, attempt: u32) {
-        backoff(self.opts.backoff, attempt).await;
+        http::backoff(self.opts.backoff, attempt).await;
     }
 
-    fn record(&self, method: Method, url: &Url, status: Option<u16>, error: Option<&str>, attempt: u32, ms: u64) {
+    #[allow(clippy::too_many_arguments)] // one log line's fields
+    fn record(
+        &self,
+        method: Method,
+        url: &Url,
+        status: Option<u16>,
+        error: Option<&str>,
+        attempt: u32,
+        ms: u64,
+        date: Option<&'static str>,
+    ) {
         self.log.lock().unwrap().push(Sent {
             method: method.as_str(),
             url: url.as_str().to_string(),
@@ -317,25 +354,9 @@ impl Client {
             error: error.map(str::to_string),
             attempt,
             ms,
+            date,
         });
     }
-}
-
-async fn read(resp: reqwest::Response) -> Result<Response, reqwest::Error> {
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let bytes = resp.bytes().await?;
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Ok(Response { status, headers, body })
 }
 
 /// The `rel="next"` target among all `Link` headers (several headers, or comma-separated values, mean the same).

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod http;
 pub mod org;
 pub mod ratelimit;
 
