@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::diag::{Diagnostic, SourceFile};
-use crate::report::{Report, SCHEMA_VERSION};
+use crate::report::{READS, Report};
 use crate::site::status::{ArticleStatus, CheckStatus, Counts, OrgStatus};
 use crate::site::{self, BuildOptions};
 
@@ -86,24 +86,36 @@ fn load_report(path: &PathBuf) -> Result<OrgStatus, Vec<Diagnostic>> {
             .hint("pass the file `kb check --format json --output FILE` wrote")
     });
     let text = text.map_err(|d| vec![d])?;
-    let report = serde_json::from_str::<Report>(&text).map_err(|e| {
+    let not_a_report = |e: serde_json::Error| {
         let file = SourceFile::new(shown.clone(), text.as_str());
         let at = offset(&text, e.line(), e.column());
-        Diagnostic::error(format!("not a kb check JSON report: {e}"))
-            .at(&file, at..at)
-            .hint("write it with `kb check --format json --output FILE`")
-    });
-    let mut report = report.map_err(|d| vec![d])?;
-    if report.schema_version != SCHEMA_VERSION {
+        vec![
+            Diagnostic::error(format!("not a kb check JSON report: {e}"))
+                .at(&file, at..at)
+                .hint("write it with `kb check --format json --output FILE`"),
+        ]
+    };
+    // The version first: a report of a version this kb does not know is refused as such, whatever else it holds.
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        schema_version: u32,
+    }
+    let version = serde_json::from_str::<Versioned>(&text)
+        .map_err(not_a_report)?
+        .schema_version;
+    if !READS.contains(&version) {
+        let known: Vec<String> = READS.iter().map(u32::to_string).collect();
         return Err(vec![
             Diagnostic::error(format!(
-                "the report has schema_version {}; this kb reads version {SCHEMA_VERSION}",
-                report.schema_version
+                "the report has schema_version {version}; this kb reads versions {}",
+                known.join(" and ")
             ))
             .at_path(shown)
             .hint("run kb check again with this version of kb"),
         ]);
     }
+    // Version 2 added a value (`body`) to `reason`, a string either way: one reader takes both.
+    let mut report = serde_json::from_str::<Report>(&text).map_err(not_a_report)?;
     // Statuses and counts are derived from the checks, as `kb check` derives them.
     report.finish();
     Ok(org_status(&report))

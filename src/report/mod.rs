@@ -10,8 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::Verdict;
 
-/// The JSON report's version: bumped on any change that could break a reader.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The JSON report's version: bumped on any change that could break a reader, a new value of an enumeration
+/// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The versions kb's own readers (`kb build --report`) accept.
+pub const READS: &[u32] = &[1, 2];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,7 +106,7 @@ pub struct CheckReport {
     pub message: Option<String>,
     /// `assertion` for a fail, `precondition` for a skip, the kind of error for an error (`missing_scope`,
     /// `access_denied`, `invalid_token`, `credentials`, `rate_limited`, `http_status`, `ambiguous`, `truncated`,
-    /// `network`, `timeout`, `redirect`, `input`); `null` for a pass.
+    /// `network`, `timeout`, `redirect`, `input`, `body`); `null` for a pass.
     pub reason: Option<String>,
     pub missing_scopes: Vec<String>,
     pub duration_ms: u64,

@@ -347,6 +347,7 @@ fn every_format_reports_the_same_run() {
         run.assert_stderr_has("7 passed, 1 failed");
         outputs.insert(format, support::read(&out));
     }
+    support::json_report(&outputs["json"]).expect("the JSON report");
     insta::assert_snapshot!("human_report", stable(&outputs["human"], &fake));
     insta::assert_snapshot!("json_report", stable(&outputs["json"], &fake));
     insta::assert_snapshot!("markdown_report", stable(&outputs["markdown"], &fake));
@@ -455,7 +456,7 @@ fn oauth_check(site: &Path, extra: &[&str]) -> (Run, Option<Value>) {
     }
     args.extend(extra);
     let run = kb_env(site, &args, &[]);
-    let report = serde_json::from_str(&run.stdout).ok();
+    let report = support::json_report(&run.stdout);
     (run, report)
 }
 
@@ -615,6 +616,9 @@ fn in_every_format(dir: &Path, name: &str, run: impl Fn(&[&str]) -> Run) -> Vec<
             log.to_str().unwrap(),
         ];
         let run = run(&args);
+        if format == "json" {
+            support::json_report(&support::read(&out)).expect("a JSON report");
+        }
         printed.extend([run.stdout, run.stderr, support::read(&out), support::read(&log)]);
     }
     printed

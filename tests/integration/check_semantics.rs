@@ -3,7 +3,7 @@
 
 use kb::checks::eval::{Error, Reason};
 use kb::checks::path::Request;
-use kb::checks::{Check, Response, Verdict};
+use kb::checks::{Body, Check, Response, Verdict};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -40,14 +40,15 @@ impl Org {
     }
 
     fn apps(&self) -> Vec<Value> {
-        let mut apps =
-            vec![json!({ "id": "0oaSAMPLE", "name": "flow_sample", "label": "Flow Sample", "status": "ACTIVE" })];
+        let mut apps = vec![
+            json!({ "id": "0oaSAMPLE", "name": "flow_sample", "label": "Flow Sample", "status": "ACTIVE", "signOnMode": "AUTO_LOGIN" }),
+        ];
         if self.workflows {
-            apps.push(json!({ "id": "0oaWF", "name": "okta_flow_sso", "label": "Okta Workflows", "status": "ACTIVE" }));
-            apps.push(json!({ "id": "0oaFLOW", "name": "flow", "label": "Okta Workflows OAuth", "status": "ACTIVE" }));
+            apps.push(json!({ "id": "0oaWF", "name": "okta_flow_sso", "label": "Okta Workflows", "status": "ACTIVE", "signOnMode": "SAML_2_0" }));
+            apps.push(json!({ "id": "0oaFLOW", "name": "flow", "label": "Okta Workflows OAuth", "status": "ACTIVE", "signOnMode": "OPENID_CONNECT" }));
         }
         if self.duplicate_flow {
-            apps.push(json!({ "id": "0oaFLOW2", "name": "flow", "label": "Okta Workflows OAuth", "status": "ACTIVE" }));
+            apps.push(json!({ "id": "0oaFLOW2", "name": "flow", "label": "Okta Workflows OAuth", "status": "ACTIVE", "signOnMode": "OPENID_CONNECT" }));
         }
         apps
     }
@@ -56,12 +57,14 @@ impl Org {
         let ok = |body: Value| Response {
             status: 200,
             headers: Vec::new(),
-            body,
+            body: Body::Json(body),
         };
         let error = |status: u16, code: &str, summary: &str| Response {
             status,
             headers: Vec::new(),
-            body: json!({ "errorCode": code, "errorSummary": summary, "errorLink": code, "errorId": "oae1", "errorCauses": [] }),
+            body: Body::Json(
+                json!({ "errorCode": code, "errorSummary": summary, "errorLink": code, "errorId": "oae1", "errorCauses": [] }),
+            ),
         };
         if let Some(scope) = self.missing_scope {
             return Response {
@@ -70,7 +73,7 @@ impl Org {
                     "www-authenticate".into(),
                     format!("Bearer realm=\"IdpMyAccountAPI\", error=\"insufficient_scope\", scope=\"{scope}\""),
                 )],
-                body: Value::Null,
+                body: Body::Empty,
             };
         }
         let query: Map<String, Value> = req
@@ -86,7 +89,7 @@ impl Org {
                 if let Some(filter) = query.get("filter") {
                     assert_eq!(filter, "name eq \"oidc_client\"");
                     let apps = self.connector_app.iter().map(|grants| {
-                        json!({ "id": "0oaOIDC", "name": "oidc_client", "label": "Workflows connector", "status": "ACTIVE",
+                        json!({ "id": "0oaOIDC", "name": "oidc_client", "label": "Workflows connector", "status": "ACTIVE", "signOnMode": "OPENID_CONNECT",
                                 "settings": { "oauthClient": { "application_type": "web", "grant_types": grants,
                                     "redirect_uris": ["https://example.com/cb", "https://oauth.workflows.okta.com/oauth/okta/cb"] } } })
                     });

@@ -144,6 +144,28 @@ fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sit
     assert!(!read(plain_out.join("index.html")).contains("org-summary"));
 }
 
+/// A report written by a kb of the previous schema version (1, before the reason `body`) still builds.
+#[test]
+fn a_report_of_an_earlier_schema_version_is_still_read() {
+    let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
+    let (_, report) = check(&org, &[]);
+    let mut report = report.expect("a JSON report");
+    assert_eq!(report["schema_version"], 2);
+    report["schema_version"] = 1.into();
+    crate::support::assert_valid_report(&report);
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("report-v1.json");
+    std::fs::write(&path, serde_json::to_string(&report).unwrap()).unwrap();
+    let out = dir.path().join("site");
+    let run = build_with(&out, &path);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = read(out.join("workflows/403-not-assigned-app/index.html"));
+    assert!(
+        page.contains("class=\"org-status status-fail\""),
+        "the v1 report's fail is shown"
+    );
+}
+
 #[test]
 fn a_bad_report_is_an_error_that_points_at_it() {
     let dir = TempDir::new().unwrap();
@@ -159,7 +181,7 @@ fn a_bad_report_is_an_error_that_points_at_it() {
     std::fs::write(&bad, "{\"schema_version\": 9}").unwrap();
     let run = build_with(&out, &bad);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    run.assert_stderr_has("missing field");
+    run.assert_stderr_has("the report has schema_version 9; this kb reads versions 1 and 2");
 
     let missing = dir.path().join("nope.json");
     let run = build_with(&out, &missing);

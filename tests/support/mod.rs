@@ -152,8 +152,49 @@ pub fn check_env(org: &okta::FakeOrg, extra: &[&str], env: &[(&str, &str)]) -> (
     let mut env = env.to_vec();
     env.push(("OKTA_API_TOKEN", okta::TOKEN));
     let run = kb_env(&repo(), &args, &env);
-    let report = serde_json::from_str(&run.stdout).ok();
+    let report = json_report(&run.stdout);
     (run, report)
+}
+
+/// A JSON report printed or written by `kb check`, validated against the published JSON Schema of its version
+/// (`docs/report.v<N>.schema.json`); `None` when `text` is not JSON (a run that printed another format or none).
+/// Panics, listing every violation, when it is JSON but breaks its schema.
+pub fn json_report(text: &str) -> Option<serde_json::Value> {
+    let report: serde_json::Value = serde_json::from_str(text).ok()?;
+    assert_valid_report(&report);
+    Some(report)
+}
+
+/// Asserts that `report` holds to the JSON Schema of its `schema_version`.
+#[track_caller]
+pub fn assert_valid_report(report: &serde_json::Value) {
+    static SCHEMAS: std::sync::OnceLock<Vec<(u64, jsonschema::Validator)>> = std::sync::OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(|| {
+        [1, 2]
+            .into_iter()
+            .map(|v| {
+                let path = repo().join(format!("docs/report.v{v}.schema.json"));
+                let schema: serde_json::Value = serde_json::from_str(&read(&path)).unwrap();
+                let validator =
+                    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                (v, validator)
+            })
+            .collect()
+    });
+    let version = report["schema_version"].as_u64().expect("a schema_version");
+    let (_, validator) = schemas
+        .iter()
+        .find(|(v, _)| *v == version)
+        .unwrap_or_else(|| panic!("no published schema for schema_version {version}"));
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report breaks its schema:\n{}\n{report:#}",
+        errors.join("\n")
+    );
 }
 
 /// Each article's status in a JSON report, by slug.

@@ -6,6 +6,8 @@
 //! with the app's registered key; DPoP with the nonce round-trip), and can inject faults.
 
 pub mod fixture;
+pub mod hostile;
+mod oauth;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,15 +15,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxState;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::DecodingKey;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::serve::Background;
+use oauth::{Issued, Who, authenticate, token};
 
 pub use fixture::Fixture;
 
@@ -47,6 +49,15 @@ pub enum Fault {
     MissingScope { path: String, scope: String },
     /// 403 E0000006: the credential's role cannot read this.
     Denied { path: String },
+    /// Answers this instead, as a proxy, a portal or a hostile server in front of the org might.
+    Answer { path: String, answer: hostile::Answer },
+    /// Compresses every answer with gzip for clients that ask for it, as Okta does.
+    Gzip,
+    /// The list's `next` link goes back to a page already sent: the page itself, or (`pair`) from the second page
+    /// to the first.
+    Loop { path: String, pair: bool },
+    /// Sets these headers on every answer, over the usual ones.
+    Headers(Vec<(String, String)>),
 }
 
 /// One request as the fake saw it.
@@ -62,13 +73,6 @@ pub struct Seen {
     /// The raw `Authorization`, `DPoP` headers and form body: what a test greps for secrets leaking *to* the org is
     /// kept apart from what kb prints.
     pub secrets: Vec<String>,
-}
-
-struct Issued {
-    scopes: Vec<String>,
-    client_id: String,
-    /// The DPoP key's thumbprint the token is bound to.
-    jkt: Option<String>,
 }
 
 struct State {
@@ -191,6 +195,8 @@ fn not_found(what: &str) -> Response {
 /// The part of a request a handler needs.
 struct Req {
     method: Method,
+    /// Path and query, as sent.
+    target: String,
     path: String,
     query: Vec<(String, String)>,
     headers: HeaderMap,
@@ -220,6 +226,7 @@ async fn handle(
         .collect();
     let req = Req {
         method,
+        target: target.clone(),
         path,
         query,
         headers,
@@ -259,7 +266,53 @@ fn fault<T>(state: &State, pick: impl Fn(&Fault, u32) -> Option<T>) -> Option<T>
     None
 }
 
+/// The answer, with the faults that change any answer applied: headers set over it, a `next` link going back,
+/// gzip.
 async fn respond(state: &State, req: &Req) -> Response {
+    let mut r = answer(state, req).await;
+    if let Some(headers) = fault(state, |f, _| match f {
+        Fault::Headers(h) => Some(h.clone()),
+        _ => None,
+    }) {
+        for (k, v) in headers {
+            r.headers_mut().insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(&v).unwrap(),
+            );
+        }
+    }
+    if let Some(pair) = fault(state, |f, _| match f {
+        Fault::Loop { path, pair } if req.path == *path && req.method == Method::GET => Some(*pair),
+        _ => None,
+    }) {
+        let back = match (pair, req.q("after")) {
+            (false, _) => req.target.clone(),
+            // The second page (an `after` cursor before every app ID) links back to the first.
+            (true, Some(_)) => req.target.split("&after=").next().unwrap_or_default().to_string(),
+            (true, None) => format!("{}&after={}", req.target, URL_SAFE_NO_PAD.encode("0")),
+        };
+        let link = format!("<{}{back}>; rel=\"next\"", state.origin);
+        r.headers_mut().remove("link");
+        r.headers_mut().insert("link", HeaderValue::from_str(&link).unwrap());
+    }
+    let gzip = req.header("accept-encoding").is_some_and(|a| a.contains("gzip"))
+        && fault(state, |f, _| matches!(f, Fault::Gzip).then_some(())).is_some();
+    if gzip {
+        use std::io::Write;
+        let (mut parts, body) = r.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&bytes).unwrap();
+        parts
+            .headers
+            .insert("content-encoding", HeaderValue::from_static("gzip"));
+        parts.headers.remove("content-length");
+        r = Response::from_parts(parts, Body::from(gz.finish().unwrap()));
+    }
+    r
+}
+
+async fn answer(state: &State, req: &Req) -> Response {
     let path = req.path.as_str();
     if let Some(d) = fault(state, |f, _| match f {
         Fault::Latency(d) => Some(*d),
@@ -342,6 +395,12 @@ async fn respond(state: &State, req: &Req) -> Response {
         _ => None,
     }) {
         return insufficient_scope(&scope);
+    }
+    if let Some(a) = fault(state, |f, _| match f {
+        Fault::Answer { path: p, answer } if on(p) => Some(answer.clone()),
+        _ => None,
+    }) {
+        return a.response();
     }
     if fault(state, |f, _| {
         matches!(f, Fault::Denied { path: p } if on(p)).then_some(())
@@ -440,73 +499,6 @@ fn insufficient_scope(scope: &str) -> Response {
     r.headers_mut()
         .insert("www-authenticate", HeaderValue::from_str(&v).unwrap());
     r
-}
-
-/// Who is calling: the SSWS token's owner (all scopes), or a service app's token (its scopes).
-enum Who {
-    Owner,
-    App { scopes: Vec<String>, client_id: String },
-}
-
-fn invalid_token() -> Response {
-    okta_error(401, "E0000011", "Invalid token provided")
-}
-
-#[allow(clippy::result_large_err)] // the error is the response itself, built once per request
-fn authenticate(state: &State, req: &Req) -> Result<Who, Response> {
-    if fault(state, |f, _| matches!(f, Fault::InvalidToken).then_some(())).is_some() {
-        return Err(invalid_token());
-    }
-    let auth = req.header("authorization").unwrap_or_default();
-    let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
-    match scheme {
-        "SSWS" if value == TOKEN => Ok(Who::Owner),
-        "Bearer" | "DPoP" => {
-            let tokens = state.tokens.lock().unwrap();
-            let Some(t) = tokens.get(value) else {
-                return Err(invalid_token());
-            };
-            match (&t.jkt, scheme) {
-                (None, "Bearer") => {}
-                (Some(jkt), "DPoP") => {
-                    let url = format!("{}{}", state.origin, req.path);
-                    let api_nonce = state.api_nonce.lock().unwrap().clone();
-                    match verify_proof(state, req, &url, Some(value), api_nonce.as_deref()) {
-                        Ok(thumb) if &thumb == jkt => {}
-                        Err(why) if why == "nonce" => {
-                            let mut r =
-                                dpop_error(401, "use_dpop_nonce", "Resource server requires nonce in DPoP proof.");
-                            let h = r.headers_mut();
-                            h.insert("www-authenticate", HeaderValue::from_static("DPoP error=\"use_dpop_nonce\", error_description=\"Resource server requires nonce in DPoP proof\""));
-                            h.insert(
-                                "dpop-nonce",
-                                HeaderValue::from_str(api_nonce.as_deref().unwrap_or_default()).unwrap(),
-                            );
-                            return Err(r);
-                        }
-                        Ok(_) => {
-                            return Err(dpop_error(
-                                401,
-                                "invalid_dpop_proof",
-                                "The DPoP proof key does not match the token.",
-                            ));
-                        }
-                        Err(why) => return Err(dpop_error(401, "invalid_dpop_proof", &why)),
-                    }
-                }
-                _ => return Err(invalid_token()),
-            }
-            Ok(Who::App {
-                scopes: t.scopes.clone(),
-                client_id: t.client_id.clone(),
-            })
-        }
-        _ => Err(invalid_token()),
-    }
-}
-
-fn dpop_error(status: u16, error: &str, description: &str) -> Response {
-    json_response(status, &json!({ "error": error, "error_description": description }))
 }
 
 /// The scope an endpoint requires, as Okta's docs list them.
@@ -788,170 +780,4 @@ fn app_json(state: &State, a: &fixture::App) -> Value {
         });
     }
     app
-}
-
-/// `POST /oauth2/v1/token`: client credentials with `private_key_jwt`, DPoP when the app requires it.
-fn token(state: &State, req: &Req) -> Response {
-    if req.method != Method::POST {
-        return okta_error(
-            405,
-            "E0000022",
-            "The endpoint does not support the provided HTTP method",
-        );
-    }
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
-    let bad = |e: &str, d: &str| json_response(400, &json!({ "error": e, "error_description": d }));
-    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return bad("unsupported_grant_type", "The grant_type is not supported.");
-    }
-    if form.get("client_assertion_type").map(String::as_str)
-        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-    {
-        return json_response(
-            401,
-            &json!({ "error": "invalid_client", "error_description": "Client authentication failed." }),
-        );
-    }
-    let Some(assertion) = form.get("client_assertion") else {
-        return json_response(
-            401,
-            &json!({ "error": "invalid_client", "error_description": "Client authentication failed." }),
-        );
-    };
-    let token_url = format!("{}/oauth2/v1/token", state.origin);
-    let client_id = match verify_assertion(state, assertion, &token_url) {
-        Ok(c) => c,
-        Err(why) => return json_response(401, &json!({ "error": "invalid_client", "error_description": why })),
-    };
-    let Some(app) = state.org.apps.values().find(|a| a.id == client_id) else {
-        return json_response(
-            401,
-            &json!({ "error": "invalid_client", "error_description": "The client is unknown." }),
-        );
-    };
-    let mut jkt = None;
-    if app.dpop {
-        if req.header("dpop").is_none() {
-            return bad("invalid_dpop_proof", "The DPoP proof JWT header is missing.");
-        }
-        match verify_proof(state, req, &token_url, None, Some(&state.nonce)) {
-            Ok(thumb) => jkt = Some(thumb),
-            Err(why) if why == "nonce" => {
-                let mut r = bad("use_dpop_nonce", "Authorization server requires nonce in DPoP proof.");
-                r.headers_mut()
-                    .insert("dpop-nonce", HeaderValue::from_str(&state.nonce).unwrap());
-                return r;
-            }
-            Err(why) => return bad("invalid_dpop_proof", &why),
-        }
-    }
-    let scopes: Vec<String> = form
-        .get("scope")
-        .map(|s| s.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default();
-    if scopes.is_empty()
-        || scopes
-            .iter()
-            .any(|s| app.grants.get(s).map(String::as_str) != Some("ACTIVE"))
-    {
-        return bad(
-            "invalid_scope",
-            "One or more scopes are not configured for the authorization server resource.",
-        );
-    }
-    let access = format!("eyFAKE.{}", random_id());
-    state.tokens.lock().unwrap().insert(
-        access.clone(),
-        Issued {
-            scopes: scopes.clone(),
-            client_id,
-            jkt: jkt.clone(),
-        },
-    );
-    json_response(
-        200,
-        &json!({
-            "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" }, "expires_in": 3600,
-            "access_token": access, "scope": scopes.join(" ")
-        }),
-    )
-}
-
-fn verify_assertion(state: &State, assertion: &str, token_url: &str) -> Result<String, String> {
-    let claims: Value =
-        jsonwebtoken::dangerous::insecure_decode_claims(assertion).map_err(|_| "The client_assertion is not a JWT.")?;
-    let iss = claims["iss"].as_str().unwrap_or_default().to_string();
-    let keys = state.keys.lock().unwrap();
-    let key = keys
-        .get(&iss)
-        .ok_or("The client_assertion's issuer is not a known client.")?;
-    let mut v = Validation::new(Algorithm::RS256);
-    v.set_audience(&[token_url]);
-    v.set_issuer(&[iss.as_str()]);
-    v.sub = Some(iss.clone());
-    v.set_required_spec_claims(&["exp", "iat", "jti", "iss", "sub", "aud"]);
-    let data = jsonwebtoken::decode::<Value>(assertion, key, &v)
-        .map_err(|e| format!("The client_assertion is invalid: {e}"))?;
-    let (iat, exp) = (
-        data.claims["iat"].as_u64().unwrap_or(0),
-        data.claims["exp"].as_u64().unwrap_or(0),
-    );
-    if exp > iat + 3600 {
-        return Err("The client_assertion's exp is more than an hour after its iat.".into());
-    }
-    let jti = data.claims["jti"].as_str().unwrap_or_default().to_string();
-    if !state.jtis.lock().unwrap().insert(format!("assertion:{jti}")) {
-        return Err("The client_assertion's jti has been used before.".into());
-    }
-    Ok(iss)
-}
-
-/// Verifies a DPoP proof; returns its key's thumbprint. `Err("nonce")` when the nonce is missing or stale.
-fn verify_proof(
-    state: &State,
-    req: &Req,
-    htu: &str,
-    token: Option<&str>,
-    nonce: Option<&str>,
-) -> Result<String, String> {
-    let proof = req.header("dpop").ok_or("The DPoP proof JWT header is missing.")?;
-    let header = jsonwebtoken::decode_header(proof).map_err(|e| format!("The DPoP proof is not a JWT: {e}"))?;
-    if header.typ.as_deref() != Some("dpop+jwt") {
-        return Err("The DPoP proof's typ is not dpop+jwt.".into());
-    }
-    let jwk = header.jwk.ok_or("The DPoP proof has no jwk.")?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("The DPoP proof's jwk is unusable: {e}"))?;
-    let mut v = Validation::new(header.alg);
-    v.validate_exp = false;
-    v.set_required_spec_claims::<&str>(&[]);
-    let claims = jsonwebtoken::decode::<Value>(proof, &key, &v)
-        .map_err(|e| format!("The DPoP proof's signature is invalid: {e}"))?
-        .claims;
-    if claims["htm"].as_str() != Some(req.method.as_str()) {
-        return Err("The DPoP proof's htm does not match the request.".into());
-    }
-    if claims["htu"].as_str() != Some(htu) {
-        return Err(format!("The DPoP proof's htu {:?} is not {htu}.", claims["htu"]));
-    }
-    let iat = claims["iat"].as_u64().ok_or("The DPoP proof has no iat.")?;
-    if iat + 300 < now() || iat > now() + 60 {
-        return Err("The DPoP proof's iat is out of range.".into());
-    }
-    if let Some(t) = token {
-        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(t.as_bytes()));
-        if claims["ath"].as_str() != Some(ath.as_str()) {
-            return Err("The DPoP proof's ath does not match the access token.".into());
-        }
-    }
-    if let Some(n) = nonce
-        && claims["nonce"].as_str() != Some(n)
-    {
-        return Err("nonce".into());
-    }
-    let jti = claims["jti"].as_str().ok_or("The DPoP proof has no jti.")?;
-    if !state.jtis.lock().unwrap().insert(format!("dpop:{jti}")) {
-        return Err("The DPoP proof's jti has been used before.".into());
-    }
-    jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
-        .map_err(|e| format!("cannot take the jwk's thumbprint: {e}"))
 }
