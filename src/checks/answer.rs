@@ -124,13 +124,11 @@ pub fn media_type(content_type: Option<&str>) -> String {
 pub fn snippet(bytes: &[u8], chars: usize) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(chars * 4)]);
     let mut out = String::new();
-    let mut taken = 0;
-    for c in text.chars() {
+    for (taken, c) in text.chars().enumerate() {
         if taken == chars {
             out.push('…');
             return out;
         }
-        taken += 1;
         match c {
             '`' => out.push_str("\\`"),
             '\\' => out.push_str("\\\\"),

@@ -10,6 +10,9 @@ use tokio::time::Instant;
 
 use crate::checks::header;
 
+/// How long a request waits for its group's first answer before it goes without knowing the limit.
+pub const PROBE_WAIT: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 struct Group {
     /// `None` until a response has said; `Some(u64::MAX)` once a response came without limits.
@@ -45,8 +48,12 @@ impl RateLimits {
         }
     }
 
-    /// Waits until a request of `group` fits in its share of the window, and counts it as in flight.
+    /// Waits until a request of `group` fits in its share of the window, and counts it as in flight. While a
+    /// group's first request (the probe) is out, the others wait for its answer, but no longer than
+    /// [`PROBE_WAIT`]: an org that answers slowly, or not at all, must not make every request wait for the one
+    /// before it to time out.
     pub async fn acquire(&self, group: &str) {
+        let mut waited_for_probe = false;
         loop {
             let wait = {
                 let mut groups = self.groups.lock().unwrap();
@@ -60,6 +67,10 @@ impl RateLimits {
                 match g.limit {
                     None if !g.probing => {
                         g.probing = true;
+                        g.in_flight += 1;
+                        return;
+                    }
+                    None if waited_for_probe => {
                         g.in_flight += 1;
                         return;
                     }
@@ -87,7 +98,11 @@ impl RateLimits {
                 }
             };
             match wait {
-                Wait::Probe(learned) => learned.await,
+                Wait::Probe(learned) => {
+                    if tokio::time::timeout(PROBE_WAIT, learned).await.is_err() {
+                        waited_for_probe = true;
+                    }
+                }
                 Wait::For(d) => {
                     self.waits.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(d).await;
@@ -104,8 +119,9 @@ impl RateLimits {
         g.in_flight = g.in_flight.saturating_sub(1);
         if g.probing {
             g.probing = false;
-            if headers.is_some() && g.limit.is_none() {
-                // An answer without rate-limit headers: this group is not limited (until one says otherwise).
+            if g.limit.is_none() {
+                // An answer without rate-limit headers, or none at all: this group is not limited until an answer
+                // says otherwise (else every request would probe in turn, each waiting for the one before).
                 g.limit = Some(u64::MAX);
             }
             self.learned.notify_waiters();
@@ -158,6 +174,21 @@ mod tests {
             ),
             ("date".into(), now.to_rfc2822()),
         ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_probe_holds_the_others_back_for_a_second_at_most() {
+        let limits = RateLimits::new(0.5);
+        limits.acquire("/api/v1/apps").await;
+        let t = tokio::time::Instant::now();
+        // The probe has not answered: the next request waits for it, then goes without it.
+        limits.acquire("/api/v1/apps").await;
+        assert_eq!(t.elapsed(), PROBE_WAIT);
+        // The probe failed without an answer: the group is not held back until an answer says otherwise.
+        limits.release("/api/v1/apps", None);
+        let t = tokio::time::Instant::now();
+        limits.acquire("/api/v1/apps").await;
+        assert_eq!(t.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

@@ -16,3 +16,4 @@ mod report_site;
 mod search;
 mod serve;
 mod snapshots;
+mod unreadable;

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod corpus;
 pub mod crawl;
 pub mod live;
+pub mod measure;
 pub mod okta;
 pub mod serve;
 

@@ -70,6 +70,8 @@ pub struct Seen {
     pub scheme: Option<String>,
     pub user_agent: String,
     pub status: u16,
+    /// The answer's `Content-Encoding`, if any.
+    pub encoding: Option<String>,
     /// The raw `Authorization`, `DPoP` headers and form body: what a test greps for secrets leaking *to* the org is
     /// kept apart from what kb prints.
     pub secrets: Vec<String>,
@@ -249,6 +251,11 @@ async fn handle(
             .map(str::to_string),
         user_agent: req.header("user-agent").unwrap_or_default().to_string(),
         status: response.status().as_u16(),
+        encoding: response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         secrets,
     });
     response
@@ -314,6 +321,13 @@ async fn respond(state: &State, req: &Req) -> Response {
 
 async fn answer(state: &State, req: &Req) -> Response {
     let path = req.path.as_str();
+    // What stands in front of the org answers first, for the token endpoint too.
+    if let Some(a) = fault(state, |f, _| match f {
+        Fault::Answer { path: p, answer } if path.starts_with(p.as_str()) => Some(answer.clone()),
+        _ => None,
+    }) {
+        return a.response();
+    }
     if let Some(d) = fault(state, |f, _| match f {
         Fault::Latency(d) => Some(*d),
         _ => None,
@@ -395,12 +409,6 @@ async fn answer(state: &State, req: &Req) -> Response {
         _ => None,
     }) {
         return insufficient_scope(&scope);
-    }
-    if let Some(a) = fault(state, |f, _| match f {
-        Fault::Answer { path: p, answer } if on(p) => Some(answer.clone()),
-        _ => None,
-    }) {
-        return a.response();
     }
     if fault(state, |f, _| {
         matches!(f, Fault::Denied { path: p } if on(p)).then_some(())
