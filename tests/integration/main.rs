@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod answer_properties;
 mod check_run;
 mod check_semantics;
 mod checks;
