@@ -144,7 +144,7 @@ const NOT_ASSIGNED: &str = "broken/workflows/403-not-assigned-app";
 fn html_200_on_a_list_step() {
     let server = answer(HEALTHY, LIST, Answer::sign_in_page(200));
     let says = "the org answered 200 with text/html (102 bytes), not JSON (expected value at line 1 column 1): \
-                `<html><head><title>Sign in";
+                `<html><head><title>Sign in to continue</title></head><body><…`";
     row("HTML 200 on a list step", server, &[], "body", says, false);
 }
 
