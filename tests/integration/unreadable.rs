@@ -274,26 +274,25 @@ fn an_encoding_kb_did_not_ask_for() {
     row("an unrequested encoding (br)", server, &[], "body", says, false);
 }
 
-#[test]
-fn a_next_link_to_the_page_itself() {
+/// The apps list's `next` link goes back to a page already read: from page `page`.
+fn looping(name: &str, pair: bool, page: usize) {
     let loops = Fault::Loop {
         path: LIST.into(),
-        pair: false,
+        pair,
     };
+    let says = format!("page {page} of the list http://");
     let server = fake(HEALTHY, LIST, vec![loops]);
-    let says = "page 1 of the list";
-    row("a next link to the page itself", server, &[], "body", says, false);
+    row(name, server, &[], "body", &says, false);
+}
+
+#[test]
+fn a_next_link_to_the_page_itself() {
+    looping("a next link to the page itself", false, 1);
 }
 
 #[test]
 fn two_pages_linking_to_each_other() {
-    let loops = Fault::Loop {
-        path: LIST.into(),
-        pair: true,
-    };
-    let server = fake(HEALTHY, LIST, vec![loops]);
-    let says = "page 2 of the list";
-    row("two pages linking to each other", server, &[], "body", says, false);
+    looping("two pages linking to each other", true, 2);
 }
 
 #[test]
