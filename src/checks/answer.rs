@@ -55,7 +55,7 @@ impl Body {
     /// JSON: ...`, `JSON: {...}`.
     pub fn arrived(&self) -> String {
         match self {
-            Body::Json(v) => format!("JSON: `{}`", snippet(v.to_string().as_bytes(), 80)),
+            Body::Json(v) => format!("JSON: `{}`", preview(v)),
             Body::Empty => "no body".into(),
             Body::Unreadable(what) => what.clone(),
         }
@@ -108,6 +108,26 @@ fn unreadable(bytes: &[u8], content_type: Option<&str>, e: &serde_json::Error, o
         format!("not JSON ({e})")
     };
     format!("{media} ({size}), {why}: `{}`", snippet(bytes, 60))
+}
+
+/// The start of a JSON value as text, for a message, without writing out the whole of a large one.
+pub fn preview(v: &Value) -> String {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() > 320 {
+                return Err(std::io::Error::other("enough"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    let _ = serde_json::to_writer(&mut out, v);
+    snippet(&out.0, 60)
 }
 
 /// The media type of a `Content-Type` value, without parameters; `no content type` without one.

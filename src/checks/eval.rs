@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::answer::{Body, media_type, snippet};
+use super::answer::{Body, media_type, preview, snippet};
 use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test};
 use super::path::Method;
 use super::shape;
@@ -305,10 +305,14 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
 }
 
 /// `the org answered 404 E0000007: Not found`, or with what arrived when the body is not Okta's error JSON.
+/// The org's own words are quoted with control characters escaped, so a message cannot act on a terminal.
 fn answered(obs: &Observed<'_>) -> String {
-    let text = |k: &str| obs.body.get(k).and_then(Value::as_str).unwrap_or_default();
+    let text = |k: &str| {
+        let t = obs.body.get(k).and_then(Value::as_str).unwrap_or_default();
+        snippet(t.as_bytes(), 300)
+    };
     let status = obs.status;
-    match (text("errorCode"), text("errorSummary"), obs.body) {
+    match (text("errorCode").as_str(), text("errorSummary").as_str(), obs.body) {
         ("", "", Body::Json(_) | Body::Empty) => format!("the org answered {status}"),
         ("", "", other) => format!("the org answered {status} with {}", other.arrived()),
         (c, "", _) => format!("the org answered {status} {c}"),
@@ -414,26 +418,6 @@ fn unreadable(step: &Step, obs: &Observed<'_>) -> Option<Error> {
         Body::Empty => wrong("no body, where the endpoint answers JSON".into()),
         Body::Unreadable(what) => wrong(what.clone()),
     }
-}
-
-/// The start of a JSON value as text, for a message, without writing out the whole of a large one.
-fn preview(v: &Value) -> String {
-    struct Capped(Vec<u8>);
-    impl std::io::Write for Capped {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if self.0.len() > 320 {
-                return Err(std::io::Error::other("enough"));
-            }
-            self.0.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Capped(Vec::new());
-    let _ = serde_json::to_writer(&mut out, v);
-    snippet(&out.0, 60)
 }
 
 /// A precondition in words, for a skip's reason.
@@ -770,6 +754,16 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn the_orgs_words_are_quoted_without_control_characters() {
+        let unnamed = on("/api/v1/apps", Vec::new());
+        let body = Body::Json(json!({ "errorCode": "E0000001", "errorSummary": "bad\u{1b}[2J\nthing" }));
+        let Outcome::Error(e) = answer(&unnamed, 400, &[], body) else {
+            panic!()
+        };
+        assert_eq!(e.message, "the org answered 400 E0000001: bad\\u{1b}[2J\\nthing");
     }
 
     #[test]

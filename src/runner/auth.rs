@@ -388,11 +388,13 @@ impl Auth {
                     )));
                 }
             };
-            let error = body.get("error").and_then(Value::as_str).unwrap_or_default();
-            let description = body
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            // The endpoint's own words, with control characters escaped (they reach a terminal).
+            let quoted = |k: &str| {
+                let t = body.get(k).and_then(Value::as_str).unwrap_or_default();
+                crate::checks::answer::snippet(t.as_bytes(), 300)
+            };
+            let (error, description) = (quoted("error"), quoted("error_description"));
+            let error = error.as_str();
             if status == 200 {
                 let Some(token) = body.get("access_token").and_then(Value::as_str) else {
                     return Err(TokenError::Other(Error::new(
