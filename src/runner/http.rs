@@ -174,7 +174,8 @@ pub async fn read(mut resp: reqwest::Response, caps: &Caps, what: &str) -> Resul
             ),
         ));
     }
-    let mut raw: Vec<u8> = Vec::new();
+    // The whole body at once when its length is known (and within the cap): no doubling on the way.
+    let mut raw: Vec<u8> = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
     let mut held = 0usize;
     let release = |held: usize| caps.give(held);
     loop {
