@@ -51,6 +51,15 @@ impl Body {
         self.json().and_then(|v| v.get(key))
     }
 
+    /// What it is, shortly, for a message that follows "answered 200 with ": the kind of its JSON (`a JSON
+    /// string`, `an object`), or what arrived when it is not JSON.
+    pub fn described(&self) -> String {
+        match self {
+            Body::Json(v) => kind(v).to_string(),
+            other => other.arrived(),
+        }
+    }
+
     /// What arrived, for a message that follows "the org answered 200 with ": `no body`, `text/html (1.2 KiB), not
     /// JSON: ...`, `JSON: {...}`.
     pub fn arrived(&self) -> String {
@@ -59,6 +68,18 @@ impl Body {
             Body::Empty => "no body".into(),
             Body::Unreadable(what) => what.clone(),
         }
+    }
+}
+
+/// A JSON value's kind in words: `a JSON string`, `a list`, `null`.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a JSON string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 

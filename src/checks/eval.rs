@@ -304,21 +304,27 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
     Outcome::Continue
 }
 
-/// `the org answered 404 E0000007: Not found`, or with what arrived when the body is not Okta's error JSON.
-/// The org's own words are quoted with control characters escaped, so a message cannot act on a terminal.
-fn answered(obs: &Observed<'_>) -> String {
+/// The status and what came with it, for a message: `404 E0000007: Not found`, or `404 with text/html (…), not
+/// JSON: …` when the body is not Okta's error JSON. The org's own words are quoted with control characters
+/// escaped, so a message cannot act on a terminal.
+fn status_words(obs: &Observed<'_>) -> String {
     let text = |k: &str| {
         let t = obs.body.get(k).and_then(Value::as_str).unwrap_or_default();
         snippet(t.as_bytes(), 300)
     };
     let status = obs.status;
     match (text("errorCode").as_str(), text("errorSummary").as_str(), obs.body) {
-        ("", "", Body::Json(_) | Body::Empty) => format!("the org answered {status}"),
-        ("", "", other) => format!("the org answered {status} with {}", other.arrived()),
-        (c, "", _) => format!("the org answered {status} {c}"),
-        ("", s, _) => format!("the org answered {status}: {s}"),
-        (c, s, _) => format!("the org answered {status} {c}: {s}"),
+        ("", "", Body::Json(_) | Body::Empty) => status.to_string(),
+        ("", "", other) => format!("{status} with {}", other.arrived()),
+        (c, "", _) => format!("{status} {c}"),
+        ("", s, _) => format!("{status}: {s}"),
+        (c, s, _) => format!("{status} {c}: {s}"),
     }
+}
+
+/// `the org answered 404 E0000007: Not found`.
+fn answered(obs: &Observed<'_>) -> String {
+    format!("the org answered {}", status_words(obs))
 }
 
 /// The errors no expectation can turn into a verdict: any 403, 401 E0000011, 429, 5xx, a 401 from the OAuth layer
@@ -339,7 +345,7 @@ fn forced(step: &Step, obs: &Observed<'_>) -> Option<Error> {
         let why = if code == "E0000006" {
             "403 E0000006: the credential's admin role cannot read this (a service app needs an admin role as well as scopes)".to_string()
         } else {
-            answered(obs).replacen("the org answered ", "", 1)
+            status_words(obs)
         };
         return Some(Error::new(Reason::AccessDenied, why));
     }
@@ -350,10 +356,12 @@ fn forced(step: &Step, obs: &Observed<'_>) -> Option<Error> {
         ));
     }
     if status == 429 {
-        let why = answered(obs).replacen("the org answered ", "", 1);
         return Some(Error::new(
             Reason::RateLimited,
-            format!("{why}: rate limited, and waiting for the reset did not recover"),
+            format!(
+                "{}: rate limited, and waiting for the reset did not recover",
+                status_words(obs)
+            ),
         ));
     }
     if status >= 500 {
@@ -409,12 +417,15 @@ fn unreadable(step: &Step, obs: &Observed<'_>) -> Option<Error> {
         };
     }
     match obs.body {
-        Body::Json(v) => shape::check(step, v).err().map(|e| {
-            Error::new(
-                Reason::Body,
-                format!("the org answered {status} with {e}: `{}`", preview(v)),
-            )
-        }),
+        Body::Json(v) => {
+            let paths = step.captures.iter().map(|c| (c.source.as_str(), c.plain.as_slice()));
+            shape::check(step.endpoint, paths, v).err().map(|e| {
+                Error::new(
+                    Reason::Body,
+                    format!("the org answered {status} with {e}: `{}`", preview(v)),
+                )
+            })
+        }
         Body::Empty => wrong("no body, where the endpoint answers JSON".into()),
         Body::Unreadable(what) => wrong(what.clone()),
     }
@@ -444,6 +455,7 @@ mod tests {
             name: "app".into(),
             source: "$[*]".into(),
             path: JsonPath::parse("$[*]").unwrap(),
+            plain: shape::plain("$[*]"),
             filter: vec![
                 (vec!["name".into()], Template::parse("{{ app_name }}").unwrap()),
                 (vec!["status".into()], Template::literal("ACTIVE")),
@@ -502,6 +514,7 @@ mod tests {
             name: "app".into(),
             source: "$[*]".into(),
             path: JsonPath::parse("$[*]").unwrap(),
+            plain: shape::plain("$[*]"),
             filter: vec![(
                 vec!["settings".into(), "oauthClient".into(), "redirect_uris".into()],
                 Template::literal("https://b/cb"),
@@ -569,9 +582,15 @@ mod tests {
     }
 
     fn step(expect: Vec<Predicate>) -> Step {
+        on("/api/v1/authorizationServers", expect)
+    }
+
+    fn on(path: &str, expect: Vec<Predicate>) -> Step {
+        let path = crate::checks::path::PathTemplate::parse(path).unwrap();
         Step {
             method: crate::checks::path::Method::Get,
-            path: crate::checks::path::PathTemplate::parse("/api/v1/authorizationServers").unwrap(),
+            endpoint: shape::endpoint(&path.segments),
+            path,
             query: Vec::new(),
             captures: Vec::new(),
             skip_unless: Vec::new(),
@@ -677,13 +696,6 @@ mod tests {
                 "the org answered 302 with no body, not Okta's error JSON (an `errorCode`)"
             )
         );
-    }
-
-    fn on(path: &str, expect: Vec<Predicate>) -> Step {
-        Step {
-            path: crate::checks::path::PathTemplate::parse(path).unwrap(),
-            ..step(expect)
-        }
     }
 
     fn body_error(o: Outcome) -> String {

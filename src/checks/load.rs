@@ -871,6 +871,7 @@ impl<'a> Ctx<'a> {
             if let Some((method, path)) = path {
                 steps.push(Step {
                     method,
+                    endpoint: super::shape::endpoint(&path.segments),
                     path,
                     query,
                     captures: made,
@@ -1018,6 +1019,7 @@ impl<'a> Ctx<'a> {
         }
         Some(Capture {
             name: name.clone(),
+            plain: super::shape::plain(&source),
             source,
             path,
             filter,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json_path::JsonPath;
 
 use super::path::{Method, PathTemplate};
+use super::shape::{Endpoint, Plain};
 use super::template::Template;
 
 /// A reusable definition from `checks/NAME.toml`, or the body of a check block that carries its own steps.
@@ -33,6 +34,8 @@ pub struct Param {
 pub struct Step {
     pub method: Method,
     pub path: PathTemplate,
+    /// The endpoint of Okta's spec the path is, found once when the step is loaded: what its answer must look like.
+    pub endpoint: Option<&'static Endpoint>,
     pub query: Vec<(String, Template)>,
     pub captures: Vec<Capture>,
     /// Preconditions, tested after the captures: if one does not hold, the check is `skip`.
@@ -69,6 +72,8 @@ pub struct Capture {
     /// The JSONPath as written (RFC 9535, static).
     pub source: String,
     pub path: JsonPath,
+    /// Its plain first segments (see [`super::shape::plain`]): what the answer must hold along it.
+    pub plain: Vec<Plain>,
     /// Keeps only the nodes whose fields equal these values (`where = { name = "{{ app_name }}" }`): values are
     /// compared, never spliced into the JSONPath.
     pub filter: Vec<(Vec<String>, Template)>,

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::model::Step;
+use super::answer::kind;
 use super::path::Segment;
 
 /// What an endpoint's 200 answer is.
@@ -96,21 +96,13 @@ pub fn endpoint(segments: &[Segment]) -> Option<&'static Endpoint> {
         .map(|(_, e)| e)
 }
 
-/// A JSON value's kind in words: `a JSON string`, `a list`, `null`.
-pub fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a JSON string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Whether a 2xx answer's JSON is what `step`'s endpoint answers: `Err` says what is wrong, for a `body` error.
-pub fn check(step: &Step, body: &Value) -> Result<(), String> {
-    let endpoint = endpoint(&step.path.segments);
+/// Whether a 2xx answer's JSON is what `endpoint` answers (a step's, or `None` outside the spec), and holds what
+/// the step's capture paths read (`(source, plain segments)` of each): `Err` says what is wrong, for a `body` error.
+pub fn check<'a>(
+    endpoint: Option<&Endpoint>,
+    paths: impl IntoIterator<Item = (&'a str, &'a [Plain])>,
+    body: &Value,
+) -> Result<(), String> {
     let name = |e: &Endpoint| format!("GET {}", e.path);
     match endpoint.map(|e| (e, e.form)) {
         Some((e, Form::List)) => {
@@ -152,16 +144,16 @@ pub fn check(step: &Step, body: &Value) -> Result<(), String> {
         }
         None => {}
     }
-    for c in &step.captures {
-        along(&c.source, body)?;
+    for (source, plain) in paths {
+        along(source, plain, body)?;
     }
     Ok(())
 }
 
 /// A plain segment of a JSONPath.
-#[derive(Debug, PartialEq)]
-enum Plain<'a> {
-    Member(&'a str),
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    Member(String),
     Index(usize),
     /// `[*]` or `.*`: every item of a list or member of an object.
     Every,
@@ -171,7 +163,7 @@ enum Plain<'a> {
 
 /// The plain segments a JSONPath starts with, up to the first segment kb does not follow (descendants, slices,
 /// unions, negative indexes).
-fn plain(source: &str) -> Vec<Plain<'_>> {
+pub fn plain(source: &str) -> Vec<Plain> {
     let mut out = Vec::new();
     let Some(mut rest) = source.trim().strip_prefix('$') else {
         return out;
@@ -187,7 +179,7 @@ fn plain(source: &str) -> Vec<Plain<'_>> {
             if end == 0 {
                 return out;
             }
-            out.push(Plain::Member(&r[..end]));
+            out.push(Plain::Member(r[..end].to_string()));
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix("[*]") {
             out.push(Plain::Every);
@@ -201,7 +193,7 @@ fn plain(source: &str) -> Vec<Plain<'_>> {
             let quoted = |q: char| inner.strip_prefix(q).and_then(|s| s.strip_suffix(q));
             match (quoted('\''), quoted('"'), inner.parse::<usize>()) {
                 (Some(name), _, _) | (_, Some(name), _) if !name.contains(['\\', '\'', '"']) => {
-                    out.push(Plain::Member(name))
+                    out.push(Plain::Member(name.to_string()))
                 }
                 (_, _, Ok(i)) => out.push(Plain::Index(i)),
                 _ => return out,
@@ -215,16 +207,16 @@ fn plain(source: &str) -> Vec<Plain<'_>> {
 
 /// Walks the plain part of a JSONPath through `body`: a value that is present but cannot hold what the path reads
 /// next (a string where a member is read, an object where an item is indexed) is a wrong shape.
-fn along(source: &str, body: &Value) -> Result<(), String> {
+fn along(source: &str, plain: &[Plain], body: &Value) -> Result<(), String> {
     let mut nodes: Vec<&Value> = vec![body];
     let mut at = String::from("$");
-    for seg in plain(source) {
+    for seg in plain {
         let mut next = Vec::new();
         for node in nodes {
             let wrong = |wants: &str| format!("{} at `{at}`, where `{source}` reads {wants}", kind(node));
             match (&seg, node) {
                 (_, Value::Null) => {}
-                (Plain::Member(k), Value::Object(o)) => next.extend(o.get(*k)),
+                (Plain::Member(k), Value::Object(o)) => next.extend(o.get(k)),
                 (Plain::Member(_), _) => return Err(wrong("an object")),
                 (Plain::Index(i), Value::Array(a)) => next.extend(a.get(*i)),
                 (Plain::Index(_), _) => return Err(wrong("a list")),
@@ -325,11 +317,16 @@ mod tests {
         use Plain::*;
         assert_eq!(plain("$"), []);
         assert_eq!(plain("$[*]"), [Every]);
-        assert_eq!(plain("$.profile.login"), [Member("profile"), Member("login")]);
-        assert_eq!(plain("$['a b'][2].*"), [Member("a b"), Index(2), Every]);
+        let m = |s: &str| Member(s.to_string());
+        assert_eq!(plain("$.profile.login"), [m("profile"), m("login")]);
+        assert_eq!(plain("$['a b'][2].*"), [m("a b"), Index(2), Every]);
         assert_eq!(plain("$[?@.status == 'ACTIVE'].id"), [Filter]);
         assert_eq!(plain("$..id"), []);
-        assert_eq!(plain("$.a[-1]"), [Member("a")]);
+        assert_eq!(plain("$.a[-1]"), [m("a")]);
+    }
+
+    fn along(source: &str, body: &Value) -> Result<(), String> {
+        super::along(source, &plain(source), body)
     }
 
     #[test]

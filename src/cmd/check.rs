@@ -14,7 +14,8 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
 use crate::report::{self, ArticleReport, CheckReport, Report, Status, Summary};
-use crate::runner::client::{self, Client, Options};
+use crate::runner::client::{Client, Options};
+use crate::runner::http;
 use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{self, Finished, Job, auth::Auth};
 use crate::text::count;
@@ -64,11 +65,11 @@ pub struct CheckArgs {
     pub max_pages: u32,
     /// One answer's cap: the bytes received, the bytes they inflate to, and the memory its JSON takes once parsed
     /// (estimated); an answer over it is an error (reason `body`)
-    #[arg(long, value_name = "SIZE", default_value = "32MiB", value_parser = client::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "32MiB", value_parser = http::parse_size)]
     pub max_body: usize,
     /// What all the run's answers may hold in memory at once (bodies being read, and the answers kept for the
     /// checks that share them); past it, the answers that do not fit are errors (reason `body`)
-    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = client::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = http::parse_size)]
     pub max_total: usize,
     /// Write one JSON line per API request sent (method, URL, status, timing; never a header) to FILE
     #[arg(long, value_name = "FILE")]
@@ -159,7 +160,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         max_total: args.max_total,
         ..Options::default()
     };
-    let http = match client::http_client(opts.timeout) {
+    let http = match http::http_client(opts.timeout) {
         Ok(h) => h,
         Err(e) => return fail(&[Diagnostic::error(e)]),
     };

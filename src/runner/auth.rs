@@ -380,10 +380,7 @@ impl Auth {
                         Reason::Body,
                         format!(
                             "the token endpoint answered {status} with {}, not the OAuth JSON it answers",
-                            match &other {
-                                Body::Json(v) => crate::checks::shape::kind(v).to_string(),
-                                _ => other.arrived(),
-                            }
+                            other.described()
                         ),
                     )));
                 }

@@ -8,7 +8,6 @@
 //!   page already read.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,8 +17,7 @@ use url::Url;
 
 use super::auth::Auth;
 use super::http::{self, Caps};
-pub use super::http::{http_client, parse_size};
-use super::ratelimit::RateLimits;
+use super::ratelimit::{Clock, RateLimits};
 use crate::checks::eval::{Error, Reason};
 use crate::checks::path::{Method, PREFIXES, Request};
 use crate::checks::{Body, Response, header};
@@ -88,8 +86,6 @@ pub struct Client {
     limits: RateLimits,
     cache: Mutex<HashMap<(Method, String), Shared>>,
     log: Mutex<Vec<Sent>>,
-    /// Answers whose `Date` was missing or unreadable.
-    undated: AtomicUsize,
 }
 
 impl Client {
@@ -104,18 +100,12 @@ impl Client {
             opts,
             cache: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
-            undated: AtomicUsize::new(0),
         }
     }
 
     /// How many answers came without a readable `Date` header.
     pub fn undated(&self) -> usize {
-        self.undated.load(Ordering::Relaxed)
-    }
-
-    /// What the run's answers hold now, against `--max-total`.
-    pub fn held(&self) -> usize {
-        self.caps.held()
+        self.log.lock().unwrap().iter().filter(|s| s.date.is_some()).count()
     }
 
     /// The requests sent so far.
@@ -164,10 +154,7 @@ impl Client {
                         "page {pages} of {} answered {} with {}, not the rest of the list",
                         request.url,
                         page.status,
-                        match &body {
-                            Body::Json(v) => crate::checks::shape::kind(v).to_string(),
-                            other => other.arrived(),
-                        }
+                        body.described()
                     );
                     return Err(Error::new(Reason::Body, message));
                 }
@@ -271,7 +258,15 @@ impl Client {
                 Ok(r) => r,
                 Err(err) => {
                     self.limits.release(&group, None);
-                    self.record(method, &url, None, Some(&err.message), attempt, ms, None);
+                    self.record(Sent {
+                        method: method.as_str(),
+                        url: url.to_string(),
+                        status: None,
+                        error: Some(err.message.clone()),
+                        attempt,
+                        ms,
+                        date: None,
+                    });
                     if err.reason == Reason::Network && attempt <= self.opts.retries {
                         self.backoff(attempt).await;
                         continue;
@@ -279,16 +274,17 @@ impl Client {
                     return Err(err);
                 }
             };
-            let date = match header(&response.headers, "date") {
-                None => Some("missing"),
-                Some(d) if chrono::DateTime::parse_from_rfc2822(d).is_err() => Some("unreadable"),
-                Some(_) => None,
-            };
-            if date.is_some() {
-                self.undated.fetch_add(1, Ordering::Relaxed);
-            }
-            self.record(method, &url, Some(response.status), None, attempt, ms, date);
-            let wait = self.limits.release(&group, Some(&response.headers));
+            let clock = Clock::of(&response.headers);
+            self.record(Sent {
+                method: method.as_str(),
+                url: url.to_string(),
+                status: Some(response.status),
+                error: None,
+                attempt,
+                ms,
+                date: clock.note(),
+            });
+            let wait = self.limits.release(&group, Some((&response.headers, clock)));
             match response.status {
                 429 => {
                     waits_429 += 1;
@@ -336,26 +332,8 @@ impl Client {
         http::backoff(self.opts.backoff, attempt).await;
     }
 
-    #[allow(clippy::too_many_arguments)] // one log line's fields
-    fn record(
-        &self,
-        method: Method,
-        url: &Url,
-        status: Option<u16>,
-        error: Option<&str>,
-        attempt: u32,
-        ms: u64,
-        date: Option<&'static str>,
-    ) {
-        self.log.lock().unwrap().push(Sent {
-            method: method.as_str(),
-            url: url.as_str().to_string(),
-            status,
-            error: error.map(str::to_string),
-            attempt,
-            ms,
-            date,
-        });
+    fn record(&self, sent: Sent) {
+        self.log.lock().unwrap().push(sent);
     }
 }
 

@@ -174,52 +174,18 @@ pub async fn read(mut resp: reqwest::Response, caps: &Caps, what: &str) -> Resul
             ),
         ));
     }
-    // The whole body at once when its length is known (and within the cap): no doubling on the way.
-    let mut raw: Vec<u8> = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
-    let mut held = 0usize;
-    let release = |held: usize| caps.give(held);
-    loop {
-        let chunk = match resp.chunk().await {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            Err(e) => {
-                release(held);
-                return Err(transport_error(&e));
-            }
-        };
-        if raw.len() + chunk.len() > cap {
-            release(held);
-            return Err(Error::new(
-                Reason::Body,
-                format!(
-                    "the org's answer to {what} was still coming after {}, the cap for one answer (--max-body); kb \
-                     stopped reading it",
-                    size(cap as u64)
-                ),
-            ));
-        }
-        if !caps.take(chunk.len()) {
-            release(held);
-            return Err(caps.over_total(what));
-        }
-        held += chunk.len();
-        raw.extend_from_slice(&chunk);
-    }
+    // The bytes being read count against --max-total until they are parsed (the guard gives them back).
+    let mut held = Held { caps, n: 0 };
+    let raw = chunks(&mut resp, &mut held, what).await?;
     let content_type = header("content-type");
     let bytes = match encoding {
         Encoding::Identity => raw,
         Encoding::Gzip => match inflate(&raw, cap) {
             Ok(Some(inflated)) => {
-                if !caps.take(inflated.len()) {
-                    release(held);
-                    return Err(caps.over_total(what));
-                }
-                held += inflated.len();
-                drop(raw);
+                held.take(inflated.len(), what)?;
                 inflated
             }
             Ok(None) => {
-                release(held);
                 return Err(Error::new(
                     Reason::Body,
                     format!(
@@ -235,18 +201,61 @@ pub async fn read(mut resp: reqwest::Response, caps: &Caps, what: &str) -> Resul
                     answer::media_type(content_type),
                     size(raw.len() as u64)
                 ));
-                release(held);
                 return Ok(Response { status, headers, body });
             }
         },
     };
     let (body, cost) = answer::parse(&bytes, content_type, cap);
-    drop(bytes);
-    release(held);
+    drop((bytes, held));
+    // The parsed answer stays held for the run: the cache keeps it.
     if !caps.take(cost) {
         return Err(caps.over_total(what));
     }
     Ok(Response { status, headers, body })
+}
+
+/// Bytes counted against `--max-total` while an answer is read; given back when dropped.
+struct Held<'a> {
+    caps: &'a Caps,
+    n: usize,
+}
+
+impl Held<'_> {
+    fn take(&mut self, n: usize, what: &str) -> Result<(), Error> {
+        if !self.caps.take(n) {
+            return Err(self.caps.over_total(what));
+        }
+        self.n += n;
+        Ok(())
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.caps.give(self.n);
+    }
+}
+
+/// The body's bytes as they arrive, within `--max-body` (and `--max-total`, through `held`).
+async fn chunks(resp: &mut reqwest::Response, held: &mut Held<'_>, what: &str) -> Result<Vec<u8>, Error> {
+    let cap = held.caps.max_body;
+    // The whole body at once when its length is known (and within the cap): no doubling on the way.
+    let mut raw: Vec<u8> = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&e))? {
+        if raw.len() + chunk.len() > cap {
+            return Err(Error::new(
+                Reason::Body,
+                format!(
+                    "the org's answer to {what} was still coming after {}, the cap for one answer (--max-body); kb \
+                     stopped reading it",
+                    size(cap as u64)
+                ),
+            ));
+        }
+        held.take(chunk.len(), what)?;
+        raw.extend_from_slice(&chunk);
+    }
+    Ok(raw)
 }
 
 /// Inflates a gzip body (one member or several): `Ok(None)` when it inflates to more than `cap` bytes.

@@ -10,6 +10,35 @@ use tokio::time::Instant;
 
 use crate::checks::header;
 
+/// The org's clock, from an answer's `Date` header (RFC 2822, whole seconds): what rate-limit resets (epoch
+/// seconds on that clock) are measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Epoch seconds.
+    Read(u64),
+    Missing,
+    Unreadable,
+}
+
+impl Clock {
+    pub fn of(headers: &[(String, String)]) -> Clock {
+        match header(headers, "date") {
+            None => Clock::Missing,
+            Some(v) => chrono::DateTime::parse_from_rfc2822(v)
+                .map_or(Clock::Unreadable, |d| Clock::Read(d.timestamp().max(0) as u64)),
+        }
+    }
+
+    /// What the request log notes of it: nothing for a clock read.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Clock::Read(_) => None,
+            Clock::Missing => Some("missing"),
+            Clock::Unreadable => Some("unreadable"),
+        }
+    }
+}
+
 /// How long a request waits for its group's first answer before it goes without knowing the limit.
 pub const PROBE_WAIT: Duration = Duration::from_secs(1);
 
@@ -111,9 +140,9 @@ impl RateLimits {
         }
     }
 
-    /// Ends a request of `group`, learning from its headers (lowercase names). Returns how long until the window
-    /// resets, when the headers say.
-    pub fn release(&self, group: &str, headers: Option<&[(String, String)]>) -> Option<Duration> {
+    /// Ends a request of `group`, learning from its answer's headers (lowercase names) and the org's clock read
+    /// from them. Returns how long until the window resets, when the headers say.
+    pub fn release(&self, group: &str, answer: Option<(&[(String, String)], Clock)>) -> Option<Duration> {
         let mut groups = self.groups.lock().unwrap();
         let g = groups.get_mut(group)?;
         g.in_flight = g.in_flight.saturating_sub(1);
@@ -126,7 +155,7 @@ impl RateLimits {
             }
             self.learned.notify_waiters();
         }
-        let headers = headers?;
+        let (headers, clock) = answer?;
         let get = |name: &str| header(headers, name).and_then(|v| v.trim().parse::<u64>().ok());
         let (Some(limit), Some(remaining), Some(reset)) = (
             get("x-rate-limit-limit"),
@@ -135,10 +164,10 @@ impl RateLimits {
         ) else {
             return None;
         };
-        let server_now = header(headers, "date")
-            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
-            .map(|d| d.timestamp().max(0) as u64);
-        let now = server_now.unwrap_or_else(|| chrono::Utc::now().timestamp().max(0) as u64);
+        let now = match clock {
+            Clock::Read(t) => t,
+            Clock::Missing | Clock::Unreadable => chrono::Utc::now().timestamp().max(0) as u64,
+        };
         // `Date` has whole seconds: a reset in the same second is up to a second away.
         let wait = Duration::from_secs(reset.saturating_sub(now).max(1));
         let reset_at = Instant::now() + wait;
@@ -176,6 +205,19 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn the_orgs_clock_is_read_from_date_or_noted() {
+        let date = |v: &str| vec![("date".to_string(), v.to_string())];
+        assert_eq!(
+            Clock::of(&date("Wed, 02 Dec 2026 08:00:00 GMT")),
+            Clock::Read(1_796_198_400)
+        );
+        assert_eq!(Clock::of(&date("Tuesday-ish")), Clock::Unreadable);
+        assert_eq!(Clock::of(&[]), Clock::Missing);
+        assert_eq!(Clock::Unreadable.note(), Some("unreadable"));
+        assert_eq!(Clock::Read(0).note(), None);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_slow_probe_holds_the_others_back_for_a_second_at_most() {
         let limits = RateLimits::new(0.5);
@@ -196,8 +238,9 @@ mod tests {
         let limits = RateLimits::new(0.5);
         limits.acquire("/api/v1/apps").await;
         // 10 per window, 6 left: 4 used of a budget of 5, so one more may go now and the next waits.
+        let h = headers(10, 6, 2);
         assert_eq!(
-            limits.release("/api/v1/apps", Some(&headers(10, 6, 2))),
+            limits.release("/api/v1/apps", Some((&h, Clock::of(&h)))),
             Some(Duration::from_secs(2))
         );
         let t = tokio::time::Instant::now();

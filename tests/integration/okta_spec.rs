@@ -56,10 +56,7 @@ fn validate(endpoint: &str, status: u16, body: &Value) {
     let mut root = schema;
     root["components"] = spec()["components"].clone();
     let validator = jsonschema::draft4::new(&root).unwrap_or_else(|e| panic!("{endpoint} {status}: {e}"));
-    let errors: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = crate::support::violations(&validator, body);
     assert!(
         errors.is_empty(),
         "{endpoint} {status}: the fake's body does not match the spec:\n{}\n{body:#}",
@@ -89,7 +86,7 @@ fn the_fake_orgs_bodies_match_the_spec() {
         .enable_all()
         .build()
         .unwrap();
-    let client = kb::runner::client::http_client(Duration::from_secs(10)).unwrap();
+    let client = kb::runner::http::http_client(Duration::from_secs(10)).unwrap();
     let base = fake.url.clone();
     let cases: Vec<(&str, &str, u16)> = vec![
         ("GET /api/v1/apps", "/api/v1/apps?q=flow&limit=200", 200),

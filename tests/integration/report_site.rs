@@ -28,17 +28,24 @@ fn build_with(out: &Path, report: &Path) -> Run {
     kb(&repo(), &["build", "--output", out, "--report", report])
 }
 
+/// `kb build --report` of the knowledge base with `report` written to a file: the folder holding both, the site,
+/// and the run.
+fn build_from(report: &serde_json::Value) -> (TempDir, std::path::PathBuf, Run) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, serde_json::to_string(report).unwrap()).unwrap();
+    let out = dir.path().join("site");
+    let run = build_with(&out, &path);
+    (dir, out, run)
+}
+
 #[test]
 fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sitemap_and_search() {
     let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
     let (run, report) = check(&org, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = report.expect("a JSON report");
-    let dir = TempDir::new().unwrap();
-    let report_path = dir.path().join("report.json");
-    std::fs::write(&report_path, serde_json::to_string(&report).unwrap()).unwrap();
-    let out = dir.path().join("site");
-    let run = build_with(&out, &report_path);
+    let (dir, out, run) = build_from(&report);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let statuses = statuses(&report);
@@ -153,11 +160,7 @@ fn a_report_of_an_earlier_schema_version_is_still_read() {
     assert_eq!(report["schema_version"], 2);
     report["schema_version"] = 1.into();
     crate::support::assert_valid_report(&report);
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join("report-v1.json");
-    std::fs::write(&path, serde_json::to_string(&report).unwrap()).unwrap();
-    let out = dir.path().join("site");
-    let run = build_with(&out, &path);
+    let (_dir, out, run) = build_from(&report);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let page = read(out.join("workflows/403-not-assigned-app/index.html"));
     assert!(

@@ -187,15 +187,20 @@ pub fn assert_valid_report(report: &serde_json::Value) {
         .iter()
         .find(|(v, _)| *v == version)
         .unwrap_or_else(|| panic!("no published schema for schema_version {version}"));
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = violations(validator, report);
     assert!(
         errors.is_empty(),
         "the report breaks its schema:\n{}\n{report:#}",
         errors.join("\n")
     );
+}
+
+/// What in `value` breaks the JSON Schema of `validator`, a line each with where.
+pub fn violations(validator: &jsonschema::Validator, value: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 /// Each article's status in a JSON report, by slug.
