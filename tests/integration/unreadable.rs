@@ -101,9 +101,14 @@ fn measured(url: &str, extra: &[&str]) -> (Measured, Value) {
     (m, report)
 }
 
+/// A row whose answer is not retried, with `kb check`'s default flags.
+fn row(name: &str, server: Server, reason: &str, says: &str) {
+    row_with(name, server, &[], reason, says, false);
+}
+
 /// Runs one row: every check of the article is an `error` with `reason` whose message holds `says`; retried or
 /// not as `retried` says; within the time and memory bounds.
-fn row(name: &str, server: Server, extra: &[&str], reason: &str, says: &str, retried: bool) {
+fn row_with(name: &str, server: Server, extra: &[&str], reason: &str, says: &str, retried: bool) {
     let (m, report) = measured(server.url(), extra);
     assert!(!m.stderr.contains("panicked"), "{name}: {}", m.stderr);
     let checks: Vec<&Value> = report["articles"]
@@ -145,7 +150,7 @@ fn html_200_on_a_list_step() {
     let server = answer(HEALTHY, LIST, Answer::sign_in_page(200));
     let says = "the org answered 200 with text/html (102 bytes), not JSON (expected value at line 1 column 1): \
                 `<html><head><title>Sign in to continue</title></head><body><…`";
-    row("HTML 200 on a list step", server, &[], "body", says, false);
+    row("HTML 200 on a list step", server, "body", says);
 }
 
 #[test]
@@ -153,7 +158,7 @@ fn html_200_on_a_status_only_step_of_an_org_that_fails() {
     // Without the proxy this org fails (the admin is not assigned); a 200 page must not turn that into a pass.
     let server = answer(NOT_ASSIGNED, STATUS_ONLY, Answer::sign_in_page(200));
     let says = "the org answered 200 with text/html (102 bytes), not JSON";
-    row("HTML 200 on a status-only step", server, &[], "body", says, false);
+    row("HTML 200 on a status-only step", server, "body", says);
 }
 
 #[test]
@@ -161,14 +166,7 @@ fn a_proxys_404_page_on_a_status_only_step() {
     // A 404 counts as "not assigned" only with Okta's E0000007 JSON.
     let server = answer(HEALTHY, STATUS_ONLY, Answer::sign_in_page(404));
     let says = "the org answered 404 with text/html (102 bytes), not JSON";
-    row(
-        "a proxy's 404 HTML on a status-only step",
-        server,
-        &[],
-        "body",
-        says,
-        false,
-    );
+    row("a proxy's 404 HTML on a status-only step", server, "body", says);
 }
 
 #[test]
@@ -176,7 +174,7 @@ fn nul_bytes() {
     let server = answer(HEALTHY, LIST, Answer::json(200, vec![0u8; 1 << 20]));
     let says = "the org answered 200 with application/json (1.0 MiB), not JSON (expected value at line 1 column 1): \
                 `\\0\\0\\0";
-    row("1 MiB of NUL bytes", server, &[], "body", says, false);
+    row("1 MiB of NUL bytes", server, "body", says);
 }
 
 #[test]
@@ -187,14 +185,14 @@ fn truncated_json() {
         Answer::json(200, r#"[{"id":"0oa1flowsso00000001","name":"okta_fl"#),
     );
     let says = "JSON that ends early, at line 1 column 44";
-    row("truncated JSON", server, &[], "body", says, false);
+    row("truncated JSON", server, "body", says);
 }
 
 #[test]
 fn a_json_string_where_a_list_belongs() {
     let server = answer(HEALTHY, LIST, Answer::json(200, r#""okta_flow_sso""#));
     let says = "the org answered 200 with a JSON string, not the list GET /api/v1/apps gives: `\"okta_flow_sso\"`";
-    row("a JSON string where a list belongs", server, &[], "body", says, false);
+    row("a JSON string where a list belongs", server, "body", says);
 }
 
 #[test]
@@ -204,10 +202,8 @@ fn json_nested_a_million_levels_deep() {
     row(
         "JSON nested a million levels deep",
         server,
-        &[],
         "body",
         "JSON nested deeper than 128 levels",
-        false,
     );
 }
 
@@ -221,21 +217,14 @@ fn a_body_over_the_cap_with_its_length_advertised() {
     let server = answer(HEALTHY, LIST, three_gib(true));
     let says = "the org answered 200 with a body of 3.0 GiB (its Content-Length), over the cap of 32.0 MiB for one \
                 answer (--max-body); kb did not read GET";
-    row("a 3 GiB body, its length advertised", server, &[], "body", says, false);
+    row("a 3 GiB body, its length advertised", server, "body", says);
 }
 
 #[test]
 fn a_body_over_the_cap_streamed_without_a_length() {
     let server = answer(HEALTHY, LIST, three_gib(false));
     let says = "was still coming after 32.0 MiB, the cap for one answer (--max-body); kb stopped reading it";
-    row(
-        "a 3 GiB body streamed without a length",
-        server,
-        &[],
-        "body",
-        says,
-        false,
-    );
+    row("a 3 GiB body streamed without a length", server, "body", says);
 }
 
 /// Tens of millions of values in a body under the byte cap: refused while parsing, by the memory they would take.
@@ -252,7 +241,7 @@ fn twenty_five_million_small_numbers_under_the_byte_cap() {
     let server = answer(HEALTHY, LIST, Answer::json(200, list));
     let says = "JSON that would take more than 50.0 MiB of memory once parsed";
     let name = "25 million small numbers (48 MiB, under a `--max-body` of 50 MiB)";
-    row(name, server, &["--max-body", "50MiB"], "body", says, false);
+    row_with(name, server, &["--max-body", "50MiB"], "body", says, false);
 }
 
 #[test]
@@ -263,7 +252,7 @@ fn a_gzip_bomb() {
     let server = answer(HEALTHY, LIST, bomb);
     let says = "inflates to more than 32.0 MiB, the cap for one answer (--max-body); kb stopped inflating it";
     let name = format!("a gzip bomb ({} inflating to {})", size(compressed), size(inflated));
-    row(&name, server, &[], "body", says, false);
+    row(&name, server, "body", says);
 }
 
 #[test]
@@ -274,7 +263,7 @@ fn an_encoding_kb_did_not_ask_for() {
         Answer::json(200, vec![0x1b, 0x03, 0x00]).with("content-encoding", "br"),
     );
     let says = "the org answered 200 with `Content-Encoding: br`, which kb did not ask for (it asks for gzip)";
-    row("an unrequested encoding (br)", server, &[], "body", says, false);
+    row("an unrequested encoding (br)", server, "body", says);
 }
 
 /// The apps list's `next` link goes back to a page already read: from page `page`.
@@ -285,7 +274,7 @@ fn looping(name: &str, pair: bool, page: usize) {
     };
     let says = format!("page {page} of the list http://");
     let server = fake(HEALTHY, LIST, vec![loops]);
-    row(name, server, &[], "body", &says, false);
+    row(name, server, "body", &says);
 }
 
 #[test]
@@ -309,14 +298,7 @@ fn one_byte_per_second() {
         },
     };
     let server = answer(HEALTHY, LIST, trickle);
-    row(
-        "one byte per second",
-        server,
-        &[],
-        "timeout",
-        "timed out waiting for",
-        false,
-    );
+    row("one byte per second", server, "timeout", "timed out waiting for");
 }
 
 #[test]
@@ -328,7 +310,7 @@ fn a_1_mb_header() {
     );
     let says = "could not be read: its status line or headers are malformed or over the HTTP client's limits \
                 (message head is too large)";
-    row("a 1 MB header", server, &[], "body", says, false);
+    row("a 1 MB header", server, "body", says);
 }
 
 #[test]
@@ -336,7 +318,7 @@ fn a_hundred_thousand_headers() {
     let server = Server::Raw(RawServer::with_headers((0..100_000).map(|i| format!("x-h{i}: v"))));
     let says = "could not be read: its status line or headers are malformed or over the HTTP client's limits \
                 (message head is too large)";
-    row("100,000 headers", server, &[], "body", says, false);
+    row("100,000 headers", server, "body", says);
 }
 
 #[test]
@@ -355,7 +337,7 @@ fn a_429_with_garbage_rate_limit_reset_and_date() {
     // The reset cannot be read: kb waits by its own backoff (0.4 s, 0.8 s, 1.6 s), then gives up.
     let server = fake(HEALTHY, LIST, faults);
     let says = "429 E0000047: API call exceeded rate limit due to too many requests.: rate limited";
-    row(
+    row_with(
         "a 429 with a garbage X-Rate-Limit-Reset and Date",
         server,
         &[],
