@@ -4,6 +4,7 @@
 //! cargo bench --bench build                          # 1,000 and 10,000 articles
 //! cargo bench --bench build -- --sizes 2000,20000    # any sizes; --words N and --apps N shape the corpus
 //! cargo bench --bench build -- --runs 5              # runs per tool and size (3): the median is reported
+//! cargo bench --bench build -- --baseline OLD_KB     # this kb against another kb binary only, runs interleaved
 //! ```
 //!
 //! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
@@ -252,6 +253,60 @@ fn find<'a>(rows: &'a [Row], tool: &str, n: usize) -> &'a Row {
     rows.iter().find(|r| r.tool == tool && r.articles == n).unwrap()
 }
 
+/// `--baseline BIN`: this kb and another kb binary (e.g. the previous commit's, built with `cargo build --release`)
+/// build the same corpus, without and with search, their runs interleaved (baseline, this, baseline, …) so that the
+/// disk's mood hits both alike; the median of each is compared.
+fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
+    let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
+    let mut md = format!(
+        "This kb against `{}`, median of {runs} interleaved runs.\n\n\
+         | articles | build | baseline | this | per article (baseline → this) | change |\n|---|---|---|---|---|---|\n",
+        baseline.display()
+    );
+    for &n in sizes {
+        let opts = corpus::Options {
+            articles: n,
+            ..corpus::Options::from_args()
+        };
+        let work = tempfile::tempdir().unwrap();
+        let site = work.path().join("corpus");
+        corpus::write_site(&site, &opts).unwrap();
+        for extra in [Some("--no-search"), None] {
+            let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+            for i in 0..runs.max(1) {
+                for (which, bin) in [baseline, kb].iter().enumerate() {
+                    let out = work.path().join(format!("out-{which}-{i}"));
+                    let out_arg = out.to_string_lossy().into_owned();
+                    let mut args = vec!["build", "--output", &out_arg];
+                    args.extend(extra);
+                    let run = measure::run(&site, bin, &args, &[], 0);
+                    times[which].push(run.wall);
+                    let _ = std::fs::remove_dir_all(&out);
+                }
+            }
+            let [old, new] = times.map(|mut t| {
+                t.sort();
+                t[t.len() / 2]
+            });
+            let per = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+            let _ = writeln!(
+                md,
+                "| {n} | {} | {} | {} | {:.2} → {:.2} ms | {:+.1}% |",
+                extra.map_or("kb build", |_| "kb build --no-search"),
+                secs(old),
+                secs(new),
+                per(old),
+                per(new),
+                (ratio(new, old) - 1.0) * 100.0
+            );
+        }
+    }
+    println!("{md}");
+    let out = repo().join("target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("build-baseline.md"), &md).unwrap();
+}
+
 fn main() {
     let sizes: Vec<usize> = match std::env::args().skip_while(|a| a != "--sizes").nth(1) {
         Some(list) => list
@@ -262,6 +317,9 @@ fn main() {
         None => vec![300],
     };
     let runs = corpus::arg("--runs", if corpus::benchmarking() { 3 } else { 1 });
+    if let Some(baseline) = std::env::args().skip_while(|a| a != "--baseline").nth(1) {
+        return compare(Path::new(&baseline), &sizes, runs);
+    }
     let hugo = hugo();
     let pagefind = pagefind();
     let hugo_version = Command::new(&hugo).arg("version").output().unwrap();

@@ -18,6 +18,58 @@ const KEYS: &[&str] = &[
     "orgs",
     "vars",
     "extra",
+    "markdown",
+    "csp",
+];
+
+/// `[markdown] html`: what becomes of raw HTML in articles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawHtml {
+    /// Sanitized to an allowlist; what would run script or load from another host is an error.
+    #[default]
+    Safe,
+    /// Shown as text.
+    None,
+    /// Published as written (a warning at every build).
+    Trusted,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMarkdown {
+    html: Option<RawHtml>,
+}
+
+/// The content security policy of every page: the site's own files only, no inline script, style or handler.
+/// `[csp]` in kb.toml adds sources to a directive (see [`CSP_DIRECTIVES`]).
+pub const CSP: &[(&str, &str)] = &[
+    ("default-src", "'self'"),
+    ("script-src", "'self'"),
+    ("style-src", "'self'"),
+    ("img-src", "'self'"),
+    ("font-src", "'self'"),
+    ("connect-src", "'self'"),
+    ("media-src", "'self'"),
+    ("frame-src", "'none'"),
+    ("worker-src", "'self'"),
+    ("object-src", "'none'"),
+    ("base-uri", "'self'"),
+    ("form-action", "'self'"),
+];
+
+/// The directives `[csp]` may add sources to.
+pub const CSP_DIRECTIVES: &[&str] = &[
+    "default-src",
+    "script-src",
+    "style-src",
+    "img-src",
+    "font-src",
+    "connect-src",
+    "media-src",
+    "frame-src",
+    "worker-src",
+    "form-action",
 ];
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -32,6 +84,14 @@ pub struct Config {
     pub theme: String,
     pub paginate_by: usize,
     pub extra: serde_json::Value,
+    /// `[markdown] html`.
+    #[serde(skip)]
+    pub raw_html: RawHtml,
+    /// The pages' content security policy, `[csp]` additions included.
+    pub csp: String,
+    /// Said at every build while `[markdown] html = "trusted"`.
+    #[serde(skip)]
+    pub trusted_warning: Option<Diagnostic>,
     #[serde(skip)]
     pub orgs: toml::Table,
     /// `[vars]`: the variables check blocks may use beyond the built-in ones, each with a description.
@@ -52,6 +112,8 @@ struct Raw {
     orgs: Option<toml::Table>,
     vars: Option<toml::Table>,
     extra: Option<serde_json::Value>,
+    markdown: Option<RawMarkdown>,
+    csp: Option<toml::Table>,
 }
 
 impl Config {
@@ -82,10 +144,18 @@ impl Config {
             return Err(diags);
         }
         let mut url_span = 0..0;
+        let mut markdown_span = 0..0;
         for (k, v) in table.get_ref().iter() {
             let key: &str = k.get_ref();
             if key == "base_url" {
                 url_span = v.span();
+            }
+            if key == "markdown" {
+                let html = v
+                    .get_ref()
+                    .as_table()
+                    .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == "html"));
+                markdown_span = html.map_or(k.span(), |(_, v)| v.span());
             }
             if !KEYS.contains(&key) {
                 let hint = did_you_mean(key, KEYS.iter().copied()).map_or_else(
@@ -135,7 +205,21 @@ impl Config {
                 ]);
             }
         };
+        let csp = match csp(raw.csp.unwrap_or_default(), &file, table.get_ref()) {
+            Ok(c) => c,
+            Err(d) => return Err(d),
+        };
+        let raw_html = raw.markdown.unwrap_or_default().html.unwrap_or_default();
+        let trusted_warning = (raw_html == RawHtml::Trusted).then(|| {
+            Diagnostic::warning("raw HTML in articles is published as written, unsanitized")
+                .at(&file, markdown_span)
+                .label("`[markdown] html = \"trusted\"`")
+                .hint("every author can run script on the site's pages; `\"safe\"` (the default) sanitizes it")
+        });
         Ok(Config {
+            raw_html,
+            csp,
+            trusted_warning,
             title: raw.title.unwrap_or_else(|| "Help Center".into()),
             base_url,
             base_path,
@@ -160,6 +244,68 @@ impl Config {
     pub fn url(&self, rel: &str) -> String {
         format!("{}{}", self.base_path, rel.trim_start_matches('/'))
     }
+}
+
+/// The content security policy with `[csp]`'s additions: each key a directive of [`CSP_DIRECTIVES`], each value a
+/// list of sources (`"https://www.youtube-nocookie.com"`, `"'unsafe-inline'"`).
+fn csp(extra: toml::Table, file: &SourceFile, table: &toml::de::DeTable<'_>) -> Result<String, Vec<Diagnostic>> {
+    let csp = table.iter().find(|(k, _)| k.get_ref() == "csp");
+    let csp = csp.and_then(|(_, v)| v.get_ref().as_table());
+    let span_of = |key: &str| {
+        let found = csp.and_then(|t| t.iter().find(|(k, _)| k.get_ref() == key));
+        found.map_or(0..0, |(k, _)| k.span())
+    };
+    let mut diags = Vec::new();
+    let mut added: Vec<(String, Vec<String>)> = Vec::new();
+    for (key, value) in extra {
+        if !CSP_DIRECTIVES.contains(&key.as_str()) {
+            let hint = did_you_mean(&key, CSP_DIRECTIVES.iter().copied()).map_or_else(
+                || format!("[csp] adds sources to one of: {}", CSP_DIRECTIVES.join(", ")),
+                |k| format!("did you mean `{k}`?"),
+            );
+            diags.push(
+                Diagnostic::error(format!("unknown content security policy directive `{key}` in [csp]"))
+                    .at(file, span_of(&key))
+                    .label("not a directive [csp] can add to")
+                    .hint(hint),
+            );
+            continue;
+        }
+        let sources: Option<Vec<String>> = value.as_array().and_then(|a| {
+            a.iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        });
+        let valid = |s: &String| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic() && c != ';' && c != ',');
+        match sources {
+            Some(list) if list.iter().all(valid) => added.push((key, list)),
+            _ => diags.push(
+                Diagnostic::error(format!("[csp] `{key}` must be a list of sources"))
+                    .at(file, span_of(&key))
+                    .label("not a list of sources")
+                    .hint(format!(
+                        "e.g. {key} = [\"https://www.youtube-nocookie.com\"]: each source one word, \
+                         keywords in single quotes (\"'unsafe-inline'\")"
+                    )),
+            ),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let policy: Vec<String> = CSP
+        .iter()
+        .map(|(directive, default)| {
+            let extra = added.iter().find(|(k, _)| k == directive).map(|(_, v)| v.join(" "));
+            match extra {
+                // `'none'` cannot stand beside a source.
+                Some(extra) if *default == "'none'" => format!("{directive} {extra}"),
+                Some(extra) => format!("{directive} {default} {extra}"),
+                None => format!("{directive} {default}"),
+            }
+        })
+        .collect();
+    Ok(policy.join("; "))
 }
 
 fn parse_base_url(text: &str) -> Result<(String, String), String> {

@@ -110,6 +110,8 @@ pub struct Content {
     pub unpublished: HashMap<String, Unpublished>,
     /// The cards of each article's check blocks (by article index), once the check side has validated them.
     pub cards: Vec<Vec<blocks::CheckCard>>,
+    /// What becomes of raw HTML in the Markdown (`[markdown] html` in kb.toml).
+    pub raw_html: crate::config::RawHtml,
 }
 
 /// A file published as it is: from `path` to `out` (relative to the site root), linked as `url`.
@@ -177,7 +179,10 @@ impl Content {
                 (load_file(&config.root, path, rel, &mut d), d)
             })
             .collect();
-        let mut content = Content::default();
+        let mut content = Content {
+            raw_html: config.raw_html,
+            ..Content::default()
+        };
         content.sections.push(Section {
             file: None,
             dir: String::new(),

@@ -2,6 +2,8 @@
 //! fenced code highlighted at build time, and links written as source paths (`../x.md#y`) rewritten to page URLs.
 
 pub mod highlight;
+pub mod raw;
+pub mod tags;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
 
+use crate::config::RawHtml;
 use crate::content::blocks::{CHECK_FENCE, CheckCard};
 use crate::content::{Content, Target, Unpublished};
 use crate::diag::{Diagnostic, SourceFile};
@@ -170,6 +173,11 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
     let mut in_first_paragraph = false;
     let mut seen_paragraph = false;
+    let policy = content.raw_html;
+    // Events that are kb's own markup, and the author's raw HTML: where each piece is, and the elements it opens.
+    let mut kb_markup: Vec<usize> = Vec::new();
+    let mut raw_html = RawPieces::default();
+    let mut html_block: Option<tags::Pieces> = None;
 
     for (event, range) in Parser::new_ext(doc.body, crate::content::blocks::markdown_options()).into_offset_iter() {
         let span = (doc.body_offset + range.start)..(doc.body_offset + range.end);
@@ -200,12 +208,19 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                     }
                     None => unique_id(heading_id(&text), &mut used_ids),
                 };
+                let (classes, attrs) = if policy == RawHtml::Trusted {
+                    (classes, attrs)
+                } else {
+                    heading_attributes(doc, &heading_span, &attrs, diags);
+                    (Vec::new(), Vec::new())
+                };
                 events[start] = Event::Start(Tag::Heading {
                     level,
                     id: Some(id.clone().into()),
                     classes,
                     attrs,
                 });
+                kb_markup.push(events.len());
                 events.push(Event::Html(
                     format!(
                         "<a class=\"anchor\" data-search-ignore href=\"#{}\" aria-label=\"Link to this section\">#</a>",
@@ -241,11 +256,13 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 {
                     let id = unique_id(format!("check-{}", card.id), &mut used_ids);
                     let html = check_card(card, &id, &mut out.languages, &mut out.shared);
+                    kb_markup.push(events.len());
                     events.push(Event::Html(html.into()));
                     out.anchors.insert(id);
                     continue;
                 }
                 let lang = if lang == CHECK_FENCE { "toml".to_string() } else { lang };
+                kb_markup.push(events.len());
                 events.push(Event::Html(code_block(&lang, &buf, &mut out.languages).into()));
             }
             Event::Start(Tag::Link {
@@ -318,7 +335,37 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 out.summary.push(' ');
                 events.push(event);
             }
-            // Raw HTML in articles is passed through: articles are written by the site's own team.
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) if policy == RawHtml::None => {
+                let start = matches!(event, Event::Start(_));
+                events.push(if start {
+                    Event::Start(Tag::Paragraph)
+                } else {
+                    Event::End(TagEnd::Paragraph)
+                });
+            }
+            Event::Start(Tag::HtmlBlock) => {
+                html_block = Some(tags::Pieces::default());
+                events.push(event);
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(pieces) = html_block.take() {
+                    raw_html.check(events.len(), &pieces, policy, doc.file, diags);
+                }
+                events.push(event);
+            }
+            Event::Html(text) | Event::InlineHtml(text) if policy == RawHtml::None => events.push(Event::Text(text)),
+            Event::Html(ref text) | Event::InlineHtml(ref text) => {
+                raw_html.at.push((events.len(), span.clone()));
+                match html_block.as_mut() {
+                    Some(pieces) => pieces.push(text, span.start),
+                    None => {
+                        let mut pieces = tags::Pieces::default();
+                        pieces.push(text, span.start);
+                        raw_html.check(events.len(), &pieces, policy, doc.file, diags);
+                    }
+                }
+                events.push(event);
+            }
             other => events.push(other),
         }
     }
@@ -329,8 +376,118 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     }
     out.toc = nest_toc(toc_flat);
     out.html.reserve(doc.body.len() * 3 / 2);
-    html::push_html(&mut out.html, events.into_iter().map(wrap_tables));
+    if policy == RawHtml::Safe && !raw_html.at.is_empty() {
+        write_sanitized(doc, events, &kb_markup, &raw_html, &mut out.html, diags);
+    } else {
+        html::push_html(&mut out.html, events.into_iter().map(wrap_tables));
+    }
     out
+}
+
+/// The author's raw HTML in a document's events.
+#[derive(Default)]
+struct RawPieces {
+    /// Each raw piece: its event and its source span.
+    at: Vec<(usize, Range<usize>)>,
+    /// The elements raw HTML opens (`true`) and closes, each with the event it belongs to.
+    moves: Vec<(usize, bool)>,
+}
+
+impl RawPieces {
+    fn check(
+        &mut self,
+        event: usize,
+        pieces: &tags::Pieces,
+        policy: RawHtml,
+        file: &SourceFile,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        if policy == RawHtml::Safe && !pieces.is_empty() {
+            let moves = raw::check(pieces, file, diags);
+            self.moves.extend(moves.into_iter().map(|m| (event, m)));
+        }
+    }
+}
+
+/// Heading attributes (`## Title {.class key=value}`) are dropped unless raw HTML is trusted; an event handler among
+/// them is an error, as in raw HTML.
+fn heading_attributes(
+    doc: &Doc<'_>,
+    span: &Range<usize>,
+    attrs: &[(CowStr<'_>, Option<CowStr<'_>>)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (name, _) in attrs.iter().filter(|(n, _)| n.to_ascii_lowercase().starts_with("on")) {
+        let text = &doc.file.text[span.clone()];
+        let at = text
+            .rfind(name.as_ref())
+            .map_or(span.clone(), |i| (span.start + i)..(span.start + i + name.len()));
+        diags.push(
+            Diagnostic::error(format!(
+                "the event handler `{name}` in a heading's attributes would run script"
+            ))
+            .at(doc.file, at)
+            .label("articles cannot run script")
+            .hint("remove the attribute; a heading keeps only its `{#id}`"),
+        );
+    }
+}
+
+/// Writes `events` with each segment of raw HTML sanitized (see [`raw`]).
+fn write_sanitized(
+    doc: &Doc<'_>,
+    mut events: Vec<Event<'_>>,
+    kb_markup: &[usize],
+    raw_html: &RawPieces,
+    out: &mut String,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let segments = raw::segments(&events, raw_html.at.iter().map(|(i, _)| *i), &raw_html.moves);
+    let mut markup = Vec::new();
+    let mut inside = segments.iter().peekable();
+    for &i in kb_markup {
+        while inside.peek().is_some_and(|s| s.end <= i) {
+            inside.next();
+        }
+        if inside.peek().is_some_and(|s| s.contains(&i)) {
+            let html = std::mem::replace(&mut events[i], Event::Html(CowStr::Borrowed(raw::KB_MARKUP)));
+            if let Event::Html(h) = html {
+                markup.push(h.into_string());
+            }
+        }
+    }
+    let len = events.len();
+    let starts: HashSet<usize> = segments.iter().map(|s| s.start).collect();
+    let ends: HashSet<usize> = segments.iter().map(|s| s.end).collect();
+    let marker = |on: bool, m: &'static str| on.then_some(Event::Html(CowStr::Borrowed(m)));
+    let marked = events
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            [
+                marker(ends.contains(&i), raw::SEGMENT_END),
+                marker(starts.contains(&i), raw::SEGMENT_START),
+                Some(e),
+            ]
+        })
+        .flatten()
+        .chain(marker(ends.contains(&len), raw::SEGMENT_END));
+    let mut writer = raw::Writer::new(out, markup);
+    html::write_html_fmt(&mut writer, marked.map(wrap_tables)).expect("writing to a String cannot fail");
+    for n in std::mem::take(&mut writer.lost) {
+        let start = segments[n].start;
+        let span = raw_html
+            .at
+            .iter()
+            .find(|(i, _)| *i >= start)
+            .map_or(0..0, |(_, s)| s.clone());
+        diags.push(
+            Diagnostic::error("raw HTML swallows what follows it: an element or a quote it opens is never closed")
+                .at(doc.file, span)
+                .label("the raw HTML that starts here")
+                .hint("close every element and quote the raw HTML opens, or end the block with a blank line"),
+        );
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -344,10 +501,16 @@ fn rewrite_link(
     local_refs: &mut Vec<(String, Range<usize>)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
+    let dest_span = dest_span(doc, &span, dest);
+    if content.raw_html != RawHtml::Trusted
+        && let Some(why) = raw::unsafe_link(dest)
+    {
+        diags.push(raw::unsafe_link_error(doc.file, dest_span, dest, &why));
+        return None;
+    }
     if matches!(link_type, LinkType::Email | LinkType::Autolink) {
         return None;
     }
-    let dest_span = dest_span(doc, &span, dest);
     match classify(dest) {
         LinkKind::Verbatim | LinkKind::External => None,
         LinkKind::Asset { path } => asset_url(doc, content, &path, dest, dest_span, "link", diags),
@@ -429,7 +592,22 @@ fn rewrite_image(
         LinkKind::Asset { path } | LinkKind::Source { path, .. } => {
             asset_url(doc, content, &path, dest, dest_span, "image", diags)
         }
-        LinkKind::Verbatim | LinkKind::Local(_) => None,
+        LinkKind::Verbatim => {
+            if content.raw_html != RawHtml::Trusted
+                && let Some(from) = raw::from_elsewhere(dest)
+            {
+                diags.push(
+                    Diagnostic::error(format!("image {from}: `{dest}`"))
+                        .at(doc.file, dest_span)
+                        .label("pages load nothing from other hosts")
+                        .hint(
+                            "save the image next to the article and link it by file name, e.g. `![…](screenshot.png)`",
+                        ),
+                );
+            }
+            None
+        }
+        LinkKind::Local(_) => None,
     }
 }
 

@@ -13,12 +13,15 @@ border-bottom:1px solid #d8dee4;vertical-align:top}.s{font-weight:600;text-trans
 .m{color:#57606a}@media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}td,th{border-color:#30363d}\
 .m{color:#9198a1}.pass{color:#3fb950}.fail{color:#f85149}.error{color:#d29922}}";
 
+/// The report's own content security policy: its inline style, nothing else (no script, no request anywhere).
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let title = format!("kb check: {}", report.org);
     let _ = write!(
         out,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\"><meta name=\"viewport\" \
          content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
          <title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<p><strong>{}</strong></p>\n\
          <p class=\"m\">{} · started {} · {} checks run in {} ms</p>\n",

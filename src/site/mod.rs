@@ -97,6 +97,7 @@ impl<'a> Model<'a> {
         status: Option<&'a status::OrgStatus>,
         diags: &mut Vec<Diagnostic>,
     ) -> Model<'a> {
+        diags.extend(config.trusted_warning.clone());
         check_anchors(content, &articles, &sections, diags);
         check_aliases(content, diags);
         let parts = Parts {

@@ -289,6 +289,7 @@ impl Model<'_> {
             "sections": self.section_links(&self.content.sections[0].subsections),
             "products": products,
             "generator": format!("kb {}", env!("CARGO_PKG_VERSION")),
+            "csp": c.csp,
             "extra": c.extra,
         })
     }

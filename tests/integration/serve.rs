@@ -161,6 +161,8 @@ fn the_live_reload_script_reloads_the_page_and_shows_errors_over_it_in_a_real_br
         .unwrap();
     runtime.block_on(async {
         let b = Browser::start().await;
+        // The pages' content security policy holds the live-reload script and the overlay too.
+        b.watch_csp().await;
         b.client
             .goto(&format!("{}{}", server.url.trim_end_matches('/'), TOKEN))
             .await
@@ -194,6 +196,11 @@ fn the_live_reload_script_reloads_the_page_and_shows_errors_over_it_in_a_real_br
         })
         .await;
         let overlay = b.text("#kb-live-error").await;
+        assert_eq!(
+            b.csp_violations().await,
+            Vec::<String>::new(),
+            "the overlay is shown under the policy"
+        );
         assert!(overlay.contains("--> content/guides/token-expired.md:"), "{overlay}");
         assert!(overlay.contains("The last save did not build"), "{overlay}");
         assert!(

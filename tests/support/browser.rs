@@ -47,6 +47,29 @@ fn program(var: &str, default: &str) -> PathBuf {
     path
 }
 
+/// Installed before a page's own scripts by [`Browser::watch_csp`].
+const WATCH_CSP: &str = "window.kbCspViolations = []; document.addEventListener('securitypolicyviolation', \
+    function (e) { window.kbCspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || '-') + ' ' + \
+    (e.sample || '')); }, true);";
+
+/// A DevTools command sent through chromedriver (`POST /session/{id}/goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 pub struct Browser {
     pub client: Client,
     offsite: Arc<Mutex<Vec<String>>>,
@@ -231,6 +254,29 @@ impl Browser {
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
+    }
+
+    /// Records every `securitypolicyviolation` of the pages opened from now on: a listener that Chromium runs in
+    /// each new document before the page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`, through
+    /// chromedriver), so that a violation while the page loads is seen too. Read with [`Browser::csp_violations`].
+    pub async fn watch_csp(&self) {
+        let cmd = Cdp {
+            cmd: "Page.addScriptToEvaluateOnNewDocument",
+            params: json!({ "source": WATCH_CSP }),
+        };
+        self.client
+            .issue_cmd(cmd)
+            .await
+            .expect("chromedriver runs a DevTools command");
+    }
+
+    /// The violations the current page reported (directive, blocked URL, sample); panics if the listener of
+    /// [`Browser::watch_csp`] is not on the page, so that an empty list always means it listened.
+    pub async fn csp_violations(&self) -> Vec<String> {
+        match self.js("return window.kbCspViolations || null").await {
+            Value::Array(v) => v.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect(),
+            other => panic!("the violation listener is not on this page: {other}"),
+        }
     }
 
     pub async fn close(self) {

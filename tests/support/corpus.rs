@@ -280,6 +280,23 @@ The response body looks like this:
 
 See [a similar case]({up}{next}.md) and [an older one]({up}{far}.md).
 
+Press <kbd>Ctrl</kbd>+<kbd>Shift</kbd>+<kbd>R</kbd> to reload the console without its cache.
+
+<details>
+<summary>Console details for case {i}</summary>
+
+The console lists request `{id}` under **Reports**, with status {status}.
+
+</details>
+
+<table>
+<thead><tr><th>Field</th><th>Value</th></tr></thead>
+<tbody>
+<tr><td><code>status</code></td><td>{status}</td></tr>
+<tr><td><code>case</code></td><td>{i}</td></tr>
+</tbody>
+</table>
+
 ## Solution
 
 1. {p3}
