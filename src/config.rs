@@ -205,10 +205,7 @@ impl Config {
                 ]);
             }
         };
-        let csp = match csp(raw.csp.unwrap_or_default(), &file, table.get_ref()) {
-            Ok(c) => c,
-            Err(d) => return Err(d),
-        };
+        let csp = csp(raw.csp.unwrap_or_default(), &file, table.get_ref())?;
         let raw_html = raw.markdown.unwrap_or_default().html.unwrap_or_default();
         let trusted_warning = (raw_html == RawHtml::Trusted).then(|| {
             Diagnostic::warning("raw HTML in articles is published as written, unsanitized")

@@ -82,8 +82,8 @@ pub fn scan(text: &str) -> Vec<Item> {
     while let Some(off) = text[i..].find('<') {
         let lt = i + off;
         let rest = &text[lt..];
-        if rest.starts_with("<!--") {
-            i = rest[4..].find("-->").map_or(text.len(), |e| lt + 4 + e + 3);
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            i = comment.find("-->").map_or(text.len(), |e| lt + 4 + e + 3);
             continue;
         }
         if rest.starts_with("<!") || rest.starts_with("<?") {
@@ -235,7 +235,10 @@ pub fn css_urls(css: &str) -> Vec<(String, Range<usize>)> {
 mod tests {
     use super::*;
 
-    fn tags(html: &str) -> Vec<(String, bool, Vec<(String, String)>)> {
+    /// Each tag: its name, whether it is an end tag, and its attributes' names and values.
+    type Tag = (String, bool, Vec<(String, String)>);
+
+    fn tags(html: &str) -> Vec<Tag> {
         scan(html)
             .into_iter()
             .filter_map(|i| match i {
