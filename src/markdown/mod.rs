@@ -391,6 +391,8 @@ struct RawPieces {
     at: Vec<(usize, Range<usize>)>,
     /// The elements raw HTML opens (`true`) and closes, each with the event it belongs to.
     moves: Vec<(usize, bool)>,
+    /// Events whose raw HTML the sanitizer would change.
+    unclean: Vec<usize>,
 }
 
 impl RawPieces {
@@ -403,8 +405,11 @@ impl RawPieces {
         diags: &mut Vec<Diagnostic>,
     ) {
         if policy == RawHtml::Safe && !pieces.is_empty() {
-            let moves = raw::check(pieces, file, diags);
-            self.moves.extend(moves.into_iter().map(|m| (event, m)));
+            let scanned = raw::check(pieces, file, diags);
+            self.moves.extend(scanned.moves.into_iter().map(|m| (event, m)));
+            if !scanned.clean {
+                self.unclean.push(event);
+            }
         }
     }
 }
@@ -443,6 +448,16 @@ fn write_sanitized(
     diags: &mut Vec<Diagnostic>,
 ) {
     let segments = raw::segments(&events, raw_html.at.iter().map(|(i, _)| *i), &raw_html.moves);
+    // Regions whose raw HTML is already clean and closed are published as they are.
+    let segments: Vec<Range<usize>> = segments
+        .into_iter()
+        .filter(|(s, closed)| !closed || raw_html.unclean.iter().any(|i| s.contains(i)))
+        .map(|(s, _)| s)
+        .collect();
+    if segments.is_empty() {
+        html::push_html(out, events.into_iter().map(wrap_tables));
+        return;
+    }
     let mut markup = Vec::new();
     let mut inside = segments.iter().peekable();
     for &i in kb_markup {
@@ -891,6 +906,18 @@ mod tests {
         assert!(r.html.contains("<del>old</del>"));
         assert!(r.html.contains("“quoted”"));
         assert!(r.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn an_open_quote_in_raw_html_cannot_turn_markdown_text_into_attributes() {
+        // The browser would read the paragraph's text as the div's attributes: the region goes to the sanitizer.
+        let (r, _) = render_str("<div title=\"\n\nText \" onmouseover=\"alert(1)\" x=\"\n\n## After\n");
+        assert!(!r.html.contains("onmouseover=\""), "{}", r.html);
+        let (r, _) = render_str("<kbd>Ctrl</kbd> and <span title=\"a\">b</span>\n");
+        assert_eq!(
+            r.html, "<p><kbd>Ctrl</kbd> and <span title=\"a\">b</span></p>\n",
+            "clean raw HTML as written"
+        );
     }
 
     #[test]

@@ -208,13 +208,22 @@ fn srcset_urls(value: &str) -> impl Iterator<Item = &str> {
 const HINT_TRUSTED: &str =
     "if every author of this site is trusted, `[markdown] html = \"trusted\"` in kb.toml publishes raw HTML as written";
 
-/// Reports what the raw HTML of `pieces` clearly means to do that a page must not, and returns the element moves
-/// (`true` opens one, `false` closes one) that tell how far it stays open.
-pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<bool> {
+/// What the scan of some raw HTML found: the element moves (`true` opens one, `false` closes one) that tell how far
+/// it stays open, and whether it is already clean (see [`allowed`]).
+pub struct Scanned {
+    pub moves: Vec<bool>,
+    pub clean: bool,
+}
+
+/// Reports what the raw HTML of `pieces` clearly means to do that a page must not, and what else the scan found.
+pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Scanned {
     let mut moves = Vec::new();
+    let mut clean = true;
     let at = |r: Range<usize>| pieces.source(r);
     for item in tags::scan(&pieces.text) {
+        clean = clean && allowed(&item);
         match item {
+            Item::Other => {}
             Item::Style { text, span } => {
                 for (url, r) in tags::css_urls(&text) {
                     if let Some(what) = from_elsewhere(&url) {
@@ -229,6 +238,7 @@ pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
                 end,
                 self_closing,
                 attrs,
+                ..
             } => {
                 if !tags::VOID.contains(&name.as_str()) && !self_closing {
                     moves.push(!end);
@@ -263,7 +273,52 @@ pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
             }
         }
     }
-    moves
+    Scanned { moves, clean }
+}
+
+/// Whether the sanitizer would leave `item` exactly as written: a complete tag of the allowlist whose attributes
+/// are all allowed, with their values as the sanitizer keeps them, and URLs that are plainly safe (no character
+/// reference, no control character, a scheme of the allowlist or none). A region whose raw HTML is all such tags,
+/// and closes every element it opens, is published without going through the sanitizer: that is most raw HTML
+/// (`<kbd>`, `<details>`, tables), and it keeps a build with raw HTML in every article as fast as one without.
+/// Anything else (a comment, an unknown element or attribute, an unclosed tag or quote) is sanitized.
+fn allowed(item: &Item) -> bool {
+    let Item::Tag {
+        name,
+        terminated: true,
+        attrs,
+        ..
+    } = item
+    else {
+        return false;
+    };
+    if !TAGS.contains(&name.as_str()) {
+        return false;
+    }
+    let own = ATTRIBUTES.iter().find(|(t, _)| t == name).map_or(&[][..], |(_, a)| a);
+    let classes = CLASSES.iter().find(|(t, _)| t == name).map_or(&[][..], |(_, c)| c);
+    attrs.iter().all(|a| {
+        let v = a.value.as_str();
+        match a.name.as_str() {
+            "class" => v.split_ascii_whitespace().all(|c| classes.contains(&c)),
+            "title" | "lang" | "dir" => true,
+            n if !own.contains(&n) => false,
+            "id" => !super::RESERVED_IDS.contains(&v),
+            "type" if name == "input" => v == "checkbox",
+            "href" | "src" | "srcset" => {
+                let plain = !v.contains('&') && !v.chars().any(|c| c.is_control());
+                let scheme = scheme(v);
+                let scheme_ok = match a.name.as_str() {
+                    "href" => scheme
+                        .as_deref()
+                        .is_none_or(|s| matches!(s, "http" | "https" | "mailto" | "tel")),
+                    _ => srcset_urls(v).all(|u| from_elsewhere(u).is_none()),
+                };
+                plain && scheme_ok
+            }
+            _ => true,
+        }
+    })
 }
 
 fn attribute(
@@ -338,12 +393,12 @@ fn short(url: &str) -> Cow<'_, str> {
 
 /// The segments of `events` (see the module's comment): ranges of whole top-level blocks, from one holding a raw
 /// piece (`raw`, event indices in order) to the one where the elements raw HTML opened (`moves`, in order) are
-/// closed again.
+/// closed again; `false` beside the last one if the page ended first.
 pub fn segments(
     events: &[pulldown_cmark::Event<'_>],
     raw: impl Iterator<Item = usize>,
     moves: &[(usize, bool)],
-) -> Vec<Range<usize>> {
+) -> Vec<(Range<usize>, bool)> {
     use pulldown_cmark::Event;
     let mut raw = raw.peekable();
     let mut moves = moves.iter().peekable();
@@ -375,14 +430,14 @@ pub fn segments(
                 };
             }
             if *elements == 0 {
-                segments.push(*start..i + 1);
+                segments.push((*start..i + 1, true));
                 open = None;
             }
         }
         block_start = i + 1;
     }
     if let Some((start, _)) = open {
-        segments.push(start..events.len());
+        segments.push((start..events.len(), false));
     }
     segments
 }
@@ -543,6 +598,46 @@ mod tests {
         let html = "<p style=\"color:red\" class=\"x\" id=\"main\">a<blink>b</blink><style>p{}</style></p>\
                     <img src=\"https://cdn.test/x.png\"><a href=\"java&#9;script:x\">c</a><input type=\"text\">";
         assert_eq!(SANITIZER.clean(html).to_string(), "<p>ab</p><img><a>c</a><input>");
+    }
+
+    #[test]
+    fn only_plainly_clean_raw_html_skips_the_sanitizer() {
+        let clean = |html: &str| {
+            let mut pieces = Pieces::default();
+            pieces.push(html, 0);
+            let file = SourceFile::new("a.md", html);
+            check(&pieces, &file, &mut Vec::new()).clean
+        };
+        for ok in [
+            "<kbd>",
+            "<details open>",
+            "<a href=\"/x/\" title='t'>",
+            "<a href=\"https://x.test/\">",
+            "<img src=\"a.png\" alt=\"a\">",
+            "<ol start=\"3\">",
+            "<div class=\"table-wrap\">",
+        ] {
+            assert!(clean(ok), "{ok}");
+            // The sanitizer agrees: it keeps such a tag as written (up to how it spells a bare attribute).
+            let kept = SANITIZER.clean(&format!("{ok}x")).to_string().replace("=\"\"", "");
+            assert!(kept.starts_with(&ok.replace('\'', "\"")), "{ok} → {kept}");
+        }
+        for no in [
+            "<!-- c -->",
+            "<blink>",
+            "<span style=\"x\">",
+            "<span class=\"x\">",
+            "<a href=\"javascript&colon;x\">",
+            "<a href=\"ftp://x.test/\">",
+            "<span title=\"never closed",
+            "<h2 id=\"main\">",
+            "<input type=\"text\">",
+            "<img src=\"https://x.test/a.png\">",
+            "<svg>",
+            "<textarea>",
+        ] {
+            assert!(!clean(no), "{no}");
+        }
     }
 
     #[test]

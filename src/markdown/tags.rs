@@ -50,14 +50,17 @@ pub struct Attr {
 
 #[derive(Debug, PartialEq)]
 pub enum Item {
-    /// A start tag (`end` false) or an end tag; the name lowercased.
+    /// A start tag (`end` false) or an end tag; the name lowercased. `terminated`: its `>` was found.
     Tag {
         name: String,
         span: Range<usize>,
         end: bool,
         self_closing: bool,
+        terminated: bool,
         attrs: Vec<Attr>,
     },
+    /// A comment, a doctype, a processing instruction.
+    Other,
     /// The text of a `<style>` element.
     Style { text: String, span: Range<usize> },
 }
@@ -84,10 +87,12 @@ pub fn scan(text: &str) -> Vec<Item> {
         let rest = &text[lt..];
         if let Some(comment) = rest.strip_prefix("<!--") {
             i = comment.find("-->").map_or(text.len(), |e| lt + 4 + e + 3);
+            items.push(Item::Other);
             continue;
         }
         if rest.starts_with("<!") || rest.starts_with("<?") {
             i = rest.find('>').map_or(text.len(), |e| lt + e + 1);
+            items.push(Item::Other);
             continue;
         }
         let end = rest.starts_with("</");
@@ -190,12 +195,14 @@ fn tag(text: &str, lt: usize, name_start: usize, end: bool) -> (Item, usize) {
             name_span,
         });
     }
+    let terminated = i < bytes.len();
     let next = (i + 1).min(text.len());
     let item = Item::Tag {
         name,
         span: lt..next,
         end,
         self_closing,
+        terminated,
         attrs,
     };
     (item, next)
@@ -245,7 +252,7 @@ mod tests {
                 Item::Tag { name, end, attrs, .. } => {
                     Some((name, end, attrs.into_iter().map(|a| (a.name, a.value)).collect()))
                 }
-                Item::Style { .. } => None,
+                Item::Style { .. } | Item::Other => None,
             })
             .collect()
     }
