@@ -3,6 +3,7 @@
 
 pub mod highlight;
 pub mod raw;
+pub mod sanitize;
 pub mod tags;
 
 use std::borrow::Cow;
@@ -176,7 +177,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     let policy = content.raw_html;
     // Events that are kb's own markup, and the author's raw HTML: where each piece is, and the elements it opens.
     let mut kb_markup: Vec<usize> = Vec::new();
-    let mut raw_html = RawPieces::default();
+    let mut raw_html = sanitize::RawPieces::default();
     let mut html_block: Option<tags::Pieces> = None;
 
     for (event, range) in Parser::new_ext(doc.body, crate::content::blocks::markdown_options()).into_offset_iter() {
@@ -211,7 +212,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 let (classes, attrs) = if policy == RawHtml::Trusted {
                     (classes, attrs)
                 } else {
-                    heading_attributes(doc, &heading_span, &attrs, diags);
+                    raw::heading_attributes(doc.file, &heading_span, &attrs, diags);
                     (Vec::new(), Vec::new())
                 };
                 events[start] = Event::Start(Tag::Heading {
@@ -377,132 +378,11 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     out.toc = nest_toc(toc_flat);
     out.html.reserve(doc.body.len() * 3 / 2);
     if policy == RawHtml::Safe && !raw_html.at.is_empty() {
-        write_sanitized(doc, events, &kb_markup, &raw_html, &mut out.html, diags);
+        sanitize::write_sanitized(doc, events, &kb_markup, &raw_html, &mut out.html, diags);
     } else {
         html::push_html(&mut out.html, events.into_iter().map(wrap_tables));
     }
     out
-}
-
-/// The author's raw HTML in a document's events.
-#[derive(Default)]
-struct RawPieces {
-    /// Each raw piece: its event and its source span.
-    at: Vec<(usize, Range<usize>)>,
-    /// The elements raw HTML opens (`true`) and closes, each with the event it belongs to.
-    moves: Vec<(usize, bool)>,
-    /// Events whose raw HTML the sanitizer would change.
-    unclean: Vec<usize>,
-}
-
-impl RawPieces {
-    fn check(
-        &mut self,
-        event: usize,
-        pieces: &tags::Pieces,
-        policy: RawHtml,
-        file: &SourceFile,
-        diags: &mut Vec<Diagnostic>,
-    ) {
-        if policy == RawHtml::Safe && !pieces.is_empty() {
-            let scanned = raw::check(pieces, file, diags);
-            self.moves.extend(scanned.moves.into_iter().map(|m| (event, m)));
-            if !scanned.clean {
-                self.unclean.push(event);
-            }
-        }
-    }
-}
-
-/// Heading attributes (`## Title {.class key=value}`) are dropped unless raw HTML is trusted; an event handler among
-/// them is an error, as in raw HTML.
-fn heading_attributes(
-    doc: &Doc<'_>,
-    span: &Range<usize>,
-    attrs: &[(CowStr<'_>, Option<CowStr<'_>>)],
-    diags: &mut Vec<Diagnostic>,
-) {
-    for (name, _) in attrs.iter().filter(|(n, _)| n.to_ascii_lowercase().starts_with("on")) {
-        let text = &doc.file.text[span.clone()];
-        let at = text
-            .rfind(name.as_ref())
-            .map_or(span.clone(), |i| (span.start + i)..(span.start + i + name.len()));
-        diags.push(
-            Diagnostic::error(format!(
-                "the event handler `{name}` in a heading's attributes would run script"
-            ))
-            .at(doc.file, at)
-            .label("articles cannot run script")
-            .hint("remove the attribute; a heading keeps only its `{#id}`"),
-        );
-    }
-}
-
-/// Writes `events` with each segment of raw HTML sanitized (see [`raw`]).
-fn write_sanitized(
-    doc: &Doc<'_>,
-    mut events: Vec<Event<'_>>,
-    kb_markup: &[usize],
-    raw_html: &RawPieces,
-    out: &mut String,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let segments = raw::segments(&events, raw_html.at.iter().map(|(i, _)| *i), &raw_html.moves);
-    // Regions whose raw HTML is already clean and closed are published as they are.
-    let segments: Vec<Range<usize>> = segments
-        .into_iter()
-        .filter(|(s, closed)| !closed || raw_html.unclean.iter().any(|i| s.contains(i)))
-        .map(|(s, _)| s)
-        .collect();
-    if segments.is_empty() {
-        html::push_html(out, events.into_iter().map(wrap_tables));
-        return;
-    }
-    let mut markup = Vec::new();
-    let mut inside = segments.iter().peekable();
-    for &i in kb_markup {
-        while inside.peek().is_some_and(|s| s.end <= i) {
-            inside.next();
-        }
-        if inside.peek().is_some_and(|s| s.contains(&i)) {
-            let html = std::mem::replace(&mut events[i], Event::Html(CowStr::Borrowed(raw::KB_MARKUP)));
-            if let Event::Html(h) = html {
-                markup.push(h.into_string());
-            }
-        }
-    }
-    let len = events.len();
-    let starts: HashSet<usize> = segments.iter().map(|s| s.start).collect();
-    let ends: HashSet<usize> = segments.iter().map(|s| s.end).collect();
-    let marker = |on: bool, m: &'static str| on.then_some(Event::Html(CowStr::Borrowed(m)));
-    let marked = events
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, e)| {
-            [
-                marker(ends.contains(&i), raw::SEGMENT_END),
-                marker(starts.contains(&i), raw::SEGMENT_START),
-                Some(e),
-            ]
-        })
-        .flatten()
-        .chain(marker(ends.contains(&len), raw::SEGMENT_END));
-    let mut writer = raw::Writer::new(out, markup);
-    html::write_html_fmt(&mut writer, marked.map(wrap_tables)).expect("writing to a String cannot fail");
-    for n in std::mem::take(&mut writer.lost) {
-        let start = segments[n].start;
-        let span = raw_html
-            .at
-            .iter()
-            .find(|(i, _)| *i >= start)
-            .map_or(0..0, |(_, s)| s.clone());
-        diags.push(
-            Diagnostic::error("raw HTML swallows what follows it: an element or a quote it opens is never closed")
-                .at(doc.file, span)
-                .label("the raw HTML that starts here")
-                .hint("close every element and quote the raw HTML opens, or end the block with a blank line"),
-        );
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -809,7 +689,7 @@ pub fn html_escape(s: &str) -> String {
 }
 
 /// Tables scroll inside a wrapper, so that a wide table keeps its table semantics for screen readers.
-fn wrap_tables(event: Event<'_>) -> Event<'_> {
+pub(crate) fn wrap_tables(event: Event<'_>) -> Event<'_> {
     match event {
         Event::Start(Tag::Table(_)) => {
             let mut html = String::from("<div class=\"table-wrap\">");

@@ -60,15 +60,10 @@ fn css_urls(css: &str) -> impl Iterator<Item = String> + '_ {
 pub fn crawl(site: &Path, origin: &str, base_path: &str) -> Vec<String> {
     let mut pages: BTreeMap<String, Page> = BTreeMap::new();
     let mut css_files: Vec<(String, Page)> = Vec::new();
+    let rel = |p: &Path| p.strip_prefix(site).unwrap().to_string_lossy().replace('\\', "/");
     for e in walkdir::WalkDir::new(site).into_iter().map(Result::unwrap) {
         if e.path().extension().is_some_and(|x| x == "html") {
-            let rel = e
-                .path()
-                .strip_prefix(site)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            pages.insert(rel, parse(&std::fs::read_to_string(e.path()).unwrap()));
+            pages.insert(rel(e.path()), parse(&std::fs::read_to_string(e.path()).unwrap()));
         } else if e.path().extension().is_some_and(|x| x == "css") {
             let rel = e
                 .path()
