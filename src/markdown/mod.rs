@@ -2,6 +2,7 @@
 //! fenced code highlighted at build time, and links written as source paths (`../x.md#y`) rewritten to page URLs.
 
 pub mod highlight;
+mod links;
 pub mod raw;
 pub mod sanitize;
 pub mod tags;
@@ -11,13 +12,15 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Parser, Tag, TagEnd, html};
 
 use crate::config::RawHtml;
 use crate::content::blocks::{CHECK_FENCE, CheckCard};
-use crate::content::{Content, Target, Unpublished};
+use crate::content::{Content, Target};
 use crate::diag::{Diagnostic, SourceFile};
 pub use highlight::Highlighter;
+pub use links::missing_anchor;
+use links::{rewrite_image, rewrite_link};
 
 /// Summaries (the first paragraph, used when there is no `description`) are cut near this many bytes.
 const SUMMARY_MAX: usize = 240;
@@ -112,52 +115,6 @@ fn unique_id(base: String, used: &mut HashSet<String>) -> String {
         .map(|n| format!("{base}-{n}"))
         .find(|c| used.insert(c.clone()))
         .expect("some suffix is free")
-}
-
-enum LinkKind {
-    /// Leave as written: another host, `mailto:`, a site-absolute path, or a relative non-Markdown file.
-    Verbatim,
-    /// `#anchor` in the same document.
-    Local(String),
-    /// A Markdown source path with an optional anchor.
-    Source { path: String, anchor: Option<String> },
-    /// Another file under `content/` (an image, a download), relative to the document.
-    Asset { path: String },
-    /// An absolute URL on another host.
-    External,
-}
-
-fn classify(dest: &str) -> LinkKind {
-    if let Some(anchor) = dest.strip_prefix('#') {
-        return LinkKind::Local(anchor.to_string());
-    }
-    let scheme = dest
-        .split_once(':')
-        .map(|(s, _)| s)
-        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
-    match scheme {
-        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => return LinkKind::External,
-        Some(_) => return LinkKind::Verbatim,
-        None if dest.starts_with("//") => return LinkKind::External,
-        None if dest.is_empty() => return LinkKind::Verbatim,
-        None => {}
-    }
-    let (path, anchor) = match dest.split_once('#') {
-        Some((p, a)) => (p, Some(a.to_string())),
-        None => (dest, None),
-    };
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    let decoded = percent_encoding::percent_decode_str(path)
-        .decode_utf8_lossy()
-        .to_string();
-    if decoded.to_ascii_lowercase().ends_with(".md") {
-        LinkKind::Source { path: decoded, anchor }
-    } else if dest.starts_with('/') {
-        // A path on this site, written by hand (`/tags/`): left as it is.
-        LinkKind::Verbatim
-    } else {
-        LinkKind::Asset { path: decoded }
-    }
 }
 
 /// Renders one document. Problems (broken links, missing local anchors) go to `diags`.
@@ -350,22 +307,32 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
             }
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some(pieces) = html_block.take() {
-                    raw_html.check(events.len(), &pieces, policy, doc.file, diags);
+                    let refs = raw_html.check(events.len(), &pieces, policy, doc.file, diags);
+                    let mut to = links::To {
+                        out: &mut out,
+                        local_refs: &mut local_refs,
+                        used_ids: &mut used_ids,
+                    };
+                    links::raw_refs(doc, content, &pieces, refs, &mut events, &mut to, diags);
                 }
                 events.push(event);
             }
             Event::Html(text) | Event::InlineHtml(text) if policy == RawHtml::None => events.push(Event::Text(text)),
             Event::Html(ref text) | Event::InlineHtml(ref text) => {
                 raw_html.at.push((events.len(), span.clone()));
-                match html_block.as_mut() {
-                    Some(pieces) => pieces.push(text, span.start),
-                    None => {
-                        let mut pieces = tags::Pieces::default();
-                        pieces.push(text, span.start);
-                        raw_html.check(events.len(), &pieces, policy, doc.file, diags);
-                    }
-                }
+                let inline = html_block.is_none();
+                let pieces = html_block.get_or_insert_default();
+                pieces.push(text, span.start, events.len());
                 events.push(event);
+                if inline && let Some(pieces) = html_block.take() {
+                    let refs = raw_html.check(events.len() - 1, &pieces, policy, doc.file, diags);
+                    let mut to = links::To {
+                        out: &mut out,
+                        local_refs: &mut local_refs,
+                        used_ids: &mut used_ids,
+                    };
+                    links::raw_refs(doc, content, &pieces, refs, &mut events, &mut to, diags);
+                }
             }
             other => events.push(other),
         }
@@ -383,198 +350,6 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
         html::push_html(&mut out.html, events.into_iter().map(wrap_tables));
     }
     out
-}
-
-#[allow(clippy::too_many_arguments)]
-fn rewrite_link(
-    doc: &Doc<'_>,
-    content: &Content,
-    link_type: LinkType,
-    dest: &str,
-    span: Range<usize>,
-    out: &mut Rendered,
-    local_refs: &mut Vec<(String, Range<usize>)>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    let dest_span = dest_span(doc, &span, dest);
-    if content.raw_html != RawHtml::Trusted
-        && let Some(why) = raw::unsafe_link(dest)
-    {
-        diags.push(raw::unsafe_link_error(doc.file, dest_span, dest, &why));
-        return None;
-    }
-    if matches!(link_type, LinkType::Email | LinkType::Autolink) {
-        return None;
-    }
-    match classify(dest) {
-        LinkKind::Verbatim | LinkKind::External => None,
-        LinkKind::Asset { path } => asset_url(doc, content, &path, dest, dest_span, "link", diags),
-        LinkKind::Local(anchor) => {
-            local_refs.push((anchor, dest_span));
-            None
-        }
-        LinkKind::Source { path, anchor } => match content.resolve_source(doc.source, &path) {
-            Ok(target) => {
-                let url = match target {
-                    Target::Article(i) => &content.articles[i].url,
-                    Target::Section(i) => &content.sections[i].url,
-                };
-                match anchor {
-                    Some(a) if !a.is_empty() => {
-                        out.anchor_refs.push(AnchorRef {
-                            target,
-                            anchor: a.clone(),
-                            span: dest_span,
-                        });
-                        Some(format!("{url}#{a}"))
-                    }
-                    _ => Some(url.clone()),
-                }
-            }
-            Err(resolved) => {
-                match content.unpublished.get(&resolved) {
-                    // The file has errors of its own, reported where they are.
-                    Some(Unpublished::Invalid) => return None,
-                    Some(Unpublished::Draft) => {
-                        diags.push(
-                            Diagnostic::error(format!("link to a draft: content/{resolved} has `draft = true`"))
-                                .at(doc.file, dest_span)
-                                .label("not published")
-                                .hint("publish the draft, remove the link, or build with --drafts to preview"),
-                        );
-                        return None;
-                    }
-                    None => {}
-                }
-                let hint = match content.suggest_source(&resolved) {
-                    Some(s) => format!("did you mean `{}`?", relative_to(doc.source, s)),
-                    None => "link to another article by its path relative to this file, e.g. `../workflows/x.md`"
-                        .to_string(),
-                };
-                diags.push(
-                    Diagnostic::error(format!(
-                        "broken link: `{dest}` points to content/{resolved}, which does not exist"
-                    ))
-                    .at(doc.file, dest_span)
-                    .label("no such article")
-                    .hint(hint),
-                );
-                None
-            }
-        },
-    }
-}
-
-/// Images must be files of this site: a page loads nothing from another host.
-fn rewrite_image(
-    doc: &Doc<'_>,
-    content: &Content,
-    dest: &str,
-    span: Range<usize>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    let dest_span = dest_span(doc, &span, dest);
-    match classify(dest) {
-        LinkKind::External => {
-            diags.push(
-                Diagnostic::error(format!("image from another host: `{dest}`"))
-                    .at(doc.file, dest_span)
-                    .label("pages load nothing from other hosts")
-                    .hint("save the image next to the article and link it by file name, e.g. `![…](screenshot.png)`"),
-            );
-            None
-        }
-        LinkKind::Asset { path } | LinkKind::Source { path, .. } => {
-            asset_url(doc, content, &path, dest, dest_span, "image", diags)
-        }
-        LinkKind::Verbatim => {
-            if content.raw_html != RawHtml::Trusted
-                && let Some(from) = raw::from_elsewhere(dest)
-            {
-                diags.push(
-                    Diagnostic::error(format!("image {from}: `{dest}`"))
-                        .at(doc.file, dest_span)
-                        .label("pages load nothing from other hosts")
-                        .hint(
-                            "save the image next to the article and link it by file name, e.g. `![…](screenshot.png)`",
-                        ),
-                );
-            }
-            None
-        }
-        LinkKind::Local(_) => None,
-    }
-}
-
-/// The URL of a file beside the document (`what` is "link" or "image"), or a "does not exist" error.
-fn asset_url(
-    doc: &Doc<'_>,
-    content: &Content,
-    path: &str,
-    dest: &str,
-    dest_span: Range<usize>,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    match content.resolve_asset(doc.source, path) {
-        Ok(asset) => Some(asset.url.clone()),
-        Err(resolved) => {
-            diags.push(
-                Diagnostic::error(format!(
-                    "broken {what}: `{dest}` points to content/{resolved}, which does not exist"
-                ))
-                .at(doc.file, dest_span)
-                .label("no such file")
-                .hint("put the file next to the article, or give its path relative to the article"),
-            );
-            None
-        }
-    }
-}
-
-/// The destination inside `[text](dest)` when it can be found, else the whole link: where a caret should point.
-fn dest_span(doc: &Doc<'_>, span: &Range<usize>, dest: &str) -> Range<usize> {
-    let text = &doc.file.text[span.clone()];
-    text.rfind(dest)
-        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()))
-}
-
-/// The path of `target` relative to the folder of `from` (both under `content/`), for hints.
-fn relative_to(from: &str, target: &str) -> String {
-    let from_dir: Vec<&str> = from.rsplit_once('/').map_or(vec![], |(d, _)| d.split('/').collect());
-    let target_parts: Vec<&str> = target.split('/').collect();
-    let common = from_dir.iter().zip(&target_parts).take_while(|(a, b)| a == b).count();
-    let mut parts = vec![".."; from_dir.len() - common];
-    parts.extend(&target_parts[common..]);
-    parts.join("/")
-}
-
-pub fn missing_anchor(
-    file: &SourceFile,
-    span: Range<usize>,
-    anchor: &str,
-    page: &str,
-    anchors: &HashSet<String>,
-) -> Diagnostic {
-    let hint = match crate::diag::did_you_mean(anchor, anchors.iter().map(String::as_str)) {
-        Some(a) => format!("did you mean `#{a}`?"),
-        None => {
-            let mut all: Vec<&str> = anchors.iter().map(String::as_str).collect();
-            all.sort_unstable();
-            if all.is_empty() {
-                "that page has no headings to link to".into()
-            } else {
-                format!(
-                    "anchors on that page: {}",
-                    all.iter().map(|a| format!("#{a}")).collect::<Vec<_>>().join(", ")
-                )
-            }
-        }
-    };
-    Diagnostic::error(format!("missing anchor: {page} has no heading `#{anchor}`"))
-        .at(file, span)
-        .label("no such anchor")
-        .hint(hint)
 }
 
 fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
@@ -802,8 +577,8 @@ mod tests {
 
     #[test]
     fn relative_paths_for_hints() {
-        assert_eq!(relative_to("workflows/a.md", "api/b.md"), "../api/b.md");
-        assert_eq!(relative_to("workflows/a.md", "workflows/b.md"), "b.md");
-        assert_eq!(relative_to("a.md", "x/b.md"), "x/b.md");
+        assert_eq!(links::relative_to("workflows/a.md", "api/b.md"), "../api/b.md");
+        assert_eq!(links::relative_to("workflows/a.md", "workflows/b.md"), "b.md");
+        assert_eq!(links::relative_to("a.md", "x/b.md"), "x/b.md");
     }
 }

@@ -205,12 +205,31 @@ const HINT_TRUSTED: &str =
 pub struct Scanned {
     pub moves: Vec<bool>,
     pub clean: bool,
+    /// The relative URLs (`<a href>`, `<img src>`) and the ids (on headings and `div`s) of the raw HTML, to be
+    /// resolved and checked as Markdown's are.
+    pub refs: Vec<Ref>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum RefKind {
+    Href,
+    Src,
+    Id,
+}
+
+/// A value of raw HTML that kb resolves: what it is, the value (decoded), and where it is written in the pieces.
+#[derive(Debug)]
+pub struct Ref {
+    pub kind: RefKind,
+    pub value: String,
+    pub range: Range<usize>,
 }
 
 /// Reports what the raw HTML of `pieces` clearly means to do that a page must not, and what else the scan found.
 pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Scanned {
     let mut moves = Vec::new();
     let mut clean = true;
+    let mut refs = Vec::new();
     let at = |r: Range<usize>| pieces.source(r);
     for item in tags::scan(&pieces.text) {
         clean = clean && allowed(&item);
@@ -261,11 +280,26 @@ pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
                 }
                 for a in &attrs {
                     attribute(&name, a, file, &at, diags);
+                    let kind = match (name.as_str(), a.name.as_str()) {
+                        ("a", "href") => RefKind::Href,
+                        ("img", "src") => RefKind::Src,
+                        ("h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "div", "id") => RefKind::Id,
+                        _ => continue,
+                    };
+                    let relative =
+                        kind == RefKind::Id || (scheme(&a.value).is_none() && from_elsewhere(&a.value).is_none());
+                    if relative && !a.value.is_empty() && a.value_span != a.name_span {
+                        refs.push(Ref {
+                            kind,
+                            value: a.value.clone(),
+                            range: a.value_span.clone(),
+                        });
+                    }
                 }
             }
         }
     }
-    Scanned { moves, clean }
+    Scanned { moves, clean, refs }
 }
 
 /// Whether the sanitizer would leave `item` exactly as written: a complete tag of the allowlist whose attributes
@@ -456,7 +490,7 @@ mod tests {
     fn only_plainly_clean_raw_html_skips_the_sanitizer() {
         let clean = |html: &str| {
             let mut pieces = Pieces::default();
-            pieces.push(html, 0);
+            pieces.push(html, 0, 0);
             let file = SourceFile::new("a.md", html);
             check(&pieces, &file, &mut Vec::new()).clean
         };

@@ -39,14 +39,16 @@ impl RawPieces {
         policy: RawHtml,
         file: &SourceFile,
         diags: &mut Vec<Diagnostic>,
-    ) {
-        if policy == RawHtml::Safe && !pieces.is_empty() {
-            let scanned = raw::check(pieces, file, diags);
-            self.moves.extend(scanned.moves.into_iter().map(|m| (event, m)));
-            if !scanned.clean {
-                self.unclean.push(event);
-            }
+    ) -> Vec<raw::Ref> {
+        if policy != RawHtml::Safe || pieces.is_empty() {
+            return Vec::new();
         }
+        let scanned = raw::check(pieces, file, diags);
+        self.moves.extend(scanned.moves.into_iter().map(|m| (event, m)));
+        if !scanned.clean {
+            self.unclean.push(event);
+        }
+        scanned.refs
     }
 }
 

@@ -13,14 +13,25 @@ use std::ops::Range;
 #[derive(Debug, Default)]
 pub struct Pieces {
     pub text: String,
-    /// (offset in `text`, offset in the source), one per piece, in order.
-    starts: Vec<(usize, usize)>,
+    /// (offset in `text`, offset in the source, the piece's event), one per piece, in order.
+    starts: Vec<(usize, usize, usize)>,
 }
 
 impl Pieces {
-    pub fn push(&mut self, piece: &str, source_start: usize) {
-        self.starts.push((self.text.len(), source_start));
+    pub fn push(&mut self, piece: &str, source_start: usize, event: usize) {
+        self.starts.push((self.text.len(), source_start, event));
         self.text.push_str(piece);
+    }
+
+    /// The event `range` of [`Pieces::text`] lies in, and where in that piece, if it lies in one piece.
+    pub fn locate(&self, range: &Range<usize>) -> Option<(usize, Range<usize>)> {
+        let i = self
+            .starts
+            .partition_point(|&(at, ..)| at <= range.start)
+            .checked_sub(1)?;
+        let (at, _, event) = self.starts[i];
+        let end = self.starts.get(i + 1).map_or(self.text.len(), |&(next, ..)| next);
+        (range.end <= end).then(|| (event, (range.start - at)..(range.end - at)))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -31,9 +42,9 @@ impl Pieces {
     pub fn source(&self, range: Range<usize>) -> Range<usize> {
         let i = self
             .starts
-            .partition_point(|&(at, _)| at <= range.start)
+            .partition_point(|&(at, ..)| at <= range.start)
             .saturating_sub(1);
-        let (at, src) = self.starts.get(i).copied().unwrap_or((0, 0));
+        let (at, src, _) = self.starts.get(i).copied().unwrap_or((0, 0, 0));
         (src + range.start - at)..(src + range.end - at)
     }
 }
@@ -316,11 +327,13 @@ mod tests {
     fn pieces_map_back_to_the_source() {
         let source = "> <div\n> class=\"x\">\n";
         let mut p = Pieces::default();
-        p.push("<div\n", 2);
-        p.push("class=\"x\">\n", 9);
+        p.push("<div\n", 2, 7);
+        p.push("class=\"x\">\n", 9, 8);
         let Item::Tag { attrs, .. } = &scan(&p.text)[0] else {
             panic!()
         };
         assert_eq!(&source[p.source(attrs[0].value_span.clone())], "x");
+        assert_eq!(p.locate(&attrs[0].value_span), Some((8, 7..8)));
+        assert_eq!(p.locate(&(3..7)), None, "across two pieces");
     }
 }

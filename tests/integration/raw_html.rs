@@ -30,6 +30,10 @@ fn every_unsafe_construct_is_an_error_at_its_place() {
     assert!(!dir.path().join("site").exists());
     for (at, what) in [
         ("4:12", "`<script>` would run on the page"),
+        (
+            "6:11",
+            "broken image: `screenshot.png` points to content/guides/screenshot.png",
+        ),
         ("6:27", "the event handler `onerror` would run script"),
         ("8:42", "unsafe link `javascript:alert(3)`"),
         ("9:1", "unsafe link `JaVaScRiPt:alert(4)`"),
@@ -50,6 +54,7 @@ fn every_unsafe_construct_is_an_error_at_its_place() {
         ("33:22", "CSS `url()` loads `https://cdn.example/bg.png`"),
         ("36:30", "the event handler `onclick` in a heading's attributes"),
         ("38:17", "image from a `data:` URL"),
+        ("40:13", "broken link: `missing.md` points to content/guides/missing.md"),
     ] {
         let position = format!("--> content/guides/unsafe.md:{at}");
         let block = run
@@ -59,7 +64,7 @@ fn every_unsafe_construct_is_an_error_at_its_place() {
             .unwrap_or_else(|| panic!("nothing reported at {at}:\n{}", run.stderr));
         assert!(block.contains(what), "at {at}, expected {what:?}:\n{block}");
     }
-    run.assert_stderr_has("error: build failed: 21 errors");
+    run.assert_stderr_has("error: build failed: 23 errors");
     insta::assert_snapshot!("raw_html_errors", run.stderr);
 }
 
@@ -90,6 +95,8 @@ fn what_the_allowlist_leaves_out_is_removed_and_the_rest_kept() {
         "<span class=\"hl-",
         "An unknown element keeps its text.",
         "<img src=\"/guides/diagram.png\" alt=\"A diagram\" width=\"200\">",
+        "<a href=\"/guides/other/#steps\">the steps</a>",
+        "<h3 id=\"raw-anchor\">",
         "<a class=\"anchor\" data-search-ignore href=\"#a-heading-inside-raw-html\"",
         "<div class=\"table-wrap\"><table>",
         "<input disabled=\"\" type=\"checkbox\" checked=\"\">",

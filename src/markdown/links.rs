@@ -1,0 +1,320 @@
+//! Links and images in a document: source paths (`../x.md#y`) rewritten to page URLs and checked, files beside the
+//! article resolved to their published URLs, anchors checked; the same for the relative URLs of raw HTML.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use pulldown_cmark::{Event, LinkType};
+
+use super::raw::{self, RefKind};
+use super::tags::Pieces;
+use super::{AnchorRef, Doc, Rendered};
+use crate::config::RawHtml;
+use crate::content::{Content, Target, Unpublished};
+use crate::diag::{Diagnostic, SourceFile};
+
+enum LinkKind {
+    /// Leave as written: another host, `mailto:`, a site-absolute path, or a relative non-Markdown file.
+    Verbatim,
+    /// `#anchor` in the same document.
+    Local(String),
+    /// A Markdown source path with an optional anchor.
+    Source { path: String, anchor: Option<String> },
+    /// Another file under `content/` (an image, a download), relative to the document.
+    Asset { path: String },
+    /// An absolute URL on another host.
+    External,
+}
+
+fn classify(dest: &str) -> LinkKind {
+    if let Some(anchor) = dest.strip_prefix('#') {
+        return LinkKind::Local(anchor.to_string());
+    }
+    let scheme = dest
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
+    match scheme {
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => return LinkKind::External,
+        Some(_) => return LinkKind::Verbatim,
+        None if dest.starts_with("//") => return LinkKind::External,
+        None if dest.is_empty() => return LinkKind::Verbatim,
+        None => {}
+    }
+    let (path, anchor) = match dest.split_once('#') {
+        Some((p, a)) => (p, Some(a.to_string())),
+        None => (dest, None),
+    };
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .to_string();
+    if decoded.to_ascii_lowercase().ends_with(".md") {
+        LinkKind::Source { path: decoded, anchor }
+    } else if dest.starts_with('/') {
+        // A path on this site, written by hand (`/tags/`): left as it is.
+        LinkKind::Verbatim
+    } else {
+        LinkKind::Asset { path: decoded }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn rewrite_link(
+    doc: &Doc<'_>,
+    content: &Content,
+    link_type: LinkType,
+    dest: &str,
+    span: Range<usize>,
+    out: &mut Rendered,
+    local_refs: &mut Vec<(String, Range<usize>)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let dest_span = dest_span(doc, &span, dest);
+    if content.raw_html != RawHtml::Trusted
+        && let Some(why) = raw::unsafe_link(dest)
+    {
+        diags.push(raw::unsafe_link_error(doc.file, dest_span, dest, &why));
+        return None;
+    }
+    if matches!(link_type, LinkType::Email | LinkType::Autolink) {
+        return None;
+    }
+    match classify(dest) {
+        LinkKind::Verbatim | LinkKind::External => None,
+        LinkKind::Asset { path } => asset_url(doc, content, &path, dest, dest_span, "link", diags),
+        LinkKind::Local(anchor) => {
+            local_refs.push((anchor, dest_span));
+            None
+        }
+        LinkKind::Source { path, anchor } => match content.resolve_source(doc.source, &path) {
+            Ok(target) => {
+                let url = match target {
+                    Target::Article(i) => &content.articles[i].url,
+                    Target::Section(i) => &content.sections[i].url,
+                };
+                match anchor {
+                    Some(a) if !a.is_empty() => {
+                        out.anchor_refs.push(AnchorRef {
+                            target,
+                            anchor: a.clone(),
+                            span: dest_span,
+                        });
+                        Some(format!("{url}#{a}"))
+                    }
+                    _ => Some(url.clone()),
+                }
+            }
+            Err(resolved) => {
+                match content.unpublished.get(&resolved) {
+                    // The file has errors of its own, reported where they are.
+                    Some(Unpublished::Invalid) => return None,
+                    Some(Unpublished::Draft) => {
+                        diags.push(
+                            Diagnostic::error(format!("link to a draft: content/{resolved} has `draft = true`"))
+                                .at(doc.file, dest_span)
+                                .label("not published")
+                                .hint("publish the draft, remove the link, or build with --drafts to preview"),
+                        );
+                        return None;
+                    }
+                    None => {}
+                }
+                let hint = match content.suggest_source(&resolved) {
+                    Some(s) => format!("did you mean `{}`?", relative_to(doc.source, s)),
+                    None => "link to another article by its path relative to this file, e.g. `../workflows/x.md`"
+                        .to_string(),
+                };
+                diags.push(
+                    Diagnostic::error(format!(
+                        "broken link: `{dest}` points to content/{resolved}, which does not exist"
+                    ))
+                    .at(doc.file, dest_span)
+                    .label("no such article")
+                    .hint(hint),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Images must be files of this site: a page loads nothing from another host.
+pub(super) fn rewrite_image(
+    doc: &Doc<'_>,
+    content: &Content,
+    dest: &str,
+    span: Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let dest_span = dest_span(doc, &span, dest);
+    match classify(dest) {
+        LinkKind::External => {
+            diags.push(
+                Diagnostic::error(format!("image from another host: `{dest}`"))
+                    .at(doc.file, dest_span)
+                    .label("pages load nothing from other hosts")
+                    .hint("save the image next to the article and link it by file name, e.g. `![…](screenshot.png)`"),
+            );
+            None
+        }
+        LinkKind::Asset { path } | LinkKind::Source { path, .. } => {
+            asset_url(doc, content, &path, dest, dest_span, "image", diags)
+        }
+        LinkKind::Verbatim => {
+            if content.raw_html != RawHtml::Trusted
+                && let Some(from) = raw::from_elsewhere(dest)
+            {
+                diags.push(
+                    Diagnostic::error(format!("image {from}: `{dest}`"))
+                        .at(doc.file, dest_span)
+                        .label("pages load nothing from other hosts")
+                        .hint(
+                            "save the image next to the article and link it by file name, e.g. `![…](screenshot.png)`",
+                        ),
+                );
+            }
+            None
+        }
+        LinkKind::Local(_) => None,
+    }
+}
+
+/// The URL of a file beside the document (`what` is "link" or "image"), or a "does not exist" error.
+fn asset_url(
+    doc: &Doc<'_>,
+    content: &Content,
+    path: &str,
+    dest: &str,
+    dest_span: Range<usize>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match content.resolve_asset(doc.source, path) {
+        Ok(asset) => Some(asset.url.clone()),
+        Err(resolved) => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "broken {what}: `{dest}` points to content/{resolved}, which does not exist"
+                ))
+                .at(doc.file, dest_span)
+                .label("no such file")
+                .hint("put the file next to the article, or give its path relative to the article"),
+            );
+            None
+        }
+    }
+}
+
+/// The destination inside `[text](dest)` when it can be found, else the whole link: where a caret should point.
+fn dest_span(doc: &Doc<'_>, span: &Range<usize>, dest: &str) -> Range<usize> {
+    let text = &doc.file.text[span.clone()];
+    text.rfind(dest)
+        .map_or(span.clone(), |i| (span.start + i)..(span.start + i + dest.len()))
+}
+
+/// The path of `target` relative to the folder of `from` (both under `content/`), for hints.
+pub(super) fn relative_to(from: &str, target: &str) -> String {
+    let from_dir: Vec<&str> = from.rsplit_once('/').map_or(vec![], |(d, _)| d.split('/').collect());
+    let target_parts: Vec<&str> = target.split('/').collect();
+    let common = from_dir.iter().zip(&target_parts).take_while(|(a, b)| a == b).count();
+    let mut parts = vec![".."; from_dir.len() - common];
+    parts.extend(&target_parts[common..]);
+    parts.join("/")
+}
+
+pub fn missing_anchor(
+    file: &SourceFile,
+    span: Range<usize>,
+    anchor: &str,
+    page: &str,
+    anchors: &HashSet<String>,
+) -> Diagnostic {
+    let hint = match crate::diag::did_you_mean(anchor, anchors.iter().map(String::as_str)) {
+        Some(a) => format!("did you mean `#{a}`?"),
+        None => {
+            let mut all: Vec<&str> = anchors.iter().map(String::as_str).collect();
+            all.sort_unstable();
+            if all.is_empty() {
+                "that page has no headings to link to".into()
+            } else {
+                format!(
+                    "anchors on that page: {}",
+                    all.iter().map(|a| format!("#{a}")).collect::<Vec<_>>().join(", ")
+                )
+            }
+        }
+    };
+    Diagnostic::error(format!("missing anchor: {page} has no heading `#{anchor}`"))
+        .at(file, span)
+        .label("no such anchor")
+        .hint(hint)
+}
+
+/// Where resolving a document's links records what it finds.
+pub(super) struct To<'a> {
+    pub out: &'a mut Rendered,
+    pub local_refs: &'a mut Vec<(String, Range<usize>)>,
+    pub used_ids: &'a mut HashSet<String>,
+}
+
+/// The relative URLs and ids of raw HTML, resolved as Markdown's are: a link to `other.md#x` or to a file beside
+/// the article gets its published URL (a broken one is an error at its place), `#x` must be an anchor of the page,
+/// and an id on a heading or a `div` becomes an anchor links can use.
+pub(super) fn raw_refs(
+    doc: &Doc<'_>,
+    content: &Content,
+    pieces: &Pieces,
+    refs: Vec<raw::Ref>,
+    events: &mut [Event<'_>],
+    to: &mut To<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut edits: Vec<(usize, Range<usize>, String)> = Vec::new();
+    for r in refs {
+        let span = pieces.source(r.range.clone());
+        let url = match r.kind {
+            RefKind::Href => rewrite_link(
+                doc,
+                content,
+                LinkType::Inline,
+                &r.value,
+                span,
+                to.out,
+                to.local_refs,
+                diags,
+            ),
+            RefKind::Src => rewrite_image(doc, content, &r.value, span, diags),
+            // The theme's own ids are removed by the sanitizer, not reported.
+            RefKind::Id if super::RESERVED_IDS.contains(&r.value.as_str()) => None,
+            RefKind::Id => {
+                if !to.used_ids.insert(r.value.clone()) {
+                    diags.push(
+                        Diagnostic::error(format!("duplicate id `#{}`", r.value))
+                            .at(doc.file, span)
+                            .label("this id is already used on the page")
+                            .hint("give this element another id"),
+                    );
+                }
+                to.out.anchors.insert(r.value);
+                None
+            }
+        };
+        if let (Some(url), Some((event, local))) = (url, pieces.locate(&r.range)) {
+            edits.push((event, local, super::html_escape(&url)));
+        }
+    }
+    // Later edits first, so that the ranges of earlier ones stay where they are.
+    edits.sort_by_key(|e| std::cmp::Reverse((e.0, e.1.start)));
+    for (event, range, url) in edits {
+        let (Event::Html(text) | Event::InlineHtml(text)) = &events[event] else {
+            continue;
+        };
+        let mut edited = text.to_string();
+        edited.replace_range(range, &url);
+        events[event] = match events[event] {
+            Event::Html(_) => Event::Html(edited.into()),
+            _ => Event::InlineHtml(edited.into()),
+        };
+    }
+}
