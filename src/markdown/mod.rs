@@ -25,8 +25,27 @@ use links::{rewrite_image, rewrite_link};
 /// Summaries (the first paragraph, used when there is no `description`) are cut near this many bytes.
 const SUMMARY_MAX: usize = 240;
 
-/// Element ids of the default theme's page chrome.
-pub const RESERVED_IDS: &[&str] = &["main", "related-h", "sections-h", "products-h", "root-h", "recent-h"];
+/// Element ids of the default theme's page chrome and scripts (`kb.js` finds the search page by `#search`), and of
+/// `kb serve`'s error overlay: no heading or raw HTML of an article may take them.
+pub const RESERVED_IDS: &[&str] = &[
+    "main",
+    "related-h",
+    "sections-h",
+    "products-h",
+    "root-h",
+    "recent-h",
+    "org-status-h",
+    "org-summary-h",
+    "search",
+    "search-q",
+    "search-results",
+    "search-more",
+    "search-status",
+    "search-facets",
+    "search-help",
+    "site-search-q",
+    "kb-live-error",
+];
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TocEntry {
@@ -573,6 +592,51 @@ mod tests {
             r.html, "<p><kbd>Ctrl</kbd> and <span title=\"a\">b</span></p>\n",
             "clean raw HTML as written"
         );
+    }
+
+    /// Raw HTML a review found getting past the first version: each now sanitized or an error.
+    #[test]
+    fn raw_html_that_once_got_through() {
+        // `</ ` is a bogus comment to a browser, up to the `>` inside the title: the script would be markup.
+        let (r, d) = render_str(
+            "<div></ <span title=\"><script src=/s/evil.js></script><img src=x onerror=alert(1)>\"></span></div>\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(
+            !r.html.contains("<script") && !r.html.contains("onerror="),
+            "{}",
+            r.html
+        );
+        // A browser drops tabs and newlines in a URL: `/\t/host` is `//host`.
+        for img in [
+            "<img src=\"/&#9;/127.0.0.1:1/tab.png\" alt=\"a\">\n",
+            "<p><img alt=\"b\" src=\"/\n/127.0.0.1:1/nl.png\"></p>\n",
+        ] {
+            let (_, d) = render_str(img);
+            assert_eq!(d.len(), 1, "{img}: {d:?}");
+            assert!(d[0].message.contains("from another host"), "{}", d[0].message);
+        }
+        // End tags the article did not open would close the page's own markup; `<div/>` opens a div.
+        for html in [
+            "Intro\n\n</div></div>\n\n<h2 id=\"x\">Outside</h2>\n",
+            "<div/>\n\ntext\n",
+        ] {
+            let (r, _) = render_str(html);
+            assert_eq!(
+                r.html.matches("<div").count(),
+                r.html.matches("</div>").count(),
+                "{}",
+                r.html
+            );
+        }
+        // Placeholders the sanitizer decodes from references are not kb's markup.
+        let (r, _) = render_str("<div>\n<!-- c -->\n&#xFDD0;0&#xFDD1; &#xFDD0;1&#xFDD1;\n\n## Heading\n\n</div>\n");
+        assert_eq!(r.html.matches("class=\"anchor\"").count(), 1, "{}", r.html);
+        // The theme's ids stay the theme's.
+        let (r, _) = render_str("<div id=\"search-q\">x</div>\n");
+        assert!(!r.html.contains("search-q"), "{}", r.html);
+        let (_, d) = render_str("## S {#search}\n");
+        assert_eq!(d[0].message, "duplicate heading id `#search`");
     }
 
     #[test]

@@ -144,7 +144,8 @@ pub(super) static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new
         .link_rel(None)
         .strip_comments(true)
         .attribute_filter(|element, attribute, value| match (element, attribute) {
-            (_, "src" | "srcset") if srcset_urls(value).any(|u| from_elsewhere(u).is_some()) => None,
+            (_, "src") if from_elsewhere(value).is_some() => None,
+            (_, "srcset") if srcset_urls(value).any(|u| from_elsewhere(u).is_some()) => None,
             (_, "id") if super::RESERVED_IDS.contains(&value) => None,
             // A task list's box; no other kind of input.
             ("input", "type") if value != "checkbox" => None,
@@ -181,6 +182,8 @@ pub fn unsafe_link(url: &str) -> Option<String> {
 /// Where `url` would be loaded from if it is not a file of this site: "from another host" (`https://…`,
 /// `//host/…`) or, for a URL with no host (`data:`, `javascript:`), "from a `data:` URL".
 pub fn from_elsewhere(url: &str) -> Option<String> {
+    // A browser drops tabs and newlines anywhere in a URL: `/\t/host` is `//host`.
+    let url: String = url.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     let trimmed = url.trim_matches(|c: char| c <= ' ');
     let b = trimmed.as_bytes();
     if b.len() >= 2 && matches!(b[0], b'/' | b'\\') && matches!(b[1], b'/' | b'\\') {
@@ -251,8 +254,10 @@ pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
                 attrs,
                 ..
             } => {
-                if !tags::VOID.contains(&name.as_str()) && !self_closing {
+                // `<div/>` opens a div: HTML ignores the slash but on void elements.
+                if !tags::VOID.contains(&name.as_str()) {
                     moves.push(!end);
+                    clean = clean && !self_closing;
                 }
                 if end {
                     continue;
@@ -462,6 +467,8 @@ mod tests {
             "https://cdn.test/a.png",
             "//cdn.test/a.png",
             "/\\cdn.test/a.png",
+            "/\t/cdn.test/a.png",
+            "/\n/cdn.test/a.png",
             "data:image/png;base64,AA",
         ] {
             assert!(from_elsewhere(url).is_some(), "{url}");

@@ -121,7 +121,8 @@ pub fn write_sanitized(
 
 /// The segments of `events` (see the module's comment): ranges of whole top-level blocks, from one holding a raw
 /// piece (`raw`, event indices in order) to the one where the elements raw HTML opened (`moves`, in order) are
-/// closed again; `false` beside the last one if the page ended first.
+/// closed again; `false` beside one whose raw HTML is not balanced: the page ended first, or it closed an element it
+/// had not opened.
 pub fn segments(
     events: &[pulldown_cmark::Event<'_>],
     raw: impl Iterator<Item = usize>,
@@ -132,7 +133,9 @@ pub fn segments(
     let mut moves = moves.iter().peekable();
     let mut segments = Vec::new();
     let (mut depth, mut block_start) = (0usize, 0);
-    let mut open: Option<(usize, usize)> = None;
+    // The region being followed: its first event, how many elements its raw HTML holds open, and whether it
+    // closed one it had not opened (`</div>` closing the page's own markup).
+    let mut open: Option<(usize, usize, bool)> = None;
     for (i, e) in events.iter().enumerate() {
         match e {
             Event::Start(_) => depth += 1,
@@ -147,24 +150,24 @@ pub fn segments(
             has_raw = true;
         }
         if open.is_none() && has_raw {
-            open = Some((block_start, 0));
+            open = Some((block_start, 0, false));
         }
-        if let Some((start, elements)) = open.as_mut() {
+        if let Some((start, elements, stray)) = open.as_mut() {
             while let Some((_, opens)) = moves.next_if(|(m, _)| *m <= i) {
-                *elements = if *opens {
-                    *elements + 1
-                } else {
-                    elements.saturating_sub(1)
-                };
+                match (*opens, *elements) {
+                    (true, n) => *elements = n + 1,
+                    (false, 0) => *stray = true,
+                    (false, n) => *elements = n - 1,
+                }
             }
             if *elements == 0 {
-                segments.push((*start..i + 1, true));
+                segments.push((*start..i + 1, !*stray));
                 open = None;
             }
         }
         block_start = i + 1;
     }
-    if let Some((start, _)) = open {
+    if let Some((start, ..)) = open {
         segments.push((start..events.len(), false));
     }
     segments
@@ -189,6 +192,9 @@ pub struct Writer<'a> {
     out: &'a mut String,
     markup: Vec<String>,
     next: usize,
+    /// In every placeholder, so that text an article holds (`&#xFDD0;0&#xFDD1;`, which the sanitizer decodes) can
+    /// never pass for one: it is random, and never written out.
+    nonce: u64,
     /// The segment being written, and the index of its first piece of kb's markup.
     segment: Option<(String, usize)>,
     segments: usize,
@@ -202,6 +208,7 @@ impl<'a> Writer<'a> {
             out,
             markup,
             next: 0,
+            nonce: rand::random(),
             segment: None,
             segments: 0,
             lost: Vec::new(),
@@ -216,7 +223,7 @@ impl fmt::Write for Writer<'_> {
         } else if same(s, SEGMENT_END) {
             if let Some((html, first)) = self.segment.take() {
                 let clean = SANITIZER.clean(&html).to_string();
-                let restored = restore(&clean, &self.markup, first..self.next, self.out);
+                let restored = restore(&clean, &self.markup, first..self.next, self.nonce, self.out);
                 if restored < self.next - first {
                     self.lost.push(self.segments);
                 }
@@ -225,7 +232,7 @@ impl fmt::Write for Writer<'_> {
         } else if let Some((html, _)) = self.segment.as_mut() {
             if same(s, KB_MARKUP) {
                 html.push(SLOT_OPEN);
-                html.push_str(&self.next.to_string());
+                html.push_str(&format!("{:016x}-{}", self.nonce, self.next));
                 html.push(SLOT_CLOSE);
                 self.next += 1;
             } else if s.contains([SLOT_OPEN, SLOT_CLOSE]) {
@@ -241,10 +248,11 @@ impl fmt::Write for Writer<'_> {
     }
 }
 
-/// Appends sanitized `html` to `out` with the placeholders of `markup[range]` replaced by that markup, where they
-/// stand as text; one inside a tag (raw HTML left an attribute's quote open over it) is dropped. Returns how many
-/// were put back.
-fn restore(html: &str, markup: &[String], range: Range<usize>, out: &mut String) -> usize {
+/// Appends sanitized `html` to `out` with the placeholders of `markup[range]` replaced by that markup, each once
+/// and only where it stands as text; one inside a tag (raw HTML left an attribute's quote open over it) is dropped,
+/// and so is anything shaped like a placeholder without `nonce`. Returns how many were put back.
+fn restore(html: &str, markup: &[String], range: Range<usize>, nonce: u64, out: &mut String) -> usize {
+    let mut used = vec![false; range.len()];
     #[derive(PartialEq)]
     enum In {
         Text,
@@ -263,9 +271,14 @@ fn restore(html: &str, markup: &[String], range: Range<usize>, out: &mut String)
         match (c, &state) {
             (SLOT_OPEN, _) => {
                 let Some(close) = rest.find(SLOT_CLOSE) else { continue };
-                let n = rest[..close].parse::<usize>().ok().filter(|n| range.contains(n));
+                let slot = rest[..close].split_once('-');
+                let n = slot
+                    .filter(|(key, _)| u64::from_str_radix(key, 16).ok() == Some(nonce))
+                    .and_then(|(_, n)| n.parse::<usize>().ok())
+                    .filter(|n| range.contains(n) && !used[n - range.start]);
                 rest = &rest[close + SLOT_CLOSE.len_utf8()..];
                 if let (Some(n), In::Text) = (n, &state) {
+                    used[n - range.start] = true;
                     out.push_str(&markup[n]);
                     restored += 1;
                 }
@@ -291,9 +304,20 @@ mod tests {
     fn placeholders_come_back_only_as_text() {
         let markup = vec!["<b>kb</b>".to_string(), "<i>kb</i>".to_string()];
         let mut out = String::new();
-        let html = format!("<p title=\"a{SLOT_OPEN}0{SLOT_CLOSE}\">{SLOT_OPEN}1{SLOT_CLOSE} x &gt; y</p>");
-        assert_eq!(restore(&html, &markup, 0..2, &mut out), 1);
+        let slot = |n: usize| format!("{SLOT_OPEN}{:016x}-{n}{SLOT_CLOSE}", 7u64);
+        let html = format!("<p title=\"a{}\">{} x &gt; y</p>", slot(0), slot(1));
+        assert_eq!(restore(&html, &markup, 0..2, 7, &mut out), 1);
         assert_eq!(out, "<p title=\"a\"><i>kb</i> x &gt; y</p>");
+        // Forged: another nonce, no nonce, the same slot twice.
+        let mut out = String::new();
+        let html = format!(
+            "{SLOT_OPEN}1{SLOT_CLOSE}{}{}{}",
+            slot(0),
+            slot(0),
+            slot(0).replace("0000000000000007", "8")
+        );
+        assert_eq!(restore(&html, &markup, 0..2, 7, &mut out), 1);
+        assert_eq!(out, "<b>kb</b>");
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub enum Item {
         terminated: bool,
         attrs: Vec<Attr>,
     },
-    /// A comment, a doctype, a processing instruction.
+    /// A comment, a doctype, a processing instruction, or a `<` that starts no tag.
     Other,
     /// The text of a `<style>` element.
     Style { text: String, span: Range<usize> },
@@ -109,6 +109,9 @@ pub fn scan(text: &str) -> Vec<Item> {
         let end = rest.starts_with("</");
         let name_start = lt + if end { 2 } else { 1 };
         if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            // Text to this scanner, but not always to a browser (`</ x>` is a bogus comment up to the next `>`):
+            // whatever it is, raw HTML holding it goes through the sanitizer.
+            items.push(Item::Other);
             i = lt + 1;
             continue;
         }
@@ -319,8 +322,13 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_less_than_is_text() {
+    fn a_less_than_that_starts_no_tag_is_not_a_tag() {
         assert!(tags("a < b and 3<4").is_empty());
+        assert_eq!(
+            scan("</ <b>").first(),
+            Some(&Item::Other),
+            "a browser reads `</ ` as a bogus comment"
+        );
     }
 
     #[test]
