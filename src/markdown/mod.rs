@@ -156,7 +156,14 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     let mut raw_html = sanitize::RawPieces::default();
     let mut html_block: Option<tags::Pieces> = None;
 
-    for (event, range) in Parser::new_ext(doc.body, crate::content::blocks::markdown_options()).into_offset_iter() {
+    // kb marks where shared blocks go with NUL ([`SHARED`]), and pulldown-cmark passes NUL through in places (a link's
+    // title, raw HTML): an article's NUL becomes a space, which keeps every offset (CommonMark would have U+FFFD).
+    let body: Cow<'_, str> = if doc.body.contains(SHARED) {
+        Cow::Owned(doc.body.replace(SHARED, " "))
+    } else {
+        Cow::Borrowed(doc.body)
+    };
+    for (event, range) in Parser::new_ext(&body, crate::content::blocks::markdown_options()).into_offset_iter() {
         let span = (doc.body_offset + range.start)..(doc.body_offset + range.end);
         match event {
             Event::Start(Tag::Heading { .. }) => {
@@ -310,6 +317,20 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
             }
             Event::SoftBreak if in_first_paragraph => {
                 out.summary.push(' ');
+                events.push(event);
+            }
+            Event::Start(Tag::FootnoteDefinition(ref label)) => {
+                // pulldown-cmark gives the definition the label as its id.
+                if !used_ids.insert(label.to_string()) {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "the footnote `[^{label}]` would take the id `#{label}`, which the page already uses"
+                        ))
+                        .at(doc.file, span.start..span.start + label.len() + 3)
+                        .label("an id already on the page")
+                        .hint("give the footnote another label"),
+                    );
+                }
                 events.push(event);
             }
             Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) if policy == RawHtml::None => {
@@ -637,6 +658,42 @@ mod tests {
         assert!(!r.html.contains("search-q"), "{}", r.html);
         let (_, d) = render_str("## S {#search}\n");
         assert_eq!(d[0].message, "duplicate heading id `#search`");
+        let (_, d) = render_str("See[^search].\n\n[^search]: note\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message
+                .starts_with("the footnote `[^search]` would take the id `#search`"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].position().unwrap(), "content/a.md:3:1");
+        // Neither the fast path nor the writer trusts a region whose end tags do not match, or a table part outside
+        // a table: a browser ignores `<td>` there, and `</div>` would close the page's own markup.
+        for html in [
+            "Intro\n\n<td></div>\n\n## Outside\n",
+            "<b><i></div></div>\n",
+            "Hi <a href=\"/x\"></kbd> there\n",
+        ] {
+            let (r, _) = render_str(html);
+            assert_eq!(
+                r.html.matches("<div").count(),
+                r.html.matches("</div>").count(),
+                "{}",
+                r.html
+            );
+            assert_eq!(
+                r.html.matches("<a").count() - r.html.matches("class=\"anchor\"").count(),
+                r.html.matches("</a>").count() - r.html.matches("class=\"anchor\"").count(),
+                "{}",
+                r.html
+            );
+        }
+        // References a browser decodes without their `;` go to the sanitizer too.
+        let (r, _) = render_str("<div id=\"searc&#104\">x</div>\n");
+        assert!(!r.html.contains("searc&#104"), "{}", r.html);
+        // An article's NUL is not the mark of a shared block.
+        let (r, _) = render_str("[hover](/x \"t\0y\")\n");
+        assert!(!r.html.contains(SHARED), "{:?}", r.html);
     }
 
     #[test]

@@ -203,10 +203,17 @@ fn srcset_urls(value: &str) -> impl Iterator<Item = &str> {
 const HINT_TRUSTED: &str =
     "if every author of this site is trusted, `[markdown] html = \"trusted\"` in kb.toml publishes raw HTML as written";
 
-/// What the scan of some raw HTML found: the element moves (`true` opens one, `false` closes one) that tell how far
-/// it stays open, and whether it is already clean (see [`allowed`]).
+/// An element raw HTML opens (`open`) or closes, by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub open: bool,
+    pub name: String,
+}
+
+/// What the scan of some raw HTML found: the element moves that tell how far it stays open, and whether it is
+/// already clean (see [`allowed`]).
 pub struct Scanned {
-    pub moves: Vec<bool>,
+    pub moves: Vec<Move>,
     pub clean: bool,
     /// The relative URLs (`<a href>`, `<img src>`) and the ids (on headings and `div`s) of the raw HTML, to be
     /// resolved and checked as Markdown's are.
@@ -256,7 +263,10 @@ pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
             } => {
                 // `<div/>` opens a div: HTML ignores the slash but on void elements.
                 if !tags::VOID.contains(&name.as_str()) {
-                    moves.push(!end);
+                    moves.push(Move {
+                        open: !end,
+                        name: name.clone(),
+                    });
                     clean = clean && !self_closing;
                 }
                 if end {
@@ -323,13 +333,17 @@ fn allowed(item: &Item) -> bool {
     else {
         return false;
     };
-    if !TAGS.contains(&name.as_str()) {
+    if !TAGS.contains(&name.as_str()) || name == "col" {
         return false;
     }
     let own = ATTRIBUTES.iter().find(|(t, _)| t == name).map_or(&[][..], |(_, a)| a);
     let classes = CLASSES.iter().find(|(t, _)| t == name).map_or(&[][..], |(_, c)| c);
     attrs.iter().all(|a| {
         let v = a.value.as_str();
+        // A reference kb's decoder may read otherwise than a browser (`&#104` without its `;`).
+        if a.referenced {
+            return false;
+        }
         match a.name.as_str() {
             "class" => v.split_ascii_whitespace().all(|c| classes.contains(&c)),
             "title" | "lang" | "dir" => true,

@@ -26,7 +26,7 @@ pub struct RawPieces {
     /// Each raw piece: its event and its source span.
     pub at: Vec<(usize, Range<usize>)>,
     /// The elements raw HTML opens (`true`) and closes, each with the event it belongs to.
-    moves: Vec<(usize, bool)>,
+    moves: Vec<(usize, raw::Move)>,
     /// Events whose raw HTML the sanitizer would change.
     unclean: Vec<usize>,
 }
@@ -121,21 +121,22 @@ pub fn write_sanitized(
 
 /// The segments of `events` (see the module's comment): ranges of whole top-level blocks, from one holding a raw
 /// piece (`raw`, event indices in order) to the one where the elements raw HTML opened (`moves`, in order) are
-/// closed again; `false` beside one whose raw HTML is not balanced: the page ended first, or it closed an element it
-/// had not opened.
+/// closed again; `false` beside one whose raw HTML a browser may read otherwise than this count: the page ended
+/// first, an end tag closed another element than the last one open, a part of a table stood outside one.
 pub fn segments(
     events: &[pulldown_cmark::Event<'_>],
     raw: impl Iterator<Item = usize>,
-    moves: &[(usize, bool)],
+    moves: &[(usize, raw::Move)],
 ) -> Vec<(Range<usize>, bool)> {
     use pulldown_cmark::Event;
     let mut raw = raw.peekable();
     let mut moves = moves.iter().peekable();
     let mut segments = Vec::new();
     let (mut depth, mut block_start) = (0usize, 0);
-    // The region being followed: its first event, how many elements its raw HTML holds open, and whether it
-    // closed one it had not opened (`</div>` closing the page's own markup).
-    let mut open: Option<(usize, usize, bool)> = None;
+    // The region being followed: its first event, the elements its raw HTML holds open, and whether it did what a
+    // browser may read otherwise: closed an element that is not the last one it opened (`</div>` closing the page's
+    // own markup, `<b><i></b>`), or used a part of a table outside one (a browser drops `<td>` there).
+    let mut open: Option<(usize, Vec<&str>, bool)> = None;
     for (i, e) in events.iter().enumerate() {
         match e {
             Event::Start(_) => depth += 1,
@@ -150,18 +151,21 @@ pub fn segments(
             has_raw = true;
         }
         if open.is_none() && has_raw {
-            open = Some((block_start, 0, false));
+            open = Some((block_start, Vec::new(), false));
         }
-        if let Some((start, elements, stray)) = open.as_mut() {
-            while let Some((_, opens)) = moves.next_if(|(m, _)| *m <= i) {
-                match (*opens, *elements) {
-                    (true, n) => *elements = n + 1,
-                    (false, 0) => *stray = true,
-                    (false, n) => *elements = n - 1,
+        if let Some((start, elements, odd)) = open.as_mut() {
+            while let Some((_, m)) = moves.next_if(|(at, _)| *at <= i) {
+                if m.open {
+                    *odd |= TABLE_PARTS.contains(&m.name.as_str()) && !elements.contains(&"table");
+                    elements.push(&m.name);
+                } else if elements.last() == Some(&m.name.as_str()) {
+                    elements.pop();
+                } else {
+                    *odd = true;
                 }
             }
-            if *elements == 0 {
-                segments.push((*start..i + 1, !*stray));
+            if elements.is_empty() {
+                segments.push((*start..i + 1, !*odd));
                 open = None;
             }
         }
@@ -172,6 +176,9 @@ pub fn segments(
     }
     segments
 }
+
+/// Elements that mean something only inside a `<table>`.
+const TABLE_PARTS: &[&str] = &["caption", "colgroup", "thead", "tbody", "tfoot", "tr", "td", "th"];
 
 /// Where a segment starts and ends in the event stream, and where kb's own markup stands inside one: the writer
 /// knows these markers by their address, so nothing an article holds can pass for one.

@@ -57,6 +57,8 @@ pub struct Attr {
     /// The value with character references decoded, and where it is written (the name's span if there is none).
     pub value: String,
     pub value_span: Range<usize>,
+    /// The value as written holds a `&`.
+    pub referenced: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -201,6 +203,7 @@ fn tag(text: &str, lt: usize, name_start: usize, end: bool) -> (Item, usize) {
             None
         };
         attrs.push(Attr {
+            referenced: value.as_ref().is_some_and(|v| text[v.clone()].contains('&')),
             name: text[name_span.clone()].to_ascii_lowercase(),
             value: value
                 .clone()
