@@ -5,6 +5,7 @@
 //! cargo bench --bench build -- --sizes 2000,20000    # any sizes; --words N and --apps N shape the corpus
 //! cargo bench --bench build -- --runs 5              # runs per tool and size (3): the median is reported
 //! cargo bench --bench build -- --baseline OLD_KB     # this kb against another kb binary only, runs interleaved
+//! cargo bench --bench build -- --baseline OLD_KB --work /dev/shm   # …with corpus and output in memory
 //! ```
 //!
 //! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
@@ -255,20 +256,27 @@ fn find<'a>(rows: &'a [Row], tool: &str, n: usize) -> &'a Row {
 
 /// `--baseline BIN`: this kb and another kb binary (e.g. the previous commit's, built with `cargo build --release`)
 /// build the same corpus, without and with search, their runs interleaved (baseline, this, baseline, …) so that the
-/// disk's mood hits both alike; the median of each is compared.
+/// disk's mood hits both alike; the median of each is compared. `--work DIR` puts the corpus and the outputs there
+/// (e.g. `/dev/shm`, where this machine's disk, whose write times vary threefold from one minute to the next, is
+/// out of the measurement).
 fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
+    let work_in = std::env::args().skip_while(|a| a != "--work").nth(1);
     let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
     let mut md = format!(
-        "This kb against `{}`, median of {runs} interleaved runs.\n\n\
+        "This kb against `{}`, median of {runs} interleaved runs, in {}.\n\n\
          | articles | build | baseline | this | per article (baseline → this) | change |\n|---|---|---|---|---|---|\n",
-        baseline.display()
+        baseline.display(),
+        work_in.as_deref().unwrap_or("the system's temporary folder")
     );
     for &n in sizes {
         let opts = corpus::Options {
             articles: n,
             ..corpus::Options::from_args()
         };
-        let work = tempfile::tempdir().unwrap();
+        let work = match &work_in {
+            Some(dir) => tempfile::tempdir_in(dir).unwrap(),
+            None => tempfile::tempdir().unwrap(),
+        };
         let site = work.path().join("corpus");
         corpus::write_site(&site, &opts).unwrap();
         for extra in [Some("--no-search"), None] {
