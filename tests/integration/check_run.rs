@@ -371,6 +371,14 @@ fn every_format_reports_the_same_run() {
         "self-contained"
     );
     assert!(
+        html.contains(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; \
+             base-uri 'none'; form-action 'none'\">"
+        ),
+        "its own policy, before the style: {html}"
+    );
+    assert!(html.find("Content-Security-Policy") < html.find("<style>"));
+    assert!(
         html.contains("alice@acme.test is not assigned to the app Okta Workflows"),
         "{html}"
     );

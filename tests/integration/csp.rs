@@ -86,12 +86,15 @@ fn every_page_kind_loads_under_the_policy_without_a_violation_in_a_real_browser(
         }
 
         // The theme's scripts run under the policy: the search page found results above, and a code block's copy
-        // button is shown by kb.js and copies.
+        // button copies.
         b.client
             .goto(&format!("{}/workflows/403-not-assigned-app/", server.url))
             .await
             .unwrap();
-        b.wait_for(".code button.copy:not([hidden])").await;
+        b.grant_clipboard(&server.url).await;
+        b.click(".code button.copy").await;
+        b.wait_for(".code button.copy[data-copied]").await;
+        assert_eq!(b.text(".code button.copy[data-copied]").await, "Copied");
         assert_eq!(b.csp_violations().await, Vec::<String>::new());
 
         // The listener hears a violation: an inline script and an inline handler, injected after the load.

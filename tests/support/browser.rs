@@ -270,6 +270,19 @@ impl Browser {
             .expect("chromedriver runs a DevTools command");
     }
 
+    /// Lets pages of `origin` write to the clipboard (the copy buttons), as a reader's click would in a browser
+    /// with a window.
+    pub async fn grant_clipboard(&self, origin: &str) {
+        let cmd = Cdp {
+            cmd: "Browser.grantPermissions",
+            params: json!({ "origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"] }),
+        };
+        self.client
+            .issue_cmd(cmd)
+            .await
+            .expect("chromedriver runs a DevTools command");
+    }
+
     /// The violations the current page reported (directive, blocked URL, sample); panics if the listener of
     /// [`Browser::watch_csp`] is not on the page, so that an empty list always means it listened.
     pub async fn csp_violations(&self) -> Vec<String> {
