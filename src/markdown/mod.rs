@@ -138,24 +138,6 @@ fn unique_id(base: String, used: &mut HashSet<String>) -> String {
 
 /// Renders one document. Problems (broken links, missing local anchors) go to `diags`.
 pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> Rendered {
-    let mut out = Rendered::default();
-    let mut events: Vec<Event<'_>> = Vec::new();
-    // Ids the theme uses on every page are taken, so that no heading shadows them.
-    let mut used_ids: HashSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
-    let mut heading_span = 0..0;
-    let mut heading: Option<(usize, String)> = None;
-    let mut code: Option<(String, String)> = None;
-    let mut code_start = 0;
-    let mut local_refs: Vec<(String, Range<usize>)> = Vec::new();
-    let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
-    let mut in_first_paragraph = false;
-    let mut seen_paragraph = false;
-    let policy = content.raw_html;
-    // Events that are kb's own markup, and the author's raw HTML: where each piece is, and the elements it opens.
-    let mut kb_markup: Vec<usize> = Vec::new();
-    let mut raw_html = sanitize::RawPieces::default();
-    let mut html_block: Option<tags::Pieces> = None;
-
     // kb marks where shared blocks go with NUL ([`SHARED`]), and pulldown-cmark passes NUL through in places (a link's
     // title, raw HTML): an article's NUL becomes a space, which keeps every offset (CommonMark would have U+FFFD).
     let body: Cow<'_, str> = if doc.body.contains(SHARED) {
@@ -163,112 +145,105 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
     } else {
         Cow::Borrowed(doc.body)
     };
+    let mut r = Renderer {
+        doc,
+        content,
+        diags,
+        policy: content.raw_html,
+        out: Rendered::default(),
+        events: Vec::new(),
+        // Ids the theme uses on every page are taken, so that no heading shadows them.
+        used_ids: RESERVED_IDS.iter().map(|s| s.to_string()).collect(),
+        local_refs: Vec::new(),
+        toc_flat: Vec::new(),
+        kb_markup: Vec::new(),
+        raw_html: sanitize::RawPieces::default(),
+        html_block: None,
+        heading: None,
+        heading_span: 0..0,
+        code: None,
+        code_start: 0,
+        in_first_paragraph: false,
+        seen_paragraph: false,
+    };
     for (event, range) in Parser::new_ext(&body, crate::content::blocks::markdown_options()).into_offset_iter() {
         let span = (doc.body_offset + range.start)..(doc.body_offset + range.end);
+        r.event(event, span);
+    }
+    r.finish()
+}
+
+/// One document's rendering under way: the events it will write, and what it has learnt so far.
+struct Renderer<'d, 'a> {
+    doc: &'d Doc<'d>,
+    content: &'d Content,
+    diags: &'d mut Vec<Diagnostic>,
+    policy: RawHtml,
+    out: Rendered,
+    events: Vec<Event<'a>>,
+    used_ids: HashSet<String>,
+    /// `#anchor` links within the page, checked at the end.
+    local_refs: Vec<(String, Range<usize>)>,
+    toc_flat: Vec<(u8, String, String)>,
+    /// Events that are kb's own markup, and the author's raw HTML: where each piece is, and the elements it opens.
+    kb_markup: Vec<usize>,
+    raw_html: sanitize::RawPieces,
+    html_block: Option<tags::Pieces>,
+    /// The heading being read: its start event and its text so far.
+    heading: Option<(usize, String)>,
+    heading_span: Range<usize>,
+    /// The code block being read: its language and text so far.
+    code: Option<(String, String)>,
+    code_start: usize,
+    in_first_paragraph: bool,
+    seen_paragraph: bool,
+}
+
+impl<'a> Renderer<'_, 'a> {
+    fn event(&mut self, event: Event<'a>, span: Range<usize>) {
         match event {
             Event::Start(Tag::Heading { .. }) => {
-                heading = Some((events.len(), String::new()));
-                heading_span = span.clone();
-                events.push(event);
+                self.heading = Some((self.events.len(), String::new()));
+                self.heading_span = span;
+                self.events.push(event);
             }
-            Event::End(TagEnd::Heading(level)) => {
-                let (start, text) = heading.take().unwrap_or_default();
-                let Event::Start(Tag::Heading { id, classes, attrs, .. }) =
-                    std::mem::replace(&mut events[start], Event::Text(CowStr::Borrowed("")))
-                else {
-                    unreachable!("heading start recorded above")
-                };
-                let id = match id {
-                    Some(custom) => {
-                        if !used_ids.insert(custom.to_string()) {
-                            diags.push(
-                                Diagnostic::error(format!("duplicate heading id `#{custom}`"))
-                                    .at(doc.file, heading_span.clone())
-                                    .label("this id is already used on the page")
-                                    .hint("give this heading another `{#id}`, or remove it to get one from the text"),
-                            );
-                        }
-                        custom.to_string()
-                    }
-                    None => unique_id(heading_id(&text), &mut used_ids),
-                };
-                let (classes, attrs) = if policy == RawHtml::Trusted {
-                    (classes, attrs)
-                } else {
-                    raw::heading_attributes(doc.file, &heading_span, &attrs, diags);
-                    (Vec::new(), Vec::new())
-                };
-                events[start] = Event::Start(Tag::Heading {
-                    level,
-                    id: Some(id.clone().into()),
-                    classes,
-                    attrs,
-                });
-                kb_markup.push(events.len());
-                events.push(Event::Html(
-                    format!(
-                        "<a class=\"anchor\" data-search-ignore href=\"#{}\" aria-label=\"Link to this section\">#</a>",
-                        html_escape(&id)
-                    )
-                    .into(),
-                ));
-                events.push(Event::End(TagEnd::Heading(level)));
-                let level = level as u8;
-                if (2..=3).contains(&level) {
-                    toc_flat.push((level, id.clone(), text.trim().to_string()));
-                }
-                out.anchors.insert(id);
-            }
+            Event::End(TagEnd::Heading(level)) => self.end_heading(level),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
                     CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or_default().to_string(),
                     CodeBlockKind::Indented => String::new(),
                 };
-                code = Some((lang, String::new()));
-                code_start = span.start;
+                self.code = Some((lang, String::new()));
+                self.code_start = span.start;
             }
-            Event::Text(text) if code.is_some() => {
-                if let Some((_, buf)) = code.as_mut() {
+            Event::Text(text) if self.code.is_some() => {
+                if let Some((_, buf)) = self.code.as_mut() {
                     buf.push_str(&text);
                 }
             }
-            Event::End(TagEnd::CodeBlock) => {
-                let (lang, buf) = code.take().unwrap_or_default();
-                // A check block becomes its card; outside an article (a section's intro) it stays TOML.
-                if lang == CHECK_FENCE
-                    && let Some(card) = doc.cards.iter().find(|c| c.fence == code_start)
-                {
-                    let id = unique_id(format!("check-{}", card.id), &mut used_ids);
-                    let html = check_card(card, &id, &mut out.languages, &mut out.shared);
-                    kb_markup.push(events.len());
-                    events.push(Event::Html(html.into()));
-                    out.anchors.insert(id);
-                    continue;
-                }
-                let lang = if lang == CHECK_FENCE { "toml".to_string() } else { lang };
-                kb_markup.push(events.len());
-                events.push(Event::Html(code_block(&lang, &buf, &mut out.languages).into()));
-            }
+            Event::End(TagEnd::CodeBlock) => self.end_code_block(),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
             }) => {
+                let (doc, content) = (self.doc, self.content);
+                let to = &mut self.out;
                 let dest = rewrite_link(
                     doc,
                     content,
                     link_type,
                     &dest_url,
                     span,
-                    &mut out,
-                    &mut local_refs,
-                    diags,
+                    to,
+                    &mut self.local_refs,
+                    self.diags,
                 );
-                let dest = dest.map_or(dest_url, CowStr::from);
-                events.push(Event::Start(Tag::Link {
+                let dest_url = dest.map_or(dest_url, CowStr::from);
+                self.events.push(Event::Start(Tag::Link {
                     link_type,
-                    dest_url: dest,
+                    dest_url,
                     title,
                     id,
                 }));
@@ -279,117 +254,222 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
                 title,
                 id,
             }) => {
-                let dest = rewrite_image(doc, content, &dest_url, span, diags);
+                let dest = rewrite_image(self.doc, self.content, &dest_url, span, self.diags);
                 let dest_url = dest.map_or(dest_url, CowStr::from);
-                events.push(Event::Start(Tag::Image {
+                self.events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url,
                     title,
                     id,
                 }));
             }
-            Event::Start(Tag::Paragraph) if !seen_paragraph && heading.is_none() => {
-                seen_paragraph = true;
-                in_first_paragraph = true;
-                events.push(event);
+            Event::Start(Tag::Paragraph) if !self.seen_paragraph && self.heading.is_none() => {
+                self.seen_paragraph = true;
+                self.in_first_paragraph = true;
+                self.events.push(event);
             }
             Event::End(TagEnd::Paragraph) => {
-                in_first_paragraph = false;
-                events.push(event);
+                self.in_first_paragraph = false;
+                self.events.push(event);
             }
             Event::Text(ref text) | Event::Code(ref text) => {
-                if let Some((_, h)) = heading.as_mut() {
-                    h.push_str(text);
-                }
-                if in_first_paragraph && out.summary.len() < SUMMARY_MAX {
-                    out.summary.push_str(text);
-                    if out.summary.len() > SUMMARY_MAX {
-                        let mut cut = SUMMARY_MAX;
-                        while !out.summary.is_char_boundary(cut) {
-                            cut -= 1;
-                        }
-                        let cut = out.summary[..cut].rfind(' ').unwrap_or(cut);
-                        out.summary.truncate(cut);
-                        out.summary.push('…');
-                    }
-                }
-                events.push(event);
+                self.text(text);
+                self.events.push(event);
             }
-            Event::SoftBreak if in_first_paragraph => {
-                out.summary.push(' ');
-                events.push(event);
+            Event::SoftBreak if self.in_first_paragraph => {
+                self.out.summary.push(' ');
+                self.events.push(event);
             }
             Event::Start(Tag::FootnoteDefinition(ref label)) => {
-                // pulldown-cmark gives the definition the label as its id.
-                if !used_ids.insert(label.to_string()) {
-                    diags.push(
-                        Diagnostic::error(format!(
-                            "the footnote `[^{label}]` would take the id `#{label}`, which the page already uses"
-                        ))
-                        .at(doc.file, span.start..span.start + label.len() + 3)
-                        .label("an id already on the page")
-                        .hint("give the footnote another label"),
+                self.footnote(label, &span);
+                self.events.push(event);
+            }
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) | Event::Html(_) | Event::InlineHtml(_) => {
+                self.raw(event, span)
+            }
+            other => self.events.push(other),
+        }
+    }
+
+    fn end_heading(&mut self, level: pulldown_cmark::HeadingLevel) {
+        let (start, text) = self.heading.take().unwrap_or_default();
+        let Event::Start(Tag::Heading { id, classes, attrs, .. }) =
+            std::mem::replace(&mut self.events[start], Event::Text(CowStr::Borrowed("")))
+        else {
+            unreachable!("heading start recorded above")
+        };
+        let id = match id {
+            Some(custom) => {
+                if !self.used_ids.insert(custom.to_string()) {
+                    self.diags.push(
+                        Diagnostic::error(format!("duplicate heading id `#{custom}`"))
+                            .at(self.doc.file, self.heading_span.clone())
+                            .label("this id is already used on the page")
+                            .hint("give this heading another `{#id}`, or remove it to get one from the text"),
                     );
                 }
-                events.push(event);
+                custom.to_string()
             }
-            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) if policy == RawHtml::None => {
-                let start = matches!(event, Event::Start(_));
-                events.push(if start {
-                    Event::Start(Tag::Paragraph)
-                } else {
-                    Event::End(TagEnd::Paragraph)
-                });
-            }
-            Event::Start(Tag::HtmlBlock) => {
-                html_block = Some(tags::Pieces::default());
-                events.push(event);
-            }
-            Event::End(TagEnd::HtmlBlock) => {
-                if let Some(pieces) = html_block.take() {
-                    let refs = raw_html.check(events.len(), &pieces, policy, doc.file, diags);
-                    let mut to = links::To {
-                        out: &mut out,
-                        local_refs: &mut local_refs,
-                        used_ids: &mut used_ids,
-                    };
-                    links::raw_refs(doc, content, &pieces, refs, &mut events, &mut to, diags);
+            None => unique_id(heading_id(&text), &mut self.used_ids),
+        };
+        let (classes, attrs) = if self.policy == RawHtml::Trusted {
+            (classes, attrs)
+        } else {
+            raw::heading_attributes(self.doc.file, &self.heading_span, &attrs, self.diags);
+            (Vec::new(), Vec::new())
+        };
+        self.events[start] = Event::Start(Tag::Heading {
+            level,
+            id: Some(id.clone().into()),
+            classes,
+            attrs,
+        });
+        let anchor = format!(
+            "<a class=\"anchor\" data-search-ignore href=\"#{}\" aria-label=\"Link to this section\">#</a>",
+            html_escape(&id)
+        );
+        self.markup(anchor);
+        self.events.push(Event::End(TagEnd::Heading(level)));
+        let level = level as u8;
+        if (2..=3).contains(&level) {
+            self.toc_flat.push((level, id.clone(), text.trim().to_string()));
+        }
+        self.out.anchors.insert(id);
+    }
+
+    fn end_code_block(&mut self) {
+        let (lang, buf) = self.code.take().unwrap_or_default();
+        // A check block becomes its card; outside an article (a section's intro) it stays TOML.
+        if lang == CHECK_FENCE
+            && let Some(card) = self.doc.cards.iter().find(|c| c.fence == self.code_start)
+        {
+            let id = unique_id(format!("check-{}", card.id), &mut self.used_ids);
+            let html = check_card(card, &id, &mut self.out.languages, &mut self.out.shared);
+            self.markup(html);
+            self.out.anchors.insert(id);
+            return;
+        }
+        let lang = if lang == CHECK_FENCE { "toml".to_string() } else { lang };
+        let html = code_block(&lang, &buf, &mut self.out.languages);
+        self.markup(html);
+    }
+
+    /// kb's own markup, which a sanitizer must not touch.
+    fn markup(&mut self, html: String) {
+        self.kb_markup.push(self.events.len());
+        self.events.push(Event::Html(html.into()));
+    }
+
+    /// Text: the heading's, and the summary's while in the first paragraph.
+    fn text(&mut self, text: &str) {
+        if let Some((_, h)) = self.heading.as_mut() {
+            h.push_str(text);
+        }
+        let summary = &mut self.out.summary;
+        if self.in_first_paragraph && summary.len() < SUMMARY_MAX {
+            summary.push_str(text);
+            if summary.len() > SUMMARY_MAX {
+                let mut cut = SUMMARY_MAX;
+                while !summary.is_char_boundary(cut) {
+                    cut -= 1;
                 }
-                events.push(event);
+                let cut = summary[..cut].rfind(' ').unwrap_or(cut);
+                summary.truncate(cut);
+                summary.push('…');
             }
-            Event::Html(text) | Event::InlineHtml(text) if policy == RawHtml::None => events.push(Event::Text(text)),
-            Event::Html(ref text) | Event::InlineHtml(ref text) => {
-                raw_html.at.push((events.len(), span.clone()));
-                let inline = html_block.is_none();
-                let pieces = html_block.get_or_insert_default();
-                pieces.push(text, span.start, events.len());
-                events.push(event);
-                if inline && let Some(pieces) = html_block.take() {
-                    let refs = raw_html.check(events.len() - 1, &pieces, policy, doc.file, diags);
-                    let mut to = links::To {
-                        out: &mut out,
-                        local_refs: &mut local_refs,
-                        used_ids: &mut used_ids,
-                    };
-                    links::raw_refs(doc, content, &pieces, refs, &mut events, &mut to, diags);
-                }
-            }
-            other => events.push(other),
         }
     }
-    for (anchor, span) in local_refs {
-        if !out.anchors.contains(&anchor) {
-            diags.push(missing_anchor(doc.file, span, &anchor, "this page", &out.anchors));
+
+    /// pulldown-cmark gives a footnote's definition its label as id.
+    fn footnote(&mut self, label: &str, span: &Range<usize>) {
+        if !self.used_ids.insert(label.to_string()) {
+            self.diags.push(
+                Diagnostic::error(format!(
+                    "the footnote `[^{label}]` would take the id `#{label}`, which the page already uses"
+                ))
+                .at(self.doc.file, span.start..span.start + label.len() + 3)
+                .label("an id already on the page")
+                .hint("give the footnote another label"),
+            );
         }
     }
-    out.toc = nest_toc(toc_flat);
-    out.html.reserve(doc.body.len() * 3 / 2);
-    if policy == RawHtml::Safe && !raw_html.at.is_empty() {
-        sanitize::write_sanitized(doc, events, &kb_markup, &raw_html, &mut out.html, diags);
-    } else {
-        html::push_html(&mut out.html, events.into_iter().map(wrap_tables));
+
+    /// Raw HTML under the policy: as text (`none`), as written (`trusted`), or checked, its links resolved and its
+    /// pieces recorded for the sanitizer (`safe`).
+    fn raw(&mut self, event: Event<'a>, span: Range<usize>) {
+        let text = match (self.policy, event) {
+            (RawHtml::None, Event::Start(_)) => return self.events.push(Event::Start(Tag::Paragraph)),
+            (RawHtml::None, Event::End(_)) => return self.events.push(Event::End(TagEnd::Paragraph)),
+            (RawHtml::None, Event::Html(text) | Event::InlineHtml(text)) => return self.events.push(Event::Text(text)),
+            (RawHtml::Trusted, event) => return self.events.push(event),
+            (_, event @ Event::Start(_)) => {
+                self.html_block = Some(tags::Pieces::default());
+                return self.events.push(event);
+            }
+            (_, event @ Event::End(_)) => {
+                if let Some(pieces) = self.html_block.take() {
+                    self.raw_checked(pieces, self.events.len());
+                }
+                return self.events.push(event);
+            }
+            (_, event) => event,
+        };
+        self.raw_html.at.push((self.events.len(), span.clone()));
+        let inline = self.html_block.is_none();
+        if let Event::Html(piece) | Event::InlineHtml(piece) = &text {
+            self.html_block
+                .get_or_insert_default()
+                .push(piece, span.start, self.events.len());
+        }
+        self.events.push(text);
+        if inline && let Some(pieces) = self.html_block.take() {
+            self.raw_checked(pieces, self.events.len() - 1);
+        }
     }
-    out
+
+    fn raw_checked(&mut self, pieces: tags::Pieces, event: usize) {
+        let refs = self
+            .raw_html
+            .check(event, &pieces, self.policy, self.doc.file, self.diags);
+        let mut to = links::To {
+            out: &mut self.out,
+            local_refs: &mut self.local_refs,
+            used_ids: &mut self.used_ids,
+        };
+        links::raw_refs(
+            self.doc,
+            self.content,
+            &pieces,
+            refs,
+            &mut self.events,
+            &mut to,
+            self.diags,
+        );
+    }
+
+    fn finish(mut self) -> Rendered {
+        for (anchor, span) in std::mem::take(&mut self.local_refs) {
+            if !self.out.anchors.contains(&anchor) {
+                self.diags.push(missing_anchor(
+                    self.doc.file,
+                    span,
+                    &anchor,
+                    "this page",
+                    &self.out.anchors,
+                ));
+            }
+        }
+        let mut out = self.out;
+        out.toc = nest_toc(self.toc_flat);
+        out.html.reserve(self.doc.body.len() * 3 / 2);
+        if self.policy == RawHtml::Safe && !self.raw_html.at.is_empty() {
+            let (events, markup, raw) = (self.events, &self.kb_markup, &self.raw_html);
+            sanitize::write_sanitized(self.doc, events, markup, raw, &mut out.html, self.diags);
+        } else {
+            html::push_html(&mut out.html, self.events.into_iter().map(wrap_tables));
+        }
+        out
+    }
 }
 
 fn code_block(lang: &str, code: &str, languages: &mut Vec<String>) -> String {
