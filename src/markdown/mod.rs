@@ -343,7 +343,15 @@ impl<'a> Renderer<'_, 'a> {
         if lang == CHECK_FENCE
             && let Some(card) = self.doc.cards.iter().find(|c| c.fence == self.code_start)
         {
-            let id = unique_id(format!("check-{}", card.id), &mut self.used_ids);
+            // The card's title has an id of its own (`{id}-title`): both must be free.
+            let base = format!("check-{}", card.id);
+            let free = |c: &String| !self.used_ids.contains(c) && !self.used_ids.contains(&format!("{c}-title"));
+            let id = std::iter::once(base.clone())
+                .chain((1..).map(|n| format!("{base}-{n}")))
+                .find(free)
+                .expect("some suffix is free");
+            self.used_ids.insert(format!("{id}-title"));
+            self.used_ids.insert(id.clone());
             let html = check_card(card, &id, &mut self.out.languages, &mut self.out.shared);
             self.markup(html);
             self.out.anchors.insert(id);
@@ -768,12 +776,61 @@ mod tests {
                 r.html
             );
         }
+        // A third review: elements a browser closes that a count of tags does not see. Each goes to the sanitizer,
+        // which builds the tree as a browser does: the part a browser would read otherwise is not published as is.
+        for (html, verbatim) in [
+            ("<ul><li><div><li></li></div></li></ul>\n\nAfter.\n", "<li></li></div>"),
+            ("<dl><dt><div><dd></dd></div></dt></dl>\n\nAfter.\n", "<dd></dd></div>"),
+            ("- <div>\n- x</div>\n\nAfter md list.\n", "x</div>"),
+            ("> <div>\n\n</div>\n\nAfter quote.\n", "</blockquote>\n</div>"),
+            (
+                "<a href=\"https://evil.test/\">\n\n| h |\n|---|\n| </a> |\n\nAfter table.\n",
+                "</a></td>",
+            ),
+        ] {
+            let (r, _) = render_str(html);
+            assert!(!r.html.contains(verbatim), "{html}: {}", r.html);
+            assert_eq!(
+                r.html.matches("<div").count(),
+                r.html.matches("</div>").count(),
+                "{html}: {}",
+                r.html
+            );
+        }
         // References a browser decodes without their `;` go to the sanitizer too.
         let (r, _) = render_str("<div id=\"searc&#104\">x</div>\n");
         assert!(!r.html.contains("searc&#104"), "{}", r.html);
         // An article's NUL is not the mark of a shared block.
         let (r, _) = render_str("[hover](/x \"t\0y\")\n");
         assert!(!r.html.contains(SHARED), "{:?}", r.html);
+    }
+
+    #[test]
+    fn a_check_cards_title_id_cannot_be_taken_first() {
+        let body = "<div id=\"check-m-title\">x</div>\n\n```check\nid = \"m\"\n```\n";
+        let file = SourceFile::new("content/a.md", body);
+        let card = CheckCard {
+            id: "m".into(),
+            title: "T".into(),
+            description: String::new(),
+            requests: vec![],
+            scopes: vec![],
+            command: "kb check a".into(),
+            block: String::new(),
+            definition: None,
+            fence: body.find("```").unwrap(),
+        };
+        let cards = [card];
+        let doc = Doc {
+            file: &file,
+            source: "a.md",
+            body,
+            body_offset: 0,
+            cards: &cards,
+        };
+        let r = render(&doc, &Content::default(), &mut Vec::new());
+        assert_eq!(r.html.matches("id=\"check-m-title\"").count(), 1, "{}", r.html);
+        assert!(r.html.contains("aria-labelledby=\"check-m-1-title\""), "{}", r.html);
     }
 
     #[test]

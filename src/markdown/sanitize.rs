@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 
-use pulldown_cmark::{CowStr, Event, html};
+use pulldown_cmark::{CowStr, Event, Tag, TagEnd, html};
 
 use super::raw::{self, SANITIZER};
 use super::{Doc, tags, wrap_tables};
@@ -121,22 +121,18 @@ pub fn write_sanitized(
 
 /// The segments of `events` (see the module's comment): ranges of whole top-level blocks, from one holding a raw
 /// piece (`raw`, event indices in order) to the one where the elements raw HTML opened (`moves`, in order) are
-/// closed again; `false` beside one whose raw HTML a browser may read otherwise than this count: the page ended
-/// first, an end tag closed another element than the last one open, a part of a table stood outside one.
+/// closed again; beside each, whether a browser builds the tree this count expects (see [`Balance`]): if not, or if
+/// the page ended first, the segment goes to the sanitizer even when each of its tags is clean.
 pub fn segments(
-    events: &[pulldown_cmark::Event<'_>],
+    events: &[Event<'_>],
     raw: impl Iterator<Item = usize>,
     moves: &[(usize, raw::Move)],
 ) -> Vec<(Range<usize>, bool)> {
-    use pulldown_cmark::Event;
     let mut raw = raw.peekable();
     let mut moves = moves.iter().peekable();
     let mut segments = Vec::new();
     let (mut depth, mut block_start) = (0usize, 0);
-    // The region being followed: its first event, the elements its raw HTML holds open, and whether it did what a
-    // browser may read otherwise: closed an element that is not the last one it opened (`</div>` closing the page's
-    // own markup, `<b><i></b>`), or used a part of a table outside one (a browser drops `<td>` there).
-    let mut open: Option<(usize, Vec<&str>, bool)> = None;
+    let mut open: Option<(usize, Balance<'_>)> = None;
     for (i, e) in events.iter().enumerate() {
         match e {
             Event::Start(_) => depth += 1,
@@ -146,35 +142,114 @@ pub fn segments(
         if depth > 0 {
             continue;
         }
+        // A whole top-level block: `block_start..=i`.
         let mut has_raw = false;
         while raw.next_if(|&r| r <= i).is_some() {
             has_raw = true;
         }
         if open.is_none() && has_raw {
-            open = Some((block_start, Vec::new(), false));
+            open = Some((block_start, Balance::default()));
         }
-        if let Some((start, elements, odd)) = open.as_mut() {
-            while let Some((_, m)) = moves.next_if(|(at, _)| *at <= i) {
-                if m.open {
-                    *odd |= TABLE_PARTS.contains(&m.name.as_str()) && !elements.contains(&"table");
-                    elements.push(&m.name);
-                } else if elements.last() == Some(&m.name.as_str()) {
-                    elements.pop();
-                } else {
-                    *odd = true;
+        if let Some((start, balance)) = open.as_mut() {
+            for (j, e) in events.iter().enumerate().take(i + 1).skip(block_start) {
+                balance.markdown(e);
+                while let Some((_, m)) = moves.next_if(|(at, _)| *at <= j) {
+                    balance.raw(m);
                 }
             }
-            if elements.is_empty() {
-                segments.push((*start..i + 1, !*odd));
+            if balance.stack.is_empty() {
+                segments.push((*start..i + 1, !balance.odd));
                 open = None;
             }
+        } else {
+            while moves.next_if(|(at, _)| *at <= i).is_some() {}
         }
         block_start = i + 1;
     }
-    if let Some((start, ..)) = open {
+    if let Some((start, _)) = open {
         segments.push((start..events.len(), false));
     }
     segments
+}
+
+/// An element open in a region: one Markdown wrote (by the name its rules need: `h`, `a`, or `md`) or one of the
+/// raw HTML.
+#[derive(Debug, PartialEq)]
+enum Open<'m> {
+    Markdown(&'static str),
+    Raw(&'m str),
+}
+
+/// The elements open in a region, and whether a browser may build another tree than this stack: an end tag that
+/// does not close the last element open (`</div>` closing the page's own markup, `<b><i></b>`, a raw `</a>` in a
+/// Markdown table cell, a Markdown list item ending over a raw `<div>`), or a start tag a browser reads as closing
+/// others (`<li>` outside a list closes what is open up to the last `<li>`; the same for `<dd>`, `<dt>`; a heading
+/// in a heading; a link in a link) or drops (a part of a table outside a `<table>`).
+#[derive(Debug, Default)]
+struct Balance<'m> {
+    stack: Vec<Open<'m>>,
+    odd: bool,
+}
+
+impl<'m> Balance<'m> {
+    fn markdown(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => {}
+            Event::Start(tag) => {
+                let name = match tag {
+                    Tag::Heading { .. } => "h",
+                    Tag::Link { .. } => "a",
+                    _ => "md",
+                };
+                self.odd |= name == "a" && self.has_link();
+                self.stack.push(Open::Markdown(name));
+            }
+            Event::End(_) => {
+                if matches!(self.stack.last(), Some(Open::Markdown(_))) {
+                    self.stack.pop();
+                } else {
+                    // A raw element left open inside a Markdown container: recover at that container.
+                    self.odd = true;
+                    if let Some(at) = self.stack.iter().rposition(|o| matches!(o, Open::Markdown(_))) {
+                        self.stack.truncate(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn raw(&mut self, m: &'m raw::Move) {
+        let name = m.name.as_str();
+        if !m.open {
+            if self.stack.last() == Some(&Open::Raw(name)) {
+                self.stack.pop();
+            } else {
+                self.odd = true;
+            }
+            return;
+        }
+        let top = self.stack.last();
+        self.odd |= match name {
+            "li" => !matches!(top, Some(Open::Raw("ul" | "ol"))),
+            "dd" | "dt" => top != Some(&Open::Raw("dl")),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                matches!(
+                    top,
+                    Some(Open::Markdown("h") | Open::Raw("h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+                )
+            }
+            "a" => self.has_link(),
+            _ => TABLE_PARTS.contains(&name) && !self.stack.contains(&Open::Raw("table")),
+        };
+        self.stack.push(Open::Raw(name));
+    }
+
+    fn has_link(&self) -> bool {
+        self.stack
+            .iter()
+            .any(|o| matches!(o, Open::Markdown("a") | Open::Raw("a")))
+    }
 }
 
 /// Elements that mean something only inside a `<table>`.
