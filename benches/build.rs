@@ -264,7 +264,8 @@ fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
     let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
     let mut md = format!(
         "This kb against `{}`, median of {runs} interleaved runs, in {}.\n\n\
-         | articles | build | baseline | this | per article (baseline → this) | change |\n|---|---|---|---|---|---|\n",
+         | articles | build | baseline | this | wall per article | change | CPU per article | change |\n\
+         |---|---|---|---|---|---|---|---|\n",
         baseline.display(),
         work_in.as_deref().unwrap_or("the system's temporary folder")
     );
@@ -280,7 +281,8 @@ fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
         let site = work.path().join("corpus");
         corpus::write_site(&site, &opts).unwrap();
         for extra in [Some("--no-search"), None] {
-            let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+            // (wall, CPU) of each run, per binary.
+            let mut times: [Vec<(Duration, Duration)>; 2] = [Vec::new(), Vec::new()];
             for i in 0..runs.max(1) {
                 for (which, bin) in [baseline, kb].iter().enumerate() {
                     let out = work.path().join(format!("out-{which}-{i}"));
@@ -288,24 +290,31 @@ fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
                     let mut args = vec!["build", "--output", &out_arg];
                     args.extend(extra);
                     let run = measure::run(&site, bin, &args, &[], 0);
-                    times[which].push(run.wall);
+                    times[which].push((run.wall, run.cpu));
                     let _ = std::fs::remove_dir_all(&out);
                 }
             }
-            let [old, new] = times.map(|mut t| {
-                t.sort();
-                t[t.len() / 2]
-            });
+            let median = |t: &[(Duration, Duration)], pick: fn(&(Duration, Duration)) -> Duration| {
+                let mut v: Vec<Duration> = t.iter().map(pick).collect();
+                v.sort();
+                v[v.len() / 2]
+            };
             let per = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+            let change = |new: Duration, old: Duration| (ratio(new, old) - 1.0) * 100.0;
+            let (old, new) = (median(&times[0], |t| t.0), median(&times[1], |t| t.0));
+            let (old_cpu, new_cpu) = (median(&times[0], |t| t.1), median(&times[1], |t| t.1));
             let _ = writeln!(
                 md,
-                "| {n} | {} | {} | {} | {:.2} → {:.2} ms | {:+.1}% |",
+                "| {n} | {} | {} | {} | {:.2} → {:.2} ms | {:+.1}% | {:.2} → {:.2} ms | {:+.1}% |",
                 extra.map_or("kb build", |_| "kb build --no-search"),
                 secs(old),
                 secs(new),
                 per(old),
                 per(new),
-                (ratio(new, old) - 1.0) * 100.0
+                change(new, old),
+                per(old_cpu),
+                per(new_cpu),
+                change(new_cpu, old_cpu),
             );
         }
     }

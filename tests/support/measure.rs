@@ -9,6 +9,8 @@ pub struct Measured {
     /// The command's exit code.
     pub code: i32,
     pub wall: Duration,
+    /// User and system time of the process and the children it waited for: the work done, whatever the disk did.
+    pub cpu: Duration,
     pub peak_rss_kb: u64,
     pub stdout: String,
     pub stderr: String,
@@ -50,9 +52,18 @@ pub fn run(dir: &Path, program: &Path, args: &[&str], env: &[(&str, &str)], expe
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
         .and_then(|v| v.trim().parse().ok())
         .expect("GNU time reports the peak memory");
+    let seconds = |label: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .expect("GNU time reports user and system time")
+    };
+    let cpu = Duration::from_secs_f64(seconds("User time (seconds): ") + seconds("System time (seconds): "));
     Measured {
         code,
         wall,
+        cpu,
         peak_rss_kb,
         stdout,
         stderr,
