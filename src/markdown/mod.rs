@@ -780,6 +780,19 @@ mod tests {
                 "<a href=\"https://evil.test/\">\n\n| h |\n|---|\n| </a> |\n\nAfter table.\n",
                 "</a></td>",
             ),
+            // A fourth: in a raw table but outside its cells, a `<table>` closes the open one and all it holds.
+            (
+                "<table><div><table></table></div></table>\n\nAfter.\n",
+                "<table><div><table>",
+            ),
+            (
+                "<table><tr><div><table></table></div></tr></table>\n\nAfter.\n",
+                "<tr><div>",
+            ),
+            (
+                "<table>\n\n| h |\n|---|\n| c |\n\n</table>\n\nAfter.\n",
+                "<table>\n<div class=\"table-wrap\">",
+            ),
         ] {
             let (r, _) = render_str(html);
             assert!(!r.html.contains(verbatim), "{html}: {}", r.html);

@@ -184,7 +184,8 @@ enum Open<'m> {
 /// does not close the last element open (`</div>` closing the page's own markup, `<b><i></b>`, a raw `</a>` in a
 /// Markdown table cell, a Markdown list item ending over a raw `<div>`), or a start tag a browser reads as closing
 /// others (`<li>` outside a list closes what is open up to the last `<li>`; the same for `<dd>`, `<dt>`; a heading
-/// in a heading; a link in a link) or drops (a part of a table outside a `<table>`).
+/// in a heading; a link in a link) or drops (a part of a table outside a `<table>`), or an element in a raw table
+/// but outside its cells (a browser moves it out in front of the table).
 #[derive(Debug, Default)]
 struct Balance<'m> {
     stack: Vec<Open<'m>>,
@@ -201,7 +202,7 @@ impl<'m> Balance<'m> {
                     Tag::Link { .. } => "a",
                     _ => "md",
                 };
-                self.odd |= name == "a" && self.has_link();
+                self.odd |= (name == "a" && self.has_link()) || self.in_table_outside_a_cell();
                 self.stack.push(Open::Markdown(name));
             }
             Event::End(_) => {
@@ -239,10 +240,25 @@ impl<'m> Balance<'m> {
                     Some(Open::Markdown("h") | Open::Raw("h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
                 )
             }
-            "a" => self.has_link(),
-            _ => TABLE_PARTS.contains(&name) && !self.stack.contains(&Open::Raw("table")),
+            "a" => self.has_link() || self.in_table_outside_a_cell(),
+            _ if TABLE_PARTS.contains(&name) => !self.stack.contains(&Open::Raw("table")),
+            _ => self.in_table_outside_a_cell(),
         };
         self.stack.push(Open::Raw(name));
+    }
+
+    /// Whether what opens now would stand in a raw `<table>` but in none of its cells: a browser moves such content
+    /// out in front of the table (and a `<table>` there closes the one open with all it holds), so the tree is not
+    /// the stack's.
+    fn in_table_outside_a_cell(&self) -> bool {
+        for open in self.stack.iter().rev() {
+            match open {
+                Open::Raw("td" | "th" | "caption") => return false,
+                Open::Raw("table") => return true,
+                _ => {}
+            }
+        }
+        false
     }
 
     fn has_link(&self) -> bool {
