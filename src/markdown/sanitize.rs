@@ -184,8 +184,9 @@ enum Open<'m> {
 /// does not close the last element open (`</div>` closing the page's own markup, `<b><i></b>`, a raw `</a>` in a
 /// Markdown table cell, a Markdown list item ending over a raw `<div>`), or a start tag a browser reads as closing
 /// others (`<li>` outside a list closes what is open up to the last `<li>`; the same for `<dd>`, `<dt>`; a heading
-/// in a heading; a link in a link) or drops (a part of a table outside a `<table>`), or an element in a raw table
-/// but outside its cells (a browser moves it out in front of the table).
+/// in a heading; a link in a link) or drops or completes (a part of a table anywhere but in its place: `<td>` only
+/// in a `<tr>`, `<tr>` only in a table or its sections), or an element in a raw table but outside its cells (a
+/// browser moves it out in front of the table).
 #[derive(Debug, Default)]
 struct Balance<'m> {
     stack: Vec<Open<'m>>,
@@ -241,7 +242,10 @@ impl<'m> Balance<'m> {
                 )
             }
             "a" => self.has_link() || self.in_table_outside_a_cell(),
-            _ if TABLE_PARTS.contains(&name) => !self.stack.contains(&Open::Raw("table")),
+            // A table's parts only where a table has them, or a browser inserts and closes elements of its own.
+            "caption" | "colgroup" | "thead" | "tbody" | "tfoot" => top != Some(&Open::Raw("table")),
+            "tr" => !matches!(top, Some(Open::Raw("table" | "thead" | "tbody" | "tfoot"))),
+            "td" | "th" => top != Some(&Open::Raw("tr")),
             _ => self.in_table_outside_a_cell(),
         };
         self.stack.push(Open::Raw(name));
@@ -267,9 +271,6 @@ impl<'m> Balance<'m> {
             .any(|o| matches!(o, Open::Markdown("a") | Open::Raw("a")))
     }
 }
-
-/// Elements that mean something only inside a `<table>`.
-const TABLE_PARTS: &[&str] = &["caption", "colgroup", "thead", "tbody", "tfoot", "tr", "td", "th"];
 
 /// Where a segment starts and ends in the event stream, and where kb's own markup stands inside one: the writer
 /// knows these markers by their address, so nothing an article holds can pass for one.
