@@ -795,6 +795,12 @@ mod tests {
             ),
             // A table's parts out of their places: a browser inserts what is missing.
             ("<table><td>x</td></table>\n", "<table><td>"),
+            // A fifth: a Markdown heading closes a raw heading that is the current element, and `</h3>` then closes
+            // whatever heading is open, through the author's `<div>`.
+            (
+                "<h2><div><h3>\n\n# Md\n\n</h3></div></h2>\n\nAFTER\n",
+                "</h3></div></h2>",
+            ),
         ] {
             let (r, _) = render_str(html);
             assert!(!r.html.contains(verbatim), "{html}: {}", r.html);

@@ -203,7 +203,9 @@ impl<'m> Balance<'m> {
                     Tag::Link { .. } => "a",
                     _ => "md",
                 };
-                self.odd |= (name == "a" && self.has_link()) || self.in_table_outside_a_cell();
+                self.odd |= (name == "a" && self.has_link())
+                    || (name == "h" && self.heading_on_top())
+                    || self.in_table_outside_a_cell();
                 self.stack.push(Open::Markdown(name));
             }
             Event::End(_) => {
@@ -235,12 +237,7 @@ impl<'m> Balance<'m> {
         self.odd |= match name {
             "li" => !matches!(top, Some(Open::Raw("ul" | "ol"))),
             "dd" | "dt" => top != Some(&Open::Raw("dl")),
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                matches!(
-                    top,
-                    Some(Open::Markdown("h") | Open::Raw("h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
-                )
-            }
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self.heading_on_top(),
             "a" => self.has_link() || self.in_table_outside_a_cell(),
             // A table's parts only where a table has them, or a browser inserts and closes elements of its own.
             "caption" | "colgroup" | "thead" | "tbody" | "tfoot" => top != Some(&Open::Raw("table")),
@@ -263,6 +260,14 @@ impl<'m> Balance<'m> {
             }
         }
         false
+    }
+
+    /// A heading's start tag closes a heading that is the current element (raw or Markdown's).
+    fn heading_on_top(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Open::Markdown("h") | Open::Raw("h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+        )
     }
 
     fn has_link(&self) -> bool {
