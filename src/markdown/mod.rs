@@ -801,6 +801,14 @@ mod tests {
                 "<h2><div><h3>\n\n# Md\n\n</h3></div></h2>\n\nAFTER\n",
                 "</h3></div></h2>",
             ),
+            // A sixth: `<rt>` closes an open `<dd>`, and `</dd>` then closes the outer one through the author's div.
+            (
+                "<dl><dd><div><ruby><dl><dd><rt></rt></dd></dl></ruby></div></dd></dl>\n\nAFTER\n",
+                "<rt></rt></dd>",
+            ),
+            // A block in a paragraph closes it with what is open inside it.
+            ("<p><span><div></div></span></p>\n\nAFTER\n", "<span><div>"),
+            ("Text <span><div>x</div></span> more\n", "<span><div>"),
         ] {
             let (r, _) = render_str(html);
             assert!(!r.html.contains(verbatim), "{html}: {}", r.html);

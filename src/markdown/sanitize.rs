@@ -184,7 +184,7 @@ enum Open<'m> {
 /// does not close the last element open (`</div>` closing the page's own markup, `<b><i></b>`, a raw `</a>` in a
 /// Markdown table cell, a Markdown list item ending over a raw `<div>`), or a start tag a browser reads as closing
 /// others (`<li>` outside a list closes what is open up to the last `<li>`; the same for `<dd>`, `<dt>`; a heading
-/// in a heading; a link in a link) or drops or completes (a part of a table anywhere but in its place: `<td>` only
+/// in a heading; a link in a link; a block in a paragraph) or drops or completes (a part of a table anywhere but in its place: `<td>` only
 /// in a `<tr>`, `<tr>` only in a table or its sections), or an element in a raw table but outside its cells (a
 /// browser moves it out in front of the table).
 #[derive(Debug, Default)]
@@ -201,10 +201,16 @@ impl<'m> Balance<'m> {
                 let name = match tag {
                     Tag::Heading { .. } => "h",
                     Tag::Link { .. } => "a",
+                    Tag::Paragraph => "p",
                     _ => "md",
                 };
+                let inline = matches!(
+                    tag,
+                    Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. } | Tag::Image { .. }
+                );
                 self.odd |= (name == "a" && self.has_link())
                     || (name == "h" && self.heading_on_top())
+                    || (!inline && self.paragraph_open())
                     || self.in_table_outside_a_cell();
                 self.stack.push(Open::Markdown(name));
             }
@@ -237,8 +243,11 @@ impl<'m> Balance<'m> {
         self.odd |= match name {
             "li" => !matches!(top, Some(Open::Raw("ul" | "ol"))),
             "dd" | "dt" => top != Some(&Open::Raw("dl")),
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self.heading_on_top(),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self.heading_on_top() || self.paragraph_open(),
             "a" => self.has_link() || self.in_table_outside_a_cell(),
+            // Block elements close an open paragraph, with whatever is open inside it.
+            "blockquote" | "details" | "div" | "dl" | "figure" | "figcaption" | "ol" | "p" | "pre" | "summary"
+            | "table" | "ul" => self.paragraph_open() || self.in_table_outside_a_cell(),
             // A table's parts only where a table has them, or a browser inserts and closes elements of its own.
             "caption" | "colgroup" | "thead" | "tbody" | "tfoot" => top != Some(&Open::Raw("table")),
             "tr" => !matches!(top, Some(Open::Raw("table" | "thead" | "tbody" | "tfoot"))),
@@ -256,6 +265,19 @@ impl<'m> Balance<'m> {
             match open {
                 Open::Raw("td" | "th" | "caption") => return false,
                 Open::Raw("table") => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether a paragraph (raw or Markdown's) is open where a block element would close it: a browser closes the
+    /// paragraph, and all that is open inside it, at the block's start tag ("p in button scope").
+    fn paragraph_open(&self) -> bool {
+        for open in self.stack.iter().rev() {
+            match open {
+                Open::Raw("p") | Open::Markdown("p") => return true,
+                Open::Raw("table" | "td" | "th" | "caption") => return false,
                 _ => {}
             }
         }
