@@ -78,6 +78,38 @@ pub fn printable(input: &str) -> String {
         .collect()
 }
 
+/// The first `chars` characters of `bytes`, with control characters and invalid UTF-8 shown as escapes and
+/// backquotes as `\``, so that what arrived or was written (an org's answer, a URL in an article) can be quoted in
+/// a message (in a terminal, a report, a page) without acting on it; `…` when there is more.
+pub fn snippet(bytes: &[u8], chars: usize) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(chars * 4)]);
+    let mut out = String::new();
+    for (taken, c) in text.chars().enumerate() {
+        if taken == chars {
+            out.push('…');
+            return out;
+        }
+        match c {
+            '`' => out.push_str("\\`"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    if bytes.len() > chars * 4 || text.chars().count() > chars {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +125,12 @@ mod tests {
     fn control_characters_never_get_through() {
         assert_eq!(escape("<a href='x'>&\u{1b}[31m"), "&lt;a href=&#39;x&#39;&gt;&amp;[31m");
         assert_eq!(printable("red\u{1b}[31m\tx"), "red\u{fffd}[31m\u{fffd}x");
+    }
+
+    #[test]
+    fn snippets_show_control_characters_and_never_a_backquote() {
+        assert_eq!(snippet(b"a\x1b[31mb`c\r\n\xff", 40), "a\\u{1b}[31mb\\`c\\r\\n\u{fffd}");
+        assert_eq!(snippet(b"abcdef", 3), "abc…");
+        assert_eq!(snippet("\u{202e}evil".as_bytes(), 10), "\\u{202e}evil");
     }
 }

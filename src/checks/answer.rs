@@ -12,6 +12,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::text::snippet;
+
 /// What one JSON value's slot costs in memory (a `serde_json::Value` is 32 bytes): in a list, per slot allocated.
 const VALUE: usize = std::mem::size_of::<Value>();
 /// What an object's member costs beyond its value's slot and its key's text: the key's `String` and the map's node.
@@ -157,38 +159,6 @@ pub fn media_type(content_type: Option<&str>) -> String {
         Some(m) if !m.is_empty() => snippet(m.as_bytes(), 60),
         _ => "no content type".into(),
     }
-}
-
-/// The first `chars` characters of `bytes`, with control characters and invalid UTF-8 shown as escapes and
-/// backquotes as `\``, so that what a server sent can be quoted in a message (in a terminal, a report, a page)
-/// without acting on it; `…` when there is more.
-pub fn snippet(bytes: &[u8], chars: usize) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(chars * 4)]);
-    let mut out = String::new();
-    for (taken, c) in text.chars().enumerate() {
-        if taken == chars {
-            out.push('…');
-            return out;
-        }
-        match c {
-            '`' => out.push_str("\\`"),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\0"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control()
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
-            {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    if bytes.len() > chars * 4 || text.chars().count() > chars {
-        out.push('…');
-    }
-    out
 }
 
 /// A size in words: `312 bytes`, `4.0 KiB`, `32.0 MiB`, `3.0 GiB`.
@@ -374,13 +344,6 @@ mod tests {
         // The slots allocated, doubling from 4: 2^21 of them.
         assert_eq!(items.capacity(), 1 << 21);
         assert_eq!(cost, VALUE << 21);
-    }
-
-    #[test]
-    fn snippets_show_control_characters_and_never_a_backquote() {
-        assert_eq!(snippet(b"a\x1b[31mb`c\r\n\xff", 40), "a\\u{1b}[31mb\\`c\\r\\n\u{fffd}");
-        assert_eq!(snippet(b"abcdef", 3), "abc…");
-        assert_eq!(snippet("\u{202e}evil".as_bytes(), 10), "\\u{202e}evil");
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use super::answer::{Body, media_type, preview, snippet};
+use super::answer::{Body, media_type, preview};
 use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test};
 use super::path::Method;
 use super::shape;
 use super::template::{field, to_text};
+use crate::text::snippet;
 
 /// The values a check's templates can see: `vars`, its parameters, and the captures made so far.
 #[derive(Debug, Clone, Default)]

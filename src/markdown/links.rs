@@ -30,12 +30,8 @@ fn classify(dest: &str) -> LinkKind {
     if let Some(anchor) = dest.strip_prefix('#') {
         return LinkKind::Local(anchor.to_string());
     }
-    let scheme = dest
-        .split_once(':')
-        .map(|(s, _)| s)
-        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
-    match scheme {
-        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => return LinkKind::External,
+    match raw::scheme(dest).as_deref() {
+        Some("http" | "https") => return LinkKind::External,
         Some(_) => return LinkKind::Verbatim,
         None if dest.starts_with("//") => return LinkKind::External,
         None if dest.is_empty() => return LinkKind::Verbatim,

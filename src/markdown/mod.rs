@@ -78,7 +78,8 @@ pub struct Rendered {
     pub summary: String,
 }
 
-/// Where a shared block goes in [`Rendered::html`]. Markdown cannot produce it: CommonMark turns NUL into U+FFFD.
+/// Where a shared block goes in [`Rendered::html`]. An article cannot produce it: [`render`] turns its NULs into
+/// spaces before parsing.
 pub const SHARED: char = '\0';
 
 impl Rendered {
@@ -405,7 +406,7 @@ impl<'a> Renderer<'_, 'a> {
     /// Raw HTML under the policy: as text (`none`), as written (`trusted`), or checked, its links resolved and its
     /// pieces recorded for the sanitizer (`safe`).
     fn raw(&mut self, event: Event<'a>, span: Range<usize>) {
-        let text = match (self.policy, event) {
+        let piece = match (self.policy, event) {
             (RawHtml::None, Event::Start(_)) => return self.events.push(Event::Start(Tag::Paragraph)),
             (RawHtml::None, Event::End(_)) => return self.events.push(Event::End(TagEnd::Paragraph)),
             (RawHtml::None, Event::Html(text) | Event::InlineHtml(text)) => return self.events.push(Event::Text(text)),
@@ -424,21 +425,19 @@ impl<'a> Renderer<'_, 'a> {
         };
         self.raw_html.at.push((self.events.len(), span.clone()));
         let inline = self.html_block.is_none();
-        if let Event::Html(piece) | Event::InlineHtml(piece) = &text {
+        if let Event::Html(text) | Event::InlineHtml(text) = &piece {
             self.html_block
                 .get_or_insert_default()
-                .push(piece, span.start, self.events.len());
+                .push(text, span.start, self.events.len());
         }
-        self.events.push(text);
+        self.events.push(piece);
         if inline && let Some(pieces) = self.html_block.take() {
             self.raw_checked(pieces, self.events.len() - 1);
         }
     }
 
     fn raw_checked(&mut self, pieces: tags::Pieces, event: usize) {
-        let refs = self
-            .raw_html
-            .check(event, &pieces, self.policy, self.doc.file, self.diags);
+        let refs = self.raw_html.check(event, &pieces, self.doc.file, self.diags);
         let mut to = links::To {
             out: &mut self.out,
             local_refs: &mut self.local_refs,

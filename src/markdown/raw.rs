@@ -183,7 +183,11 @@ pub fn unsafe_link(url: &str) -> Option<String> {
 /// `//host/…`) or, for a URL with no host (`data:`, `javascript:`), "from a `data:` URL".
 pub fn from_elsewhere(url: &str) -> Option<String> {
     // A browser drops tabs and newlines anywhere in a URL: `/\t/host` is `//host`.
-    let url: String = url.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let url: Cow<'_, str> = if url.contains(['\t', '\n', '\r']) {
+        Cow::Owned(url.replace(['\t', '\n', '\r'], ""))
+    } else {
+        Cow::Borrowed(url)
+    };
     let trimmed = url.trim_matches(|c: char| c <= ' ');
     let b = trimmed.as_bytes();
     if b.len() >= 2 && matches!(b[0], b'/' | b'\\') && matches!(b[1], b'/' | b'\\') {
@@ -301,8 +305,8 @@ pub fn check(pieces: &Pieces, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
                         ("h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "div", "id") => RefKind::Id,
                         _ => continue,
                     };
-                    let relative =
-                        kind == RefKind::Id || (scheme(&a.value).is_none() && from_elsewhere(&a.value).is_none());
+                    // `from_elsewhere` is `None` for a URL with no scheme and no host.
+                    let relative = kind == RefKind::Id || from_elsewhere(&a.value).is_none();
                     if relative && !a.value.is_empty() && a.value_span != a.name_span {
                         refs.push(Ref {
                             kind,
@@ -453,13 +457,9 @@ pub fn unsafe_link_error(file: &SourceFile, span: Range<usize>, url: &str, why: 
         .hint("link to an article (`../section/article.md`), a path of this site or an `https://` address")
 }
 
-fn short(url: &str) -> Cow<'_, str> {
-    const MAX: usize = 60;
-    if url.chars().count() <= MAX {
-        Cow::Borrowed(url)
-    } else {
-        Cow::Owned(format!("{}…", url.chars().take(MAX).collect::<String>()))
-    }
+/// A URL quoted in a message: cut at 60 characters, control characters and backquotes escaped.
+fn short(url: &str) -> String {
+    crate::text::snippet(url.as_bytes(), 60)
 }
 
 #[cfg(test)]

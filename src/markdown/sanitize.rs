@@ -17,7 +17,6 @@ use pulldown_cmark::{CowStr, Event, Tag, TagEnd, html};
 
 use super::raw::{self, SANITIZER};
 use super::{Doc, tags, wrap_tables};
-use crate::config::RawHtml;
 use crate::diag::{Diagnostic, SourceFile};
 
 /// The author's raw HTML in a document's events.
@@ -25,22 +24,23 @@ use crate::diag::{Diagnostic, SourceFile};
 pub struct RawPieces {
     /// Each raw piece: its event and its source span.
     pub at: Vec<(usize, Range<usize>)>,
-    /// The elements raw HTML opens (`true`) and closes, each with the event it belongs to.
+    /// The elements raw HTML opens and closes, each with the event it belongs to.
     moves: Vec<(usize, raw::Move)>,
     /// Events whose raw HTML the sanitizer would change.
     unclean: Vec<usize>,
 }
 
 impl RawPieces {
+    /// Checks the raw HTML of `pieces` (belonging to `event`) and records what the sanitizer needs of it; returns
+    /// its links and ids, to be resolved.
     pub fn check(
         &mut self,
         event: usize,
         pieces: &tags::Pieces,
-        policy: RawHtml,
         file: &SourceFile,
         diags: &mut Vec<Diagnostic>,
     ) -> Vec<raw::Ref> {
-        if policy != RawHtml::Safe || pieces.is_empty() {
+        if pieces.is_empty() {
             return Vec::new();
         }
         let scanned = raw::check(pieces, file, diags);
@@ -52,7 +52,7 @@ impl RawPieces {
     }
 }
 
-/// Writes `events` with each segment of raw HTML sanitized (see [`raw`]).
+/// Writes `events` with each segment of raw HTML that needs it sanitized (see the module's comment).
 pub fn write_sanitized(
     doc: &Doc<'_>,
     mut events: Vec<Event<'_>>,

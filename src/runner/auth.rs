@@ -388,7 +388,7 @@ impl Auth {
             // The endpoint's own words, with control characters escaped (they reach a terminal).
             let quoted = |k: &str| {
                 let t = body.get(k).and_then(Value::as_str).unwrap_or_default();
-                crate::checks::answer::snippet(t.as_bytes(), 300)
+                crate::text::snippet(t.as_bytes(), 300)
             };
             let (error, description) = (quoted("error"), quoted("error_description"));
             let error = error.as_str();

@@ -157,7 +157,7 @@ pub async fn read(mut resp: reqwest::Response, caps: &Caps, what: &str) -> Resul
                 format!(
                     "the org answered {status} with `Content-Encoding: {}`, which kb did not ask for (it asks for \
                      gzip): kb cannot read it",
-                    answer::snippet(e.as_bytes(), 40)
+                    crate::text::snippet(e.as_bytes(), 40)
                 ),
             ));
         }

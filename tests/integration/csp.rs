@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use crate::support::browser::Browser;
+use crate::support::browser::with_browser;
 use crate::support::okta::FakeOrg;
 use crate::support::serve::Server;
-use crate::support::{check, kb, repo};
+use crate::support::{build_from, check};
 
 /// The first folder under `dir` (a tag, an error page): its name.
 fn first_dir(dir: &Path) -> String {
@@ -27,20 +27,7 @@ fn every_page_kind_loads_under_the_policy_without_a_violation_in_a_real_browser(
     let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
     let (run, report) = check(&org, &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let dir = tempfile::tempdir().unwrap();
-    let report_path = dir.path().join("report.json");
-    std::fs::write(&report_path, serde_json::to_string(&report.unwrap()).unwrap()).unwrap();
-    let site = dir.path().join("site");
-    let run = kb(
-        &repo(),
-        &[
-            "build",
-            "--output",
-            site.to_str().unwrap(),
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let (_dir, site, run) = build_from(&report.unwrap());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let tag = first_dir(&site.join("tags"));
     let error = first_dir(&site.join("errors"));
@@ -64,19 +51,16 @@ fn every_page_kind_loads_under_the_policy_without_a_violation_in_a_real_browser(
         ("404", "/404.html".into(), "main h1"),
     ];
     let server = Server::start(&site);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let b = Browser::start().await;
+    with_browser(async |b| {
         b.watch_csp().await;
         for (kind, path, ready) in &pages {
             b.client.goto(&format!("{}{path}", server.url)).await.unwrap();
             b.wait_for(ready).await;
             let policy = b
-                .js("const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]'); \
-                     return m && m.content")
+                .js(
+                    "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]'); \
+                     return m && m.content",
+                )
                 .await;
             assert!(
                 policy.as_str().is_some_and(|p| p.contains("script-src 'self'")),
@@ -109,8 +93,10 @@ fn every_page_kind_loads_under_the_policy_without_a_violation_in_a_real_browser(
         .await;
         let seen = b.csp_violations().await;
         assert!(seen.iter().all(|v| v.starts_with("script-src")), "{seen:?}");
-        assert!(b.holds("return window.ran === undefined").await, "the injected script did not run");
+        assert!(
+            b.holds("return window.ran === undefined").await,
+            "the injected script did not run"
+        );
         assert!(b.offsite().is_empty(), "requests left the site: {:?}", b.offsite());
-        b.close().await;
     });
 }

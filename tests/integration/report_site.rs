@@ -7,7 +7,7 @@ use std::path::Path;
 use tempfile::TempDir;
 
 use crate::support::okta::FakeOrg;
-use crate::support::{Run, check, kb, read, repo, statuses};
+use crate::support::{build_from, build_with, check, kb, read, repo, statuses};
 
 fn fragments_text(site: &Path) -> String {
     let mut all = String::new();
@@ -20,23 +20,6 @@ fn fragments_text(site: &Path) -> String {
         all.push_str(&text);
     }
     all
-}
-
-/// `kb build --report REPORT` of the knowledge base into `out`.
-fn build_with(out: &Path, report: &Path) -> Run {
-    let (out, report) = (out.to_str().unwrap(), report.to_str().unwrap());
-    kb(&repo(), &["build", "--output", out, "--report", report])
-}
-
-/// `kb build --report` of the knowledge base with `report` written to a file: the folder holding both, the site,
-/// and the run.
-fn build_from(report: &serde_json::Value) -> (TempDir, std::path::PathBuf, Run) {
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join("report.json");
-    std::fs::write(&path, serde_json::to_string(report).unwrap()).unwrap();
-    let out = dir.path().join("site");
-    let run = build_with(&out, &path);
-    (dir, out, run)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::browser::Browser;
+use crate::support::browser::with_browser;
 use crate::support::live::{KbServe, Listener, served_within};
 use crate::support::{fixture, kb};
 
@@ -155,12 +155,7 @@ fn the_live_reload_script_reloads_the_page_and_shows_errors_over_it_in_a_real_br
     let site = fixture("basic");
     let root = site.path();
     let server = KbServe::start(root, &["--no-search"]);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let b = Browser::start().await;
+    with_browser(async |b| {
         // The pages' content security policy holds the live-reload script and the overlay too.
         b.watch_csp().await;
         b.client
@@ -217,7 +212,6 @@ fn the_live_reload_script_reloads_the_page_and_shows_errors_over_it_in_a_real_br
         })
         .await;
         assert!(b.offsite().is_empty(), "requests left the site: {:?}", b.offsite());
-        b.close().await;
     });
 }
 

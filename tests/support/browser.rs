@@ -70,6 +70,20 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     }
 }
 
+/// Runs `test` with a fresh browser on a runtime of its own, then closes the browser (a failing test's browser is
+/// ended by dropping it).
+pub fn with_browser(test: impl AsyncFnOnce(&Browser)) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let b = Browser::start().await;
+        test(&b).await;
+        b.close().await;
+    });
+}
+
 pub struct Browser {
     pub client: Client,
     offsite: Arc<Mutex<Vec<String>>>,

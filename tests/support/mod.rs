@@ -133,6 +133,23 @@ pub fn knowledge_base() -> &'static (kb::content::Content, kb::checks::Checks) {
     })
 }
 
+/// `kb build --report REPORT` of the knowledge base into `out`.
+pub fn build_with(out: &Path, report: &Path) -> Run {
+    let (out, report) = (out.to_str().unwrap(), report.to_str().unwrap());
+    kb(&repo(), &["build", "--output", out, "--report", report])
+}
+
+/// `kb build --report` of the knowledge base with `report` written to a file: the folder holding both, the site,
+/// and the run.
+pub fn build_from(report: &serde_json::Value) -> (TempDir, PathBuf, Run) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, serde_json::to_string(report).unwrap()).unwrap();
+    let out = dir.path().join("site");
+    let run = build_with(&out, &path);
+    (dir, out, run)
+}
+
 /// `kb check` of the knowledge base against a fake org, with the org's fixture vars and its SSWS token; the JSON
 /// report when the run produced one.
 pub fn check(org: &okta::FakeOrg, extra: &[&str]) -> (Run, Option<serde_json::Value>) {
