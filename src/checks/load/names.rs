@@ -1,0 +1,103 @@
+//! Which names a template may use where it is written, and the hint when it names another.
+
+use super::*;
+
+/// Which names a template may use where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Visible {
+    /// `with` values and parameter defaults: `vars` only.
+    VarsOnly,
+    /// A step's request: parameters, and captures of earlier steps.
+    Before(usize),
+    /// A step's expectations: parameters, and captures up to this step's.
+    UpTo(usize),
+    /// The check's failure message: everything.
+    All,
+}
+
+pub(super) struct Names<'n> {
+    pub(super) params: &'n [String],
+    pub(super) vars: &'n [String],
+    /// Each capture and the step that makes it.
+    pub(super) captures: &'n [(String, usize)],
+}
+
+impl Names<'_> {
+    pub(super) fn check(&self, v: &Var, visible: Visible) -> Result<(), (String, String)> {
+        let name = v.name();
+        if name == "vars" {
+            let Some(var) = v.path.get(1) else {
+                return Err((
+                    "`vars` is a table: name one of its values".into(),
+                    format!("write `{{{{ vars.admin }}}}`; the vars are: {}", self.vars.join(", ")),
+                ));
+            };
+            if !self.vars.iter().any(|k| k == var) {
+                let hint = match did_you_mean(var, self.vars.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `vars.{s}`?"),
+                    None => format!(
+                        "the vars are: {}; declare others under [orgs.NAME.vars] in kb.toml",
+                        self.vars.join(", ")
+                    ),
+                };
+                return Err((format!("unknown variable `vars.{var}`"), hint));
+            }
+            return Ok(());
+        }
+        if visible != Visible::VarsOnly && self.params.iter().any(|p| p == name) {
+            return Ok(());
+        }
+        if let Some((_, step)) = self.captures.iter().find(|(c, _)| c == name) {
+            let ok = match visible {
+                Visible::VarsOnly => false,
+                Visible::Before(i) => *step < i,
+                Visible::UpTo(i) => *step <= i,
+                Visible::All => true,
+            };
+            if ok {
+                return Ok(());
+            }
+            if visible != Visible::VarsOnly {
+                return Err((
+                    format!("the capture `{name}` is used before it is made"),
+                    format!(
+                        "step {} makes it: use it in that step's checks or in a later step",
+                        step + 1
+                    ),
+                ));
+            }
+        }
+        if visible == Visible::VarsOnly {
+            let hint = if self.params.iter().any(|p| p == name) || self.captures.iter().any(|(c, _)| c == name) {
+                format!("here only `vars` can be used, such as `{{{{ vars.admin }}}}`; `{name}` is not known yet")
+            } else {
+                format!(
+                    "here only `vars` can be used: {}",
+                    self.vars
+                        .iter()
+                        .map(|v| format!("vars.{v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Err((format!("unknown variable `{name}`"), hint));
+        }
+        let mut candidates: Vec<&str> = self.params.iter().map(String::as_str).collect();
+        candidates.extend(self.captures.iter().map(|(c, _)| c.as_str()));
+        candidates.push("vars");
+        let hint = match did_you_mean(name, candidates.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if candidates.len() > 1 => format!(
+                "the names here are: {}",
+                candidates
+                    .iter()
+                    .filter(|c| **c != "vars")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "templates see parameters, captures and `vars`".into(),
+        };
+        Err((format!("unknown variable `{name}`"), hint))
+    }
+}
