@@ -42,6 +42,10 @@ pub struct CheckArgs {
     /// The org's URL, without a profile (the token then comes from OKTA_API_TOKEN)
     #[arg(long, value_name = "URL")]
     pub org_url: Option<String>,
+    /// The Admin Console's origin for findings' links, e.g. https://acme-admin.okta.com (by default derived from
+    /// the org's URL; needed for a custom domain)
+    #[arg(long, value_name = "URL")]
+    pub admin_url: Option<String>,
     /// A value for the checks' `vars`, e.g. --var admin=alice@acme.com (repeatable)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -129,6 +133,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         org: args.org.clone(),
         org_url: args.org_url.clone(),
         vars: args.vars.clone(),
+        admin_url: args.admin_url.clone(),
         need_secret: !args.plan,
     };
     let org = match Org::resolve(&config, &org_args, &|k| std::env::var(k).ok()) {

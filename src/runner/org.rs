@@ -68,6 +68,8 @@ pub struct Org {
     pub credential: Option<Credential>,
     /// The profile's `vars`, then `--var` values.
     pub vars: Map<String, Value>,
+    /// The Admin Console's origin, for findings' links (see [`Profile::admin_url`]).
+    pub admin_url: Option<Url>,
     /// Said before the run (e.g. an `-admin` host).
     pub warnings: Vec<String>,
     /// The credential in words, without its secret: for the plan.
@@ -81,6 +83,8 @@ pub struct OrgArgs {
     pub org_url: Option<String>,
     /// `NAME=VALUE` pairs, in order.
     pub vars: Vec<String>,
+    /// `--admin-url`: the Admin Console's origin, over the profile's `admin_url`.
+    pub admin_url: Option<String>,
     /// Whether the secret must be at hand (not for `--plan`).
     pub need_secret: bool,
 }
@@ -95,6 +99,7 @@ const PROFILE_KEYS: &[&str] = &[
     "dpop",
     "scopes",
     "vars",
+    "admin_url",
 ];
 
 /// Keys that would put a secret in kb.toml: refused, with the way to give it instead.
@@ -123,265 +128,16 @@ impl Org {
         args: &OrgArgs,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Org, Vec<Diagnostic>> {
-        let mut diags = Vec::new();
-        let names: Vec<&String> = config.orgs.keys().collect();
-        // The profile's name first, then its table.
-        let chosen: Option<&str> = match (&args.org, &args.org_url) {
-            (Some(_), Some(_)) => {
-                return Err(vec![
-                    Diagnostic::error("--org and --org-url cannot be used together")
-                        .hint("--org NAME picks a profile of kb.toml; --org-url URL reads an org without one"),
-                ]);
-            }
-            (Some(name), None) => match config.orgs.get(name) {
-                Some(_) => Some(name.as_str()),
-                None => {
-                    let hint = match did_you_mean(name, names.iter().map(|s| s.as_str())) {
-                        Some(n) => format!("did you mean `{n}`?"),
-                        None if names.is_empty() => "kb.toml defines no [orgs.NAME]; use --org-url URL".into(),
-                        None => format!(
-                            "kb.toml defines: {}",
-                            names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    };
-                    return Err(vec![Diagnostic::error(format!("no org named `{name}`")).hint(hint)]);
-                }
-            },
-            (None, Some(_)) => None,
-            (None, None) => match names.as_slice() {
-                [one] => Some(one.as_str()),
-                [] => {
-                    return Err(vec![Diagnostic::error("no org to check").hint(
-                        "pass --org-url https://YOUR-ORG.okta.com (the token comes from OKTA_API_TOKEN), or add \
-                         [orgs.NAME] with url = ... to kb.toml",
-                    )]);
-                }
-                many => {
-                    return Err(vec![Diagnostic::error("several orgs are defined: say which one").hint(
-                        format!(
-                            "pass --org NAME, one of: {}",
-                            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    )]);
-                }
-            },
-        };
-        let profile: Option<(&str, &toml::Table)> = match chosen {
-            Some(n) => match config.orgs.get(n) {
-                Some(toml::Value::Table(t)) => Some((n, t)),
-                _ => return Err(vec![problem(format!("[orgs.{n}] is not a table"), "write [orgs.NAME]")]),
-            },
-            None => None,
-        };
         let empty = toml::Table::new();
-        let (name, table) = profile.unwrap_or(("", &empty));
-        let at = |key: &str| format!("[orgs.{name}] {key}");
-        for key in table.keys() {
-            if let Some((_, instead)) = SECRET_KEYS.iter().find(|(k, _)| k == key) {
-                diags.push(problem(
-                    format!(
-                        "{} would put a secret in kb.toml, which kb never reads secrets from",
-                        at(key)
-                    ),
-                    format!("remove it and use {instead}"),
-                ));
-            } else if !PROFILE_KEYS.contains(&key.as_str()) {
-                let hint = did_you_mean(key, PROFILE_KEYS.iter().copied()).map_or_else(
-                    || format!("known keys: {}", PROFILE_KEYS.join(", ")),
-                    |k| format!("did you mean `{k}`?"),
-                );
-                diags.push(problem(format!("unknown key {}", at(key)), hint));
-            }
-        }
-        let text = |key: &str, diags: &mut Vec<Diagnostic>| -> Option<String> {
-            match table.get(key)? {
-                toml::Value::String(s) => Some(s.clone()),
-                _ => {
-                    diags.push(problem(
-                        format!("{} must be a string", at(key)),
-                        format!("{key} = \"...\""),
-                    ));
-                    None
-                }
-            }
-        };
-
-        // The URL.
-        let raw_url = args.org_url.clone().or_else(|| text("url", &mut diags));
+        let (name, table) = choose(config, args)?.unwrap_or(("", &empty));
+        let p = Profile { name, table };
+        let mut diags = Vec::new();
+        p.check_keys(&mut diags);
         let mut warnings = Vec::new();
-        let url = match raw_url {
-            None => {
-                if args.org_url.is_none() {
-                    diags.push(problem(
-                        format!("{} is missing", at("url")),
-                        "url = \"https://YOUR-ORG.okta.com\"",
-                    ));
-                }
-                None
-            }
-            Some(u) => match org_url(&u) {
-                Ok((url, warning)) => {
-                    warnings.extend(warning);
-                    Some(url)
-                }
-                Err(why) => {
-                    let d = Diagnostic::error(format!("the org URL {u:?} is not usable: {why}"))
-                        .hint("the org's address, e.g. https://acme.okta.com (http only for 127.0.0.1 or localhost)");
-                    diags.push(if args.org_url.is_some() {
-                        d
-                    } else {
-                        d.at_path(CONFIG_FILE)
-                    });
-                    None
-                }
-            },
-        };
-
-        // The credential.
-        let client_id = text("client_id", &mut diags);
-        let token_env = text("token_env", &mut diags);
-        let credential = match client_id {
-            Some(client_id) => {
-                if token_env.is_some() {
-                    diags.push(problem(
-                        format!("[orgs.{name}] sets both token_env and client_id"),
-                        "choose one credential: an SSWS token (token_env) or a service app (client_id, ...)",
-                    ));
-                }
-                let key = match (
-                    text("private_key_file", &mut diags),
-                    text("private_key_env", &mut diags),
-                ) {
-                    (Some(_), Some(_)) => {
-                        diags.push(problem(
-                            format!("[orgs.{name}] sets both private_key_file and private_key_env"),
-                            "choose one place for the key",
-                        ));
-                        None
-                    }
-                    (Some(_), None) if !args.need_secret => None,
-                    (Some(file), None) => {
-                        let path = config.root.join(PathBuf::from(&file));
-                        match std::fs::read_to_string(&path) {
-                            Ok(pem) => Some(Secret::new(pem)),
-                            Err(e) => {
-                                diags.push(problem(
-                                    format!("cannot read the private key file {}: {e}", path.display()),
-                                    "private_key_file is a PEM file, relative to kb.toml's folder",
-                                ));
-                                None
-                            }
-                        }
-                    }
-                    (None, Some(var)) => match env(&var) {
-                        Some(pem) if !pem.trim().is_empty() => Some(Secret::new(pem)),
-                        _ if !args.need_secret => None,
-                        _ => {
-                            diags.push(
-                                Diagnostic::error(format!("the environment variable {var} is not set")).hint(format!(
-                                    "[orgs.{name}] reads the service app's private key (PEM) from {var}"
-                                )),
-                            );
-                            None
-                        }
-                    },
-                    (None, None) => {
-                        diags.push(problem(
-                            format!("[orgs.{name}] has client_id but no private key"),
-                            "add private_key_file = \"key.pem\" or private_key_env = \"VAR\"",
-                        ));
-                        None
-                    }
-                };
-                let dpop = match table.get("dpop") {
-                    None => Dpop::Auto,
-                    Some(toml::Value::Boolean(true)) => Dpop::Always,
-                    Some(toml::Value::Boolean(false)) => Dpop::Never,
-                    Some(toml::Value::String(s)) if s == "auto" => Dpop::Auto,
-                    Some(_) => {
-                        diags.push(problem(
-                            format!("{} must be \"auto\", true or false", at("dpop")),
-                            "dpop = \"auto\"",
-                        ));
-                        Dpop::Auto
-                    }
-                };
-                let scopes = match table.get("scopes") {
-                    None => None,
-                    Some(toml::Value::Array(a)) if a.iter().all(|v| v.is_str()) => {
-                        Some(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                    }
-                    Some(_) => {
-                        diags.push(problem(
-                            format!("{} must be a list of strings", at("scopes")),
-                            "scopes = [\"okta.apps.read\"]",
-                        ));
-                        None
-                    }
-                };
-                key.map(|key| Credential::OAuth {
-                    client_id,
-                    key,
-                    key_id: text("key_id", &mut diags),
-                    dpop,
-                    scopes,
-                })
-            }
-            None => {
-                let var = token_env.unwrap_or_else(|| TOKEN_ENV.to_string());
-                match env(&var) {
-                    Some(t) if !t.trim().is_empty() => Some(Credential::Ssws(Secret::new(t.trim()))),
-                    _ if !args.need_secret => None,
-                    _ => {
-                        diags.push(
-                            Diagnostic::error(format!("the environment variable {var} is not set")).hint(format!(
-                                "set {var} to an API token of the org (Security > API > Tokens), or configure \
-                                     a service app with client_id in [orgs.NAME]"
-                            )),
-                        );
-                        None
-                    }
-                }
-            }
-        };
-
-        // Vars: the profile's, then the flags'.
-        let mut vars = Map::new();
-        match table.get("vars") {
-            None => {}
-            Some(toml::Value::Table(t)) => {
-                for (k, v) in t {
-                    match v {
-                        toml::Value::String(s) => {
-                            vars.insert(k.clone(), Value::from(s.as_str()));
-                        }
-                        _ => diags.push(problem(
-                            format!("[orgs.{name}.vars] {k} must be a string"),
-                            "k = \"value\"",
-                        )),
-                    }
-                }
-            }
-            Some(_) => diags.push(problem(format!("{} must be a table", at("vars")), "[orgs.NAME.vars]")),
-        }
-        for pair in &args.vars {
-            match pair.split_once('=') {
-                Some((k, v)) if !k.trim().is_empty() => {
-                    vars.insert(k.trim().to_string(), Value::from(v));
-                }
-                _ => diags.push(
-                    Diagnostic::error(format!("--var {pair:?} is not NAME=VALUE"))
-                        .hint("e.g. --var admin=alice@acme.com"),
-                ),
-            }
-        }
-        if table.contains_key("client_id") && !vars.contains_key("admin") {
-            diags.push(
-                Diagnostic::error("a service app has no user, so `vars.admin` must be set").hint(format!(
-                    "add admin = \"alice@acme.com\" under [orgs.{name}.vars], or pass --var admin=LOGIN"
-                )),
-            );
-        }
+        let url = p.url(args, &mut diags, &mut warnings);
+        let credential = p.credential(config, args, env, &mut diags);
+        let vars = p.vars(args, &mut diags);
+        let admin_url = url.as_ref().and_then(|u| p.admin_url(args, u, &mut diags));
         let credential_kind = match table.get("client_id").and_then(|v| v.as_str()) {
             Some(id) => format!("the service app {id} (OAuth 2.0, private_key_jwt)"),
             None => format!(
@@ -397,6 +153,7 @@ impl Org {
                 } else {
                     name.to_string()
                 },
+                admin_url,
                 url,
                 credential,
                 vars,
@@ -405,6 +162,339 @@ impl Org {
             _ => Err(diags),
         }
     }
+}
+
+/// The profile the flags pick (`None` for `--org-url`): its name and table.
+fn choose<'c>(config: &'c Config, args: &OrgArgs) -> Result<Option<(&'c str, &'c toml::Table)>, Vec<Diagnostic>> {
+    let names: Vec<&String> = config.orgs.keys().collect();
+    let listed = |names: &[&String]| names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    let chosen: Option<&str> = match (&args.org, &args.org_url) {
+        (Some(_), Some(_)) => {
+            return Err(vec![
+                Diagnostic::error("--org and --org-url cannot be used together")
+                    .hint("--org NAME picks a profile of kb.toml; --org-url URL reads an org without one"),
+            ]);
+        }
+        (Some(name), None) => match config.orgs.get_key_value(name) {
+            Some((k, _)) => Some(k.as_str()),
+            None => {
+                let hint = match did_you_mean(name, names.iter().map(|s| s.as_str())) {
+                    Some(n) => format!("did you mean `{n}`?"),
+                    None if names.is_empty() => "kb.toml defines no [orgs.NAME]; use --org-url URL".into(),
+                    None => format!("kb.toml defines: {}", listed(&names)),
+                };
+                return Err(vec![Diagnostic::error(format!("no org named `{name}`")).hint(hint)]);
+            }
+        },
+        (None, Some(_)) => None,
+        (None, None) => match names.as_slice() {
+            [one] => Some(one.as_str()),
+            [] => {
+                return Err(vec![Diagnostic::error("no org to check").hint(
+                    "pass --org-url https://YOUR-ORG.okta.com (the token comes from OKTA_API_TOKEN), or add \
+                     [orgs.NAME] with url = ... to kb.toml",
+                )]);
+            }
+            many => {
+                return Err(vec![
+                    Diagnostic::error("several orgs are defined: say which one")
+                        .hint(format!("pass --org NAME, one of: {}", listed(many))),
+                ]);
+            }
+        },
+    };
+    match chosen {
+        None => Ok(None),
+        Some(n) => match config.orgs.get(n) {
+            Some(toml::Value::Table(t)) => Ok(Some((n, t))),
+            _ => Err(vec![problem(format!("[orgs.{n}] is not a table"), "write [orgs.NAME]")]),
+        },
+    }
+}
+
+/// A profile of kb.toml (empty for `--org-url`), read key by key.
+struct Profile<'t> {
+    name: &'t str,
+    table: &'t toml::Table,
+}
+
+impl Profile<'_> {
+    fn at(&self, key: &str) -> String {
+        format!("[orgs.{}] {key}", self.name)
+    }
+
+    fn text(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Option<String> {
+        match self.table.get(key)? {
+            toml::Value::String(s) => Some(s.clone()),
+            _ => {
+                diags.push(problem(
+                    format!("{} must be a string", self.at(key)),
+                    format!("{key} = \"...\""),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Unknown keys, and keys that would put a secret in kb.toml.
+    fn check_keys(&self, diags: &mut Vec<Diagnostic>) {
+        for key in self.table.keys() {
+            if let Some((_, instead)) = SECRET_KEYS.iter().find(|(k, _)| k == key) {
+                diags.push(problem(
+                    format!(
+                        "{} would put a secret in kb.toml, which kb never reads secrets from",
+                        self.at(key)
+                    ),
+                    format!("remove it and use {instead}"),
+                ));
+            } else if !PROFILE_KEYS.contains(&key.as_str()) {
+                let hint = did_you_mean(key, PROFILE_KEYS.iter().copied()).map_or_else(
+                    || format!("known keys: {}", PROFILE_KEYS.join(", ")),
+                    |k| format!("did you mean `{k}`?"),
+                );
+                diags.push(problem(format!("unknown key {}", self.at(key)), hint));
+            }
+        }
+    }
+
+    fn url(&self, args: &OrgArgs, diags: &mut Vec<Diagnostic>, warnings: &mut Vec<String>) -> Option<Url> {
+        let Some(u) = args.org_url.clone().or_else(|| self.text("url", diags)) else {
+            if args.org_url.is_none() {
+                diags.push(problem(
+                    format!("{} is missing", self.at("url")),
+                    "url = \"https://YOUR-ORG.okta.com\"",
+                ));
+            }
+            return None;
+        };
+        match org_url(&u) {
+            Ok((url, warning)) => {
+                warnings.extend(warning);
+                Some(url)
+            }
+            Err(why) => {
+                let d = Diagnostic::error(format!("the org URL {u:?} is not usable: {why}"))
+                    .hint("the org's address, e.g. https://acme.okta.com (http only for 127.0.0.1 or localhost)");
+                diags.push(if args.org_url.is_some() {
+                    d
+                } else {
+                    d.at_path(CONFIG_FILE)
+                });
+                None
+            }
+        }
+    }
+
+    /// The Admin Console's origin, for findings' links: `--admin-url`, else the profile's `admin_url`, else derived
+    /// from the org's host (`acme.okta.com` → `acme-admin.okta.com`). `None` when it cannot be derived (a custom
+    /// domain, a loopback address): findings then carry no link.
+    fn admin_url(&self, args: &OrgArgs, org: &Url, diags: &mut Vec<Diagnostic>) -> Option<Url> {
+        let given = args.admin_url.clone().or_else(|| self.text("admin_url", diags));
+        match given {
+            Some(u) => match org_url(&u) {
+                Ok((url, _)) => Some(url),
+                Err(why) => {
+                    let d = Diagnostic::error(format!("the Admin Console URL {u:?} is not usable: {why}"))
+                        .hint("the Admin Console's origin, e.g. https://acme-admin.okta.com");
+                    diags.push(if args.admin_url.is_some() {
+                        d
+                    } else {
+                        d.at_path(CONFIG_FILE)
+                    });
+                    None
+                }
+            },
+            None => admin_origin(org),
+        }
+    }
+
+    fn credential(
+        &self,
+        config: &Config,
+        args: &OrgArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Credential> {
+        let client_id = self.text("client_id", diags);
+        let token_env = self.text("token_env", diags);
+        if let Some(client_id) = client_id {
+            if token_env.is_some() {
+                diags.push(problem(
+                    format!("[orgs.{}] sets both token_env and client_id", self.name),
+                    "choose one credential: an SSWS token (token_env) or a service app (client_id, ...)",
+                ));
+            }
+            return self.oauth(client_id, config, args, env, diags);
+        }
+        let var = token_env.unwrap_or_else(|| TOKEN_ENV.to_string());
+        match env(&var) {
+            Some(t) if !t.trim().is_empty() => Some(Credential::Ssws(Secret::new(t.trim()))),
+            _ if !args.need_secret => None,
+            _ => {
+                diags.push(
+                    Diagnostic::error(format!("the environment variable {var} is not set")).hint(format!(
+                        "set {var} to an API token of the org (Security > API > Tokens), or configure a service \
+                         app with client_id in [orgs.NAME]"
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn oauth(
+        &self,
+        client_id: String,
+        config: &Config,
+        args: &OrgArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Credential> {
+        let name = self.name;
+        let key = match (
+            self.text("private_key_file", diags),
+            self.text("private_key_env", diags),
+        ) {
+            (Some(_), Some(_)) => {
+                diags.push(problem(
+                    format!("[orgs.{name}] sets both private_key_file and private_key_env"),
+                    "choose one place for the key",
+                ));
+                None
+            }
+            (Some(_), None) if !args.need_secret => None,
+            (Some(file), None) => {
+                let path = config.root.join(PathBuf::from(&file));
+                match std::fs::read_to_string(&path) {
+                    Ok(pem) => Some(Secret::new(pem)),
+                    Err(e) => {
+                        diags.push(problem(
+                            format!("cannot read the private key file {}: {e}", path.display()),
+                            "private_key_file is a PEM file, relative to kb.toml's folder",
+                        ));
+                        None
+                    }
+                }
+            }
+            (None, Some(var)) => match env(&var) {
+                Some(pem) if !pem.trim().is_empty() => Some(Secret::new(pem)),
+                _ if !args.need_secret => None,
+                _ => {
+                    diags.push(
+                        Diagnostic::error(format!("the environment variable {var} is not set")).hint(format!(
+                            "[orgs.{name}] reads the service app's private key (PEM) from {var}"
+                        )),
+                    );
+                    None
+                }
+            },
+            (None, None) => {
+                diags.push(problem(
+                    format!("[orgs.{name}] has client_id but no private key"),
+                    "add private_key_file = \"key.pem\" or private_key_env = \"VAR\"",
+                ));
+                None
+            }
+        };
+        let dpop = match self.table.get("dpop") {
+            None => Dpop::Auto,
+            Some(toml::Value::Boolean(true)) => Dpop::Always,
+            Some(toml::Value::Boolean(false)) => Dpop::Never,
+            Some(toml::Value::String(s)) if s == "auto" => Dpop::Auto,
+            Some(_) => {
+                diags.push(problem(
+                    format!("{} must be \"auto\", true or false", self.at("dpop")),
+                    "dpop = \"auto\"",
+                ));
+                Dpop::Auto
+            }
+        };
+        let scopes = match self.table.get("scopes") {
+            None => None,
+            Some(toml::Value::Array(a)) if a.iter().all(|v| v.is_str()) => {
+                Some(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            }
+            Some(_) => {
+                diags.push(problem(
+                    format!("{} must be a list of strings", self.at("scopes")),
+                    "scopes = [\"okta.apps.read\"]",
+                ));
+                None
+            }
+        };
+        let key_id = self.text("key_id", diags);
+        key.map(|key| Credential::OAuth {
+            client_id,
+            key,
+            key_id,
+            dpop,
+            scopes,
+        })
+    }
+
+    /// The profile's `vars`, then the flags'.
+    fn vars(&self, args: &OrgArgs, diags: &mut Vec<Diagnostic>) -> Map<String, Value> {
+        let name = self.name;
+        let mut vars = Map::new();
+        match self.table.get("vars") {
+            None => {}
+            Some(toml::Value::Table(t)) => {
+                for (k, v) in t {
+                    match v {
+                        toml::Value::String(s) => {
+                            vars.insert(k.clone(), Value::from(s.as_str()));
+                        }
+                        _ => diags.push(problem(
+                            format!("[orgs.{name}.vars] {k} must be a string"),
+                            "k = \"value\"",
+                        )),
+                    }
+                }
+            }
+            Some(_) => diags.push(problem(
+                format!("{} must be a table", self.at("vars")),
+                "[orgs.NAME.vars]",
+            )),
+        }
+        for pair in &args.vars {
+            match pair.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    vars.insert(k.trim().to_string(), Value::from(v));
+                }
+                _ => diags.push(
+                    Diagnostic::error(format!("--var {pair:?} is not NAME=VALUE"))
+                        .hint("e.g. --var admin=alice@acme.com"),
+                ),
+            }
+        }
+        if self.table.contains_key("client_id") && !vars.contains_key("admin") {
+            diags.push(
+                Diagnostic::error("a service app has no user, so `vars.admin` must be set").hint(format!(
+                    "add admin = \"alice@acme.com\" under [orgs.{name}.vars], or pass --var admin=LOGIN"
+                )),
+            );
+        }
+        vars
+    }
+}
+
+/// The Admin Console's origin of an Okta-hosted org: the first label of the host with `-admin`
+/// (`https://acme.okta.com` → `https://acme-admin.okta.com`, also on `oktapreview.com` and `okta-emea.com`). Other
+/// hosts (custom domains, loopback) have no derivable Admin Console.
+pub fn admin_origin(org: &Url) -> Option<Url> {
+    const OKTA_DOMAINS: &[&str] = &[
+        "okta.com",
+        "oktapreview.com",
+        "okta-emea.com",
+        "okta-gov.com",
+        "okta.mil",
+    ];
+    let host = org.host_str()?;
+    let (first, rest) = host.split_once('.')?;
+    if org.scheme() != "https" || first.ends_with("-admin") || !OKTA_DOMAINS.contains(&rest) {
+        return None;
+    }
+    Url::parse(&format!("https://{first}-admin.{rest}")).ok()
 }
 
 /// Parses an org URL into its origin: https, or http on loopback. An `-admin` host gets a warning naming the right
@@ -450,6 +540,23 @@ mod tests {
         assert!(org_url("https://u:p@acme.okta.com").is_err());
         let (_, w) = org_url("https://acme-admin.okta.com").unwrap();
         assert!(w.unwrap().contains("https://acme.okta.com"));
+    }
+
+    #[test]
+    fn admin_console_origins() {
+        let admin = |u: &str| admin_origin(&Url::parse(u).unwrap()).map(|u| u.origin().ascii_serialization());
+        assert_eq!(
+            admin("https://acme.okta.com").as_deref(),
+            Some("https://acme-admin.okta.com")
+        );
+        assert_eq!(
+            admin("https://dev-123.oktapreview.com").as_deref(),
+            Some("https://dev-123-admin.oktapreview.com")
+        );
+        assert_eq!(admin("https://login.acme.com"), None);
+        assert_eq!(admin("https://acme.okta.com.evil.test"), None);
+        assert_eq!(admin("https://acme-admin.okta.com"), None);
+        assert_eq!(admin("http://127.0.0.1:8080"), None);
     }
 
     #[test]
