@@ -52,6 +52,9 @@ pub enum Command {
         /// Articles (slug, source path or section folder) or tags
         #[arg(value_name = "ARTICLE|TAG")]
         articles: Vec<String>,
+        /// Only the checks of this severity or higher, as `kb check --min-severity` runs them
+        #[arg(long, value_name = "LEVEL", value_parser = crate::cmd::check::severity)]
+        min_severity: Option<crate::checks::model::Severity>,
     },
     /// Run the selected articles' checks against an Okta org, read-only, and report per article
     Check(Box<crate::cmd::check::CheckArgs>),
@@ -80,7 +83,11 @@ pub fn run() -> i32 {
         Command::Build(args) => crate::cmd::build::run(&args),
         Command::Serve(args) => crate::cmd::serve::run(&args),
         Command::Validate { site } => crate::cmd::validate::run(&site),
-        Command::Scopes { site, articles } => crate::cmd::scopes::run(&site, &articles),
+        Command::Scopes {
+            site,
+            articles,
+            min_severity,
+        } => crate::cmd::scopes::run(&site, &articles, min_severity),
         Command::Check(args) => crate::cmd::check::run(&args),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }

@@ -1,32 +1,78 @@
 //! What a check means once the org has answered: captures pulled from a response, and predicates judged. Pure
 //! functions of the response and the bindings, so the runner only fetches.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::answer::{Body, media_type, preview};
-use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test};
+use super::answer::Body;
+use super::model::{Capture, Cmp, Expected, Predicate, Step, Subject, Test, When};
 use super::path::Method;
+use super::rules::{forced, unreadable};
 use super::shape;
-use super::template::{field, to_text};
+use super::template::{Part, Template, Var, field, to_text};
+use super::time;
 use crate::text::snippet;
 
-/// The values a check's templates can see: `vars`, its parameters, and the captures made so far.
+/// The org's clock as an answer told it, or why it did not.
+pub type Clock = Result<DateTime<Utc>, String>;
+
+/// The values a check's templates can see: `vars`, its parameters, the captures made so far, and the item being
+/// judged; and the org's clock, for facts about time.
 #[derive(Debug, Clone, Default)]
 pub struct Bindings {
     pub vars: Map<String, Value>,
     pub params: Map<String, Value>,
     pub captures: Map<String, Value>,
+    /// The item of a `for_each` step or an `each` expectation.
+    pub item: Option<Value>,
+    /// The org's clock from the latest answer (`None` before the first).
+    pub clock: Option<Clock>,
+    /// The clock of the answer each capture came from.
+    pub clocks: HashMap<String, Clock>,
+    /// The clock of the answer the item came from.
+    pub item_clock: Option<Clock>,
+}
+
+/// The name under which a query's time relative to now (`{ now = "-24h" }`) is looked up: not a name a check can
+/// write, so only [`now_template`] makes it.
+pub const NOW: &str = "@now";
+
+/// A query value that is the org's clock moved by `offset` (a duration, already validated).
+pub fn now_template(offset: &str) -> Template {
+    Template {
+        source: format!("{{now {offset}}}"),
+        parts: vec![Part::Var(Var {
+            path: vec![NOW.to_string(), offset.to_string()],
+            filters: Vec::new(),
+        })],
+    }
 }
 
 impl Bindings {
-    /// The value at a dotted path (`app.status`, `vars.admin`), copying only that value.
+    /// The value at a dotted path (`app.status`, `vars.admin`, `item.label`), copying only that value.
     pub fn get(&self, path: &[String]) -> Option<Value> {
         let (root, rest) = match path {
             [vars, name, rest @ ..] if vars == "vars" => (self.vars.get(name)?, rest),
+            [now, offset] if now == NOW => {
+                let now = self.clock.as_ref()?.as_ref().ok()?;
+                return Some(Value::from(time::stamp(*now + time::duration(offset).ok()?)));
+            }
+            [item, rest @ ..] if item == "item" && !self.captures.contains_key("item") => (self.item.as_ref()?, rest),
             [name, rest @ ..] => (self.captures.get(name).or_else(|| self.params.get(name))?, rest),
             [] => return None,
         };
         rest.iter().try_fold(root, |v, k| field(v, k)).cloned()
+    }
+
+    /// The clock a predicate's subject is compared against: the answer its value came from.
+    fn clock_for(&self, subject: &Subject) -> Option<&Clock> {
+        match subject {
+            Subject::Capture(path) if path[0] == "item" && self.item.is_some() => self.item_clock.as_ref(),
+            Subject::Capture(path) => self.clocks.get(&path[0]).or(self.clock.as_ref()),
+            _ => self.clock.as_ref(),
+        }
     }
 }
 
@@ -97,7 +143,24 @@ fn field_matches(v: &Value, wanted: &str) -> bool {
 }
 
 /// Whether a predicate holds for a response (or, for captures and values, for the bindings alone).
-pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<bool, String> {
+pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<bool, Error> {
+    let subject = subject(p, obs, b);
+    let input = |e: String| Error::new(Reason::Input, e);
+    let expect = |e: &Expected| -> Result<Value, Error> {
+        Ok(match e {
+            Expected::Str(t) => Value::from(t.render(&|p| b.get(p)).map_err(input)?),
+            Expected::Int(i) => Value::from(*i),
+            Expected::Bool(v) => Value::from(*v),
+        })
+    };
+    Ok(match &p.test {
+        Test::Time(when, t) => return on_time(p, *when, t, subject.as_ref(), b),
+        other => test(other, subject.as_ref(), &expect)?,
+    })
+}
+
+/// The value a predicate tests, if present (a `null` is absent).
+fn subject(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Option<Value> {
     let subject: Option<Value> = match &p.subject {
         Subject::Status => obs.map(|o| Value::from(o.status)),
         Subject::ErrorCode => obs.and_then(|o| o.body.get("errorCode").cloned()),
@@ -113,15 +176,14 @@ pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<
         Subject::Capture(path) => b.get(path),
         Subject::Value(t) => t.render(&|p| b.get(p)).ok().map(Value::from),
     };
-    let subject = subject.filter(|v| !v.is_null());
-    let expect = |e: &Expected| -> Result<Value, String> {
-        Ok(match e {
-            Expected::Str(t) => Value::from(t.render(&|p| b.get(p))?),
-            Expected::Int(i) => Value::from(*i),
-            Expected::Bool(v) => Value::from(*v),
-        })
-    };
-    Ok(match &p.test {
+    subject.filter(|v| !v.is_null())
+}
+
+/// A predicate other than one of time, on the subject's value.
+fn test(t: &Test, subject: Option<&Value>, expect: &dyn Fn(&Expected) -> Result<Value, Error>) -> Result<bool, Error> {
+    let subject = subject.cloned();
+    Ok(match t {
+        Test::Time(..) => false,
         Test::Equals(e) => {
             let e = expect(e)?;
             subject.is_some_and(|s| same(&s, &e))
@@ -169,6 +231,78 @@ pub fn holds(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> Result<
     })
 }
 
+/// `before`/`after`: the subject, an RFC 3339 date, against the org's clock of the answer it came from, moved by
+/// the duration. An absent date does not hold; one that is not a date, or an answer without a readable `Date`,
+/// is an error: kb never falls back on its own clock.
+fn on_time(p: &Predicate, when: When, offset: &Template, subject: Option<&Value>, b: &Bindings) -> Result<bool, Error> {
+    let text = offset.render(&|p| b.get(p)).map_err(|e| Error::new(Reason::Input, e))?;
+    let d = time::duration(&text).map_err(|e| Error::new(Reason::Input, e))?;
+    let Some(v) = subject else {
+        return Ok(false);
+    };
+    let name = subject_name(&p.subject);
+    let at = time::date(v).ok_or_else(|| {
+        Error::new(
+            Reason::Body,
+            format!(
+                "{name} is `{}`, not a date (RFC 3339)",
+                snippet(to_text(v).as_bytes(), 60)
+            ),
+        )
+    })?;
+    let now = match b.clock_for(&p.subject) {
+        Some(Ok(now)) => *now,
+        Some(Err(why)) => return Err(no_clock(why, &name)),
+        None => return Err(no_clock("no answer has been read", &name)),
+    };
+    let moment = now + d;
+    Ok(match when {
+        When::Before => at < moment,
+        When::After => at > moment,
+    })
+}
+
+fn no_clock(why: &str, name: &str) -> Error {
+    Error::new(
+        Reason::Clock,
+        format!("{why}, so kb has no \"now\" to compare {name} with (the org's clock is the only one kb uses)"),
+    )
+}
+
+/// A predicate's subject in words: `` `key.expiresAt` ``, `the status`.
+fn subject_name(s: &Subject) -> String {
+    match s {
+        Subject::Capture(path) => format!("`{}`", path.join(".")),
+        Subject::Status => "the status".into(),
+        Subject::ErrorCode => "the error code".into(),
+        Subject::Header(h) => format!("the header {h}"),
+        Subject::Value(t) => format!("`{}`", t.source),
+    }
+}
+
+/// What a failing predicate read, for a finding's detail: `` `key.expiresAt` is 2026-12-09T10:00:00.000Z, in 8
+/// days (expected after 30 days from now) ``. The org's words are quoted with control characters escaped.
+pub fn detail(p: &Predicate, obs: Option<&Observed<'_>>, b: &Bindings) -> String {
+    let name = subject_name(&p.subject);
+    let Some(v) = subject(p, obs, b) else {
+        return format!("{name} is absent");
+    };
+    let shown = snippet(to_text(&v).as_bytes(), 120);
+    if let Test::Time(when, t) = &p.test {
+        let now = b.clock_for(&p.subject).and_then(|c| c.as_ref().ok());
+        let text = t.render_lenient(&|p| b.get(p));
+        if let (Some(now), Some(at), Ok(d)) = (now, time::date(&v), time::duration(&text)) {
+            let word = if *when == When::Before { "before" } else { "after" };
+            return format!(
+                "{name} is {shown}, {} (expected {word} {})",
+                time::from_now(at, *now),
+                time::offset_words(d)
+            );
+        }
+    }
+    format!("{name} is {shown}")
+}
+
 /// Values compare as JSON when both are numbers or booleans, else as text (so `200` equals `"200"`).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -194,10 +328,23 @@ pub enum Outcome {
     Continue,
     /// A precondition does not hold: the article does not apply to this org.
     Skip(String),
-    /// Observed, and an expectation does not hold: the org has the problem. The expectation's own message, if any.
-    Fail(Option<String>),
+    /// Observed, and an expectation does not hold: the org has the problem.
+    Fail(Failure),
     /// Could not observe.
     Error(Error),
+}
+
+/// Why an expectation did not hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Failure {
+    /// The expectation's own message, if it has one.
+    pub message: Option<String>,
+    /// What the failing expectation read (`` `user.status` is LOCKED_OUT ``).
+    pub detail: String,
+    /// For expectations judged per item: the items that fail, each with what it read.
+    pub items: Vec<(Value, String)>,
+    /// How many items were judged.
+    pub judged: usize,
 }
 
 /// Why a check could not observe: a reason a report can group by, and the message in words.
@@ -239,6 +386,9 @@ pub enum Reason {
     /// An answer kb could not read as the endpoint's JSON (not JSON, the wrong shape, not Okta's error JSON where a
     /// status is judged), or one over a cap (`--max-body`, `--max-total`): kb saw nothing it may judge.
     Body,
+    /// A fact about time, and the answer it came from has no readable `Date` header: kb has no "now" (it never
+    /// uses its own clock).
+    Clock,
 }
 
 impl Error {
@@ -275,11 +425,17 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
     if let Some(e) = forced(step, obs).or_else(|| unreadable(step, obs)) {
         return Outcome::Error(e);
     }
+    let clock = time::clock(obs.headers);
+    b.clock = Some(clock.clone());
+    if step.for_each.is_some() {
+        b.item_clock = Some(clock.clone());
+    }
     let body = obs.body.json().unwrap_or(&Value::Null);
     for c in &step.captures {
         match capture(c, body, b) {
             Ok(Some(v)) => {
                 b.captures.insert(c.name.clone(), v);
+                b.clocks.insert(c.name.clone(), clock.clone());
             }
             Ok(None) => {}
             Err(e) => return Outcome::Error(e),
@@ -289,146 +445,91 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
         match holds(p, Some(obs), b) {
             Ok(true) => {}
             Ok(false) => return Outcome::Skip(describe(p)),
-            Err(e) => return Outcome::Error(Error::new(Reason::Input, e)),
+            Err(e) => return Outcome::Error(e),
         }
     }
+    let mut failure: Option<Failure> = None;
     for p in &step.expect {
+        if let Some(list) = &p.each {
+            match each(p, list, Some(obs), b) {
+                Ok(None) => {}
+                Ok(Some(f)) => merge(&mut failure, f),
+                Err(e) => return Outcome::Error(e),
+            }
+            continue;
+        }
         match holds(p, Some(obs), b) {
             Ok(true) => {}
             Ok(false) => {
-                let message = p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p)));
-                return Outcome::Fail(message);
+                return Outcome::Fail(Failure {
+                    message: p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p))),
+                    detail: detail(p, Some(obs), b),
+                    ..Failure::default()
+                });
             }
-            Err(e) => return Outcome::Error(Error::new(Reason::Input, e)),
+            Err(e) => return Outcome::Error(e),
         }
     }
-    Outcome::Continue
+    match failure {
+        Some(f) => Outcome::Fail(f),
+        None => Outcome::Continue,
+    }
 }
 
-/// The status and what came with it, for a message: `404 E0000007: Not found`, or `404 with text/html (…), not
-/// JSON: …` when the body is not Okta's error JSON. The org's own words are quoted with control characters
-/// escaped, so a message cannot act on a terminal.
-fn status_words(obs: &Observed<'_>) -> String {
-    let text = |k: &str| {
-        let t = obs.body.get(k).and_then(Value::as_str).unwrap_or_default();
-        snippet(t.as_bytes(), 300)
+/// An expectation judged for every item of a list capture: `None` when every item holds (so on an empty list).
+fn each(p: &Predicate, list: &str, obs: Option<&Observed<'_>>, b: &mut Bindings) -> Result<Option<Failure>, Error> {
+    let items = match b.captures.get(list) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(other) => {
+            return Err(Error::new(
+                Reason::Body,
+                format!(
+                    "`each` reads the list `{list}`, and the answer gave {}",
+                    super::answer::kind(other)
+                ),
+            ));
+        }
     };
-    let status = obs.status;
-    match (text("errorCode").as_str(), text("errorSummary").as_str(), obs.body) {
-        ("", "", Body::Json(_) | Body::Empty) => status.to_string(),
-        ("", "", other) => format!("{status} with {}", other.arrived()),
-        (c, "", _) => format!("{status} {c}"),
-        ("", s, _) => format!("{status}: {s}"),
-        (c, s, _) => format!("{status} {c}: {s}"),
-    }
-}
-
-/// `the org answered 404 E0000007: Not found`.
-fn answered(obs: &Observed<'_>) -> String {
-    format!("the org answered {}", status_words(obs))
-}
-
-/// The errors no expectation can turn into a verdict: any 403, 401 E0000011, 429, 5xx, a 401 from the OAuth layer
-/// or a redirect (unless the step names that very code), and a non-2xx status the step does not name.
-fn forced(step: &Step, obs: &Observed<'_>) -> Option<Error> {
-    let code = obs.body.get("errorCode").and_then(Value::as_str).unwrap_or_default();
-    let status = obs.status;
-    let auth = super::header(obs.headers, "www-authenticate").unwrap_or_default();
-    if status == 403 {
-        if auth.contains("insufficient_scope") {
-            let scope = auth
-                .split("scope=\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .unwrap_or("(not named)");
-            return Some(Error::missing_scope(scope));
+    let (saved, saved_clock) = (b.item.take(), b.item_clock.take());
+    b.item_clock = b.clocks.get(list).cloned();
+    let mut failing = Vec::new();
+    let mut outcome = Ok(());
+    for item in &items {
+        b.item = Some(item.clone());
+        match holds(p, obs, b) {
+            Ok(true) => {}
+            Ok(false) => failing.push((item.clone(), detail(p, obs, b))),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
         }
-        let why = if code == "E0000006" {
-            "403 E0000006: the credential's admin role cannot read this (a service app needs an admin role as well as scopes)".to_string()
-        } else {
-            status_words(obs)
-        };
-        return Some(Error::new(Reason::AccessDenied, why));
     }
-    if status == 401 && code == "E0000011" {
-        return Some(Error::new(
-            Reason::InvalidToken,
-            "401 E0000011: the token is invalid (expired, revoked, or for another org)",
-        ));
-    }
-    if status == 429 {
-        return Some(Error::new(
-            Reason::RateLimited,
-            format!(
-                "{}: rate limited, and waiting for the reset did not recover",
-                status_words(obs)
-            ),
-        ));
-    }
-    if status >= 500 {
-        return Some(Error::new(Reason::HttpStatus, answered(obs)));
-    }
-    // A redirect, or a 401 from the OAuth layer (`www-authenticate: ... error="..."`, or an OAuth `error` in the
-    // body, as for a refused DPoP proof), is about the transport or the credential, not the org's state, unless a
-    // step names that very code.
-    let oauth_error = obs.body.get("error").and_then(Value::as_str);
-    let oauth_401 = status == 401 && (auth.contains("error=") || oauth_error.is_some());
-    if (oauth_401 || (300..400).contains(&status)) && !step.names_code(status) {
-        let detail = match oauth_error {
-            Some(e) => format!(" {e}"),
-            None if !auth.is_empty() => format!(" ({auth})"),
-            None => String::new(),
-        };
-        return Some(Error::new(Reason::HttpStatus, format!("{}{detail}", answered(obs))));
-    }
-    if !(200..300).contains(&status) && !step.names_status() {
-        return Some(Error::new(Reason::HttpStatus, answered(obs)));
-    }
-    None
+    let message = p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p)));
+    b.item = saved;
+    b.item_clock = saved_clock;
+    outcome?;
+    Ok((!failing.is_empty()).then(|| Failure {
+        message,
+        detail: String::new(),
+        items: failing,
+        judged: items.len(),
+    }))
 }
 
-/// An answer kb did not read as the endpoint's JSON, which no expectation may judge (reason `body`):
-/// - a 2xx to a GET must be JSON of the shape the step reads ([`shape::check`]); no body at all (a 204, an empty
-///   200) is not the JSON the endpoint answers;
-/// - a 2xx to a HEAD has no body, so its `Content-Type` must say JSON (`application/json` or `…+json`): a proxy's
-///   or a portal's page says `text/html`;
-/// - any other status a step names (a 404 judged as "not assigned") counts only with Okta's error JSON, an object
-///   with an `errorCode`: a proxy's 404 page is not a finding.
-fn unreadable(step: &Step, obs: &Observed<'_>) -> Option<Error> {
-    let status = obs.status;
-    let wrong = |what: String| {
-        Some(Error::new(
-            Reason::Body,
-            format!("the org answered {status} with {what}"),
-        ))
-    };
-    if !(200..300).contains(&status) {
-        return match obs.body {
-            Body::Json(Value::Object(o)) if o.get("errorCode").is_some_and(Value::is_string) => None,
-            other => wrong(format!("{}, not Okta's error JSON (an `errorCode`)", other.arrived())),
-        };
-    }
-    if obs.method == Method::Head {
-        let content_type = super::header(obs.headers, "content-type");
-        let media = media_type(content_type).to_ascii_lowercase();
-        return if media == "application/json" || media.ends_with("+json") {
-            None
-        } else {
-            wrong(format!("{media} to a HEAD request, not the JSON the endpoint answers"))
-        };
-    }
-    match obs.body {
-        Body::Json(v) => {
-            let paths = step.captures.iter().map(|c| (c.source.as_str(), c.plain.as_slice()));
-            shape::check(step.endpoint, paths, v).err().map(|e| {
-                Error::new(
-                    Reason::Body,
-                    format!("the org answered {status} with {e}: `{}`", preview(v)),
-                )
-            })
+/// Two expectations of a step failing per item: an item failing both is named once, with the first's detail.
+fn merge(into: &mut Option<Failure>, f: Failure) {
+    match into {
+        None => *into = Some(f),
+        Some(first) => {
+            for (item, detail) in f.items {
+                if !first.items.iter().any(|(i, _)| *i == item) {
+                    first.items.push((item, detail));
+                }
+            }
+            first.judged = first.judged.max(f.judged);
         }
-        Body::Empty => wrong("no body, where the endpoint answers JSON".into()),
-        Body::Unreadable(what) => wrong(what.clone()),
     }
 }
 

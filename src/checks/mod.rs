@@ -6,12 +6,15 @@
 
 pub mod answer;
 pub mod eval;
+mod evaluation;
 pub mod load;
 pub mod model;
 pub mod path;
+mod rules;
 pub mod shape;
 pub mod syntax;
 pub mod template;
+pub mod time;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -23,9 +26,10 @@ use crate::content::blocks::CheckCard;
 use crate::diag::Diagnostic;
 pub use answer::{Body, Response};
 pub use eval::{Bindings, Observed, Outcome};
+pub use evaluation::{Evaluation, Failed, Finding, Next, SkipReason, Skipped, Verdict};
 pub use load::{BUILTIN_VARS, CHECKS_DIR, Library};
 pub use model::Check;
-use path::{Request, Segment};
+use path::Segment;
 
 /// Every article's checks, resolved against the library.
 #[derive(Debug, Default)]
@@ -90,149 +94,12 @@ pub fn with_defaults(vars: &Map<String, Value>, org: &Url) -> Map<String, Value>
     vars
 }
 
-/// A check's result.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    Pass,
-    /// The org has the problem: the message for the report.
-    Fail(String),
-    Error(eval::Error),
-    Skip(String),
-}
-
 /// The first value of a header, by lowercase name, in a response's header list.
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// One run of a check, step by step: [`Evaluation::step`] says what to fetch or gives the verdict, and
-/// [`Evaluation::answer`] hands it the org's response. The runner drives it over the network; [`Check::evaluate`]
-/// drives it with a closure.
-pub struct Evaluation<'c> {
-    check: &'c Check,
-    org: Url,
-    b: Bindings,
-    step: usize,
-    verdict: Option<Verdict>,
-}
-
-/// What an evaluation needs next.
-#[derive(Debug)]
-pub enum Next {
-    Fetch(Request),
-    Done(Verdict),
-}
-
-impl<'c> Evaluation<'c> {
-    pub fn new(check: &'c Check, vars: &Map<String, Value>, org: &Url) -> Evaluation<'c> {
-        let (b, verdict) = match check.bind(with_defaults(vars, org)) {
-            Ok(b) => (b, None),
-            Err(e) => (
-                Bindings::default(),
-                Some(Verdict::Error(eval::Error::new(eval::Reason::Input, e))),
-            ),
-        };
-        Evaluation {
-            check,
-            org: org.clone(),
-            b,
-            step: 0,
-            verdict,
-        }
-    }
-
-    /// The next request, or the verdict once one is reached.
-    pub fn step(&mut self) -> Next {
-        if let Some(v) = &self.verdict {
-            return Next::Done(v.clone());
-        }
-        if self.step == self.check.steps().len() {
-            return Next::Done(Verdict::Pass);
-        }
-        match self.check.request(self.step, &self.b, &self.org) {
-            Ok(r) => Next::Fetch(r),
-            Err(e) => {
-                let v = Verdict::Error(eval::Error::new(eval::Reason::Input, e));
-                self.verdict = Some(v.clone());
-                Next::Done(v)
-            }
-        }
-    }
-
-    /// The response to the request [`Evaluation::step`] gave.
-    pub fn answer(&mut self, response: &Response) {
-        let step = &self.check.steps()[self.step];
-        let obs = Observed {
-            method: step.method,
-            status: response.status,
-            headers: &response.headers,
-            body: &response.body,
-        };
-        self.step += 1;
-        self.verdict = match eval::judge(step, &obs, &mut self.b) {
-            Outcome::Continue => None,
-            Outcome::Skip(why) => Some(Verdict::Skip(why)),
-            Outcome::Error(e) => Some(Verdict::Error(e)),
-            Outcome::Fail(message) => {
-                let b = &self.b;
-                let message = message
-                    .or_else(|| self.check.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p))))
-                    .unwrap_or_else(|| format!("{}: does not hold", self.check.title));
-                Some(Verdict::Fail(message))
-            }
-        };
-    }
-
-    /// Ends the run without an answer: the request could not be made or answered.
-    pub fn abort(&mut self, e: eval::Error) {
-        self.verdict = Some(Verdict::Error(e));
-    }
-}
-
 impl Check {
-    /// Runs the check's steps in order, fetching each request with `fetch`: the whole meaning of a check, with the
-    /// network left to the caller.
-    pub fn evaluate(
-        &self,
-        vars: &Map<String, Value>,
-        org: &Url,
-        fetch: &mut dyn FnMut(&Request) -> Response,
-    ) -> Verdict {
-        let mut run = Evaluation::new(self, vars, org);
-        loop {
-            match run.step() {
-                Next::Fetch(request) => run.answer(&fetch(&request)),
-                Next::Done(v) => return v,
-            }
-        }
-    }
-
-    /// The bindings a run starts from: `vars` (see [`with_defaults`]) and the parameters' values, which may use
-    /// only `vars`.
-    pub fn bind(&self, vars: Map<String, Value>) -> Result<Bindings, String> {
-        let mut b = Bindings {
-            vars,
-            ..Bindings::default()
-        };
-        for (name, t) in &self.args {
-            let value = t
-                .render(&|p| b.get(p))
-                .map_err(|e| format!("parameter `{name}`: {e}"))?;
-            b.params.insert(name.clone(), Value::from(value));
-        }
-        Ok(b)
-    }
-
-    /// The request of step `i` for these bindings, on the org's origin: the only way a check reaches the network.
-    pub fn request(&self, i: usize, b: &Bindings, org: &Url) -> Result<Request, String> {
-        let step = &self.steps()[i];
-        let url = path::build_url(org, &step.path, &step.query, &|p| b.get(p))?;
-        Ok(Request {
-            method: step.method,
-            url,
-        })
-    }
-
     /// The requests in words, for readers: known values filled in, others shown as `{name}`.
     pub fn describe_requests(&self) -> Vec<String> {
         // A parameter shows its value when the block gives a literal, or the var it comes from.
@@ -245,6 +112,7 @@ impl Check {
             }
         };
         let show = |t: &template::Template| match t.single_var() {
+            Some(v) if v.name() == eval::NOW => t.source.clone(),
             Some(v) if v.path.len() == 1 && v.filters.is_empty() => {
                 literal(v.name()).unwrap_or_else(|| format!("{{{}}}", v.dotted()))
             }
@@ -266,6 +134,9 @@ impl Check {
                     line.push(if i == 0 { '?' } else { '&' });
                     line.push_str(&format!("{k}={}", show(v)));
                 }
+                if let Some(f) = &s.for_each {
+                    line.push_str(&format!(" (once per item of `{}`, at most {})", f.list, f.max));
+                }
                 line
             })
             .collect()
@@ -277,6 +148,7 @@ impl Check {
             title: self.title.clone(),
             description: self.description.clone(),
             requests: self.describe_requests(),
+            severity: self.severity.as_str().to_string(),
             scopes: self.scopes().to_vec(),
             command: format!("kb check {slug}"),
             fence: self.fence,

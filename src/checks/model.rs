@@ -20,6 +20,63 @@ pub struct Definition {
     pub scopes: Vec<String>,
     pub fail: Option<Template>,
     pub steps: Vec<Step>,
+    /// How much a failure matters (`severity = "high"`); a check block may override it.
+    pub severity: Severity,
+    /// What names each failing item (`[finding]`): required when an expectation is judged per item.
+    pub finding: Option<FindingTemplate>,
+}
+
+/// How much a failing check matters, as Maester and Steampipe rate them. Ordered: `Info` < ... < `Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    #[default]
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `[finding]`: how a failing item is named in reports. Templates over `item`, the parameters and `vars`.
+#[derive(Debug, Clone)]
+pub struct FindingTemplate {
+    /// `"{{ item.label }} ({{ item.name }})"`.
+    pub label: Template,
+    /// Said after the label; by default, what the failing expectation read (`expires 2026-12-09, in 8 days`).
+    pub detail: Option<Template>,
+    /// A page of the Admin Console, a path under `/admin/` opened on the org's Admin Console origin.
+    pub link: Option<PathTemplate>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +94,9 @@ pub struct Step {
     /// The endpoint of Okta's spec the path is, found once when the step is loaded: what its answer must look like.
     pub endpoint: Option<&'static Endpoint>,
     pub query: Vec<(String, Template)>,
+    /// `for_each = "apps"`: the request is made once per item of that list capture, with the item as `item`; the
+    /// step's captures join its item (`item.key`), and its expectations are judged per item.
+    pub for_each: Option<ForEach>,
     pub captures: Vec<Capture>,
     /// Preconditions, tested after the captures: if one does not hold, the check is `skip`.
     pub skip_unless: Vec<Predicate>,
@@ -66,6 +126,17 @@ impl Step {
     }
 }
 
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    /// The list capture, made by an earlier step.
+    pub list: String,
+    /// Items at most (`max_items`): a longer list is an `error` (`truncated`), never judged in part.
+    pub max: usize,
+}
+
+/// Items a `for_each` step reads at most unless it says (`max_items`).
+pub const MAX_ITEMS: usize = 500;
+
 #[derive(Debug)]
 pub struct Capture {
     pub name: String,
@@ -86,6 +157,9 @@ pub struct Predicate {
     pub subject: Subject,
     pub test: Test,
     pub fail: Option<Template>,
+    /// `each = "users"`: judged for every item of that list capture, with the item as `item`; it holds when every
+    /// item passes (so on an empty list), and each item that does not is a finding.
+    pub each: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +183,14 @@ pub enum Test {
     Matches(regex::Regex),
     OneOf(Vec<Expected>),
     Count(Cmp, usize),
+    /// `before = "30d"` / `after = "-90d"`: an RFC 3339 date compared with the org's clock moved by a duration.
+    Time(When, Template),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Before,
+    After,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +221,10 @@ pub struct Check {
     pub args: Vec<(String, Template)>,
     /// The block's own `fail`, else the definition's.
     pub fail: Option<Template>,
+    /// The block's `severity`, else the definition's.
+    pub severity: Severity,
+    /// The `vars` the check reads that have no default: without one of them it is `skip` (`needs_var`).
+    pub needs: Vec<String>,
     /// The block's TOML as written.
     pub block: String,
     /// Byte offset of the block's fence in the article: the page matches its card by it, and its line is

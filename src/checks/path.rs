@@ -64,130 +64,9 @@ const PREFIX_HINT: &str = "a check reads the management API (`/api/v1/...`) or t
                            other GETs, like /oauth2/v1/authorize or /login/, can act";
 
 impl PathTemplate {
+    /// A request path: under `/api/v1/` or `/.well-known/`.
     pub fn parse(source: &str) -> Result<PathTemplate, PathError> {
-        let whole = 0..source.len();
-        let scheme_end = source.find(':').filter(|&i| {
-            i > 0
-                && source[..i]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        });
-        if let Some(i) = scheme_end.filter(|_| !source.starts_with('/')) {
-            return Err(err(
-                format!(
-                    "`{}` is an absolute URL; a check's path is relative to the org",
-                    &source[..i + 1]
-                ),
-                "write the path only, such as `/api/v1/apps`: requests go to the org's own URL",
-                whole,
-            ));
-        }
-        if source.starts_with("//") {
-            return Err(err(
-                "a path starting with `//` names another host",
-                "write the path only, such as `/api/v1/apps`: requests go to the org's own URL",
-                0..2,
-            ));
-        }
-        if let Some(i) = source.find('\\') {
-            return Err(err(
-                "backslashes are not allowed in a path",
-                "separate segments with `/`",
-                i..i + 1,
-            ));
-        }
-        if !source.starts_with('/') {
-            return Err(err(
-                format!("the path `{source}` does not start with /api/v1/ or /.well-known/"),
-                PREFIX_HINT,
-                whole,
-            ));
-        }
-        // Split into segments, keeping `{{ ... }}` blocks whole (a filter argument may hold a `/`).
-        let mut segments = Vec::new();
-        let mut starts = Vec::new();
-        let mut start = 1;
-        let mut i = 1;
-        let bytes = source.as_bytes();
-        while i <= source.len() {
-            if source[i..].starts_with("{{") {
-                match source[i..].find("}}") {
-                    Some(end) => {
-                        i += end + 2;
-                        continue;
-                    }
-                    None => return Err(err("`{{` is not closed by `}}`", "write `{{ name }}`", i..source.len())),
-                }
-            }
-            if i == source.len() || bytes[i] == b'/' {
-                segments.push(&source[start..i]);
-                starts.push(start);
-                start = i + 1;
-            }
-            i += source[i..].chars().next().map_or(1, char::len_utf8);
-        }
-        let mut out = Vec::new();
-        for (seg, &at) in segments.iter().zip(&starts) {
-            let span = at..at + seg.len();
-            if seg.is_empty() {
-                return Err(err(
-                    "empty path segment (`//` or a trailing `/`)",
-                    "remove the extra `/`",
-                    at.saturating_sub(1)..at,
-                ));
-            }
-            if seg.contains("{%") || seg.contains("{#") {
-                return Err(err(
-                    "template tags and comments are not available in a path",
-                    "write a value as `{{ name }}`",
-                    span,
-                ));
-            }
-            if seg.contains("{{") {
-                if !(seg.starts_with("{{") && seg.ends_with("}}") && seg.matches("{{").count() == 1) {
-                    return Err(err(
-                        format!("`{seg}`: a value must fill a whole path segment"),
-                        "write the value as its own segment, such as `/api/v1/users/{{ user }}`",
-                        span,
-                    ));
-                }
-                let template = Template::parse(seg)
-                    .map_err(|e: TemplateError| err(e.message, e.hint.unwrap_or_default(), span.clone()))?;
-                out.push(Segment::Value(template));
-                continue;
-            }
-            if *seg == "." || *seg == ".." {
-                return Err(err(
-                    format!("`{seg}` segments are not allowed in a path"),
-                    "write the path the request should reach, without `.` or `..`",
-                    span,
-                ));
-            }
-            if let Some(p) = seg.find('%') {
-                return Err(err(
-                    "percent-encoded characters are not allowed in a path",
-                    "write the characters themselves; values from `{{ ... }}` are encoded for you",
-                    at + p..(at + p + 3).min(at + seg.len()),
-                ));
-            }
-            if let Some((p, c)) = seg
-                .char_indices()
-                .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
-            {
-                let hint = match c {
-                    '?' => "put query parameters in `query = { name = \"value\" }`",
-                    '#' => "a fragment is never sent to the server: remove it",
-                    '@' | ':' => "write the path only: requests go to the org's own URL",
-                    _ => "a path holds letters, digits, `-`, `.`, `_`, `~` and `/`",
-                };
-                return Err(err(
-                    format!("`{c}` is not allowed in a path"),
-                    hint,
-                    at + p..at + p + c.len_utf8(),
-                ));
-            }
-            out.push(Segment::Literal(seg.to_string()));
-        }
+        let out = segments(source)?;
         let lit = |i: usize| match out.get(i) {
             Some(Segment::Literal(s)) => Some(s.as_str()),
             _ => None,
@@ -198,7 +77,22 @@ impl PathTemplate {
             return Err(err(
                 format!("the path `{source}` is outside /api/v1/ and /.well-known/"),
                 PREFIX_HINT,
-                whole,
+                0..source.len(),
+            ));
+        }
+        Ok(PathTemplate { segments: out })
+    }
+
+    /// A link into the Admin Console, for findings: a path under `/admin/`, with values as whole segments, so that
+    /// no value can leave the Admin Console's origin or its `/admin/` pages.
+    pub fn parse_link(source: &str) -> Result<PathTemplate, PathError> {
+        let out = segments(source)?;
+        if !matches!(out.first(), Some(Segment::Literal(s)) if s == "admin") || out.len() < 2 {
+            return Err(err(
+                format!("the link `{source}` is not a page of the Admin Console"),
+                "write a path under /admin/, such as \"/admin/user/profile/view/{{ item.id }}\": it opens on the \
+                 org's Admin Console",
+                0..source.len(),
             ));
         }
         Ok(PathTemplate { segments: out })
@@ -238,6 +132,135 @@ impl PathTemplate {
         }
         Ok(path)
     }
+}
+
+/// The segments of a path: literal (unreserved characters only) or a whole `{{ value }}`; no scheme, host,
+/// backslash, `.`/`..`, percent-encoding, query or fragment.
+fn segments(source: &str) -> Result<Vec<Segment>, PathError> {
+    let whole = 0..source.len();
+    let scheme_end = source.find(':').filter(|&i| {
+        i > 0
+            && source[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if let Some(i) = scheme_end.filter(|_| !source.starts_with('/')) {
+        return Err(err(
+            format!(
+                "`{}` is an absolute URL; a check's path is relative to the org",
+                &source[..i + 1]
+            ),
+            "write the path only, such as `/api/v1/apps`: requests go to the org's own URL",
+            whole,
+        ));
+    }
+    if source.starts_with("//") {
+        return Err(err(
+            "a path starting with `//` names another host",
+            "write the path only, such as `/api/v1/apps`: requests go to the org's own URL",
+            0..2,
+        ));
+    }
+    if let Some(i) = source.find('\\') {
+        return Err(err(
+            "backslashes are not allowed in a path",
+            "separate segments with `/`",
+            i..i + 1,
+        ));
+    }
+    if !source.starts_with('/') {
+        return Err(err(
+            format!("the path `{source}` does not start with /api/v1/ or /.well-known/"),
+            PREFIX_HINT,
+            whole,
+        ));
+    }
+    // Split into segments, keeping `{{ ... }}` blocks whole (a filter argument may hold a `/`).
+    let mut segments = Vec::new();
+    let mut starts = Vec::new();
+    let mut start = 1;
+    let mut i = 1;
+    let bytes = source.as_bytes();
+    while i <= source.len() {
+        if source[i..].starts_with("{{") {
+            match source[i..].find("}}") {
+                Some(end) => {
+                    i += end + 2;
+                    continue;
+                }
+                None => return Err(err("`{{` is not closed by `}}`", "write `{{ name }}`", i..source.len())),
+            }
+        }
+        if i == source.len() || bytes[i] == b'/' {
+            segments.push(&source[start..i]);
+            starts.push(start);
+            start = i + 1;
+        }
+        i += source[i..].chars().next().map_or(1, char::len_utf8);
+    }
+    let mut out = Vec::new();
+    for (seg, &at) in segments.iter().zip(&starts) {
+        let span = at..at + seg.len();
+        if seg.is_empty() {
+            return Err(err(
+                "empty path segment (`//` or a trailing `/`)",
+                "remove the extra `/`",
+                at.saturating_sub(1)..at,
+            ));
+        }
+        if seg.contains("{%") || seg.contains("{#") {
+            return Err(err(
+                "template tags and comments are not available in a path",
+                "write a value as `{{ name }}`",
+                span,
+            ));
+        }
+        if seg.contains("{{") {
+            if !(seg.starts_with("{{") && seg.ends_with("}}") && seg.matches("{{").count() == 1) {
+                return Err(err(
+                    format!("`{seg}`: a value must fill a whole path segment"),
+                    "write the value as its own segment, such as `/api/v1/users/{{ user }}`",
+                    span,
+                ));
+            }
+            let template = Template::parse(seg)
+                .map_err(|e: TemplateError| err(e.message, e.hint.unwrap_or_default(), span.clone()))?;
+            out.push(Segment::Value(template));
+            continue;
+        }
+        if *seg == "." || *seg == ".." {
+            return Err(err(
+                format!("`{seg}` segments are not allowed in a path"),
+                "write the path the request should reach, without `.` or `..`",
+                span,
+            ));
+        }
+        if let Some(p) = seg.find('%') {
+            return Err(err(
+                "percent-encoded characters are not allowed in a path",
+                "write the characters themselves; values from `{{ ... }}` are encoded for you",
+                at + p..(at + p + 3).min(at + seg.len()),
+            ));
+        }
+        if let Some((p, c)) = seg
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
+        {
+            let hint = match c {
+                '?' => "put query parameters in `query = { name = \"value\" }`",
+                '#' => "a fragment is never sent to the server: remove it",
+                '@' | ':' => "write the path only: requests go to the org's own URL",
+                _ => "a path holds letters, digits, `-`, `.`, `_`, `~` and `/`",
+            };
+            return Err(err(
+                format!("`{c}` is not allowed in a path"),
+                hint,
+                at + p..at + p + c.len_utf8(),
+            ));
+        }
+        out.push(Segment::Literal(seg.to_string()));
+    }
+    Ok(out)
 }
 
 fn kind_of(v: &Value) -> &'static str {

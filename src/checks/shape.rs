@@ -70,6 +70,25 @@ fn table() -> &'static [Endpoint] {
     })
 }
 
+/// Every top-level field an object of the endpoint's answer may carry (for a list, an item), from Okta's spec
+/// (`okta-fields.txt`, generated with `okta-endpoints.txt`); `None` when the spec lets any field appear.
+pub fn properties(e: &Endpoint) -> Option<&'static [&'static str]> {
+    static FIELDS: OnceLock<Vec<(&'static str, Vec<&'static str>)>> = OnceLock::new();
+    let all = FIELDS.get_or_init(|| {
+        include_str!("okta-fields.txt")
+            .lines()
+            .filter_map(|l| l.strip_prefix("GET "))
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                let path = words.next()?;
+                let fields: Vec<&str> = words.collect();
+                (fields != ["*"]).then_some((path, fields))
+            })
+            .collect()
+    });
+    all.iter().find(|(p, _)| *p == e.path).map(|(_, f)| f.as_slice())
+}
+
 /// The spec's endpoint for a step's path: literal segments must match a literal segment or a `{parameter}`, and a
 /// templated segment a parameter; the endpoint with the most literal segments matched wins (`/users/me` is
 /// `/users/{id}`, but `/apps/{appId}/users` is not `/apps/{appId}/{x}`).

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::checks::{Checks, with_defaults};
+use crate::checks::model::Severity;
+use crate::checks::{Checks, SkipReason, Skipped, Verdict, with_defaults};
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
@@ -81,10 +82,24 @@ pub struct CheckArgs {
     /// Print the requests the checks would make, and send none
     #[arg(long)]
     pub plan: bool,
+    /// Run only the checks of this severity or higher; the others are `skip` (reason `filtered`)
+    #[arg(long, value_name = "LEVEL", value_parser = severity)]
+    pub min_severity: Option<Severity>,
+    /// Exit 1 only when a check of this severity or higher fails (the other fails are still reported)
+    #[arg(long, value_name = "LEVEL", value_parser = severity)]
+    pub fail_on: Option<Severity>,
+    /// Make a check that cannot run for want of a variable (`needs_var`) an error, for CI jobs that must run all
+    #[arg(long)]
+    pub strict: bool,
     /// Open the HTML report in a browser ($BROWSER, else the system's): the --output file with --format html,
     /// otherwise an HTML report written to the temporary folder besides the chosen format
     #[arg(long)]
     pub open: bool,
+}
+
+/// `critical`, `high`, `medium`, `low` or `info`.
+pub fn severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(&s.to_ascii_lowercase()).ok_or_else(|| "one of critical, high, medium, low, info".to_string())
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -125,10 +140,15 @@ pub fn run(args: &CheckArgs) -> i32 {
         Ok(s) => s,
         Err(d) => return fail(&d),
     };
-    let jobs: Vec<Job> = selected
+    let all_jobs: Vec<Job> = selected
         .iter()
         .flat_map(|&article| (0..checks.by_article[article].len()).map(move |index| Job { article, index }))
         .collect();
+    // Checks below --min-severity are not run, and their scopes not asked for.
+    let (jobs, filtered): (Vec<Job>, Vec<Job>) = all_jobs.iter().partition(|j| {
+        args.min_severity
+            .is_none_or(|m| checks.by_article[j.article][j.index].severity >= m)
+    });
     let org_args = OrgArgs {
         org: args.org.clone(),
         org_url: args.org_url.clone(),
@@ -197,6 +217,7 @@ pub fn run(args: &CheckArgs) -> i32 {
             &jobs,
             Arc::new(org.vars.clone()),
             org.url.clone(),
+            org.admin_url.clone(),
             sink.clone(),
             on_done,
         );
@@ -208,8 +229,36 @@ pub fn run(args: &CheckArgs) -> i32 {
     bar.finish_and_clear();
     // What finished is all there is: in-flight requests are dropped with the runtime.
     runtime.shutdown_background();
-    let finished = std::mem::take(&mut *sink.lock().unwrap());
-    let mut report = build_report(&config, &content, &checks, &org, &jobs, finished);
+    let mut finished = std::mem::take(&mut *sink.lock().unwrap());
+    finished.extend(filtered.iter().map(|&job| Finished {
+        job,
+        verdict: Verdict::Skip(Skipped {
+            reason: SkipReason::Filtered,
+            message: format!(
+                "severity {} is below --min-severity {}",
+                checks.by_article[job.article][job.index].severity,
+                args.min_severity.unwrap_or_default()
+            ),
+        }),
+        duration: Duration::ZERO,
+    }));
+    if args.strict {
+        for f in &mut finished {
+            if let Verdict::Skip(Skipped {
+                reason: SkipReason::NeedsVar(vars),
+                ..
+            }) = &f.verdict
+            {
+                let message = format!("no value for {} (--strict): pass --var NAME=VALUE", vars.join(", "));
+                f.verdict = Verdict::Error(crate::checks::eval::Error::new(
+                    crate::checks::eval::Reason::Input,
+                    message,
+                ));
+            }
+        }
+    }
+    let mut report = build_report(&config, &content, &checks, &org, &all_jobs, finished);
+    report.fail_on = args.fail_on;
     report.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.interrupted = interrupted;
@@ -317,7 +366,13 @@ pub fn build_report(
         let Some(f) = by_job.remove(job) else { continue };
         let a = &content.articles[job.article];
         let check = &checks.by_article[job.article][job.index];
-        let report = CheckReport::new(&check.id, &check.title, &f.verdict, f.duration.as_millis() as u64);
+        let report = CheckReport::new(
+            &check.id,
+            &check.title,
+            check.severity,
+            &f.verdict,
+            f.duration.as_millis() as u64,
+        );
         match articles.last_mut() {
             Some(last) if last.slug == a.slug => last.checks.push(report),
             _ => articles.push(ArticleReport {
@@ -326,6 +381,7 @@ pub fn build_report(
                 url: a.url.clone(),
                 permalink: config.permalink(&a.url),
                 status: Status::Skip,
+                severity: None,
                 checks: vec![report],
             }),
         }
@@ -340,6 +396,7 @@ pub fn build_report(
         summary: Summary::default(),
         articles,
         interrupted: false,
+        fail_on: None,
     };
     report.finish();
     report
@@ -362,6 +419,7 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
     let vars = with_defaults(&org.vars, &org.url);
     let origin = org.url.origin().ascii_serialization();
     let mut known = BTreeSet::new();
+    let mut per_item: Vec<String> = Vec::new();
     let mut last = None;
     for job in jobs {
         let a = &content.articles[job.article];
@@ -370,7 +428,13 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
             last = Some(job.article);
         }
         let check = &checks.by_article[job.article][job.index];
-        let _ = writeln!(out, "  {}: {}", check.id, check.title);
+        let _ = writeln!(out, "  {}: {} [{}]", check.id, check.title, check.severity);
+        let missing: Vec<&String> = check.needs.iter().filter(|v| !org.vars.contains_key(*v)).collect();
+        if !missing.is_empty() {
+            let flags: Vec<String> = missing.iter().map(|v| format!("--var {v}=...")).collect();
+            let _ = writeln!(out, "    not run (needs_var): needs {}", flags.join(" "));
+            continue;
+        }
         let b = match check.bind(vars.clone()) {
             Ok(b) => b,
             Err(e) => {
@@ -388,7 +452,18 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
                 Err(_) => {
                     // `GET /api/...` with the org's origin before the path.
                     let (method, path) = words.split_once(' ').unwrap_or(("", words));
-                    let _ = writeln!(out, "    {method} {origin}{path}  (values from the answers above)");
+                    if let Some(f) = &check.steps()[i].for_each {
+                        let path = path.split(" (once per item").next().unwrap_or(path);
+                        per_item.push(format!("{} of `{}` in {}", check.id, f.list, a.slug));
+                        let _ = writeln!(
+                            out,
+                            "    {method} {origin}{path}  (one request per item of `{}`, at most {}; the count is known \
+                             once the list is read)",
+                            f.list, f.max
+                        );
+                    } else {
+                        let _ = writeln!(out, "    {method} {origin}{path}  (values from the answers above)");
+                    }
                 }
             }
         }
@@ -403,5 +478,13 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
             scopes.join(", ")
         }
     );
+    if !per_item.is_empty() {
+        let _ = writeln!(
+            out,
+            "and one request per item for {}: {}",
+            count(per_item.len(), "step"),
+            per_item.join("; ")
+        );
+    }
     out
 }

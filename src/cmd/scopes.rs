@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::checks::Checks;
+use crate::checks::model::Severity;
 use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
 use crate::text;
 
-pub fn run(args: &SiteArgs, selection: &[String]) -> i32 {
+pub fn run(args: &SiteArgs, selection: &[String], min_severity: Option<Severity>) -> i32 {
     let config = match Config::load(&args.root, None) {
         Ok(c) => c,
         Err(d) => {
@@ -36,6 +37,12 @@ pub fn run(args: &SiteArgs, selection: &[String]) -> i32 {
             return exit::INVALID;
         }
     };
+    let mut checks = checks;
+    if let Some(min) = min_severity {
+        for list in &mut checks.by_article {
+            list.retain(|c| c.severity >= min);
+        }
+    }
     print!("{}", render(&content, &checks, &selected, !selection.is_empty()));
     exit::OK
 }

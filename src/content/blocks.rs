@@ -94,6 +94,8 @@ pub struct CheckCard {
     /// The requests it makes, e.g. `GET /api/v1/apps?q=okta_flow_sso`, with values not known until run time
     /// shown as `{user}`.
     pub requests: Vec<String>,
+    /// `critical` to `info`.
+    pub severity: String,
     pub scopes: Vec<String>,
     /// The command that runs the article's checks.
     pub command: String,

@@ -535,7 +535,11 @@ fn check_card(card: &CheckCard, id: &str, languages: &mut Vec<String>, shared: &
     if !card.description.is_empty() {
         h.push_str(&format!("<p class=\"check-desc\">{}</p>", e(&card.description)));
     }
-    h.push_str("<dl class=\"check-facts\"><dt>Looks at</dt><dd><ul class=\"check-requests\">");
+    h.push_str(&format!(
+        "<dl class=\"check-facts\"><dt>Severity</dt><dd><span class=\"severity severity-{0}\">{0}</span></dd>\
+         <dt>Looks at</dt><dd><ul class=\"check-requests\">",
+        e(&card.severity)
+    ));
     for r in &card.requests {
         h.push_str(&format!("<li><code>{}</code></li>", e(r)));
     }
@@ -830,6 +834,7 @@ mod tests {
             title: "T".into(),
             description: String::new(),
             requests: vec![],
+            severity: "medium".into(),
             scopes: vec![],
             command: "kb check a".into(),
             block: String::new(),

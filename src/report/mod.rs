@@ -6,16 +6,23 @@ pub mod human;
 pub mod junit;
 pub mod markdown;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Verdict;
+use crate::checks::model::Severity;
+use crate::checks::{Finding, SkipReason, Verdict};
 
 /// The JSON report's version: bumped on any change that could break a reader, a new value of an enumeration
-/// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`;
+/// version 3 severities, findings, the skip reasons `needs_var` and `filtered`, and the error reason `clock`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The versions kb's own readers (`kb build --report`) accept.
-pub const READS: &[u32] = &[1, 2];
+pub const READS: &[u32] = &[1, 2, 3];
+
+/// Findings a report shows per check; `findings_total` counts them all.
+pub const FINDINGS_SHOWN: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,6 +81,9 @@ pub struct Report {
     /// True when the run was interrupted: the report holds what finished.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// `--fail-on`: fails of checks below this severity do not count for the exit status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<Severity>,
 }
 
 /// Articles by status, and the checks that ran (not skipped).
@@ -85,6 +95,9 @@ pub struct Summary {
     pub fail: usize,
     pub error: usize,
     pub skip: usize,
+    /// Failing checks by severity (every severity, 0 included).
+    #[serde(default)]
+    pub failed_by_severity: BTreeMap<Severity, usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +107,9 @@ pub struct ArticleReport {
     pub url: String,
     pub permalink: String,
     pub status: Status,
+    /// The highest severity among its failing checks; `null` when none fails.
+    #[serde(default)]
+    pub severity: Option<Severity>,
     pub checks: Vec<CheckReport>,
 }
 
@@ -102,52 +118,91 @@ pub struct CheckReport {
     pub id: String,
     pub title: String,
     pub status: Status,
+    /// How much a failure of this check matters (reports before version 3: `medium`).
+    #[serde(default)]
+    pub severity: Severity,
     /// Why it failed, erred or was skipped; `null` for a pass.
     pub message: Option<String>,
-    /// `assertion` for a fail, `precondition` for a skip, the kind of error for an error (`missing_scope`,
-    /// `access_denied`, `invalid_token`, `credentials`, `rate_limited`, `http_status`, `ambiguous`, `truncated`,
-    /// `network`, `timeout`, `redirect`, `input`, `body`); `null` for a pass.
+    /// `assertion` for a fail; for a skip `precondition`, `needs_var` or `filtered`; the kind of error for an error
+    /// (`missing_scope`, `access_denied`, `invalid_token`, `credentials`, `rate_limited`, `http_status`,
+    /// `ambiguous`, `truncated`, `network`, `timeout`, `redirect`, `input`, `body`, `clock`); `null` for a pass.
     pub reason: Option<String>,
     pub missing_scopes: Vec<String>,
+    /// With `needs_var`: the `vars` that have no value.
+    #[serde(default)]
+    pub missing_vars: Vec<String>,
+    /// The first failing items, each with a label, what was read, and its Admin Console page.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// How many items fail in all.
+    #[serde(default)]
+    pub findings_total: usize,
     pub duration_ms: u64,
 }
 
 impl CheckReport {
-    pub fn new(id: &str, title: &str, verdict: &Verdict, duration_ms: u64) -> CheckReport {
-        let (status, message, reason, missing_scopes) = match verdict {
-            Verdict::Pass => (Status::Pass, None, None, Vec::new()),
-            Verdict::Fail(m) => (Status::Fail, Some(m.clone()), Some("assertion".to_string()), Vec::new()),
-            Verdict::Skip(m) => (
-                Status::Skip,
-                Some(m.clone()),
-                Some("precondition".to_string()),
-                Vec::new(),
-            ),
-            Verdict::Error(e) => {
-                let reason = serde_json::to_value(e.reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string));
-                (Status::Error, Some(e.message.clone()), reason, e.missing_scopes.clone())
-            }
-        };
-        CheckReport {
+    pub fn new(id: &str, title: &str, severity: Severity, verdict: &Verdict, duration_ms: u64) -> CheckReport {
+        let mut r = CheckReport {
             id: id.to_string(),
             title: title.to_string(),
-            status,
-            message,
-            reason,
-            missing_scopes,
+            status: Status::Pass,
+            severity,
+            message: None,
+            reason: None,
+            missing_scopes: Vec::new(),
+            missing_vars: Vec::new(),
+            findings: Vec::new(),
+            findings_total: 0,
             duration_ms,
+        };
+        match verdict {
+            Verdict::Pass => {}
+            Verdict::Fail(f) => {
+                r.status = Status::Fail;
+                r.message = Some(f.message.clone());
+                r.reason = Some("assertion".into());
+                r.findings = f.findings.iter().take(FINDINGS_SHOWN).cloned().collect();
+                r.findings_total = f.findings.len();
+            }
+            Verdict::Skip(s) => {
+                r.status = Status::Skip;
+                r.message = Some(s.message.clone());
+                r.reason = Some(s.reason.as_str().into());
+                if let SkipReason::NeedsVar(vars) = &s.reason {
+                    r.missing_vars = vars.clone();
+                }
+            }
+            Verdict::Error(e) => {
+                r.status = Status::Error;
+                r.message = Some(e.message.clone());
+                r.reason = serde_json::to_value(e.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string));
+                r.missing_scopes = e.missing_scopes.clone();
+            }
         }
+        r
     }
 }
 
 impl Report {
     /// Fills in each article's status and the summary from the checks.
     pub fn finish(&mut self) {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            failed_by_severity: Severity::ALL.iter().map(|v| (*v, 0)).collect(),
+            ..Summary::default()
+        };
         for a in &mut self.articles {
             a.status = Status::of(a.checks.iter().map(|c| c.status));
+            a.severity = a
+                .checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(|c| c.severity)
+                .max();
+            for c in a.checks.iter().filter(|c| c.status == Status::Fail) {
+                *s.failed_by_severity.entry(c.severity).or_default() += 1;
+            }
             s.articles += 1;
             s.checks += a.checks.iter().filter(|c| c.status != Status::Skip).count();
             match a.status {
@@ -160,14 +215,22 @@ impl Report {
         self.summary = s;
     }
 
-    /// `kb check`'s exit status for this report: 130 interrupted, 1 a fail, 3 an error, else 0.
+    /// `kb check`'s exit status for this report: 130 interrupted, 1 a counted fail (at or above `--fail-on`), 3 an
+    /// error, else 0.
     pub fn exit_code(&self) -> i32 {
         use crate::cli::exit;
+        let counted = |c: &&CheckReport| c.status == Status::Fail && self.fail_on.is_none_or(|f| c.severity >= f);
+        let fails = self.articles.iter().flat_map(|a| &a.checks).filter(counted).count();
+        let errors = self
+            .articles
+            .iter()
+            .flat_map(|a| &a.checks)
+            .any(|c| c.status == Status::Error);
         if self.interrupted {
             exit::INTERRUPTED
-        } else if self.summary.fail > 0 {
+        } else if fails > 0 {
             exit::FAIL
-        } else if self.summary.error > 0 {
+        } else if errors {
             exit::ERROR
         } else {
             exit::OK

@@ -44,24 +44,26 @@ pub async fn run(
     jobs: &[Job],
     vars: Arc<Map<String, Value>>,
     org: Url,
+    admin: Option<Url>,
     sink: Sink,
     on_done: Arc<dyn Fn(&Finished) + Send + Sync>,
 ) {
     let mut set = JoinSet::new();
     let mut ids = std::collections::HashMap::new();
     for &job in jobs {
-        let (client, checks, vars, org, sink, on_done) = (
+        let (client, checks, vars, org, admin, sink, on_done) = (
             client.clone(),
             checks.clone(),
             vars.clone(),
             org.clone(),
+            admin.clone(),
             sink.clone(),
             on_done.clone(),
         );
         let handle = set.spawn(async move {
             let check = &checks.by_article[job.article][job.index];
             let started = Instant::now();
-            let mut evaluation = Evaluation::new(check, &vars, &org);
+            let mut evaluation = Evaluation::new(check, &vars, &org).admin(admin);
             let verdict = loop {
                 match evaluation.step() {
                     Next::Fetch(request) => match client.fetch(&request, check.scopes()).await {

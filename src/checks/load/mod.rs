@@ -2,12 +2,13 @@
 //! the file: for a check block, the line and column in the Markdown file.
 
 mod definition;
+mod finding;
 mod names;
 mod predicate;
 mod scopes;
 mod step;
 
-use names::{Names, Visible};
+use names::{Item, Names, Visible};
 use scopes::RESOURCES;
 pub use scopes::{SCOPES, required_scope};
 
@@ -27,9 +28,30 @@ use crate::diag::{Diagnostic, SourceFile, did_you_mean};
 
 pub const CHECKS_DIR: &str = "checks";
 
-const DEFINITION_KEYS: &[&str] = &["description", "params", "scopes", "fail", "step"];
-const BLOCK_KEYS: &[&str] = &["id", "title", "description", "use", "with", "fail", "scopes", "step"];
-const STEP_KEYS: &[&str] = &["get", "head", "query", "capture", "skip_unless", "expect"];
+const DEFINITION_KEYS: &[&str] = &["description", "params", "scopes", "severity", "fail", "finding", "step"];
+const BLOCK_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "use",
+    "with",
+    "severity",
+    "fail",
+    "finding",
+    "scopes",
+    "step",
+];
+const STEP_KEYS: &[&str] = &[
+    "get",
+    "head",
+    "for_each",
+    "max_items",
+    "query",
+    "capture",
+    "skip_unless",
+    "expect",
+];
+const FINDING_KEYS: &[&str] = &["label", "detail", "link"];
 const CAPTURE_KEYS: &[&str] = &["path", "where", "all"];
 const PARAM_KEYS: &[&str] = &["description", "default"];
 const SUBJECTS: &[&str] = &["status", "error_code", "header", "capture", "value"];
@@ -44,6 +66,8 @@ const PREDICATES: &[&str] = &[
     "count",
     "count_at_least",
     "count_at_most",
+    "before",
+    "after",
 ];
 const WRITE_METHODS: &[&str] = &["post", "put", "patch", "delete", "method", "options", "body"];
 
@@ -367,11 +391,14 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// What `Ctx::steps` found: the steps, each capture with its step, and the scopes the requests need.
+/// What `Ctx::steps` found: the steps, each capture with its step, the scopes the requests need, the captures
+/// made once per item, and what each list capture's items look like.
 struct Steps {
     steps: Vec<Step>,
     captures: Vec<(String, usize)>,
     used: Vec<String>,
+    per_item: Vec<String>,
+    items: Vec<Item>,
 }
 
 fn get<'t>(table: &'t [Entry], key: &str) -> Option<&'t Entry> {

@@ -15,16 +15,45 @@ pub(super) enum Visible {
     All,
 }
 
+#[derive(Default)]
 pub(super) struct Names<'n> {
     pub(super) params: &'n [String],
     pub(super) vars: &'n [String],
     /// Each capture and the step that makes it.
     pub(super) captures: &'n [(String, usize)],
+    /// The captures made once per item (by a `for_each` step): they join the item, as `item.NAME`.
+    pub(super) per_item: &'n [String],
+    /// The item, where one is judged: in a `for_each` step, an `each` expectation, `[finding]`.
+    pub(super) item: Option<&'n Item>,
+    /// The list captures so far, for `each`.
+    pub(super) lists: &'n [Item],
+}
+
+/// The item a template sees as `item`: of which list, and the fields its items may carry.
+#[derive(Debug, Clone)]
+pub(super) struct Item {
+    pub(super) list: String,
+    /// The fields Okta's spec gives the list's items, and the captures joined to them; `None` when not known.
+    pub(super) fields: Option<Vec<String>>,
+    /// The endpoint the list comes from, for messages (`GET /api/v1/apps`).
+    pub(super) source: String,
 }
 
 impl Names<'_> {
     pub(super) fn check(&self, v: &Var, visible: Visible) -> Result<(), (String, String)> {
         let name = v.name();
+        if name == "item" && !self.captures.iter().any(|(c, _)| c == "item") {
+            return self.check_item(v);
+        }
+        if let Some(c) = self.per_item.iter().find(|c| *c == name)
+            && !matches!(visible, Visible::UpTo(_))
+            && self.made_before(name, visible)
+        {
+            return Err((
+                format!("the capture `{c}` is made once per item: it joins its item"),
+                format!("read it as `item.{c}` in an `each` expectation over that list, or in `[finding]`"),
+            ));
+        }
         if name == "vars" {
             let Some(var) = v.path.get(1) else {
                 return Err((
@@ -99,5 +128,43 @@ impl Names<'_> {
             None => "templates see parameters, captures and `vars`".into(),
         };
         Err((format!("unknown variable `{name}`"), hint))
+    }
+
+    fn made_before(&self, name: &str, visible: Visible) -> bool {
+        let Some((_, step)) = self.captures.iter().find(|(c, _)| c == name) else {
+            return false;
+        };
+        match visible {
+            Visible::Before(i) => *step < i,
+            Visible::All => true,
+            _ => false,
+        }
+    }
+
+    /// `item` or `item.FIELD`: known where an item is judged, with a field its items may carry.
+    fn check_item(&self, v: &Var) -> Result<(), (String, String)> {
+        let Some(item) = self.item else {
+            return Err((
+                "`item` has no value here".into(),
+                "`item` is an item of a list: in a `for_each` step, an expectation with `each`, and `[finding]`".into(),
+            ));
+        };
+        let (Some(field), Some(fields)) = (v.path.get(1), &item.fields) else {
+            return Ok(());
+        };
+        if fields.iter().any(|f| f == field) {
+            return Ok(());
+        }
+        let hint = match did_you_mean(field, fields.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `item.{s}`?"),
+            None => format!("its items carry: {}", fields.join(", ")),
+        };
+        Err((
+            format!(
+                "`item.{field}`: the items of `{}` ({}) have no field `{field}`",
+                item.list, item.source
+            ),
+            hint,
+        ))
     }
 }

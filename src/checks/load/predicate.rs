@@ -52,6 +52,7 @@ impl Ctx<'_> {
                 subject: Subject::Capture(path),
                 test: Test::Exists(true),
                 fail: None,
+                each: None,
             }];
         }
         let items: Vec<&Node> = match &node.value {
@@ -97,7 +98,7 @@ impl Ctx<'_> {
     ) -> Vec<Predicate> {
         let mut known: Vec<&str> = SUBJECTS.to_vec();
         known.extend(PREDICATES);
-        known.push("fail");
+        known.extend(["fail", "each"]);
         let mut unknown = 0;
         for e in t {
             if !known.contains(&e.key.as_str()) {
@@ -109,58 +110,35 @@ impl Ctx<'_> {
                 self.error(e.key_span.clone(), format!("unknown predicate `{}`", e.key), hint);
             }
         }
+        let each = get(t, "each");
+        let list = match each {
+            None => None,
+            Some(e) => match self.each_list(e, names) {
+                Some(it) => Some(it),
+                None => return Vec::new(),
+            },
+        };
+        let with_item = Names {
+            params: names.params,
+            vars: names.vars,
+            captures: names.captures,
+            per_item: names.per_item,
+            item: list.or(names.item),
+            lists: names.lists,
+        };
+        let names = &with_item;
         let fail = self.fail_message(t, names, visible);
         let preds: Vec<&Entry> = t.iter().filter(|e| PREDICATES.contains(&e.key.as_str())).collect();
         let subjects: Vec<&Entry> = t.iter().filter(|e| SUBJECTS.contains(&e.key.as_str())).collect();
-        let status = get(t, "status");
-        let code = get(t, "error_code");
-        if status.is_some() || code.is_some() {
-            let mut out = Vec::new();
-            if let Some(other) = subjects.iter().find(|e| e.key != "status" && e.key != "error_code") {
+        if get(t, "status").is_some() || get(t, "error_code").is_some() {
+            if let Some(e) = each {
                 self.error(
-                    other.key_span.clone(),
-                    format!(
-                        "`{}` cannot share an expectation with `status` or `error_code`",
-                        other.key
-                    ),
-                    "write it as an expectation of its own",
+                    e.key_span.clone(),
+                    "`each` judges the items of a list: a status or an error code is the answer's",
+                    "write `each` with `capture = \"item.FIELD\"` or `value = \"{{ item.FIELD }}\"`",
                 );
             }
-            if let Some(p) = preds.first() {
-                self.error(
-                    p.key_span.clone(),
-                    format!(
-                        "`{}` has nothing to test: `status` and `error_code` carry their value",
-                        p.key
-                    ),
-                    "write `{ status = 200 }` or `{ status = [200, 404] }`",
-                );
-            }
-            let status_code = |n: &Node| match n.value {
-                Value::Int(c) if (100..=599).contains(&c) => Some(Expected::Int(c)),
-                _ => None,
-            };
-            let error_code = |n: &Node| match n.as_str() {
-                Some(s) if s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit()) => {
-                    Some(Expected::Str(Template::literal(s)))
-                }
-                _ => None,
-            };
-            if let Some(s) = status {
-                let bad = (
-                    "a status is an HTTP status code, 100 to 599",
-                    "write `status = 200`, or `status = [200, 404]` for one of several",
-                );
-                out.extend(self.one_or_many(&s.node, Subject::Status, fail.clone(), status_code, bad));
-            }
-            if let Some(c) = code {
-                let bad = (
-                    "an `error_code` is an Okta error code such as \"E0000015\"",
-                    "write `error_code = \"E0000007\"`",
-                );
-                out.extend(self.one_or_many(&c.node, Subject::ErrorCode, fail, error_code, bad));
-            }
-            return out;
+            return self.status_predicates(t, &subjects, &preds, fail);
         }
         let Some(subject) = self.single(
             &subjects,
@@ -177,37 +155,8 @@ impl Ctx<'_> {
         ) else {
             return Vec::new();
         };
-        let subject = match subject.key.as_str() {
-            "header" => {
-                let name = self.string(&subject.node, "`header`");
-                match name {
-                    Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
-                        Subject::Header(h.to_ascii_lowercase())
-                    }
-                    Some(_) => {
-                        self.error(
-                            subject.node.span.clone(),
-                            "not a header name",
-                            "write a name such as `header = \"content-type\"`",
-                        );
-                        return Vec::new();
-                    }
-                    None => return Vec::new(),
-                }
-            }
-            "capture" => match self.capture_subject(&subject.node, names, visible) {
-                Some(path) => Subject::Capture(path),
-                None => return Vec::new(),
-            },
-            _ => {
-                if self.string(&subject.node, "`value`").is_none() {
-                    return Vec::new();
-                }
-                match self.template(&subject.node, names, visible) {
-                    Some(t) => Subject::Value(t),
-                    None => return Vec::new(),
-                }
-            }
+        let Some(subject) = self.subject(subject, names, visible) else {
+            return Vec::new();
         };
         let Some(pred) = self.single(
             &preds,
@@ -224,8 +173,144 @@ impl Ctx<'_> {
         ) else {
             return Vec::new();
         };
+        match self.test(pred, names, visible) {
+            Some(test) => vec![Predicate {
+                subject,
+                test,
+                fail,
+                each: list.map(|l| l.list.clone()),
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    /// `each = "users"`: a list capture made by this step or an earlier one.
+    fn each_list<'n>(&mut self, e: &Entry, names: &Names<'n>) -> Option<&'n Item> {
+        let list = self.string(&e.node, "`each`")?;
+        if let Some(it) = names.lists.iter().find(|it| it.list == list) {
+            return Some(it);
+        }
+        let hint = if names.per_item.contains(&list) {
+            "it is made once per item of another list: judge that list, and read this capture as `item.NAME`".into()
+        } else {
+            match did_you_mean(&list, names.lists.iter().map(|it| it.list.as_str())) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "capture a list first: `users = { path = \"$[*]\", all = true }`".to_string(),
+            }
+        };
+        self.error(
+            e.node.span.clone(),
+            format!("`each` names `{list}`, which is not a list this step or an earlier one captures"),
+            hint,
+        );
+        None
+    }
+
+    /// `status` and `error_code`: they carry their value, and can share one table.
+    fn status_predicates(
+        &mut self,
+        t: &[Entry],
+        subjects: &[&Entry],
+        preds: &[&Entry],
+        fail: Option<Template>,
+    ) -> Vec<Predicate> {
+        let mut out = Vec::new();
+        if let Some(other) = subjects.iter().find(|e| e.key != "status" && e.key != "error_code") {
+            self.error(
+                other.key_span.clone(),
+                format!(
+                    "`{}` cannot share an expectation with `status` or `error_code`",
+                    other.key
+                ),
+                "write it as an expectation of its own",
+            );
+        }
+        if let Some(p) = preds.first() {
+            self.error(
+                p.key_span.clone(),
+                format!(
+                    "`{}` has nothing to test: `status` and `error_code` carry their value",
+                    p.key
+                ),
+                "write `{ status = 200 }` or `{ status = [200, 404] }`",
+            );
+        }
+        let status_code = |n: &Node| match n.value {
+            Value::Int(c) if (100..=599).contains(&c) => Some(Expected::Int(c)),
+            _ => None,
+        };
+        let error_code = |n: &Node| match n.as_str() {
+            Some(s) if s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit()) => {
+                Some(Expected::Str(Template::literal(s)))
+            }
+            _ => None,
+        };
+        if let Some(s) = get(t, "status") {
+            let bad = (
+                "a status is an HTTP status code, 100 to 599",
+                "write `status = 200`, or `status = [200, 404]` for one of several",
+            );
+            out.extend(self.one_or_many(&s.node, Subject::Status, fail.clone(), status_code, bad));
+        }
+        if let Some(c) = get(t, "error_code") {
+            let bad = (
+                "an `error_code` is an Okta error code such as \"E0000015\"",
+                "write `error_code = \"E0000007\"`",
+            );
+            out.extend(self.one_or_many(&c.node, Subject::ErrorCode, fail, error_code, bad));
+        }
+        out
+    }
+
+    /// The subject of an expectation other than a status: a header, a capture, or a value.
+    fn subject(&mut self, subject: &Entry, names: &Names<'_>, visible: Visible) -> Option<Subject> {
+        match subject.key.as_str() {
+            "header" => {
+                let h = self.string(&subject.node, "`header`")?;
+                if !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    return Some(Subject::Header(h.to_ascii_lowercase()));
+                }
+                self.error(
+                    subject.node.span.clone(),
+                    "not a header name",
+                    "write a name such as `header = \"content-type\"`",
+                );
+                None
+            }
+            "capture" => self
+                .capture_subject(&subject.node, names, visible)
+                .map(Subject::Capture),
+            _ => {
+                self.string(&subject.node, "`value`")?;
+                self.template(&subject.node, names, visible).map(Subject::Value)
+            }
+        }
+    }
+
+    /// The predicate of an expectation: its key and value.
+    fn test(&mut self, pred: &Entry, names: &Names<'_>, visible: Visible) -> Option<Test> {
         let n = &pred.node;
         let test = match pred.key.as_str() {
+            "before" | "after" => {
+                let when = if pred.key == "before" {
+                    When::Before
+                } else {
+                    When::After
+                };
+                self.string(n, &format!("`{}`", pred.key))?;
+                let t = self.template(n, names, visible)?;
+                if t.is_literal()
+                    && let Err(why) = crate::checks::time::duration(&t.source)
+                {
+                    self.error(
+                        n.span.clone(),
+                        why,
+                        "e.g. `after = \"30d\"`: later than 30 days from now",
+                    );
+                    return None;
+                }
+                Some(Test::Time(when, t))
+            }
             "equals" => self.expected(n, names, visible).map(Test::Equals),
             "not_equals" => self.expected(n, names, visible).map(Test::NotEquals),
             "contains" => self.expected(n, names, visible).map(Test::Contains),
@@ -294,10 +379,7 @@ impl Ctx<'_> {
                 }
             }
         };
-        match test {
-            Some(test) => vec![Predicate { subject, test, fail }],
-            None => Vec::new(),
-        }
+        test
     }
 
     /// The one entry of `found`. None is reported at `at` unless `quiet` (another error already explains it);
@@ -353,7 +435,12 @@ impl Ctx<'_> {
         } else {
             Test::OneOf(values)
         };
-        Some(Predicate { subject, test, fail })
+        Some(Predicate {
+            subject,
+            test,
+            fail,
+            each: None,
+        })
     }
 
     pub(super) fn expected(&mut self, n: &Node, names: &Names<'_>, visible: Visible) -> Option<Expected> {

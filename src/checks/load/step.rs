@@ -36,136 +36,307 @@ impl Ctx<'_> {
             );
             return None;
         }
-        let mut steps = Vec::new();
-        let mut captures: Vec<(String, usize)> = Vec::new();
-        let mut used: Vec<String> = Vec::new();
-        // Every capture of every step, so that one used too early is reported as such, not as unknown.
-        let every: Vec<(String, usize)> = items
-            .iter()
-            .enumerate()
-            .flat_map(|(i, n)| {
-                let t = n.as_table().unwrap_or_default();
-                get(t, "capture")
-                    .and_then(|c| c.node.as_table())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(move |e| (e.key.clone(), i))
-            })
-            .collect();
-        for (i, node) in items.iter().enumerate() {
-            let t = node.as_table().unwrap_or_default();
-            self.unknown_keys(t, STEP_KEYS, "a step");
-            let methods: Vec<&Entry> = t.iter().filter(|e| e.key == "get" || e.key == "head").collect();
-            // A write method was already reported as such.
-            let quiet = t.iter().any(|e| WRITE_METHODS.contains(&e.key.as_str()));
-            let path_entry = self.single(
-                &methods,
-                node.span.start..node.span.start,
-                quiet,
-                (
-                    format!("step {} has no request", i + 1),
-                    "add `get = \"/api/v1/...\"`".into(),
-                ),
-                (
-                    format!("step {} makes two requests", i + 1),
-                    "a step is one request: split it into two [[step]]s",
-                ),
-            );
-            let names = Names {
-                params,
-                vars,
-                captures: &every,
-            };
-            let mut path = None;
-            if let Some(e) = path_entry
-                && let Some(s) = self.string(&e.node, &format!("`{}`", e.key))
-            {
-                match PathTemplate::parse(&s) {
-                    Ok(p) => {
-                        let vars_ok = self.template_vars(&e.node, p.vars(), &names, Visible::Before(i));
-                        match required_scope(&p) {
-                            Err(why) => self.error(
-                                e.node.span.clone(),
-                                why,
-                                format!("a check can read: {RESOURCES}, and /.well-known/"),
-                            ),
-                            Ok(Some(scope)) if !scopes.iter().any(|s| s == scope) => self.error(
-                                e.node.span.clone(),
-                                format!(
-                                    "{} {} needs the scope `{scope}`, which `scopes` does not declare",
-                                    e.key.to_uppercase(),
-                                    s
-                                ),
-                                format!("add \"{scope}\" to `scopes`"),
-                            ),
-                            Ok(Some(scope)) => used.push(scope.to_string()),
-                            Ok(None) => {}
-                        }
-                        if vars_ok.is_some() {
-                            let method = if e.key == "head" { Method::Head } else { Method::Get };
-                            path = Some((method, p));
-                        }
-                    }
-                    Err(err) => {
-                        let span = self.inside(&e.node, err.at);
-                        self.error(span, err.message, err.hint);
-                    }
-                }
-            }
-            let mut query = Vec::new();
-            if let Some(e) = get(t, "query")
-                && let Some(q) = self.table(&e.node, "`query`", "query = { q = \"{{ app_name }}\" }")
-            {
-                for p in q {
-                    if !p
-                        .key
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-                        || p.key.is_empty()
-                    {
-                        self.error(
-                            p.key_span.clone(),
-                            format!("`{}` is not a query parameter name", p.key),
-                            "use letters, digits, `_`, `-` and `.`",
-                        );
-                        continue;
-                    }
-                    let value = self.value_template(&p.node, "a query value", &names, Visible::Before(i));
-                    if let Some(v) = value {
-                        query.push((p.key.clone(), v));
-                    }
-                }
-            }
-            let mut made = Vec::new();
-            if let Some(e) = get(t, "capture")
-                && let Some(c) = self.table(&e.node, "`capture`", "capture = { user_id = \"$.id\" }")
-            {
-                for entry in c {
-                    if let Some(capture) = self.capture(entry, &names, params, &captures, &made, i) {
-                        made.push(capture);
-                    }
-                }
-            }
-            captures.extend(made.iter().map(|c| (c.name.clone(), i)));
-            let skip_unless = get(t, "skip_unless")
-                .map(|e| self.predicates(&e.node, &names, i, true))
-                .unwrap_or_default();
-            let expect = get(t, "expect")
-                .map(|e| self.predicates(&e.node, &names, i, false))
-                .unwrap_or_default();
-            if let Some((method, path)) = path {
-                steps.push(Step {
-                    method,
-                    endpoint: crate::checks::shape::endpoint(&path.segments),
-                    path,
-                    query,
-                    captures: made,
-                    skip_unless,
-                    expect,
-                });
+        // Every capture of every step, so that one used too early is reported as such, not as unknown; and those
+        // made once per item.
+        let mut every: Vec<(String, usize)> = Vec::new();
+        let mut per_item: Vec<String> = Vec::new();
+        for (i, n) in items.iter().enumerate() {
+            let t = n.as_table().unwrap_or_default();
+            let names = get(t, "capture").and_then(|c| c.node.as_table()).unwrap_or_default();
+            every.extend(names.iter().map(|e| (e.key.clone(), i)));
+            if get(t, "for_each").is_some() {
+                per_item.extend(names.iter().map(|e| e.key.clone()));
             }
         }
-        Some(Steps { steps, captures, used })
+        let mut state = Steps {
+            steps: Vec::new(),
+            captures: Vec::new(),
+            used: Vec::new(),
+            per_item,
+            items: Vec::new(),
+        };
+        let known = Known {
+            params,
+            vars,
+            scopes,
+            every: &every,
+        };
+        for (i, node) in items.iter().enumerate() {
+            if let Some(step) = self.step(i, node, &known, &mut state) {
+                state.steps.push(step);
+            }
+        }
+        Some(state)
+    }
+
+    /// Step `i`: its request, its query, its captures, then its preconditions and expectations.
+    fn step(&mut self, i: usize, node: &Node, known: &Known<'_>, state: &mut Steps) -> Option<Step> {
+        let t = node.as_table().unwrap_or_default();
+        self.unknown_keys(t, STEP_KEYS, "a step");
+        let for_each = self.for_each(t, i, state);
+        let item = for_each
+            .as_ref()
+            .and_then(|f| state.items.iter().find(|it| it.list == f.list))
+            .cloned();
+        // In a `for_each` step, `item` has the fields of the list's items and this step's captures.
+        let item = item.map(|mut it| {
+            if let Some(fields) = &mut it.fields {
+                let made = get(t, "capture").and_then(|c| c.node.as_table()).unwrap_or_default();
+                fields.extend(made.iter().map(|e| e.key.clone()));
+            }
+            it
+        });
+        let names = Names {
+            params: known.params,
+            vars: known.vars,
+            captures: known.every,
+            per_item: &state.per_item,
+            item: item.as_ref(),
+            lists: &state.items,
+        };
+        let path = self.request_path(t, node, i, &names, known.scopes, &mut state.used);
+        let query = self.query(t, i, &names);
+        let mut made = Vec::new();
+        if let Some(e) = get(t, "capture")
+            && let Some(c) = self.table(&e.node, "`capture`", "capture = { user_id = \"$.id\" }")
+        {
+            for entry in c {
+                if let Some(capture) = self.capture(entry, &names, known.params, &state.captures, &made, i) {
+                    made.push(capture);
+                }
+            }
+        }
+        state.captures.extend(made.iter().map(|c| (c.name.clone(), i)));
+        let (method, path) = path?;
+        let endpoint = crate::checks::shape::endpoint(&path.segments);
+        match &for_each {
+            // The captures join the list's items.
+            Some(f) => {
+                if let Some(Item {
+                    fields: Some(fields), ..
+                }) = state.items.iter_mut().find(|it| it.list == f.list)
+                {
+                    fields.extend(made.iter().map(|c| c.name.clone()));
+                }
+            }
+            None => state.items.extend(made.iter().map(|c| list_item(c, endpoint))),
+        }
+        let names = Names {
+            params: known.params,
+            vars: known.vars,
+            captures: known.every,
+            per_item: &state.per_item,
+            item: item.as_ref(),
+            lists: &state.items,
+        };
+        let skip_unless = get(t, "skip_unless")
+            .map(|e| self.predicates(&e.node, &names, i, true))
+            .unwrap_or_default();
+        let expect = get(t, "expect")
+            .map(|e| self.predicates(&e.node, &names, i, false))
+            .unwrap_or_default();
+        if for_each.is_some() && expect.iter().chain(&skip_unless).any(|p| p.each.is_some()) {
+            let e = get(t, "expect")
+                .or_else(|| get(t, "skip_unless"))
+                .map_or(node.span.clone(), |e| e.key_span.clone());
+            self.error(
+                e,
+                "the expectations of a `for_each` step are judged per item already",
+                "remove `each`: `item` is the step's item",
+            );
+        }
+        Some(Step {
+            method,
+            endpoint,
+            path,
+            query,
+            for_each,
+            captures: made,
+            skip_unless,
+            expect,
+        })
+    }
+
+    /// `get = "..."` (or `head`): the path, checked against the scopes the check declares.
+    fn request_path(
+        &mut self,
+        t: &[Entry],
+        node: &Node,
+        i: usize,
+        names: &Names<'_>,
+        scopes: &[String],
+        used: &mut Vec<String>,
+    ) -> Option<(Method, PathTemplate)> {
+        let methods: Vec<&Entry> = t.iter().filter(|e| e.key == "get" || e.key == "head").collect();
+        // A write method was already reported as such.
+        let quiet = t.iter().any(|e| WRITE_METHODS.contains(&e.key.as_str()));
+        let e = self.single(
+            &methods,
+            node.span.start..node.span.start,
+            quiet,
+            (
+                format!("step {} has no request", i + 1),
+                "add `get = \"/api/v1/...\"`".into(),
+            ),
+            (
+                format!("step {} makes two requests", i + 1),
+                "a step is one request: split it into two [[step]]s",
+            ),
+        )?;
+        let s = self.string(&e.node, &format!("`{}`", e.key))?;
+        let p = match PathTemplate::parse(&s) {
+            Ok(p) => p,
+            Err(err) => {
+                let span = self.inside(&e.node, err.at);
+                self.error(span, err.message, err.hint);
+                return None;
+            }
+        };
+        let vars_ok = self.template_vars(&e.node, p.vars(), names, Visible::Before(i));
+        match required_scope(&p) {
+            Err(why) => self.error(
+                e.node.span.clone(),
+                why,
+                format!("a check can read: {RESOURCES}, and /.well-known/"),
+            ),
+            Ok(Some(scope)) if !scopes.iter().any(|s| s == scope) => self.error(
+                e.node.span.clone(),
+                format!(
+                    "{} {} needs the scope `{scope}`, which `scopes` does not declare",
+                    e.key.to_uppercase(),
+                    s
+                ),
+                format!("add \"{scope}\" to `scopes`"),
+            ),
+            Ok(Some(scope)) => used.push(scope.to_string()),
+            Ok(None) => {}
+        }
+        vars_ok?;
+        let method = if e.key == "head" { Method::Head } else { Method::Get };
+        Some((method, p))
+    }
+
+    /// `query = { ... }`: each value a template, a number, a boolean, or a time relative to the org's clock
+    /// (`{ now = "-24h" }`).
+    fn query(&mut self, t: &[Entry], i: usize, names: &Names<'_>) -> Vec<(String, Template)> {
+        let mut query = Vec::new();
+        let Some(e) = get(t, "query") else {
+            return query;
+        };
+        let Some(q) = self.table(&e.node, "`query`", "query = { q = \"{{ app_name }}\" }") else {
+            return query;
+        };
+        for p in q {
+            if !p
+                .key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                || p.key.is_empty()
+            {
+                self.error(
+                    p.key_span.clone(),
+                    format!("`{}` is not a query parameter name", p.key),
+                    "use letters, digits, `_`, `-` and `.`",
+                );
+                continue;
+            }
+            let value = match p.node.as_table() {
+                Some(table) => self.relative_time(&p.node, table, i),
+                None => self.value_template(&p.node, "a query value", names, Visible::Before(i)),
+            };
+            if let Some(v) = value {
+                query.push((p.key.clone(), v));
+            }
+        }
+        query
+    }
+
+    /// `{ now = "-24h" }`: the org's clock (the `Date` of the previous step's answer) moved by a duration, as an
+    /// RFC 3339 time. Validated here; rendered by the bindings (see [`crate::checks::eval::NOW`]).
+    fn relative_time(&mut self, node: &Node, table: &[Entry], i: usize) -> Option<Template> {
+        self.unknown_keys(table, &["now"], "a time relative to now");
+        let e = get(table, "now").or_else(|| {
+            self.error(
+                node.span.clone(),
+                "a query value given as a table is a time relative to now: `{ now = \"-24h\" }`",
+                "write `since = { now = \"-24h\" }`, or give the value as a string",
+            );
+            None
+        })?;
+        let text = self.string(&e.node, "`now`")?;
+        if let Err(why) = crate::checks::time::duration(&text) {
+            self.error(e.node.span.clone(), why, "such as `now = \"-24h\"` for a day ago");
+            return None;
+        }
+        if i == 0 {
+            self.error(
+                e.key_span.clone(),
+                "a time relative to now needs the org's clock, which the first step does not have yet",
+                "the clock is the `Date` of the previous step's answer: add a step before this one, such as \
+                 get = \"/.well-known/openid-configuration\" (no scope, read once per run)",
+            );
+            return None;
+        }
+        Some(crate::checks::eval::now_template(&text))
+    }
+
+    /// `for_each = "list"` (with `max_items`): a list capture of an earlier step, not one made per item.
+    fn for_each(&mut self, t: &[Entry], i: usize, state: &Steps) -> Option<ForEach> {
+        if let Some(m) = get(t, "max_items")
+            && get(t, "for_each").is_none()
+        {
+            self.error(
+                m.key_span.clone(),
+                "`max_items` bounds a `for_each` step, and this step has none",
+                "remove it, or add `for_each = \"list\"`",
+            );
+        }
+        let e = get(t, "for_each")?;
+        let list = self.string(&e.node, "`for_each`")?;
+        let max = match get(t, "max_items").map(|m| &m.node) {
+            None => MAX_ITEMS,
+            Some(Node {
+                value: Value::Int(n), ..
+            }) if (1..=10_000).contains(n) => *n as usize,
+            Some(n) => {
+                self.error(
+                    n.span.clone(),
+                    "`max_items` must be a whole number from 1 to 10000",
+                    format!(
+                        "the default is {MAX_ITEMS}: past it the check is an error, never judged on part of the list"
+                    ),
+                );
+                MAX_ITEMS
+            }
+        };
+        if state.per_item.contains(&list) {
+            self.error(
+                e.node.span.clone(),
+                format!("`{list}` is made once per item of another list: `for_each` reads a list of the answers"),
+                "iterate the list itself, and read this capture as `item.NAME`",
+            );
+            return None;
+        }
+        match state.captures.iter().find(|(c, _)| *c == list) {
+            Some(_) => Some(ForEach { list, max }),
+            None => {
+                let earlier: Vec<&str> = state.captures.iter().map(|(c, _)| c.as_str()).collect();
+                let hint = match did_you_mean(&list, earlier.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if earlier.is_empty() => {
+                        "capture a list in an earlier step: `apps = { path = \"$[*]\", all = true }`".into()
+                    }
+                    None => format!("the captures of earlier steps are: {}", earlier.join(", ")),
+                };
+                let _ = i;
+                self.error(
+                    e.node.span.clone(),
+                    format!("`for_each` names `{list}`, which no earlier step captures"),
+                    hint,
+                );
+                None
+            }
+        }
     }
 
     pub(super) fn capture(
@@ -311,4 +482,31 @@ impl Ctx<'_> {
             all,
         })
     }
+}
+
+/// What a capture's items look like, when it is a list of an endpoint's objects: the fields Okta's spec gives them.
+fn list_item(c: &Capture, endpoint: Option<&'static crate::checks::shape::Endpoint>) -> Item {
+    use crate::checks::shape::{Form, Plain, properties};
+    let whole_list = match c.plain.as_slice() {
+        [] => !c.all,
+        [Plain::Every] | [Plain::Filter] => c.all,
+        _ => false,
+    };
+    let fields = endpoint
+        .filter(|e| whole_list && e.form == Form::List)
+        .and_then(properties)
+        .map(|f| f.iter().map(|s| s.to_string()).collect());
+    Item {
+        list: c.name.clone(),
+        fields,
+        source: endpoint.map_or_else(|| "the answer".to_string(), |e| format!("GET {}", e.path)),
+    }
+}
+
+/// What every step of a check may refer to.
+pub(super) struct Known<'k> {
+    params: &'k [String],
+    vars: &'k [String],
+    scopes: &'k [String],
+    every: &'k [(String, usize)],
 }

@@ -1,0 +1,191 @@
+//! What a failure says beyond its message: its severity, the `[finding]` that names each failing item, and the
+//! checks that need to be made on the values a block gives (durations) and the `vars` a check needs.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// `severity = "high"`; `None` when absent or wrong (the problem is reported).
+    pub(super) fn severity(&mut self, table: &[Entry]) -> Option<Severity> {
+        let e = get(table, "severity")?;
+        let s = self.string(&e.node, "`severity`")?;
+        if let Some(level) = Severity::parse(&s) {
+            return Some(level);
+        }
+        let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        let hint = match did_you_mean(&s.to_lowercase(), names.iter().copied()) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None => format!("the severities are: {}", names.join(", ")),
+        };
+        self.error(e.node.span.clone(), format!("unknown severity `{s}`"), hint);
+        None
+    }
+
+    /// `[finding]`: required when an expectation is judged per item, and only then.
+    pub(super) fn finding(
+        &mut self,
+        table: &[Entry],
+        names: &Names<'_>,
+        items: &[Item],
+        judged_per_item: bool,
+        at: Range<usize>,
+    ) -> Option<FindingTemplate> {
+        let Some(e) = get(table, "finding") else {
+            if judged_per_item {
+                self.error(
+                    at,
+                    "this check judges items one by one but has no `[finding]` to name them",
+                    "add [finding] with label = \"{{ item.label }}\" (and link = \"/admin/...\"): reports list each \
+                     failing item by it",
+                );
+            }
+            return None;
+        };
+        if !judged_per_item {
+            self.error(
+                e.key_span.clone(),
+                "`[finding]` names failing items, but no expectation is judged per item",
+                "add `for_each = \"list\"` to a step, or `each = \"list\"` to an expectation; or remove [finding]",
+            );
+            return None;
+        }
+        let t = self.table(&e.node, "`[finding]`", "[finding] with label = \"{{ item.label }}\"")?;
+        self.unknown_keys(t, FINDING_KEYS, "`[finding]`");
+        let item = finding_item(items);
+        let names = Names {
+            params: names.params,
+            vars: names.vars,
+            captures: names.captures,
+            per_item: names.per_item,
+            item: Some(&item),
+            lists: names.lists,
+        };
+        let text = |ctx: &mut Self, key: &str| -> Option<Template> {
+            let e = get(t, key)?;
+            ctx.string(&e.node, &format!("`{key}`"))?;
+            ctx.template(&e.node, &names, Visible::All)
+        };
+        let label = match get(t, "label") {
+            Some(_) => text(self, "label"),
+            None => {
+                self.error(
+                    e.key_span.clone(),
+                    "`[finding]` has no `label`",
+                    "add label = \"{{ item.label }}\": what names a failing item in the reports",
+                );
+                None
+            }
+        };
+        let detail = text(self, "detail");
+        let link = get(t, "link").and_then(|l| self.link(&l.node, &names));
+        Some(FindingTemplate {
+            label: label?,
+            detail,
+            link,
+        })
+    }
+
+    /// A finding's link: a page of the Admin Console (a path under `/admin/`), values as whole segments.
+    fn link(&mut self, node: &Node, names: &Names<'_>) -> Option<PathTemplate> {
+        let s = self.string(node, "`link`")?;
+        match PathTemplate::parse_link(&s) {
+            Ok(p) => {
+                self.template_vars(node, p.vars(), names, Visible::All)?;
+                Some(p)
+            }
+            Err(err) => {
+                let span = self.inside(node, err.at);
+                self.error(span, err.message, err.hint);
+                None
+            }
+        }
+    }
+
+    /// The durations a block's `with` values make in the definition's `before`/`after` (`days = 30` into
+    /// `"{{ days }}d"`): checked here, at the value, rather than when the check runs.
+    pub(super) fn durations_given(&mut self, table: &[Entry], def: &Definition, args: &[(String, Template)]) {
+        let with = get(table, "with").and_then(|w| w.node.as_table()).unwrap_or_default();
+        for step in &def.steps {
+            for p in step.expect.iter().chain(&step.skip_unless) {
+                let Test::Time(_, t) = &p.test else { continue };
+                if t.is_literal() {
+                    continue;
+                }
+                // Only values known now: parameters given literally (or by a literal default).
+                let value = |path: &[String]| -> Option<serde_json::Value> {
+                    let (_, a) = args.iter().find(|(k, _)| path.len() == 1 && *k == path[0])?;
+                    a.is_literal().then(|| serde_json::Value::from(a.source.clone()))
+                };
+                let Ok(text) = t.render(&value) else { continue };
+                if let Err(why) = crate::checks::time::duration(&text) {
+                    let param = t.vars().next().map(|v| v.name().to_string()).unwrap_or_default();
+                    let span = get(with, &param).map_or(0..0, |e| e.node.span.clone());
+                    self.error(
+                        span,
+                        format!("`{param}` makes `{}` {}, and {why}", t.source, text),
+                        format!("`{}` reads it as a duration", def.path),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The item `[finding]` sees: the list the check judges, when there is one; with several, any field.
+fn finding_item(items: &[Item]) -> Item {
+    match items {
+        [one] => one.clone(),
+        _ => Item {
+            list: "the lists".into(),
+            fields: None,
+            source: String::new(),
+        },
+    }
+}
+
+/// The `vars` a check reads without a default (`{{ vars.client_id }}`, not `{{ vars.x | default(value="") }}`),
+/// built-ins aside: without a value for one of them the check cannot run, and is `skip` (`needs_var`).
+pub(super) fn needed_vars(def: &Definition, args: &[(String, Template)], fail: Option<&Template>) -> Vec<String> {
+    let mut templates: Vec<&Template> = args.iter().map(|(_, t)| t).collect();
+    templates.extend(fail);
+    for s in &def.steps {
+        templates.extend(s.path.segments.iter().filter_map(|seg| match seg {
+            crate::checks::path::Segment::Value(t) => Some(t),
+            _ => None,
+        }));
+        templates.extend(s.query.iter().map(|(_, t)| t));
+        templates.extend(s.captures.iter().flat_map(|c| c.filter.iter().map(|(_, t)| t)));
+        for p in s.expect.iter().chain(&s.skip_unless) {
+            templates.extend(&p.fail);
+            if let Subject::Value(t) = &p.subject {
+                templates.push(t);
+            }
+            match &p.test {
+                Test::Equals(Expected::Str(t))
+                | Test::NotEquals(Expected::Str(t))
+                | Test::Contains(Expected::Str(t))
+                | Test::NotContains(Expected::Str(t))
+                | Test::Time(_, t) => templates.push(t),
+                Test::OneOf(list) => templates.extend(list.iter().filter_map(|e| match e {
+                    Expected::Str(t) => Some(t),
+                    _ => None,
+                })),
+                _ => {}
+            }
+        }
+    }
+    let mut needs: Vec<String> = templates
+        .iter()
+        .flat_map(|t| t.vars())
+        .filter(|v| v.path[0] == "vars" && v.path.len() > 1)
+        .filter(|v| {
+            !v.filters
+                .iter()
+                .any(|f| matches!(f, crate::checks::template::Filter::Default(_)))
+        })
+        .map(|v| v.path[1].clone())
+        .filter(|name| !BUILTIN_VARS.contains(&name.as_str()))
+        .collect();
+    needs.sort();
+    needs.dedup();
+    needs
+}
