@@ -647,6 +647,7 @@ mod tests {
             subject,
             test,
             fail: None,
+            each: None,
         };
         let lit = |s: &str| Expected::Str(Template::literal(s));
         assert!(holds(&p(Subject::Status, Test::Equals(Expected::Int(401))), Some(&obs), &b).unwrap());
@@ -694,6 +695,7 @@ mod tests {
             endpoint: shape::endpoint(&path.segments),
             path,
             query: Vec::new(),
+            for_each: None,
             captures: Vec::new(),
             skip_unless: Vec::new(),
             expect,
@@ -705,6 +707,7 @@ mod tests {
             subject: Subject::Status,
             test: Test::Equals(Expected::Int(code)),
             fail: None,
+            each: None,
         }
     }
 
@@ -767,7 +770,10 @@ mod tests {
                 &[],
                 Body::Json(json!({ "errorCode": "E0000015", "errorSummary": "feature" }))
             ),
-            Outcome::Fail(None)
+            Outcome::Fail(Failure {
+                detail: "the status is 401".into(),
+                ..Failure::default()
+            })
         );
         assert_eq!(answer(&named, 200, &[], Body::Json(json!([]))), Outcome::Continue);
     }
@@ -843,7 +849,10 @@ mod tests {
     fn a_named_error_status_counts_only_with_oktas_error_json() {
         let assigned = on("/api/v1/apps/{{ app }}/users/{{ user }}", vec![status_is(200)]);
         let not_found = Body::Json(json!({ "errorCode": "E0000007", "errorSummary": "Not found: Resource not found" }));
-        assert_eq!(answer(&assigned, 404, &[], not_found), Outcome::Fail(None));
+        assert!(matches!(
+            answer(&assigned, 404, &[], not_found),
+            Outcome::Fail(Failure { message: None, .. })
+        ));
         let page =
             Body::Unreadable("text/html (9 bytes), not JSON (expected value at line 1 column 1): `Not Found`".into());
         let e = body_error(answer(&assigned, 404, &[], page));

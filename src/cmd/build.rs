@@ -146,7 +146,11 @@ fn org_status(report: &Report) -> OrgStatus {
             .map(|c| CheckStatus {
                 title: c.title.clone(),
                 status: c.status.as_str(),
+                severity: c.severity.as_str(),
                 message: c.message.clone(),
+                findings: crate::report::shown_findings(c),
+                more: c.unlisted(),
+                total: c.findings_total.max(c.findings.len()),
             })
             .collect();
         articles.insert(

@@ -3,14 +3,15 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status};
+use super::{CheckReport, Report, Status, shown_findings};
+use crate::checks::model::Severity;
 use crate::text::escape;
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}\
 h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.4rem .5rem;\
 border-bottom:1px solid #d8dee4;vertical-align:top}.s{font-weight:600;text-transform:uppercase;font-size:.8rem}\
 .pass{color:#1a7f37}.fail{color:#cf222e}.error{color:#9a6700}.skip{color:#57606a}ul{margin:.2rem 0;padding-left:1.2rem}\
-.m{color:#57606a}@media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}td,th{border-color:#30363d}\
+.m{color:#57606a}.sum{border-collapse:collapse;width:auto;margin:.5rem 0 1.5rem}.sum td,.sum th{padding:.2rem .8rem .2rem 0}details summary{cursor:pointer}.sev{font-size:.75rem;font-weight:600;text-transform:uppercase}@media(prefers-color-scheme:dark){body{background:#0d1117;color:#e6edf3}td,th{border-color:#30363d}\
 .m{color:#9198a1}.pass{color:#3fb950}.fail{color:#f85149}.error{color:#d29922}}";
 
 /// The report's own content security policy: its inline style, nothing else (no script, no request anywhere).
@@ -33,6 +34,7 @@ pub fn render(report: &Report) -> String {
         report.summary.checks,
         report.duration_ms
     );
+    summary(&mut out, report);
     out.push_str("<table><thead><tr><th>Status</th><th>Article</th><th>Checks</th></tr></thead><tbody>\n");
     let mut order: Vec<_> = report.articles.iter().collect();
     order.sort_by_key(|a| match a.status {
@@ -53,13 +55,71 @@ pub fn render(report: &Report) -> String {
         for c in &a.checks {
             let cs = c.status.as_str();
             let _ = write!(out, "<li><span class=\"s {cs}\">{cs}</span> {}", escape(&c.title));
+            if c.status == Status::Fail {
+                let _ = write!(out, " <span class=\"sev\">{}</span>", c.severity);
+            }
             if let Some(m) = &c.message {
                 let _ = write!(out, "<div class=\"m\">{}</div>", escape(m));
             }
+            findings(&mut out, c);
             out.push_str("</li>");
         }
         out.push_str("</ul></td></tr>\n");
     }
     out.push_str("</tbody></table>\n</body></html>\n");
     out
+}
+
+/// Counts first: articles by status, then failing checks by severity.
+fn summary(out: &mut String, report: &Report) {
+    let s = &report.summary;
+    out.push_str("<table class=\"sum\"><tr><th>Articles</th>");
+    for (label, n, class) in [
+        ("failing", s.fail, "fail"),
+        ("not checked", s.error, "error"),
+        ("passing", s.pass, "pass"),
+        ("not applicable", s.skip, "skip"),
+    ] {
+        let _ = write!(out, "<td class=\"{class}\">{n} {label}</td>");
+    }
+    out.push_str("</tr><tr><th>Failing checks</th>");
+    for level in Severity::ALL {
+        let n = s.failed_by_severity.get(&level).copied().unwrap_or(0);
+        let _ = write!(out, "<td>{n} {level}</td>");
+    }
+    out.push_str("</tr></table>\n");
+}
+
+/// A failing check's items: open when a few, folded when more.
+fn findings(out: &mut String, c: &CheckReport) {
+    let shown = shown_findings(c);
+    if shown.is_empty() {
+        return;
+    }
+    let total = c.findings_total.max(shown.len());
+    let open = if total <= 5 { " open" } else { "" };
+    let _ = write!(
+        out,
+        "<details{open}><summary>{}</summary><ul>",
+        crate::text::count(total, "failing item")
+    );
+    for f in &shown {
+        let label = escape(&f.label);
+        match &f.url {
+            Some(u) => {
+                let _ = write!(out, "<li><a href=\"{}\" rel=\"noopener noreferrer\">{label}</a>", escape(u));
+            }
+            None => {
+                let _ = write!(out, "<li>{label}");
+            }
+        }
+        if let Some(d) = &f.detail {
+            let _ = write!(out, ": <span class=\"m\">{}</span>", escape(d));
+        }
+        out.push_str("</li>");
+    }
+    if c.unlisted() > 0 {
+        let _ = write!(out, "<li class=\"m\">and {} more</li>", c.unlisted());
+    }
+    out.push_str("</ul></details>");
 }

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status};
+use std::collections::BTreeMap;
+
+use super::{Report, Status, shown_findings};
 use crate::text::{count, printable};
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -52,9 +54,24 @@ pub fn render(report: &Report, color: bool) -> String {
                 Status::Skip => paint(color, "2", "-"),
             };
             noted = true;
-            let _ = writeln!(out, "       {mark} {} ({})", printable(&c.title), c.id);
+            let rated = if c.status == Status::Fail {
+                format!("[{}] ", c.severity)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "       {mark} {rated}{} ({})", printable(&c.title), c.id);
             if let Some(m) = &c.message {
                 let _ = writeln!(out, "         {}", printable(m));
+            }
+            for f in shown_findings(c) {
+                let detail = f.detail.map(|d| format!(": {}", printable(&d))).unwrap_or_default();
+                let _ = writeln!(out, "           · {}{detail}", printable(&f.label));
+                if let Some(u) = f.url {
+                    let _ = writeln!(out, "             {}", printable(&u));
+                }
+            }
+            if c.unlisted() > 0 {
+                let _ = writeln!(out, "           · and {} more (see --format json)", c.unlisted());
             }
         }
         if noted && a.status != Status::Skip {
@@ -64,6 +81,28 @@ pub fn render(report: &Report, color: bool) -> String {
     if report.articles.is_empty() {
         let _ = writeln!(out, "No selected article has checks.");
     }
+    needs_vars(&mut out, report);
     let _ = writeln!(out, "\n{}", report.tally());
     out
+}
+
+/// The checks that did not run for want of a variable, grouped by the flags that would run them.
+fn needs_vars(out: &mut String, report: &Report) {
+    let mut by_flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in &report.articles {
+        for c in a.checks.iter().filter(|c| c.reason.as_deref() == Some("needs_var")) {
+            let flags: Vec<String> = c.missing_vars.iter().map(|v| format!("--var {v}=...")).collect();
+            by_flags
+                .entry(flags.join(" "))
+                .or_default()
+                .push(format!("{} ({})", a.slug, c.id));
+        }
+    }
+    if by_flags.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nNot run for want of a variable (skip, needs_var); to run them, pass:");
+    for (flags, checks) in by_flags {
+        let _ = writeln!(out, "  {}: {}", printable(&flags), printable(&checks.join(", ")));
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status};
+use super::{Report, Status, shown_findings};
 use crate::text::escape;
 
 pub fn render(report: &Report) -> String {
@@ -49,7 +49,25 @@ pub fn render(report: &Report) -> String {
             a.checks
                 .iter()
                 .filter(|c| c.status == wanted)
-                .map(|c| format!("{} ({}): {}", c.title, c.id, c.message.as_deref().unwrap_or("")))
+                .map(|c| {
+                    let mut line = format!("{} ({}): {}", c.title, c.id, c.message.as_deref().unwrap_or(""));
+                    if c.status == Status::Fail {
+                        line = format!("[{}] {line}", c.severity);
+                    }
+                    for f in shown_findings(c) {
+                        line.push_str(&format!("\n  - {}", f.label));
+                        if let Some(d) = &f.detail {
+                            line.push_str(&format!(": {d}"));
+                        }
+                        if let Some(u) = &f.url {
+                            line.push_str(&format!(" <{u}>"));
+                        }
+                    }
+                    if c.unlisted() > 0 {
+                        line.push_str(&format!("\n  - and {} more", c.unlisted()));
+                    }
+                    line
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };

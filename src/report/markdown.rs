@@ -3,7 +3,17 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status};
+use super::{Report, Status, shown_findings};
+
+/// A URL safe as a Markdown link target: spaces, parentheses and angle brackets encoded.
+fn link(u: &str) -> String {
+    u.replace(' ', "%20")
+        .replace('(', "%28")
+        .replace(')', "%29")
+        .replace('<', "%3C")
+        .replace('>', "%3E")
+        .replace('|', "%7C")
+}
 
 /// Text safe inside a Markdown table cell.
 fn cell(s: &str) -> String {
@@ -41,21 +51,35 @@ pub fn render(report: &Report) -> String {
         .iter()
         .partition(|a| matches!(a.status, Status::Fail | Status::Error));
     if !attention.is_empty() {
-        out.push_str("| Status | Article | Check | Message |\n|---|---|---|---|\n");
+        out.push_str("| Status | Severity | Article | Check | Message |\n|---|---|---|---|---|\n");
         for a in &attention {
             for c in a
                 .checks
                 .iter()
                 .filter(|c| matches!(c.status, Status::Fail | Status::Error))
             {
+                let mut message = cell(c.message.as_deref().unwrap_or(""));
+                for f in shown_findings(c) {
+                    message.push_str("<br>• ");
+                    message.push_str(&match &f.url {
+                        Some(u) => format!("[{}]({})", cell(&f.label), link(u)),
+                        None => cell(&f.label),
+                    });
+                    if let Some(d) = &f.detail {
+                        message.push_str(&format!(": {}", cell(d)));
+                    }
+                }
+                if c.unlisted() > 0 {
+                    message.push_str(&format!("<br>• and {} more", c.unlisted()));
+                }
+                let severity = if c.status == Status::Fail { c.severity.as_str() } else { "" };
                 let _ = writeln!(
                     out,
-                    "| {} | [{}]({}) | {} | {} |",
+                    "| {} | {severity} | [{}]({}) | {} | {message} |",
                     c.status.as_str(),
                     cell(&a.title),
-                    a.permalink.replace(' ', "%20").replace(')', "%29"),
+                    link(&a.permalink),
                     cell(&c.title),
-                    cell(c.message.as_deref().unwrap_or(""))
                 );
             }
         }

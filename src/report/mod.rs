@@ -185,6 +185,33 @@ impl CheckReport {
     }
 }
 
+/// A finding's link, when it is one a report may print: an absolute http(s) URL (a report read from a file may
+/// hold anything).
+pub fn safe_url(url: Option<&str>) -> Option<&str> {
+    let u = url.and_then(|u| url::Url::parse(u).ok())?;
+    (matches!(u.scheme(), "https" | "http") && u.host().is_some()).then_some(url?)
+}
+
+/// A check's findings as reports show them: the first [`FINDINGS_SHOWN`], links only when [`safe_url`].
+pub fn shown_findings(c: &CheckReport) -> Vec<Finding> {
+    c.findings
+        .iter()
+        .take(FINDINGS_SHOWN)
+        .map(|f| Finding {
+            label: f.label.clone(),
+            detail: f.detail.clone(),
+            url: safe_url(f.url.as_deref()).map(str::to_string),
+        })
+        .collect()
+}
+
+impl CheckReport {
+    /// How many failing items the report does not list.
+    pub fn unlisted(&self) -> usize {
+        self.findings_total.saturating_sub(self.findings.len().min(FINDINGS_SHOWN))
+    }
+}
+
 impl Report {
     /// Fills in each article's status and the summary from the checks.
     pub fn finish(&mut self) {

@@ -43,7 +43,13 @@ pub struct ArticleStatus {
 pub struct CheckStatus {
     pub title: String,
     pub status: &'static str,
+    pub severity: &'static str,
     pub message: Option<String>,
+    /// The first failing items; their links only when they are http(s) URLs.
+    pub findings: Vec<crate::checks::Finding>,
+    /// Failing items not listed, and all of them.
+    pub more: usize,
+    pub total: usize,
 }
 
 /// How each status reads, in the order the report page lists them.

@@ -4,6 +4,7 @@ use super::*;
 
 /// The read scopes a check may declare (Okta's names): a check never needs a `.manage` scope.
 pub const SCOPES: &[&str] = &[
+    "okta.apiTokens.read",
     "okta.apps.read",
     "okta.appGrants.read",
     "okta.authenticators.read",
@@ -13,6 +14,7 @@ pub const SCOPES: &[&str] = &[
     "okta.groups.read",
     "okta.idps.read",
     "okta.inlineHooks.read",
+    "okta.linkedObjects.read",
     "okta.logs.read",
     "okta.networkZones.read",
     "okta.orgs.read",
@@ -23,8 +25,67 @@ pub const SCOPES: &[&str] = &[
     "okta.users.read",
 ];
 
+/// The endpoints a check may read and the scope each needs, after `/api/v1/`: `{id}` is a value, a trailing `...`
+/// any further segments (none included). The table is checked against the `security` blocks of Okta's spec
+/// (`tests/fixtures/okta-spec/scopes.json`), endpoint by endpoint.
+pub const ENDPOINT_SCOPES: &[(&str, &str)] = &[
+    ("apps", "okta.apps.read"),
+    ("apps/{id}", "okta.apps.read"),
+    ("apps/{id}/users...", "okta.apps.read"),
+    ("apps/{id}/groups...", "okta.apps.read"),
+    ("apps/{id}/credentials/keys", "okta.apps.read"),
+    ("apps/{id}/grants...", "okta.appGrants.read"),
+    ("api-tokens...", "okta.apiTokens.read"),
+    ("users", "okta.users.read"),
+    ("users/{id}", "okta.users.read"),
+    ("users/{id}/groups", "okta.users.read"),
+    ("users/{id}/appLinks", "okta.users.read"),
+    ("users/{id}/factors", "okta.users.read"),
+    // Okta's spec gives this one no OAuth scope: an SSWS token only, so no check can read it.
+    ("users/{id}/factors/questions", ""),
+    ("users/{id}/factors/{id}", "okta.users.read"),
+    ("users/{id}/roles...", "okta.roles.read"),
+    ("groups", "okta.groups.read"),
+    ("groups/{id}", "okta.groups.read"),
+    ("groups/{id}/users", "okta.groups.read"),
+    ("groups/{id}/apps", "okta.groups.read"),
+    ("groups/{id}/roles...", "okta.roles.read"),
+    ("authorizationServers...", "okta.authorizationServers.read"),
+    ("authenticators...", "okta.authenticators.read"),
+    ("logs", "okta.logs.read"),
+    ("policies...", "okta.policies.read"),
+    ("idps...", "okta.idps.read"),
+    ("trustedOrigins...", "okta.trustedOrigins.read"),
+    ("zones...", "okta.networkZones.read"),
+    ("eventHooks...", "okta.eventHooks.read"),
+    ("inlineHooks...", "okta.inlineHooks.read"),
+    ("domains...", "okta.domains.read"),
+    ("org", "okta.orgs.read"),
+    ("meta/schemas/user/linkedObjects...", "okta.linkedObjects.read"),
+    ("meta/schemas/user...", "okta.schemas.read"),
+    ("meta/schemas/group...", "okta.schemas.read"),
+    ("meta/schemas/apps...", "okta.schemas.read"),
+];
+
+/// Whether the segments after `/api/v1/` (`None` for a value) fit a pattern of [`ENDPOINT_SCOPES`].
+fn fits(pattern: &str, segments: &[Option<&str>]) -> bool {
+    let (pattern, open) = match pattern.strip_suffix("...") {
+        Some(p) => (p, true),
+        None => (pattern, false),
+    };
+    let parts: Vec<&str> = pattern.split('/').collect();
+    if segments.len() < parts.len() || (!open && segments.len() != parts.len()) {
+        return false;
+    }
+    parts.iter().zip(segments).all(|(p, s)| match (*p, s) {
+        ("{id}", _) => true,
+        (lit, Some(s)) => lit == *s,
+        (_, None) => false,
+    })
+}
+
 /// The scope an Okta endpoint needs, from its path: `Ok(None)` for the org's public metadata. A management API
-/// path must name its resource literally (`/api/v1/users/...`), and only resources whose scope is known here can be
+/// path must name its resource literally (`/api/v1/users/...`), and only endpoints whose scope is known here can be
 /// read, so that a definition's `scopes` (and `kb scopes`) can always be checked against its requests.
 pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, String> {
     use crate::checks::path::Segment;
@@ -49,44 +110,27 @@ pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, Strin
         };
         return Err(format!("{what} must be written literally, not as a value"));
     }
-    let scope = match rest {
-        [Some("apps")] | [Some("apps"), _] => "okta.apps.read",
-        [Some("apps"), _, Some("users" | "groups"), ..] => "okta.apps.read",
-        [Some("apps"), _, Some("grants"), ..] => "okta.appGrants.read",
-        [Some("users")] | [Some("users"), _] => "okta.users.read",
-        [Some("users"), _, Some("groups" | "appLinks" | "factors"), ..] => "okta.users.read",
-        [Some("users"), _, Some("roles"), ..] => "okta.roles.read",
-        [Some("groups")] | [Some("groups"), _] => "okta.groups.read",
-        [Some("groups"), _, Some("users" | "apps"), ..] => "okta.groups.read",
-        [Some("groups"), _, Some("roles"), ..] => "okta.roles.read",
-        [Some("authorizationServers"), ..] => "okta.authorizationServers.read",
-        [Some("authenticators"), ..] => "okta.authenticators.read",
-        [Some("logs")] => "okta.logs.read",
-        [Some("policies"), ..] => "okta.policies.read",
-        [Some("idps"), ..] => "okta.idps.read",
-        [Some("trustedOrigins"), ..] => "okta.trustedOrigins.read",
-        [Some("zones"), ..] => "okta.networkZones.read",
-        [Some("eventHooks"), ..] => "okta.eventHooks.read",
-        [Some("inlineHooks"), ..] => "okta.inlineHooks.read",
-        [Some("domains"), ..] => "okta.domains.read",
-        [Some("org")] => "okta.orgs.read",
-        [Some("meta"), Some("schemas"), Some("user" | "group" | "apps"), ..] => "okta.schemas.read",
-        [] => return Err("the path names no resource".into()),
-        _ => {
+    if rest.is_empty() {
+        return Err("the path names no resource".into());
+    }
+    match ENDPOINT_SCOPES.iter().find(|(p, _)| fits(p, rest)) {
+        Some((p, "")) => Err(format!(
+            "/api/v1/{p} has no OAuth scope in Okta's spec (SSWS tokens only), and a check must run with either \
+             credential"
+        )),
+        Some((_, scope)) => Ok(Some(scope)),
+        None => {
             let shown: Vec<&str> = rest.iter().map(|s| s.unwrap_or("{id}")).collect();
-            return Err(format!(
-                "kb does not know which scope /api/v1/{} needs",
-                shown.join("/")
-            ));
+            Err(format!("kb does not know which scope /api/v1/{} needs", shown.join("/")))
         }
-    };
-    Ok(Some(scope))
+    }
 }
 
 /// The resources `required_scope` knows, for hints.
-pub(super) const RESOURCES: &str = "apps (with users, groups, grants), users (with roles, groups, appLinks, factors), groups \
-                         (with users, apps, roles), authorizationServers, authenticators, logs, policies, idps, \
-                         trustedOrigins, zones, eventHooks, inlineHooks, domains, org, meta/schemas/{user,group,apps}";
+pub(super) const RESOURCES: &str = "apps (with users, groups, grants, credentials/keys), api-tokens, users (with \
+                         roles, groups, appLinks, factors), groups (with users, apps, roles), authorizationServers, \
+                         authenticators, logs, policies, idps, trustedOrigins, zones, eventHooks, inlineHooks, domains, \
+                         org, meta/schemas/{user,group,apps}";
 
 impl Ctx<'_> {
     pub(super) fn scopes(&mut self, node: &Node) -> Vec<String> {
@@ -141,6 +185,72 @@ impl Ctx<'_> {
                     "remove it: `kb scopes` asks admins to grant exactly what the checks read",
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// What Okta's spec says each GET needs (`security`: the `oauth2` scopes), extracted by
+    /// `tests/fixtures/okta-spec/extract.py`.
+    fn spec() -> BTreeMap<String, Vec<String>> {
+        serde_json::from_str(include_str!("../../../tests/fixtures/okta-spec/scopes.json")).unwrap()
+    }
+
+    /// A spec path as a check would write it: `{appId}` a value.
+    fn as_path(spec_path: &str) -> PathTemplate {
+        let written: Vec<String> = spec_path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "{{ x }}".to_string() } else { s.to_string() })
+            .collect();
+        PathTemplate::parse(&written.join("/")).unwrap()
+    }
+
+    #[test]
+    fn every_endpoint_kb_reads_needs_the_scope_okta_s_spec_names() {
+        let spec = spec();
+        let mut wrong = Vec::new();
+        let mut read = 0;
+        for (key, scopes) in &spec {
+            let path = key.strip_prefix("GET ").unwrap();
+            if PathTemplate::parse(&path.split('/').map(|s| if s.starts_with('{') { "{{ x }}" } else { s }).collect::<Vec<_>>().join("/")).is_err() {
+                continue;
+            }
+            match required_scope(&as_path(path)) {
+                Ok(Some(scope)) => {
+                    read += 1;
+                    if !scopes.iter().any(|s| s == scope) {
+                        wrong.push(format!("{key}: kb asks for {scope}, the spec for {scopes:?}"));
+                    }
+                }
+                Ok(None) if !scopes.is_empty() => wrong.push(format!("{key}: kb asks for no scope, the spec {scopes:?}")),
+                Ok(None) | Err(_) => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert!(read > 50, "only {read} endpoints of the spec are readable");
+    }
+
+    #[test]
+    fn every_pattern_of_the_table_is_an_endpoint_of_the_spec() {
+        let spec = spec();
+        for (pattern, scope) in ENDPOINT_SCOPES {
+            let matched: Vec<&String> = spec
+                .keys()
+                .filter(|k| {
+                    let rest: Vec<Option<&str>> = k
+                        .trim_start_matches("GET /api/v1/")
+                        .split('/')
+                        .map(|s| (!s.starts_with('{')).then_some(s))
+                        .collect();
+                    k.starts_with("GET /api/v1/") && fits(pattern, &rest)
+                })
+                .collect();
+            assert!(!matched.is_empty(), "{pattern} is no GET endpoint of Okta's spec");
+            assert!(scope.is_empty() || SCOPES.contains(scope), "{scope}");
         }
     }
 }
