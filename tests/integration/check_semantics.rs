@@ -3,7 +3,7 @@
 
 use kb::checks::eval::{Error, Reason};
 use kb::checks::path::Request;
-use kb::checks::{Body, Check, Response, Verdict};
+use kb::checks::{Body, Check, Response, SkipReason, Skipped, Verdict};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -171,7 +171,10 @@ fn a_healthy_org_passes_every_seed_check() {
         for (id, v) in run(slug, &Org::healthy()) {
             // The cross-org connector check applies only where an app lists the Workflows callback.
             let expected = if id == "connector-target-app" {
-                Verdict::Skip("precondition not met: `targets`".into())
+                Verdict::Skip(Skipped {
+                    reason: SkipReason::Precondition,
+                    message: "precondition not met: `targets`".into()
+                })
             } else {
                 Verdict::Pass
             };
@@ -189,13 +192,10 @@ fn an_admin_not_assigned_to_workflows_fails_with_the_articles_message() {
     let results = run(NOT_ASSIGNED, &org);
     assert_eq!(
         verdict(&results, "admin-assigned-to-workflows"),
-        &Verdict::Fail(
-            "alice@example.com is not assigned to the app Okta Workflows (okta_flow_sso), directly or through a group"
-                .into()
-        )
+        &Verdict::fail("alice@example.com is not assigned to the app Okta Workflows (okta_flow_sso), directly or through a group")
     );
     assert!(
-        matches!(verdict(&results, "admin-assigned-to-workflows-oauth"), Verdict::Fail(m) if m.contains("Okta Workflows OAuth (flow)"))
+        matches!(verdict(&results, "admin-assigned-to-workflows-oauth"), Verdict::Fail(m) if m.message.contains("Okta Workflows OAuth (flow)"))
     );
 }
 
@@ -223,9 +223,7 @@ fn a_missing_grant_fails_only_the_check_for_that_scope() {
     let results = run(SCOPE, &org);
     assert_eq!(
         verdict(&results, "workflows-oauth-grants-logs-read"),
-        &Verdict::Fail(
-            "The app Okta Workflows OAuth (flow) has no ACTIVE grant for okta.logs.read: grant it on the app's Okta API Scopes tab".into()
-        )
+        &Verdict::fail("The app Okta Workflows OAuth (flow) has no ACTIVE grant for okta.logs.read: grant it on the app's Okta API Scopes tab")
     );
     assert_eq!(verdict(&results, "workflows-oauth-grants-users-read"), &Verdict::Pass);
 }
@@ -239,7 +237,7 @@ fn the_connector_checks_want_a_super_admin() {
     let results = run(CONNECTOR, &org);
     assert_eq!(
         verdict(&results, "admin-is-super-admin"),
-        &Verdict::Fail("alice@example.com does not hold the SUPER_ADMIN role".into())
+        &Verdict::fail("alice@example.com does not hold the SUPER_ADMIN role")
     );
 }
 
@@ -251,7 +249,7 @@ fn an_org_without_api_access_management_fails_on_e0000015() {
     };
     let results = run(AAM, &org);
     assert!(
-        matches!(verdict(&results, "org-has-api-access-management"), Verdict::Fail(m) if m.contains("401 E0000015"))
+        matches!(verdict(&results, "org-has-api-access-management"), Verdict::Fail(m) if m.message.contains("401 E0000015"))
     );
 }
 
@@ -287,7 +285,7 @@ fn a_connector_target_org_needs_the_refresh_token_grant() {
         ..Org::healthy()
     };
     let results = run(CONNECTOR, &org);
-    assert!(matches!(verdict(&results, "connector-target-app"), Verdict::Fail(m) if m.contains("refresh_token")));
+    assert!(matches!(verdict(&results, "connector-target-app"), Verdict::Fail(m) if m.message.contains("refresh_token")));
     let org = Org {
         connector_app: Some(vec!["authorization_code", "refresh_token"]),
         ..Org::healthy()

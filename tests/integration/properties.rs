@@ -171,7 +171,7 @@ proptest! {
         for check in &checks {
             let mut captures = Map::new();
             captures.insert("id".into(), Value::from(id.clone()));
-            let b = Bindings { vars: vars_map(&admin), params: Map::new(), captures };
+            let b = Bindings { vars: vars_map(&admin), params: Map::new(), captures, ..Bindings::default() };
             for (i, step) in check.steps().iter().enumerate() {
                 if let Ok(req) = check.request(i, &b, &org()) {
                     assert_on_the_org(&req, &step.path);

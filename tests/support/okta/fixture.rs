@@ -25,6 +25,25 @@ pub struct Fixture {
     pub groups: BTreeMap<String, Group>,
     #[serde(default)]
     pub apps: BTreeMap<String, App>,
+    #[serde(default)]
+    pub api_tokens: BTreeMap<String, ApiToken>,
+}
+
+/// An API token's metadata (`GET /api/v1/api-tokens`); its secret is never part of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// The owner's user key.
+    pub user: String,
+    /// When it expires, in days from the org's now (a token lasts 30 days from its last use).
+    #[serde(default = "token_days")]
+    pub expires_in_days: i64,
+}
+
+fn token_days() -> i64 {
+    29
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +65,10 @@ pub struct OrgSettings {
     /// The rate-limit window in seconds (Okta's is a minute).
     #[serde(default = "rate_window")]
     pub rate_window: u64,
+    /// The org's clock, in days ahead of the local one (negative: behind): every `Date` and every date in an
+    /// answer is on it.
+    #[serde(default)]
+    pub clock_offset_days: i64,
 }
 
 impl Default for OrgSettings {
@@ -57,6 +80,7 @@ impl Default for OrgSettings {
             page_size: page_size(),
             rate_limit: rate_limit(),
             rate_window: rate_window(),
+            clock_offset_days: 0,
         }
     }
 }
@@ -133,6 +157,13 @@ pub struct App {
     pub admin_roles: Vec<String>,
     #[serde(default)]
     pub dpop: bool,
+    /// When the key the app signs with expires, in days from the org's now.
+    #[serde(default = "cert_days")]
+    pub cert_expires_in_days: i64,
+}
+
+fn cert_days() -> i64 {
+    700
 }
 
 /// Loads `name` (a path under `tests/fixtures/orgs/` without `.toml`), following `extends`.

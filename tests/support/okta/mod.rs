@@ -8,6 +8,7 @@
 pub mod fixture;
 pub mod hostile;
 mod oauth;
+mod routes;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -23,7 +24,7 @@ use jsonwebtoken::DecodingKey;
 use serde_json::{Value, json};
 
 use super::serve::Background;
-use oauth::{Issued, Who, authenticate, token};
+use oauth::{Issued, authenticate, token};
 
 pub use fixture::Fixture;
 
@@ -166,8 +167,27 @@ fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
+/// The local clock, in epoch seconds: what the token endpoint checks client assertions against.
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+impl State {
+    /// The org's clock: the local one moved by the fixture's `clock_offset_days`, in epoch seconds. Every `Date`
+    /// header, rate-limit reset and date in an answer is on it.
+    fn now(&self) -> u64 {
+        let local = now() as i64;
+        (local + self.org.org.clock_offset_days * 86_400).max(0) as u64
+    }
+
+    /// A moment `days` from the org's now, as Okta writes dates.
+    fn days_from_now(&self, days: i64) -> String {
+        let t = self.now() as i64 + days * 86_400;
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S.000Z")
+            .to_string()
+    }
 }
 
 const STAMP: &str = "2025-03-04T10:20:30.000Z";
@@ -277,6 +297,10 @@ fn fault<T>(state: &State, pick: impl Fn(&Fault, u32) -> Option<T>) -> Option<T>
 /// gzip.
 async fn respond(state: &State, req: &Req) -> Response {
     let mut r = answer(state, req).await;
+    // Every answer is dated on the org's clock (the server would add the local one).
+    if !r.headers().contains_key("date") {
+        r.headers_mut().insert("date", http_date(state.now()));
+    }
     if let Some(headers) = fault(state, |f, _| match f {
         Fault::Headers(h) => Some(h.clone()),
         _ => None,
@@ -401,7 +425,7 @@ async fn answer(state: &State, req: &Req) -> Response {
             "E0000047",
             "API call exceeded rate limit due to too many requests.",
         );
-        rate_headers(&mut r, state.org.org.rate_limit, 0, now() + reset_in);
+        rate_headers(state, &mut r, state.org.org.rate_limit, 0, state.now() + reset_in);
         return r;
     }
     if let Some(scope) = fault(state, |f, _| match f {
@@ -424,7 +448,7 @@ async fn answer(state: &State, req: &Req) -> Response {
     // Rate limits per endpoint group, per window (a minute, as Okta's, unless the fixture says otherwise).
     let group = endpoint_group(path);
     let len = state.org.org.rate_window;
-    let window = now() / len;
+    let window = state.now() / len;
     let reset = (window + 1) * len;
     let limit = state.org.org.rate_limit;
     let used = {
@@ -439,11 +463,11 @@ async fn answer(state: &State, req: &Req) -> Response {
             "E0000047",
             "API call exceeded rate limit due to too many requests.",
         );
-        rate_headers(&mut r, limit, 0, reset);
+        rate_headers(state, &mut r, limit, 0, reset);
         return r;
     }
-    let mut r = route(state, req, &who);
-    rate_headers(&mut r, limit, limit - used, reset);
+    let mut r = routes::route(state, req, &who);
+    rate_headers(state, &mut r, limit, limit - used, reset);
     if req.method == Method::HEAD {
         *r.body_mut() = Body::empty();
     }
@@ -488,13 +512,18 @@ fn endpoint_group(path: &str) -> String {
     }
 }
 
-fn rate_headers(r: &mut Response, limit: u64, remaining: u64, reset: u64) {
+fn rate_headers(state: &State, r: &mut Response, limit: u64, remaining: u64, reset: u64) {
     let h = r.headers_mut();
     h.insert("x-rate-limit-limit", limit.into());
     h.insert("x-rate-limit-remaining", remaining.into());
     h.insert("x-rate-limit-reset", reset.into());
-    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    h.insert("date", HeaderValue::from_str(&date).unwrap());
+    h.insert("date", http_date(state.now()));
+}
+
+/// An HTTP date (RFC 9110's IMF-fixdate) of epoch seconds.
+fn http_date(secs: u64) -> HeaderValue {
+    let t = chrono::DateTime::from_timestamp(secs as i64, 0).unwrap();
+    HeaderValue::from_str(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).unwrap()
 }
 
 fn insufficient_scope(scope: &str) -> Response {
@@ -509,283 +538,3 @@ fn insufficient_scope(scope: &str) -> Response {
     r
 }
 
-/// The scope an endpoint requires, as Okta's docs list them.
-fn required_scope(segments: &[&str]) -> &'static str {
-    match segments {
-        ["apps", _, "grants", ..] => "okta.appGrants.read",
-        ["apps", ..] => "okta.apps.read",
-        ["users", _, "roles", ..] => "okta.roles.read",
-        ["users", ..] => "okta.users.read",
-        ["authorizationServers", ..] => "okta.authorizationServers.read",
-        ["logs", ..] => "okta.logs.read",
-        _ => "okta.apps.read",
-    }
-}
-
-fn route(state: &State, req: &Req, who: &Who) -> Response {
-    let org = &state.org;
-    let Some(rest) = req.path.strip_prefix("/api/v1/") else {
-        return not_found(&req.path);
-    };
-    let raw: Vec<&str> = rest.split('/').collect();
-    let decoded: Vec<String> = raw
-        .iter()
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let seg: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    if let Who::App { scopes, client_id } = who {
-        let needed = required_scope(&seg);
-        if !scopes.iter().any(|s| s == needed) {
-            return insufficient_scope(needed);
-        }
-        let app = org.apps.values().find(|a| &a.id == client_id);
-        if app.is_none_or(|a| a.admin_roles.is_empty()) {
-            return okta_error(
-                403,
-                "E0000006",
-                "You do not have permission to perform the requested action",
-            );
-        }
-    }
-    match seg.as_slice() {
-        ["apps"] => list_apps(state, req),
-        ["apps", id] => match org.apps.values().find(|a| a.id == *id) {
-            Some(a) => json_response(200, &app_json(state, a)),
-            None => not_found(&format!("{id} (AppInstance)")),
-        },
-        ["apps", id, "users", uid] => {
-            let Some(app) = org.apps.values().find(|a| a.id == *id) else {
-                return not_found(&format!("{id} (AppInstance)"));
-            };
-            // A user ID is required: a login is not found.
-            let Some((key, user)) = org.users.iter().find(|(_, u)| u.id == *uid) else {
-                return not_found(&format!("{uid} (User)"));
-            };
-            let direct = app.users.contains(key);
-            let via_group = app
-                .groups
-                .iter()
-                .any(|g| org.groups.get(g).is_some_and(|g| g.members.contains(key)));
-            if !direct && !via_group {
-                return not_found(&format!("{uid} (AppUser)"));
-            }
-            json_response(
-                200,
-                &json!({
-                    "id": user.id, "created": STAMP, "lastUpdated": STAMP,
-                    "scope": if direct { "USER" } else { "GROUP" }, "status": "ACTIVE", "statusChanged": STAMP,
-                    "passwordChanged": null, "syncState": "DISABLED",
-                    "credentials": { "userName": user.login }, "profile": {},
-                    "_links": {
-                        "app": { "href": format!("{}/api/v1/apps/{}", state.origin, app.id) },
-                        "user": { "href": format!("{}/api/v1/users/{}", state.origin, user.id) }
-                    }
-                }),
-            )
-        }
-        ["apps", id, "grants"] => {
-            let Some(app) = org.apps.values().find(|a| a.id == *id) else {
-                return not_found(&format!("{id} (AppInstance)"));
-            };
-            let grants: Vec<Value> = app
-                .grants
-                .iter()
-                .enumerate()
-                .map(|(i, (scope, status))| {
-                    json!({
-                        "id": format!("oag{}{:04}", &app.id[3..app.id.len().min(10)], i),
-                        "status": status, "created": STAMP, "lastUpdated": STAMP,
-                        "issuer": state.origin, "clientId": app.id, "scopeId": scope, "source": "ADMIN",
-                        "createdBy": { "id": "00uadmin", "type": "User" },
-                        "_links": {
-                            "app": { "href": format!("{}/api/v1/apps/{}", state.origin, app.id) },
-                            "self": { "href": format!("{}/api/v1/apps/{}/grants/oag{i}", state.origin, app.id) }
-                        }
-                    })
-                })
-                .collect();
-            json_response(200, &Value::Array(grants))
-        }
-        ["users", id] => {
-            let user = match (*id, who) {
-                ("me", Who::Owner) => org.users.get(&org.org.owner),
-                ("me", Who::App { .. }) => None,
-                (id, _) => org
-                    .users
-                    .values()
-                    .find(|u| u.id == id || u.login.eq_ignore_ascii_case(id)),
-            };
-            match user {
-                Some(u) => json_response(200, &user_json(state, u)),
-                None => not_found(&format!("{id} (User)")),
-            }
-        }
-        ["users", id, "roles"] => {
-            // The user's ID only.
-            let Some(user) = org.users.values().find(|u| u.id == *id) else {
-                return not_found(&format!("{id} (User)"));
-            };
-            let roles: Vec<Value> = user
-                .roles
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    json!({
-                        "id": format!("ra1{i:04}{}", &user.id[3..]), "label": role_label(t), "type": t,
-                        "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP, "assignmentType": "USER",
-                        "_links": { "assignee": { "href": format!("{}/api/v1/users/{}", state.origin, user.id) } }
-                    })
-                })
-                .collect();
-            json_response(200, &Value::Array(roles))
-        }
-        ["authorizationServers"] => {
-            if !org.org.api_access_management {
-                return okta_error(
-                    401,
-                    "E0000015",
-                    "You do not have permission to access the feature you are requesting",
-                );
-            }
-            json_response(
-                200,
-                &json!([{
-                    "id": "aus1default000000001", "name": "default", "description": "Default Authorization Server",
-                    "audiences": ["api://default"], "issuer": format!("{}/oauth2/default", state.origin),
-                    "issuerMode": "ORG_URL", "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP,
-                    "credentials": { "signing": { "rotationMode": "AUTO", "lastRotated": STAMP, "nextRotation": STAMP, "kid": "kid1", "use": "sig" } },
-                    "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/aus1default000000001", state.origin) } }
-                }]),
-            )
-        }
-        _ => not_found(&req.path),
-    }
-}
-
-fn role_label(t: &str) -> &'static str {
-    match t {
-        "SUPER_ADMIN" => "Super Administrator",
-        "ORG_ADMIN" => "Organizational Administrator",
-        "APP_ADMIN" => "Application Administrator",
-        "READ_ONLY_ADMIN" => "Read Only Administrator",
-        "WORKFLOWS_ADMIN" => "Workflows Administrator",
-        _ => "Administrator",
-    }
-}
-
-/// `GET /api/v1/apps`: `q` (prefix of name or label, any case) or `filter=name eq "..."`, in pages.
-fn list_apps(state: &State, req: &Req) -> Response {
-    let org = &state.org;
-    let limit: usize = match req.q("limit").map(str::parse::<usize>) {
-        None => 20,
-        Some(Ok(n)) if (1..=200).contains(&n) => n,
-        Some(_) => return okta_error(400, "E0000001", "Api validation failed: limit"),
-    };
-    let filter = match req.q("filter") {
-        None => None,
-        Some(f) => {
-            let parsed = f
-                .strip_prefix("name eq \"")
-                .and_then(|r| r.strip_suffix('"'))
-                .map(|n| ("name", n.to_string()))
-                .or_else(|| {
-                    f.strip_prefix("status eq \"")
-                        .and_then(|r| r.strip_suffix('"'))
-                        .map(|s| ("status", s.to_string()))
-                });
-            match parsed {
-                Some(p) => Some(p),
-                None => return okta_error(400, "E0000031", &format!("Invalid search criteria: {f}")),
-            }
-        }
-    };
-    let q = req.q("q").map(str::to_lowercase);
-    let mut apps: Vec<&fixture::App> = org
-        .apps
-        .values()
-        .filter(|a| {
-            q.as_ref()
-                .is_none_or(|q| a.name.to_lowercase().starts_with(q) || a.label.to_lowercase().starts_with(q))
-        })
-        .filter(|a| match &filter {
-            None => true,
-            Some(("name", n)) => &a.name == n,
-            Some((_, s)) => &a.status == s,
-        })
-        .collect();
-    apps.sort_by(|a, b| a.id.cmp(&b.id));
-    let start = match req.q("after") {
-        None => 0,
-        Some(cursor) => match URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-        {
-            Some(id) => apps.iter().position(|a| a.id > id).unwrap_or(apps.len()),
-            None => return okta_error(400, "E0000001", "Api validation failed: after"),
-        },
-    };
-    let size = limit.min(org.org.page_size);
-    let page: Vec<Value> = apps[start..].iter().take(size).map(|a| app_json(state, a)).collect();
-    let mut r = json_response(200, &Value::Array(page));
-    let mut self_query: Vec<(String, String)> = req.query.clone();
-    let encode = |q: &[(String, String)]| {
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(q.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .finish()
-    };
-    let link_self = format!("<{}/api/v1/apps?{}>; rel=\"self\"", state.origin, encode(&self_query));
-    r.headers_mut()
-        .append("link", HeaderValue::from_str(&link_self).unwrap());
-    if start + size < apps.len() {
-        let last = &apps[start + size - 1].id;
-        self_query.retain(|(k, _)| k != "after");
-        self_query.push(("after".into(), URL_SAFE_NO_PAD.encode(last)));
-        let next = format!("<{}/api/v1/apps?{}>; rel=\"next\"", state.origin, encode(&self_query));
-        r.headers_mut().append("link", HeaderValue::from_str(&next).unwrap());
-    }
-    r
-}
-
-fn user_json(state: &State, u: &fixture::User) -> Value {
-    json!({
-        "id": u.id, "status": u.status, "created": STAMP, "activated": STAMP, "statusChanged": STAMP,
-        "lastLogin": STAMP, "lastUpdated": STAMP, "passwordChanged": STAMP,
-        "type": { "id": "oty1default000000001" },
-        "profile": {
-            "firstName": u.first_name, "lastName": u.last_name, "email": u.login, "login": u.login,
-            "mobilePhone": null, "secondEmail": null
-        },
-        "credentials": { "provider": { "type": "OKTA", "name": "OKTA" } },
-        "_links": { "self": { "href": format!("{}/api/v1/users/{}", state.origin, u.id) } }
-    })
-}
-
-fn app_json(state: &State, a: &fixture::App) -> Value {
-    let mut app = json!({
-        "id": a.id, "name": a.name, "label": a.label, "status": a.status, "created": STAMP, "lastUpdated": STAMP,
-        "accessibility": { "selfService": false },
-        "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false }, "appLinks": {} },
-        "features": [], "signOnMode": a.sign_on_mode,
-        "credentials": { "userNameTemplate": { "template": "${source.login}", "type": "BUILT_IN" }, "signing": { "kid": "kid1" } },
-        "settings": { "app": {}, "notifications": { "vpn": { "network": { "connection": "DISABLED" } } } },
-        "_links": {
-            "self": { "href": format!("{}/api/v1/apps/{}", state.origin, a.id) },
-            "users": { "href": format!("{}/api/v1/apps/{}/users", state.origin, a.id) },
-            "groups": { "href": format!("{}/api/v1/apps/{}/groups", state.origin, a.id) }
-        }
-    });
-    if a.sign_on_mode == "OPENID_CONNECT" {
-        app["credentials"]["oauthClient"] = json!({
-            "autoKeyRotation": true, "client_id": a.id,
-            "token_endpoint_auth_method": if a.admin_roles.is_empty() { "client_secret_basic" } else { "private_key_jwt" }
-        });
-        app["settings"]["oauthClient"] = json!({
-            "client_uri": null, "logo_uri": null, "redirect_uris": a.redirect_uris,
-            "post_logout_redirect_uris": [], "response_types": ["code"], "grant_types": a.grant_types,
-            "application_type": a.application_type.as_deref().unwrap_or("web"), "consent_method": "REQUIRED",
-            "issuer_mode": "DYNAMIC", "dpop_bound_access_tokens": a.dpop
-        });
-    }
-    app
-}
