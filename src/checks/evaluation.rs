@@ -135,6 +135,11 @@ impl<'c> Evaluation<'c> {
         self
     }
 
+    /// The step the next answer is for (a `for_each` step takes several).
+    pub fn current_step(&self) -> usize {
+        self.step
+    }
+
     /// The next request, or the verdict once one is reached.
     pub fn step(&mut self) -> Next {
         loop {

@@ -215,9 +215,11 @@ pub fn run(args: &CheckArgs) -> i32 {
             client.clone(),
             checks.clone(),
             &jobs,
-            Arc::new(org.vars.clone()),
-            org.url.clone(),
-            org.admin_url.clone(),
+            Arc::new(runner::Target {
+                org: org.url.clone(),
+                admin: org.admin_url.clone(),
+                vars: org.vars.clone(),
+            }),
             sink.clone(),
             on_done,
         );

@@ -107,7 +107,11 @@ fn findings(out: &mut String, c: &CheckReport) {
         let label = escape(&f.label);
         match &f.url {
             Some(u) => {
-                let _ = write!(out, "<li><a href=\"{}\" rel=\"noopener noreferrer\">{label}</a>", escape(u));
+                let _ = write!(
+                    out,
+                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{label}</a>",
+                    escape(u)
+                );
             }
             None => {
                 let _ = write!(out, "<li>{label}");

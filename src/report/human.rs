@@ -101,7 +101,10 @@ fn needs_vars(out: &mut String, report: &Report) {
     if by_flags.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nNot run for want of a variable (skip, needs_var); to run them, pass:");
+    let _ = writeln!(
+        out,
+        "\nNot run for want of a variable (skip, needs_var); to run them, pass:"
+    );
     for (flags, checks) in by_flags {
         let _ = writeln!(out, "  {}: {}", printable(&flags), printable(&checks.join(", ")));
     }

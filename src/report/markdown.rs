@@ -72,7 +72,11 @@ pub fn render(report: &Report) -> String {
                 if c.unlisted() > 0 {
                     message.push_str(&format!("<br>• and {} more", c.unlisted()));
                 }
-                let severity = if c.status == Status::Fail { c.severity.as_str() } else { "" };
+                let severity = if c.status == Status::Fail {
+                    c.severity.as_str()
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
                     "| {} | {severity} | [{}]({}) | {} | {message} |",

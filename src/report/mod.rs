@@ -208,7 +208,8 @@ pub fn shown_findings(c: &CheckReport) -> Vec<Finding> {
 impl CheckReport {
     /// How many failing items the report does not list.
     pub fn unlisted(&self) -> usize {
-        self.findings_total.saturating_sub(self.findings.len().min(FINDINGS_SHOWN))
+        self.findings_total
+            .saturating_sub(self.findings.len().min(FINDINGS_SHOWN))
     }
 }
 

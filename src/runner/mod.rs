@@ -34,6 +34,14 @@ pub struct Finished {
     pub duration: Duration,
 }
 
+/// The org a run reads: its URL, its Admin Console (for findings' links) and the checks' `vars`.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub org: Url,
+    pub admin: Option<Url>,
+    pub vars: Map<String, Value>,
+}
+
 /// Where finished checks go as they finish, so an interrupted run can still report them.
 pub type Sink = Arc<Mutex<Vec<Finished>>>;
 
@@ -42,28 +50,24 @@ pub async fn run(
     client: Arc<Client>,
     checks: Arc<Checks>,
     jobs: &[Job],
-    vars: Arc<Map<String, Value>>,
-    org: Url,
-    admin: Option<Url>,
+    target: Arc<Target>,
     sink: Sink,
     on_done: Arc<dyn Fn(&Finished) + Send + Sync>,
 ) {
     let mut set = JoinSet::new();
     let mut ids = std::collections::HashMap::new();
     for &job in jobs {
-        let (client, checks, vars, org, admin, sink, on_done) = (
+        let (client, checks, target, sink, on_done) = (
             client.clone(),
             checks.clone(),
-            vars.clone(),
-            org.clone(),
-            admin.clone(),
+            target.clone(),
             sink.clone(),
             on_done.clone(),
         );
         let handle = set.spawn(async move {
             let check = &checks.by_article[job.article][job.index];
             let started = Instant::now();
-            let mut evaluation = Evaluation::new(check, &vars, &org).admin(admin);
+            let mut evaluation = Evaluation::new(check, &target.vars, &target.org).admin(target.admin.clone());
             let verdict = loop {
                 match evaluation.step() {
                     Next::Fetch(request) => match client.fetch(&request, check.scopes()).await {

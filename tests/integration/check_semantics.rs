@@ -173,7 +173,7 @@ fn a_healthy_org_passes_every_seed_check() {
             let expected = if id == "connector-target-app" {
                 Verdict::Skip(Skipped {
                     reason: SkipReason::Precondition,
-                    message: "precondition not met: `targets`".into()
+                    message: "precondition not met: `targets`".into(),
                 })
             } else {
                 Verdict::Pass
@@ -192,7 +192,9 @@ fn an_admin_not_assigned_to_workflows_fails_with_the_articles_message() {
     let results = run(NOT_ASSIGNED, &org);
     assert_eq!(
         verdict(&results, "admin-assigned-to-workflows"),
-        &Verdict::fail("alice@example.com is not assigned to the app Okta Workflows (okta_flow_sso), directly or through a group")
+        &Verdict::fail(
+            "alice@example.com is not assigned to the app Okta Workflows (okta_flow_sso), directly or through a group"
+        )
     );
     assert!(
         matches!(verdict(&results, "admin-assigned-to-workflows-oauth"), Verdict::Fail(m) if m.message.contains("Okta Workflows OAuth (flow)"))
@@ -223,7 +225,9 @@ fn a_missing_grant_fails_only_the_check_for_that_scope() {
     let results = run(SCOPE, &org);
     assert_eq!(
         verdict(&results, "workflows-oauth-grants-logs-read"),
-        &Verdict::fail("The app Okta Workflows OAuth (flow) has no ACTIVE grant for okta.logs.read: grant it on the app's Okta API Scopes tab")
+        &Verdict::fail(
+            "The app Okta Workflows OAuth (flow) has no ACTIVE grant for okta.logs.read: grant it on the app's Okta API Scopes tab"
+        )
     );
     assert_eq!(verdict(&results, "workflows-oauth-grants-users-read"), &Verdict::Pass);
 }
@@ -285,7 +289,9 @@ fn a_connector_target_org_needs_the_refresh_token_grant() {
         ..Org::healthy()
     };
     let results = run(CONNECTOR, &org);
-    assert!(matches!(verdict(&results, "connector-target-app"), Verdict::Fail(m) if m.message.contains("refresh_token")));
+    assert!(
+        matches!(verdict(&results, "connector-target-app"), Verdict::Fail(m) if m.message.contains("refresh_token"))
+    );
     let org = Org {
         connector_app: Some(vec!["authorization_code", "refresh_token"]),
         ..Org::healthy()

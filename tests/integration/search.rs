@@ -262,6 +262,7 @@ async fn the_same_queries_win_among_thousands_of_distractors() {
         words: 240,
         apps: 50,
         seed: 7,
+        v2: false,
     };
     corpus::write_articles(root.path(), "generated/", &opts).unwrap();
     let out = build(root.path());

@@ -290,7 +290,7 @@ impl Ctx<'_> {
     /// The predicate of an expectation: its key and value.
     fn test(&mut self, pred: &Entry, names: &Names<'_>, visible: Visible) -> Option<Test> {
         let n = &pred.node;
-        let test = match pred.key.as_str() {
+        match pred.key.as_str() {
             "before" | "after" => {
                 let when = if pred.key == "before" {
                     When::Before
@@ -378,8 +378,7 @@ impl Ctx<'_> {
                     }
                 }
             }
-        };
-        test
+        }
     }
 
     /// The one entry of `found`. None is reported at `at` unless `quiet` (another error already explains it);

@@ -121,7 +121,10 @@ pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, Strin
         Some((_, scope)) => Ok(Some(scope)),
         None => {
             let shown: Vec<&str> = rest.iter().map(|s| s.unwrap_or("{id}")).collect();
-            Err(format!("kb does not know which scope /api/v1/{} needs", shown.join("/")))
+            Err(format!(
+                "kb does not know which scope /api/v1/{} needs",
+                shown.join("/")
+            ))
         }
     }
 }
@@ -204,7 +207,13 @@ mod tests {
     fn as_path(spec_path: &str) -> PathTemplate {
         let written: Vec<String> = spec_path
             .split('/')
-            .map(|s| if s.starts_with('{') { "{{ x }}".to_string() } else { s.to_string() })
+            .map(|s| {
+                if s.starts_with('{') {
+                    "{{ x }}".to_string()
+                } else {
+                    s.to_string()
+                }
+            })
             .collect();
         PathTemplate::parse(&written.join("/")).unwrap()
     }
@@ -216,7 +225,15 @@ mod tests {
         let mut read = 0;
         for (key, scopes) in &spec {
             let path = key.strip_prefix("GET ").unwrap();
-            if PathTemplate::parse(&path.split('/').map(|s| if s.starts_with('{') { "{{ x }}" } else { s }).collect::<Vec<_>>().join("/")).is_err() {
+            if PathTemplate::parse(
+                &path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "{{ x }}" } else { s })
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            )
+            .is_err()
+            {
                 continue;
             }
             match required_scope(&as_path(path)) {
@@ -226,7 +243,9 @@ mod tests {
                         wrong.push(format!("{key}: kb asks for {scope}, the spec for {scopes:?}"));
                     }
                 }
-                Ok(None) if !scopes.is_empty() => wrong.push(format!("{key}: kb asks for no scope, the spec {scopes:?}")),
+                Ok(None) if !scopes.is_empty() => {
+                    wrong.push(format!("{key}: kb asks for no scope, the spec {scopes:?}"))
+                }
                 Ok(None) | Err(_) => {}
             }
         }

@@ -537,4 +537,3 @@ fn insufficient_scope(scope: &str) -> Response {
         .insert("www-authenticate", HeaderValue::from_str(&v).unwrap());
     r
 }
-

@@ -185,7 +185,7 @@ fn list_apps(state: &State, req: &Req) -> Response {
     let org = &state.org;
     let limit = match limit(req) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let filter = match req.q("filter") {
         None => None,
@@ -261,11 +261,11 @@ fn paged(state: &State, req: &Req, path: &str, limit: usize, items: Vec<(String,
 }
 
 /// `limit`: 1 to 200, 20 by default (Okta's default varies by endpoint; the pages here are small anyway).
-fn limit(req: &Req) -> Result<usize, Response> {
+fn limit(req: &Req) -> Result<usize, Box<Response>> {
     match req.q("limit").map(str::parse::<usize>) {
         None => Ok(20),
         Some(Ok(n)) if (1..=200).contains(&n) => Ok(n),
-        Some(_) => Err(okta_error(400, "E0000001", "Api validation failed: limit")),
+        Some(_) => Err(Box::new(okta_error(400, "E0000001", "Api validation failed: limit"))),
     }
 }
 
@@ -273,7 +273,7 @@ fn limit(req: &Req) -> Result<usize, Response> {
 fn list_users(state: &State, req: &Req) -> Response {
     let limit = match limit(req) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let status = match req.q("filter") {
         None => None,
@@ -300,7 +300,7 @@ fn list_users(state: &State, req: &Req) -> Response {
 fn list_tokens(state: &State, req: &Req) -> Response {
     let limit = match limit(req) {
         Ok(n) => n,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut tokens: Vec<&fixture::ApiToken> = state.org.api_tokens.values().collect();
     tokens.sort_by(|a, b| a.id.cmp(&b.id));
