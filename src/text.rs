@@ -17,6 +17,8 @@ pub fn escape(input: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => {}
+            // Not characters at all in XML (JUnit would not parse).
+            '\u{fffe}' | '\u{ffff}' => {}
             c => out.push(c),
         }
     }
@@ -70,12 +72,29 @@ pub fn unescape(s: &str) -> String {
 }
 
 /// Text from the org (labels, error summaries) made safe for a terminal: control characters, which could carry
-/// escape sequences, are replaced.
+/// escape sequences, and the marks that reorder text right to left (which could make a line read as another) are
+/// replaced.
 pub fn printable(input: &str) -> String {
     input
         .chars()
-        .map(|c| if c.is_control() && c != '\n' { '\u{fffd}' } else { c })
+        .map(|c| {
+            if (c.is_control() && c != '\n') || is_bidi(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
         .collect()
+}
+
+/// [`printable`] on one line: newlines replaced too, so an org's value cannot start a line of its own.
+pub fn printable_line(input: &str) -> String {
+    printable(input).replace('\n', "\u{fffd}")
+}
+
+/// The bidirectional formatting characters (embeddings, overrides, isolates and marks).
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The first `chars` characters of `bytes`, with control characters and invalid UTF-8 shown as escapes and

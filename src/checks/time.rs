@@ -56,16 +56,21 @@ pub fn date(v: &Value) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// How far a moment is from now, in words: `in 8 days`, `3 hours ago`, `now`.
+/// How far a moment is from now, in words, to the nearest unit: `in 8 days`, `3 hours ago`, `now`.
 pub fn from_now(when: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let d = when - now;
-    let (future, d) = if d < Duration::zero() { (false, -d) } else { (true, d) };
-    let amount = if d.num_days() >= 1 {
-        crate::text::count(d.num_days() as usize, "day")
-    } else if d.num_hours() >= 1 {
-        crate::text::count(d.num_hours() as usize, "hour")
-    } else if d.num_minutes() >= 1 {
-        crate::text::count(d.num_minutes() as usize, "minute")
+    let (future, secs) = if d < Duration::zero() {
+        (false, -d.num_seconds())
+    } else {
+        (true, d.num_seconds())
+    };
+    let nearest = |unit: i64| ((secs + unit / 2) / unit) as usize;
+    let amount = if secs >= 86_400 - 1800 {
+        crate::text::count(nearest(86_400), "day")
+    } else if secs >= 3600 - 30 {
+        crate::text::count(nearest(3600), "hour")
+    } else if secs >= 60 {
+        crate::text::count(nearest(60), "minute")
     } else {
         return "now".into();
     };
@@ -145,6 +150,9 @@ mod tests {
         assert_eq!(from_now(at("2026-12-09T10:00:00.000Z"), now), "in 8 days");
         assert_eq!(from_now(at("2026-11-30T21:00:00Z"), now), "3 hours ago");
         assert_eq!(from_now(at("2026-12-01T00:00:20Z"), now), "now");
+        // A second either side of a whole day is that day.
+        assert_eq!(from_now(at("2026-12-08T23:59:59Z"), now), "in 8 days");
+        assert_eq!(from_now(at("2026-11-28T00:00:01Z"), now), "3 days ago");
         assert_eq!(offset_words(Duration::days(30)), "30 days from now");
         assert_eq!(offset_words(-Duration::days(1)), "1 day ago");
         assert!(date(&Value::from("2026-13-01T00:00:00Z")).is_none());

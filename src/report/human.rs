@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::collections::BTreeMap;
 
 use super::{Report, Status, shown_findings};
-use crate::text::{count, printable};
+use crate::text::{count, printable, printable_line};
 
 fn paint(color: bool, code: &str, text: &str) -> String {
     if color {
@@ -64,10 +64,13 @@ pub fn render(report: &Report, color: bool) -> String {
                 let _ = writeln!(out, "         {}", printable(m));
             }
             for f in shown_findings(c) {
-                let detail = f.detail.map(|d| format!(": {}", printable(&d))).unwrap_or_default();
-                let _ = writeln!(out, "           · {}{detail}", printable(&f.label));
+                let detail = f
+                    .detail
+                    .map(|d| format!(": {}", printable_line(&d)))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "           · {}{detail}", printable_line(&f.label));
                 if let Some(u) = f.url {
-                    let _ = writeln!(out, "             {}", printable(&u));
+                    let _ = writeln!(out, "             {}", printable_line(&u));
                 }
             }
             if c.unlisted() > 0 {

@@ -11,6 +11,7 @@ mod commands;
 mod csp;
 mod invalid;
 mod knowledge_base;
+mod language_v2;
 mod odd_input;
 mod okta_spec;
 mod properties;
