@@ -250,3 +250,69 @@ fn kb_scopes_selects_by_section_and_tag() {
     assert!(run.stdout.contains("All together (3 articles, "), "{}", run.stdout);
     assert!(!run.stdout.contains("api-access-management"));
 }
+
+/// `(file:line:column, part of the message)` for the mistakes of the language's version 2 in
+/// `tests/fixtures/invalid-checks-v2`: durations, severities, items, findings and their links, `for_each`.
+const EXPECTED_V2: &[(&str, &str)] = &[
+    ("checks/expiry.toml:4:12", "unknown severity `urgent`"),
+    ("checks/expiry.toml:5:28", "the capture `key` is made once per item"),
+    (
+        "checks/expiry.toml:11:13",
+        "`item.lable`: the items of `apps` (GET /api/v1/apps) have no field",
+    ),
+    ("checks/expiry.toml:12:9", "could leave the Admin Console"),
+    ("checks/expiry.toml:17:20", "`each` names `nothing`"),
+    (
+        "checks/expiry.toml:20:12",
+        "`for_each` names `apss`, which no earlier step captures",
+    ),
+    (
+        "checks/expiry.toml:25:13",
+        "`max_items` must be a whole number from 1 to 10000",
+    ),
+    ("checks/expiry.toml:28:1", "judged per item already"),
+    ("checks/expiry.toml:28:48", "`30 days` is not a duration"),
+    (
+        "content/mistakes.md:12:17",
+        "the parameter `days` makes `{{ days }}d` read `soond`",
+    ),
+    ("content/mistakes.md:13:12", "unknown severity `hgih`"),
+    (
+        "content/mistakes.md:21:2",
+        "`[finding]` names failing items, but no expectation is judged per item",
+    ),
+    ("content/mistakes.md:27:1", "`max_items` bounds a `for_each` step"),
+    (
+        "content/mistakes.md:28:21",
+        "a time relative to now needs the org's clock",
+    ),
+    ("content/mistakes.md:28:53", "`yesterday` is not a duration"),
+    ("content/mistakes.md:31:5", "`each` judges the items of a list"),
+    ("content/mistakes.md:32:17", "`item` is not known here"),
+    ("content/mistakes.md:44:38", "`-1x` is not a duration"),
+    ("content/mistakes.md:49:1", "no `[finding]` to name them"),
+    ("content/mistakes.md:66:9", "could leave the Admin Console"),
+    ("content/mistakes.md:81:9", "is not a page of the Admin Console"),
+];
+
+#[test]
+fn every_mistake_of_the_language_v2_is_reported_at_its_place() {
+    let dir = support::fixture("invalid-checks-v2");
+    let run = kb(dir.path(), &["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    for (position, message) in EXPECTED_V2 {
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().strip_prefix("--> ") == Some(*position))
+            .unwrap_or_else(|| panic!("no problem reported at {position}:\n{}", run.stderr));
+        assert!(
+            lines[at - 1].contains(message),
+            "{position}: expected `{message}`, got `{}`",
+            lines[at - 1]
+        );
+    }
+    // The definition without mistakes is not reported; the block using it is, for its own.
+    assert!(!run.stderr.contains("--> checks/good-expiry.toml"), "{}", run.stderr);
+    insta::assert_snapshot!("invalid_checks_v2_errors", run.stderr);
+}

@@ -9,6 +9,7 @@ mod check_semantics;
 mod checks;
 mod commands;
 mod csp;
+mod findings_properties;
 mod invalid;
 mod knowledge_base;
 mod language_v2;

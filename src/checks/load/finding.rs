@@ -94,7 +94,15 @@ impl Ctx<'_> {
             }
             Err(err) => {
                 let span = self.inside(node, err.at);
-                self.error(span, err.message, err.hint);
+                let leaves = s.contains("//") || s.contains(':') || !s.starts_with('/');
+                let message = if leaves {
+                    format!("the link `{s}` could leave the Admin Console: a link is a path, not a URL")
+                } else {
+                    err.message
+                };
+                let hint = "write a path under /admin/, such as \"/admin/user/profile/view/{{ item.id }}\": kb opens \
+                            it on the org's Admin Console";
+                self.error(span, message, hint);
                 None
             }
         }
@@ -121,8 +129,8 @@ impl Ctx<'_> {
                     let span = get(with, &param).map_or(0..0, |e| e.node.span.clone());
                     self.error(
                         span,
-                        format!("`{param}` makes `{}` {}, and {why}", t.source, text),
-                        format!("`{}` reads it as a duration", def.path),
+                        format!("the parameter `{param}` makes `{}` read `{text}`; {why}", t.source),
+                        format!("{} reads it as a duration", def.path),
                     );
                 }
             }

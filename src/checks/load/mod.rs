@@ -346,7 +346,7 @@ impl<'a> Ctx<'a> {
         let mut ok = true;
         for v in vars {
             if let Err((message, hint)) = names.check(v, visible) {
-                let needle = if v.name() == "vars" {
+                let needle = if v.name() == "vars" || v.name() == "item" {
                     v.path.iter().take(2).cloned().collect::<Vec<_>>().join(".")
                 } else {
                     v.name().to_string()

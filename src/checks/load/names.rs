@@ -145,7 +145,7 @@ impl Names<'_> {
     fn check_item(&self, v: &Var) -> Result<(), (String, String)> {
         let Some(item) = self.item else {
             return Err((
-                "`item` has no value here".into(),
+                "`item` is not known here".into(),
                 "`item` is an item of a list: in a `for_each` step, an expectation with `each`, and `[finding]`".into(),
             ));
         };
