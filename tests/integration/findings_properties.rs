@@ -189,3 +189,52 @@ proptest! {
         assert_links_are_ours(targets)?;
     }
 }
+
+/// A report of a check with `n` failing items (`item 1` ... `item n`), each with a link.
+fn many(n: usize) -> Report {
+    let findings = (1..=n)
+        .map(|i| kb::checks::Finding {
+            label: format!("item {i}"),
+            detail: Some(format!("detail {i}")),
+            url: Some(format!("{ADMIN}/admin/app/a/instance/{i}")),
+        })
+        .collect();
+    report_of(&Verdict::Fail(kb::checks::Failed {
+        message: format!("Certificates expire ({n} of 40 items)"),
+        findings,
+    }))
+}
+
+#[test]
+fn reports_show_the_first_twenty_findings_and_the_total_folded_when_long() {
+    let r = many(25);
+    let c = &r.articles[0].checks[0];
+    assert_eq!((c.findings.len(), c.findings_total), (20, 25));
+    let html = report::html::render(&r);
+    // The summary first: articles by status, failing checks by severity.
+    let summary = html.find("<table class=\"sum\">").expect("a summary");
+    assert!(summary < html.find("<thead>").unwrap());
+    assert!(html.contains("<td>1 high</td>"), "{html}");
+    assert!(html.contains("<details><summary>25 failing items</summary>"), "{html}");
+    assert!(html.contains("item 20") && !html.contains("item 21<"), "{html}");
+    assert!(html.contains("and 5 more"));
+    assert!(report::html::render(&many(3)).contains("<details open><summary>3 failing items</summary>"));
+    let junit = report::junit::render(&r);
+    assert!(
+        junit.contains(&format!("  - item 1: detail 1 &lt;{ADMIN}/admin/app/a/instance/1&gt;")),
+        "{junit}"
+    );
+    assert!(junit.contains("  - and 5 more"), "{junit}");
+    let md = report::markdown::render(&r);
+    assert!(
+        md.contains(&format!("<br>• [item 1]({ADMIN}/admin/app/a/instance/1): detail 1")),
+        "{md}"
+    );
+    assert!(md.contains("| fail | high |"), "{md}");
+    let human = report::human::render(&r, false);
+    assert!(human.contains("           · item 20: detail 20\n"), "{human}");
+    assert!(human.contains("           · and 5 more (see --format json)"), "{human}");
+    let json: Value = serde_json::from_str(&r.to_json()).unwrap();
+    support::assert_valid_report(&json);
+    assert_eq!(json["articles"][0]["checks"][0]["findings_total"], 25);
+}

@@ -449,3 +449,52 @@ fn now_is_the_date_header_of_the_answer_and_without_one_a_time_fact_is_an_error(
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_time_relative_to_now_in_a_request_is_computed_from_the_orgs_clock() {
+    let block = "```check\nid = \"recent\"\ntitle = \"No event of the kind in the last day\"\n\
+                 scopes = [\"okta.logs.read\"]\n\
+                 [[step]]\nget = \"/.well-known/openid-configuration\"\n\
+                 [[step]]\nget = \"/api/v1/logs\"\n\
+                 query = { since = { now = \"-24h\" }, filter = \"eventType eq \\\"user.account.lock\\\"\" }\n\
+                 capture = { events = { path = \"$[*]\", all = true } }\n\
+                 expect = [{ capture = \"events\", count = 0 }]\n```\n";
+    let text = support::article("Recent", &format!("## Check your org\n\n{block}"));
+    let site = support::site(&[("content/recent.md", text.as_bytes())]);
+    let mut org = fixture::load("healthy");
+    org.org.clock_offset_days = 100;
+    let fake = FakeOrg::serve(org);
+    let started = chrono::Utc::now();
+    let run = kb_env(
+        site.path(),
+        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
+        &[("OKTA_API_TOKEN", TOKEN)],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
+    let logs = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.target.starts_with("/api/v1/logs?"))
+        .expect("the logs were read");
+    let url = url::Url::parse(&format!("http://x{}", logs.target)).unwrap();
+    let since: String = url.query_pairs().find(|(k, _)| k == "since").unwrap().1.into_owned();
+    let since = chrono::DateTime::parse_from_rfc3339(&since).unwrap();
+    // A day before the org's now, which is 100 days ahead of the local clock.
+    let expected = started + chrono::Duration::days(100) - chrono::Duration::hours(24);
+    let off = (since.timestamp() - expected.timestamp()).abs();
+    assert!(off <= 5, "since={since}, expected about {expected}");
+    // The plan cannot know the org's clock: it says what the value will be.
+    let plan = kb_env(site.path(), &["check", "--org-url", fake.url.as_str(), "--plan"], &[]);
+    assert!(plan.stdout.contains("since={now -24h}"), "{}", plan.stdout);
+}
+
+#[test]
+fn kb_scopes_asks_only_for_what_the_checks_at_or_above_a_severity_read() {
+    let all = support::kb(&repo(), &["scopes", TOKENS, LOCKED]);
+    assert!(all.stdout.contains("okta.apiTokens.read"), "{}", all.stdout);
+    let high = support::kb(&repo(), &["scopes", TOKENS, LOCKED, "--min-severity", "high"]);
+    assert_eq!(high.code, 0, "{}", high.stderr);
+    assert!(high.stdout.contains("okta.apiTokens.read") && high.stdout.contains("okta.users.read"));
+    let critical = support::kb(&repo(), &["scopes", TOKENS, LOCKED, "--min-severity", "critical"]);
+    assert!(!critical.stdout.contains("okta."), "{}", critical.stdout);
+}

@@ -186,3 +186,41 @@ fn a_bad_report_is_an_error_that_points_at_it() {
     assert_eq!(run.code, 2);
     run.assert_stderr_has("cannot read the report");
 }
+
+/// An article built with a report shows its failing items: labels, details, links to the Admin Console; and a
+/// link in a report file that is not an http(s) URL is shown as text, never as a link.
+#[test]
+fn an_article_built_with_a_report_lists_its_findings_with_their_links() {
+    let org = FakeOrg::start("broken/saml/saml-signing-certificate-expiring");
+    let (_, report) = check(&org, &["saml/saml-signing-certificate-expiring"]);
+    let mut report = report.expect("a JSON report");
+    let (_dir, out, run) = build_from(&report);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = read(out.join("saml/saml-signing-certificate-expiring/index.html"));
+    assert!(
+        page.contains("<details class=\"findings\" open><summary>3 failing items</summary>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<a href=\"{}/admin/app/saml_app_07/instance/0oa1saml000000000007\" rel=\"noopener noreferrer\">Payroll SAML 07 (saml_app_07)</a>",
+            crate::support::ADMIN_URL
+        )),
+        "{page}"
+    );
+    assert!(page.contains("in 8 days (expected after 30 days from now)"), "{page}");
+    assert!(page.contains("<span class=\"severity severity-high\">high</span>"));
+    let report_page = read(out.join("report/index.html"));
+    assert!(report_page.contains("Payroll SAML 41 (saml_app_41)"), "{report_page}");
+
+    // A report file from elsewhere: a script URL and markup in a label.
+    let f = &mut report["articles"][0]["checks"][0]["findings"][0];
+    f["url"] = "javascript:alert(1)".into();
+    f["label"] = "<img src=x onerror=alert(1)>".into();
+    let (_dir, out, run) = build_from(&report);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = read(out.join("saml/saml-signing-certificate-expiring/index.html"));
+    assert!(!page.contains("javascript:"), "{page}");
+    assert!(!page.contains("<img src=x"), "{page}");
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+}
