@@ -275,6 +275,17 @@ impl<'de> Visitor<'de> for Build<'_> {
     }
 }
 
+/// A response as the predicates see it.
+#[derive(Debug, Clone)]
+pub struct Observed<'a> {
+    /// The request's method (a HEAD answer has no body).
+    pub method: super::path::Method,
+    pub status: u16,
+    /// Header names in lowercase.
+    pub headers: &'a [(String, String)],
+    pub body: &'a Body,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

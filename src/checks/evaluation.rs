@@ -9,7 +9,15 @@ use super::eval::{self, Bindings, Error, Failure, Observed, Outcome, Reason, jud
 use super::model::Check;
 use super::path::{self, Request};
 use super::template::to_text;
-use super::with_defaults;
+
+/// `vars` with the built-ins filled in: `org_url` is the org's origin (no trailing slash), and `admin` is `me`, the
+/// token's owner, unless set (the runner refuses a missing `admin` with OAuth credentials, which have no owner).
+pub fn with_defaults(vars: &Map<String, Value>, org: &Url) -> Map<String, Value> {
+    let mut vars = vars.clone();
+    vars.entry("admin").or_insert_with(|| Value::from("me"));
+    vars.insert("org_url".into(), Value::from(org.origin().ascii_serialization()));
+    vars
+}
 
 /// A check's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -230,7 +238,7 @@ impl<'c> Evaluation<'c> {
     }
 
     /// The response to the request [`Evaluation::step`] gave.
-    pub fn answer(&mut self, response: &super::Response) {
+    pub fn answer(&mut self, response: &super::answer::Response) {
         let step = &self.check.steps()[self.step];
         let obs = Observed {
             method: step.method,
@@ -352,7 +360,7 @@ impl Check {
         &self,
         vars: &Map<String, Value>,
         org: &Url,
-        fetch: &mut dyn FnMut(&Request) -> super::Response,
+        fetch: &mut dyn FnMut(&Request) -> super::answer::Response,
     ) -> Verdict {
         let mut run = Evaluation::new(self, vars, org);
         loop {

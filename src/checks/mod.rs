@@ -5,6 +5,7 @@
 //! fetches what [`Check::request`] builds and hands responses to `eval`.
 
 pub mod answer;
+pub mod error;
 pub mod eval;
 mod evaluation;
 pub mod load;
@@ -17,8 +18,6 @@ pub mod template;
 pub mod time;
 
 use rayon::prelude::*;
-use serde_json::{Map, Value};
-use url::Url;
 
 use crate::config::Config;
 use crate::content::Content;
@@ -26,7 +25,7 @@ use crate::content::blocks::CheckCard;
 use crate::diag::Diagnostic;
 pub use answer::{Body, Response};
 pub use eval::{Bindings, Observed, Outcome};
-pub use evaluation::{Evaluation, Failed, Finding, Next, SkipReason, Skipped, Verdict};
+pub use evaluation::{Evaluation, Failed, Finding, Next, SkipReason, Skipped, Verdict, with_defaults};
 pub use load::{BUILTIN_VARS, CHECKS_DIR, Library};
 pub use model::Check;
 use path::Segment;
@@ -83,15 +82,6 @@ impl Checks {
             .map(|(checks, a)| checks.iter().map(|c| c.card(&a.slug)).collect())
             .collect()
     }
-}
-
-/// `vars` with the built-ins filled in: `org_url` is the org's origin (no trailing slash), and `admin` is `me`, the
-/// token's owner, unless set (the runner refuses a missing `admin` with OAuth credentials, which have no owner).
-pub fn with_defaults(vars: &Map<String, Value>, org: &Url) -> Map<String, Value> {
-    let mut vars = vars.clone();
-    vars.entry("admin").or_insert_with(|| Value::from("me"));
-    vars.insert("org_url".into(), Value::from(org.origin().ascii_serialization()));
-    vars
 }
 
 /// The first value of a header, by lowercase name, in a response's header list.

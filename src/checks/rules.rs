@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::answer::{Body, media_type, preview};
-use super::eval::{Error, Observed, Reason};
+use super::answer::Observed;
+use super::error::{Error, Reason};
 use super::model::Step;
 use super::path::Method;
 use super::shape;
