@@ -37,11 +37,9 @@ pub enum Reason {
     /// A value the check needs is missing or cannot be used (an unset var, a bad template value).
     Input,
     /// An answer kb could not read as the endpoint's JSON (not JSON, the wrong shape, not Okta's error JSON where a
-    /// status is judged), or one over a cap (`--max-body`, `--max-total`): kb saw nothing it may judge.
+    /// status is judged), or one over a cap (`--max-body`, `--max-total`): kb saw nothing it may judge. Also an
+    /// answer without a readable `Date` where a fact about time needs the org's clock (kb never uses its own).
     Body,
-    /// A fact about time, and the answer it came from has no readable `Date` header: kb has no "now" (it never
-    /// uses its own clock).
-    Clock,
 }
 
 impl Error {
@@ -67,4 +65,3 @@ impl std::fmt::Display for Error {
         f.write_str(&self.message)
     }
 }
-

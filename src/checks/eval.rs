@@ -31,8 +31,10 @@ pub struct Bindings {
     pub clock: Option<Clock>,
     /// The clock of the answer each capture came from.
     pub clocks: HashMap<String, Clock>,
-    /// The clock of the answer the item came from.
+    /// The clock of the answer the item came from (and of the answer its `for_each` step read for it).
     pub item_clock: Option<Clock>,
+    /// For a list a `for_each` step read item by item: the clock of each item's answer, by index.
+    pub item_clocks: HashMap<String, Vec<Clock>>,
 }
 
 /// The name under which a query's time relative to now (`{ now = "-24h" }`) is looked up: not a name a check can
@@ -67,12 +69,45 @@ impl Bindings {
     }
 
     /// The clock a predicate's subject is compared against: the answer its value came from.
+    ///
+    /// For a template, the latest answer's, unless a capture it reads came from an answer without a readable clock.
     fn clock_for(&self, subject: &Subject) -> Option<&Clock> {
         match subject {
             Subject::Capture(path) if path[0] == "item" && self.item.is_some() => self.item_clock.as_ref(),
             Subject::Capture(path) => self.clocks.get(&path[0]).or(self.clock.as_ref()),
+            Subject::Value(t) => t
+                .vars()
+                .filter_map(|v| self.clocks.get(v.name()))
+                .find(|c| c.is_err())
+                .or(self.clock.as_ref()),
             _ => self.clock.as_ref(),
         }
+    }
+}
+
+/// The clock of an item: both the answer that listed it and the one read for it must carry one (the item's own
+/// answer's is used); either unreadable, and so is the item's.
+pub fn item_clock(list: Option<&Clock>, own: Option<&Clock>) -> Option<Clock> {
+    match (list, own) {
+        (Some(Err(e)), _) | (_, Some(Err(e))) => Some(Err(e.clone())),
+        (_, Some(c)) => Some(c.clone()),
+        (l, None) => l.cloned(),
+    }
+}
+
+/// The items of a list capture, for `each` and `for_each`: an absent capture is an empty list only when it is
+/// absent (`all = true` always captures a list); a value that is not a list is the answer's fault.
+pub fn list_of(b: &Bindings, list: &str, what: &str) -> Result<Vec<Value>, Error> {
+    match b.captures.get(list) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(other) => Err(Error::new(
+            Reason::Body,
+            format!(
+                "{what} reads the list `{list}`, and the answer gave {}",
+                super::answer::kind(other)
+            ),
+        )),
     }
 }
 
@@ -253,7 +288,7 @@ fn on_time(p: &Predicate, when: When, offset: &Template, subject: Option<&Value>
 
 fn no_clock(why: &str, name: &str) -> Error {
     Error::new(
-        Reason::Clock,
+        Reason::Body,
         format!("{why}, so kb has no \"now\" to compare {name} with (the org's clock is the only one kb uses)"),
     )
 }
@@ -348,8 +383,8 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
     }
     let clock = time::clock(obs.headers);
     b.clock = Some(clock.clone());
-    if step.for_each.is_some() {
-        b.item_clock = Some(clock.clone());
+    if let Some(f) = &step.for_each {
+        b.item_clock = item_clock(b.clocks.get(&f.list), Some(&clock));
     }
     let body = obs.body.json().unwrap_or(&Value::Null);
     for c in &step.captures {
@@ -382,10 +417,13 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
         match holds(p, Some(obs), b) {
             Ok(true) => {}
             Ok(false) => {
+                // The items an earlier `each` found stay findings.
+                let (items, judged) = failure.map_or((Vec::new(), 0), |f| (f.items, f.judged));
                 return Outcome::Fail(Failure {
                     message: p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p))),
                     detail: detail(p, Some(obs), b),
-                    ..Failure::default()
+                    items,
+                    judged,
                 });
             }
             Err(e) => return Outcome::Error(e),
@@ -399,25 +437,14 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
 
 /// An expectation judged for every item of a list capture: `None` when every item holds (so on an empty list).
 fn each(p: &Predicate, list: &str, obs: Option<&Observed<'_>>, b: &mut Bindings) -> Result<Option<Failure>, Error> {
-    let items = match b.captures.get(list) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        Some(other) => {
-            return Err(Error::new(
-                Reason::Body,
-                format!(
-                    "`each` reads the list `{list}`, and the answer gave {}",
-                    super::answer::kind(other)
-                ),
-            ));
-        }
-    };
+    let items = list_of(b, list, "`each`")?;
     let (saved, saved_clock) = (b.item.take(), b.item_clock.take());
-    b.item_clock = b.clocks.get(list).cloned();
+    let own = b.item_clocks.get(list).cloned().unwrap_or_default();
     let mut failing = Vec::new();
     let mut outcome = Ok(());
-    for item in &items {
+    for (i, item) in items.iter().enumerate() {
         b.item = Some(item.clone());
+        b.item_clock = item_clock(b.clocks.get(list), own.get(i));
         match holds(p, obs, b) {
             Ok(true) => {}
             Ok(false) => failing.push((item.clone(), detail(p, obs, b))),
@@ -456,13 +483,11 @@ fn merge(into: &mut Option<Failure>, f: Failure) {
 
 /// A precondition in words, for a skip's reason.
 fn describe(p: &Predicate) -> String {
-    match &p.subject {
-        Subject::Capture(path) => format!("precondition not met: `{}`", path.join(".")),
-        Subject::Status => "precondition not met: the status".into(),
-        Subject::ErrorCode => "precondition not met: the error code".into(),
-        Subject::Header(h) => format!("precondition not met: the header {h}"),
-        Subject::Value(t) => format!("precondition not met: {}", t.source),
-    }
+    let what = match &p.subject {
+        Subject::Value(t) => t.source.clone(),
+        other => subject_name(other),
+    };
+    format!("precondition not met: {what}")
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::checks::answer::Body;
-use crate::checks::path::Method;
 use crate::checks::model::Capture;
+use crate::checks::path::Method;
 use crate::checks::template::Template;
 use serde_json::json;
 use serde_json_path::JsonPath;
@@ -273,8 +273,7 @@ fn body_error(o: Outcome) -> String {
 fn a_2xx_is_judged_only_as_the_endpoints_json() {
     // A status-only step still needs the endpoint's JSON: a proxy's page, an empty body, the wrong shape.
     let status_only = on("/api/v1/apps/{{ app }}/users/{{ user }}", vec![status_is(200)]);
-    let page =
-        Body::Unreadable("text/html (12 bytes), not JSON (expected value at line 1 column 1): `<html>`".into());
+    let page = Body::Unreadable("text/html (12 bytes), not JSON (expected value at line 1 column 1): `<html>`".into());
     assert_eq!(
         body_error(answer(&status_only, 200, &[], page)),
         "the org answered 200 with text/html (12 bytes), not JSON (expected value at line 1 column 1): `<html>`"

@@ -63,6 +63,12 @@ pub enum SkipReason {
     Filtered,
 }
 
+/// The flags that would give these variables: `--var client_id=... --var redirect_uri=...`.
+pub fn var_flags(vars: &[impl AsRef<str>]) -> String {
+    let flags: Vec<String> = vars.iter().map(|v| format!("--var {}=...", v.as_ref())).collect();
+    flags.join(" ")
+}
+
 impl SkipReason {
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -93,6 +99,8 @@ pub enum Next {
 /// those that failed.
 struct Items {
     list: Vec<Value>,
+    /// The clock of each item's answer, for facts about time judged on the joined items later.
+    clocks: Vec<eval::Clock>,
     next: usize,
     judged: usize,
     failed: Vec<(Value, String)>,
@@ -113,8 +121,7 @@ impl<'c> Evaluation<'c> {
     pub fn new(check: &'c Check, vars: &Map<String, Value>, org: &Url) -> Evaluation<'c> {
         let missing: Vec<String> = check.needs.iter().filter(|v| !vars.contains_key(*v)).cloned().collect();
         let (b, verdict) = if !missing.is_empty() {
-            let flags: Vec<String> = missing.iter().map(|v| format!("--var {v}=...")).collect();
-            let message = format!("needs {} (or [orgs.NAME.vars])", flags.join(" "));
+            let message = format!("needs {} (or [orgs.NAME.vars])", var_flags(&missing));
             let skip = Skipped {
                 reason: SkipReason::NeedsVar(missing),
                 message,
@@ -186,19 +193,7 @@ impl<'c> Evaluation<'c> {
 
     /// The list a `for_each` step reads, within its cap.
     fn start_items(&self, list: &str, max: usize) -> Result<Items, Error> {
-        let items = match self.b.captures.get(list) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a.clone(),
-            Some(other) => {
-                return Err(Error::new(
-                    Reason::Body,
-                    format!(
-                        "`for_each` reads the list `{list}`, and the answer gave {}",
-                        super::answer::kind(other)
-                    ),
-                ));
-            }
-        };
+        let items = eval::list_of(&self.b, list, "`for_each`")?;
         if items.len() > max {
             return Err(Error::new(
                 Reason::Truncated,
@@ -211,6 +206,7 @@ impl<'c> Evaluation<'c> {
         }
         Ok(Items {
             list: items,
+            clocks: Vec::new(),
             next: 0,
             judged: 0,
             failed: Vec::new(),
@@ -224,8 +220,21 @@ impl<'c> Evaluation<'c> {
         let items = self.items.take().expect("started");
         self.b.item = None;
         self.b.item_clock = None;
+        let total = items.list.len();
         self.b.captures.insert(list.to_string(), Value::Array(items.list));
+        self.b.item_clocks.insert(list.to_string(), items.clocks);
         self.step += 1;
+        if total > 0 && items.judged == 0 {
+            // Every item was left out by a precondition: nothing was judged, so the check does not apply.
+            self.verdict = Some(Verdict::Skip(Skipped {
+                reason: SkipReason::Precondition,
+                message: format!(
+                    "precondition not met for any of the {} of `{list}`",
+                    crate::text::count(total, "item")
+                ),
+            }));
+            return;
+        }
         if !items.failed.is_empty() {
             let failure = Failure {
                 message: items.message,
@@ -268,6 +277,12 @@ impl<'c> Evaluation<'c> {
     fn answer_item(&mut self, outcome: Outcome) {
         let step = &self.check.steps()[self.step];
         let items = self.items.as_mut().expect("a for_each step under way");
+        items.clocks.push(
+            self.b
+                .item_clock
+                .clone()
+                .unwrap_or_else(|| Err("no answer was read for the item".into())),
+        );
         let item = &mut items.list[items.next];
         for c in &step.captures {
             self.b.clocks.remove(&c.name);
@@ -399,7 +414,7 @@ impl Check {
         };
         if let Some(why) = no_clock {
             return Err(Error::new(
-                Reason::Clock,
+                Reason::Body,
                 format!("{why}, so kb cannot compute a time relative to now (kb uses only the org's clock)"),
             ));
         }

@@ -25,7 +25,7 @@ use crate::content::blocks::CheckCard;
 use crate::diag::Diagnostic;
 pub use answer::{Body, Response};
 pub use eval::{Bindings, Observed, Outcome};
-pub use evaluation::{Evaluation, Failed, Finding, Next, SkipReason, Skipped, Verdict, with_defaults};
+pub use evaluation::{Evaluation, Failed, Finding, Next, SkipReason, Skipped, Verdict, var_flags, with_defaults};
 pub use load::{BUILTIN_VARS, CHECKS_DIR, Library};
 pub use model::Check;
 use path::Segment;

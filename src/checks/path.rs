@@ -200,67 +200,71 @@ fn segments(source: &str) -> Result<Vec<Segment>, PathError> {
     }
     let mut out = Vec::new();
     for (seg, &at) in segments.iter().zip(&starts) {
-        let span = at..at + seg.len();
-        if seg.is_empty() {
-            return Err(err(
-                "empty path segment (`//` or a trailing `/`)",
-                "remove the extra `/`",
-                at.saturating_sub(1)..at,
-            ));
-        }
-        if seg.contains("{%") || seg.contains("{#") {
-            return Err(err(
-                "template tags and comments are not available in a path",
-                "write a value as `{{ name }}`",
-                span,
-            ));
-        }
-        if seg.contains("{{") {
-            if !(seg.starts_with("{{") && seg.ends_with("}}") && seg.matches("{{").count() == 1) {
-                return Err(err(
-                    format!("`{seg}`: a value must fill a whole path segment"),
-                    "write the value as its own segment, such as `/api/v1/users/{{ user }}`",
-                    span,
-                ));
-            }
-            let template = Template::parse(seg)
-                .map_err(|e: TemplateError| err(e.message, e.hint.unwrap_or_default(), span.clone()))?;
-            out.push(Segment::Value(template));
-            continue;
-        }
-        if *seg == "." || *seg == ".." {
-            return Err(err(
-                format!("`{seg}` segments are not allowed in a path"),
-                "write the path the request should reach, without `.` or `..`",
-                span,
-            ));
-        }
-        if let Some(p) = seg.find('%') {
-            return Err(err(
-                "percent-encoded characters are not allowed in a path",
-                "write the characters themselves; values from `{{ ... }}` are encoded for you",
-                at + p..(at + p + 3).min(at + seg.len()),
-            ));
-        }
-        if let Some((p, c)) = seg
-            .char_indices()
-            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
-        {
-            let hint = match c {
-                '?' => "put query parameters in `query = { name = \"value\" }`",
-                '#' => "a fragment is never sent to the server: remove it",
-                '@' | ':' => "write the path only: requests go to the org's own URL",
-                _ => "a path holds letters, digits, `-`, `.`, `_`, `~` and `/`",
-            };
-            return Err(err(
-                format!("`{c}` is not allowed in a path"),
-                hint,
-                at + p..at + p + c.len_utf8(),
-            ));
-        }
-        out.push(Segment::Literal(seg.to_string()));
+        out.push(segment(seg, at)?);
     }
     Ok(out)
+}
+
+/// One segment of a path, starting at byte `at` of the path's text.
+fn segment(seg: &str, at: usize) -> Result<Segment, PathError> {
+    let span = at..at + seg.len();
+    if seg.is_empty() {
+        return Err(err(
+            "empty path segment (`//` or a trailing `/`)",
+            "remove the extra `/`",
+            at.saturating_sub(1)..at,
+        ));
+    }
+    if seg.contains("{%") || seg.contains("{#") {
+        return Err(err(
+            "template tags and comments are not available in a path",
+            "write a value as `{{ name }}`",
+            span,
+        ));
+    }
+    if seg.contains("{{") {
+        if !(seg.starts_with("{{") && seg.ends_with("}}") && seg.matches("{{").count() == 1) {
+            return Err(err(
+                format!("`{seg}`: a value must fill a whole path segment"),
+                "write the value as its own segment, such as `/api/v1/users/{{ user }}`",
+                span,
+            ));
+        }
+        let template = Template::parse(seg)
+            .map_err(|e: TemplateError| err(e.message, e.hint.unwrap_or_default(), span.clone()))?;
+        return Ok(Segment::Value(template));
+    }
+    if seg == "." || seg == ".." {
+        return Err(err(
+            format!("`{seg}` segments are not allowed in a path"),
+            "write the path the request should reach, without `.` or `..`",
+            span,
+        ));
+    }
+    if let Some(p) = seg.find('%') {
+        return Err(err(
+            "percent-encoded characters are not allowed in a path",
+            "write the characters themselves; values from `{{ ... }}` are encoded for you",
+            at + p..(at + p + 3).min(at + seg.len()),
+        ));
+    }
+    if let Some((p, c)) = seg
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
+    {
+        let hint = match c {
+            '?' => "put query parameters in `query = { name = \"value\" }`",
+            '#' => "a fragment is never sent to the server: remove it",
+            '@' | ':' => "write the path only: requests go to the org's own URL",
+            _ => "a path holds letters, digits, `-`, `.`, `_`, `~` and `/`",
+        };
+        return Err(err(
+            format!("`{c}` is not allowed in a path"),
+            hint,
+            at + p..at + p + c.len_utf8(),
+        ));
+    }
+    Ok(Segment::Literal(seg.to_string()))
 }
 
 fn kind_of(v: &Value) -> &'static str {

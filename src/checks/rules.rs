@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::answer::{Body, media_type, preview};
 use super::answer::Observed;
+use super::answer::{Body, media_type, preview};
 use super::error::{Error, Reason};
 use super::model::Step;
 use super::path::Method;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::checks::eval::{Error, Reason};
 use crate::checks::model::Severity;
 use crate::checks::{Checks, SkipReason, Skipped, Verdict, with_defaults};
 use crate::cli::{SiteArgs, exit};
@@ -163,9 +164,12 @@ pub fn run(args: &CheckArgs) -> i32 {
     for w in &org.warnings {
         eprintln!("warning: {w}");
     }
+    // The scopes of the checks that will run: not those below --min-severity, nor those missing a variable.
     let scopes: Vec<String> = jobs
         .iter()
-        .flat_map(|j| checks.by_article[j.article][j.index].scopes().iter().cloned())
+        .map(|j| &checks.by_article[j.article][j.index])
+        .filter(|c| c.needs.iter().all(|v| org.vars.contains_key(v)))
+        .flat_map(|c| c.scopes().iter().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -173,29 +177,10 @@ pub fn run(args: &CheckArgs) -> i32 {
         print!("{}", plan(&content, &checks, &jobs, &org, &scopes));
         return exit::OK;
     }
-    let Some(credential) = org.credential.clone() else {
-        return fail(&[Diagnostic::error("no credential for the org")]);
+    let client = match client(args, &org, &scopes) {
+        Ok(c) => Arc::new(c),
+        Err(d) => return fail(&d),
     };
-    let opts = Options {
-        concurrency: args.concurrency as usize,
-        timeout: Duration::from_secs_f64(args.timeout),
-        rate_share: args.rate_share,
-        max_pages: args.max_pages as usize,
-        max_body: args.max_body,
-        max_total: args.max_total,
-        ..Options::default()
-    };
-    let http = match http::http_client(opts.timeout) {
-        Ok(h) => h,
-        Err(e) => return fail(&[Diagnostic::error(e)]),
-    };
-    let auth = match Auth::new(&org.url, &credential, &scopes, http.clone()) {
-        Ok(a) => a,
-        Err(e) => {
-            return fail(&[Diagnostic::error(e).hint("private_key_file (or private_key_env) must hold the PEM of the key whose public half is registered on the service app")]);
-        }
-    };
-    let client = Arc::new(Client::new(&org.url, http, auth, opts));
     let checks = Arc::new(checks);
     let sink: runner::Sink = Arc::new(Mutex::new(Vec::new()));
     let started_at = chrono::Utc::now();
@@ -232,32 +217,9 @@ pub fn run(args: &CheckArgs) -> i32 {
     // What finished is all there is: in-flight requests are dropped with the runtime.
     runtime.shutdown_background();
     let mut finished = std::mem::take(&mut *sink.lock().unwrap());
-    finished.extend(filtered.iter().map(|&job| Finished {
-        job,
-        verdict: Verdict::Skip(Skipped {
-            reason: SkipReason::Filtered,
-            message: format!(
-                "severity {} is below --min-severity {}",
-                checks.by_article[job.article][job.index].severity,
-                args.min_severity.unwrap_or_default()
-            ),
-        }),
-        duration: Duration::ZERO,
-    }));
+    finished.extend(filtered_out(args, &checks, &filtered));
     if args.strict {
-        for f in &mut finished {
-            if let Verdict::Skip(Skipped {
-                reason: SkipReason::NeedsVar(vars),
-                ..
-            }) = &f.verdict
-            {
-                let message = format!("no value for {} (--strict): pass --var NAME=VALUE", vars.join(", "));
-                f.verdict = Verdict::Error(crate::checks::eval::Error::new(
-                    crate::checks::eval::Reason::Input,
-                    message,
-                ));
-            }
-        }
+        strict(&mut finished);
     }
     let mut report = build_report(&config, &content, &checks, &org, &all_jobs, finished);
     report.fail_on = args.fail_on;
@@ -272,13 +234,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         );
     }
     if let Some(path) = &args.log {
-        let mut lines = String::new();
-        for sent in client.log() {
-            let _ = writeln!(lines, "{}", serde_json::to_string(&sent).unwrap_or_default());
-        }
-        if let Err(e) = std::fs::write(path, lines) {
-            eprintln!("warning: cannot write the log {}: {e}", path.display());
-        }
+        write_log(path, &client);
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match args.format {
@@ -302,6 +258,74 @@ pub fn run(args: &CheckArgs) -> i32 {
         open_html(args, &report);
     }
     report.exit_code()
+}
+
+/// The client for the run: its options from the flags, its credential for these scopes.
+fn client(args: &CheckArgs, org: &Org, scopes: &[String]) -> Result<Client, Vec<Diagnostic>> {
+    let Some(credential) = org.credential.clone() else {
+        return Err(vec![Diagnostic::error("no credential for the org")]);
+    };
+    let opts = Options {
+        concurrency: args.concurrency as usize,
+        timeout: Duration::from_secs_f64(args.timeout),
+        rate_share: args.rate_share,
+        max_pages: args.max_pages as usize,
+        max_body: args.max_body,
+        max_total: args.max_total,
+        ..Options::default()
+    };
+    let http = http::http_client(opts.timeout).map_err(|e| vec![Diagnostic::error(e)])?;
+    let auth = Auth::new(&org.url, &credential, scopes, http.clone()).map_err(|e| {
+        vec![Diagnostic::error(e).hint(
+            "private_key_file (or private_key_env) must hold the PEM of the key whose public half is registered on \
+             the service app",
+        )]
+    })?;
+    Ok(Client::new(&org.url, http, auth, opts))
+}
+
+/// The checks below `--min-severity`: not run, `skip` with the reason `filtered`.
+fn filtered_out(args: &CheckArgs, checks: &Checks, filtered: &[Job]) -> Vec<Finished> {
+    filtered
+        .iter()
+        .map(|&job| Finished {
+            job,
+            verdict: Verdict::Skip(Skipped {
+                reason: SkipReason::Filtered,
+                message: format!(
+                    "severity {} is below --min-severity {}",
+                    checks.by_article[job.article][job.index].severity,
+                    args.min_severity.unwrap_or_default()
+                ),
+            }),
+            duration: Duration::ZERO,
+        })
+        .collect()
+}
+
+/// `--strict`: a check that could not run for want of a variable is an error.
+fn strict(finished: &mut [Finished]) {
+    for f in finished {
+        if let Verdict::Skip(Skipped {
+            reason: SkipReason::NeedsVar(vars),
+            ..
+        }) = &f.verdict
+        {
+            let message = format!("no value for {} (--strict): pass --var NAME=VALUE", vars.join(", "));
+            f.verdict = Verdict::Error(Error::new(Reason::Input, message));
+        }
+    }
+}
+
+/// `--log FILE`: one JSON line per request sent. Failing to write it is a warning.
+fn write_log(path: &std::path::Path, client: &Client) {
+    let mut lines = String::new();
+    for sent in client.log() {
+        let _ = writeln!(lines, "{}", serde_json::to_string(&sent).unwrap_or_default());
+    }
+    if let Err(e) = std::fs::write(path, lines) {
+        eprintln!("warning: cannot write the log {}: {e}", path.display());
+    }
 }
 
 /// Opens the run's HTML report, writing it first unless `--output` already holds it. Failing to open is a warning:
@@ -433,8 +457,11 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
         let _ = writeln!(out, "  {}: {} [{}]", check.id, check.title, check.severity);
         let missing: Vec<&String> = check.needs.iter().filter(|v| !org.vars.contains_key(*v)).collect();
         if !missing.is_empty() {
-            let flags: Vec<String> = missing.iter().map(|v| format!("--var {v}=...")).collect();
-            let _ = writeln!(out, "    not run (needs_var): needs {}", flags.join(" "));
+            let _ = writeln!(
+                out,
+                "    not run (needs_var): needs {}",
+                crate::checks::var_flags(&missing)
+            );
             continue;
         }
         let b = match check.bind(vars.clone()) {

@@ -61,7 +61,7 @@ pub fn render(report: &Report, color: bool) -> String {
             };
             let _ = writeln!(out, "       {mark} {rated}{} ({})", printable(&c.title), c.id);
             if let Some(m) = &c.message {
-                let _ = writeln!(out, "         {}", printable(m));
+                let _ = writeln!(out, "         {}", printable_line(m));
             }
             for f in shown_findings(c) {
                 let detail = f
@@ -74,7 +74,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 }
             }
             if c.unlisted() > 0 {
-                let _ = writeln!(out, "           · and {} more (see --format json)", c.unlisted());
+                let _ = writeln!(out, "           · and {} more", c.unlisted());
             }
         }
         if noted && a.status != Status::Skip {
@@ -94,9 +94,8 @@ fn needs_vars(out: &mut String, report: &Report) {
     let mut by_flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for a in &report.articles {
         for c in a.checks.iter().filter(|c| c.reason.as_deref() == Some("needs_var")) {
-            let flags: Vec<String> = c.missing_vars.iter().map(|v| format!("--var {v}=...")).collect();
             by_flags
-                .entry(flags.join(" "))
+                .entry(crate::checks::var_flags(&c.missing_vars))
                 .or_default()
                 .push(format!("{} ({})", a.slug, c.id));
         }

@@ -55,9 +55,10 @@ pub fn render(report: &Report) -> String {
                         line = format!("[{}] {line}", c.severity);
                     }
                     for f in shown_findings(c) {
-                        line.push_str(&format!("\n  - {}", f.label));
+                        // One line per finding: an org's newline cannot make another.
+                        line.push_str(&format!("\n  - {}", one_line(&f.label)));
                         if let Some(d) = &f.detail {
-                            line.push_str(&format!(": {d}"));
+                            line.push_str(&format!(": {}", one_line(d)));
                         }
                         if let Some(u) = &f.url {
                             line.push_str(&format!(" <{u}>"));
@@ -93,4 +94,8 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
 }

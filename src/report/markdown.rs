@@ -22,6 +22,12 @@ fn cell(s: &str) -> String {
         match c {
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
+            // Nothing that could act on a terminal, or reorder the text, when the report is printed.
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push('\u{fffd}')
+            }
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '[' | ']' | '*' | '_' | '`' | '\\' => {

@@ -15,7 +15,7 @@ use crate::checks::{Finding, SkipReason, Verdict};
 
 /// The JSON report's version: bumped on any change that could break a reader, a new value of an enumeration
 /// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`;
-/// version 3 severities, findings, the skip reasons `needs_var` and `filtered`, and the error reason `clock`.
+/// version 3 severities, findings, and the skip reasons `needs_var` and `filtered`.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The versions kb's own readers (`kb build --report`) accept.
@@ -125,7 +125,7 @@ pub struct CheckReport {
     pub message: Option<String>,
     /// `assertion` for a fail; for a skip `precondition`, `needs_var` or `filtered`; the kind of error for an error
     /// (`missing_scope`, `access_denied`, `invalid_token`, `credentials`, `rate_limited`, `http_status`,
-    /// `ambiguous`, `truncated`, `network`, `timeout`, `redirect`, `input`, `body`, `clock`); `null` for a pass.
+    /// `ambiguous`, `truncated`, `network`, `timeout`, `redirect`, `input`, `body`); `null` for a pass.
     pub reason: Option<String>,
     pub missing_scopes: Vec<String>,
     /// With `needs_var`: the `vars` that have no value.

@@ -129,6 +129,12 @@ impl Client {
         }
         // The items of the pages after the first.
         let mut all: Vec<Value> = Vec::new();
+        // The list's clock, for facts about time, is the first page's only if every page carried a readable `Date`;
+        // otherwise the first page's that did not (its value, or none) stands for the whole list.
+        let undated = |h: &[(String, String)]| {
+            (!matches!(Clock::of(h), Clock::Read(_))).then(|| header(h, "date").map(str::to_string))
+        };
+        let mut bad_date = undated(&first.headers);
         let mut read: HashSet<String> = HashSet::from([request.url.as_str().to_string()]);
         let mut next = next_link(&first.headers);
         while let Some(link) = next {
@@ -145,6 +151,9 @@ impl Client {
                 ));
             }
             let page = self.send(request.method, &url, scopes).await?;
+            if bad_date.is_none() {
+                bad_date = undated(&page.headers);
+            }
             let pages = read.len();
             // A page that fails, or is not a list, leaves the list incomplete: never judged on part of it.
             match page.body {
@@ -181,6 +190,10 @@ impl Client {
             items.extend(all);
         }
         first.headers.retain(|(k, _)| k != "link");
+        if let Some(date) = bad_date {
+            first.headers.retain(|(k, _)| k != "date");
+            first.headers.extend(date.map(|d| ("date".to_string(), d)));
+        }
         Ok(Arc::new(first))
     }
 

@@ -293,6 +293,23 @@ const EXPECTED_V2: &[(&str, &str)] = &[
     ("content/mistakes.md:49:1", "no `[finding]` to name them"),
     ("content/mistakes.md:66:9", "could leave the Admin Console"),
     ("content/mistakes.md:81:9", "is not a page of the Admin Console"),
+    ("content/mistakes.md:99:29", "`item` cannot be a capture name"),
+    (
+        "content/mistakes.md:100:18",
+        "a precondition is about the answer, not about each item",
+    ),
+    (
+        "content/mistakes.md:101:20",
+        "`each` reads a list, and the capture `first` names one value",
+    ),
+    (
+        "content/mistakes.md:104:12",
+        "`for_each` reads a list, and the capture `first` names one value",
+    ),
+    (
+        "content/mistakes.md:128:23",
+        "the capture `roles` is made once per item",
+    ),
 ];
 
 #[test]

@@ -152,7 +152,7 @@ fn an_unreadable_date_makes_every_time_check_an_error_never_a_pass() {
     ] {
         let c = check_in(&report, slug, id);
         assert_eq!(c["status"], "error", "{c}");
-        assert_eq!(c["reason"], "clock", "{c}");
+        assert_eq!(c["reason"], "body", "{c}");
         let m = c["message"].as_str().unwrap();
         assert!(m.contains("`Date` header is not a date"), "{m}");
         assert!(m.contains("the org's clock is the only one kb uses"), "{m}");
@@ -434,7 +434,7 @@ fn now_is_the_date_header_of_the_answer_and_without_one_a_time_fact_is_an_error(
     for date in [None, Some("soon"), Some("")] {
         match saml_verdict(date, expires) {
             Verdict::Error(e) => {
-                assert_eq!(e.reason, Reason::Clock, "{date:?}: {e:?}");
+                assert_eq!(e.reason, Reason::Body, "{date:?}: {e:?}");
                 assert!(e.message.contains("`Date` header"), "{}", e.message);
             }
             other => panic!("{date:?}: {other:?}"),
@@ -497,4 +497,36 @@ fn kb_scopes_asks_only_for_what_the_checks_at_or_above_a_severity_read() {
     assert!(high.stdout.contains("okta.apiTokens.read") && high.stdout.contains("okta.users.read"));
     let critical = support::kb(&repo(), &["scopes", TOKENS, LOCKED, "--min-severity", "critical"]);
     assert!(!critical.stdout.contains("okta."), "{}", critical.stdout);
+}
+
+#[test]
+fn a_for_each_step_whose_precondition_holds_for_no_item_does_not_apply_rather_than_pass() {
+    let block = "```check\nid = \"nobody\"\ntitle = \"Nobody is assigned\"\nscopes = [\"okta.apps.read\"]\n\
+                 [finding]\nlabel = \"{{ item.label }}\"\n\
+                 [[step]]\nget = \"/api/v1/apps\"\ncapture = { apps = { path = \"$[*]\", all = true } }\n\
+                 [[step]]\nfor_each = \"apps\"\nget = \"/api/v1/apps/{{ item.id }}/users/00u1nobody000000000\"\n\
+                 skip_unless = [{ status = 200 }]\ncapture = { assigned = \"$\" }\n\
+                 expect = [{ capture = \"assigned.status\", equals = \"ACTIVE\" }]\n```\n";
+    let text = support::article("Nobody", &format!("## Check your org\n\n{block}"));
+    let site = support::site(&[("content/nobody.md", text.as_bytes())]);
+    let fake = FakeOrg::start("healthy");
+    let run = kb_env(
+        site.path(),
+        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
+        &[("OKTA_API_TOKEN", TOKEN)],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
+    let report = support::json_report(&run.stdout).unwrap();
+    let c = check_in(&report, "nobody", "nobody");
+    assert_eq!(
+        (&c["status"], &c["reason"]),
+        (&"skip".into(), &"precondition".into()),
+        "{c}"
+    );
+    let apps = fixture::load("healthy").apps.len();
+    assert_eq!(
+        c["message"],
+        format!("precondition not met for any of the {apps} items of `apps`"),
+        "every app was asked for, and none answered 200"
+    );
 }

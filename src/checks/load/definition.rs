@@ -14,11 +14,11 @@ impl Ctx<'_> {
         };
         let mut out = Vec::new();
         for e in table {
-            if !is_ident(&e.key) || e.key == "vars" {
+            if !is_ident(&e.key) || e.key == "vars" || e.key == "item" {
                 self.error(
                     e.key_span.clone(),
                     format!("`{}` cannot be a parameter name", e.key),
-                    "use letters, digits and `_`, and not `vars`",
+                    "use letters, digits and `_`, and not `vars` or `item`",
                 );
                 continue;
             }
@@ -119,10 +119,19 @@ impl Ctx<'_> {
         };
         let fail = self.fail_message(table, &names, Visible::All);
         let severity = self.severity(table);
-        let judged_per_item = steps
-            .iter()
-            .any(|s| s.for_each.is_some() || s.expect.iter().any(|p| p.each.is_some()));
-        let finding = self.finding(table, &names, &items, judged_per_item, at);
+        // The lists judged item by item: a `for_each` step's with expectations, and those `each` names.
+        let mut judged: Vec<&str> = Vec::new();
+        for s in &steps {
+            if let Some(f) = s.for_each.as_ref().filter(|_| !s.expect.is_empty()) {
+                judged.push(&f.list);
+            }
+            judged.extend(s.expect.iter().filter_map(|p| p.each.as_deref()));
+        }
+        let judged: Vec<Item> = items
+            .into_iter()
+            .filter(|it| judged.contains(&it.list.as_str()))
+            .collect();
+        let finding = self.finding(table, &names, &judged, at);
         Some(Body {
             scopes,
             steps,
@@ -190,7 +199,7 @@ impl Ctx<'_> {
         let (id, _) = id?;
         let description = description.unwrap_or_else(|| definition.description.clone());
         let fail = fail.or_else(|| definition.fail.clone());
-        let needs = needed_vars(&definition, &args, fail.as_ref());
+        let needs = needed_vars(&definition, &args);
         Some(Check {
             id,
             title: title?.0,

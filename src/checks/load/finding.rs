@@ -26,9 +26,9 @@ impl Ctx<'_> {
         table: &[Entry],
         names: &Names<'_>,
         items: &[Item],
-        judged_per_item: bool,
         at: Range<usize>,
     ) -> Option<FindingTemplate> {
+        let judged_per_item = !items.is_empty();
         let Some(e) = get(table, "finding") else {
             if judged_per_item {
                 self.error(
@@ -51,14 +51,7 @@ impl Ctx<'_> {
         let t = self.table(&e.node, "`[finding]`", "[finding] with label = \"{{ item.label }}\"")?;
         self.unknown_keys(t, FINDING_KEYS, "`[finding]`");
         let item = finding_item(items);
-        let names = Names {
-            params: names.params,
-            vars: names.vars,
-            captures: names.captures,
-            per_item: names.per_item,
-            item: Some(&item),
-            lists: names.lists,
-        };
+        let names = names.with_item(Some(&item));
         let text = |ctx: &mut Self, key: &str| -> Option<Template> {
             let e = get(t, key)?;
             ctx.string(&e.node, &format!("`{key}`"))?;
@@ -138,23 +131,39 @@ impl Ctx<'_> {
     }
 }
 
-/// The item `[finding]` sees: the list the check judges, when there is one; with several, any field.
+/// The item `[finding]` sees: the list the check judges item by item; with several, the fields they all carry.
 fn finding_item(items: &[Item]) -> Item {
     match items {
         [one] => one.clone(),
-        _ => Item {
-            list: "the lists".into(),
+        [first, rest @ ..] => {
+            let fields = first.fields.clone().and_then(|f| {
+                rest.iter().try_fold(f, |mut acc, it| {
+                    let theirs = it.fields.as_ref()?;
+                    acc.retain(|x| theirs.contains(x));
+                    Some(acc)
+                })
+            });
+            Item {
+                list: items.iter().map(|it| it.list.as_str()).collect::<Vec<_>>().join(", "),
+                fields,
+                source: "the lists".into(),
+                is_list: true,
+            }
+        }
+        [] => Item {
+            list: String::new(),
             fields: None,
             source: String::new(),
+            is_list: true,
         },
     }
 }
 
 /// The `vars` a check reads without a default (`{{ vars.client_id }}`, not `{{ vars.x | default(value="") }}`),
-/// built-ins aside: without a value for one of them the check cannot run, and is `skip` (`needs_var`).
-pub(super) fn needed_vars(def: &Definition, args: &[(String, Template)], fail: Option<&Template>) -> Vec<String> {
+/// built-ins aside: without a value for one of them the check cannot run, and is `skip` (`needs_var`). Messages and
+/// findings (`fail`, `[finding]`) print a missing value as `(none)`, so what they read is not needed.
+pub(super) fn needed_vars(def: &Definition, args: &[(String, Template)]) -> Vec<String> {
     let mut templates: Vec<&Template> = args.iter().map(|(_, t)| t).collect();
-    templates.extend(fail);
     for s in &def.steps {
         templates.extend(s.path.segments.iter().filter_map(|seg| match seg {
             crate::checks::path::Segment::Value(t) => Some(t),
@@ -163,7 +172,6 @@ pub(super) fn needed_vars(def: &Definition, args: &[(String, Template)], fail: O
         templates.extend(s.query.iter().map(|(_, t)| t));
         templates.extend(s.captures.iter().flat_map(|c| c.filter.iter().map(|(_, t)| t)));
         for p in s.expect.iter().chain(&s.skip_unless) {
-            templates.extend(&p.fail);
             if let Subject::Value(t) = &p.subject {
                 templates.push(t);
             }

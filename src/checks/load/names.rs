@@ -37,16 +37,29 @@ pub(super) struct Item {
     pub(super) fields: Option<Vec<String>>,
     /// The endpoint the list comes from, for messages (`GET /api/v1/apps`).
     pub(super) source: String,
+    /// Whether the capture is a list for certain (`all = true`, or a list endpoint's whole answer).
+    pub(super) is_list: bool,
 }
 
-impl Names<'_> {
+impl<'n> Names<'n> {
+    /// The same names, with this item as `item`.
+    pub(super) fn with_item(&self, item: Option<&'n Item>) -> Names<'n> {
+        Names {
+            params: self.params,
+            vars: self.vars,
+            captures: self.captures,
+            per_item: self.per_item,
+            item,
+            lists: self.lists,
+        }
+    }
+
     pub(super) fn check(&self, v: &Var, visible: Visible) -> Result<(), (String, String)> {
         let name = v.name();
         if name == "item" && !self.captures.iter().any(|(c, _)| c == "item") {
             return self.check_item(v);
         }
         if let Some(c) = self.per_item.iter().find(|c| *c == name)
-            && !matches!(visible, Visible::UpTo(_))
             && self.made_before(name, visible)
         {
             return Err((
@@ -134,10 +147,12 @@ impl Names<'_> {
         let Some((_, step)) = self.captures.iter().find(|(c, _)| c == name) else {
             return false;
         };
+        // In its own step's expectations a per-item capture is the item's; anywhere later it is not a capture.
         match visible {
             Visible::Before(i) => *step < i,
+            Visible::UpTo(i) => *step < i,
             Visible::All => true,
-            _ => false,
+            Visible::VarsOnly => false,
         }
     }
 

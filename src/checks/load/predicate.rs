@@ -76,6 +76,14 @@ impl Ctx<'_> {
             ) else {
                 continue;
             };
+            if precondition && let Some(e) = get(t, "each") {
+                self.error(
+                    e.key_span.clone(),
+                    "a precondition is about the answer, not about each item of a list",
+                    "judge items in `expect` with `each`; in a `for_each` step, a precondition applies to each item",
+                );
+                continue;
+            }
             if precondition && let Some(f) = get(t, "fail") {
                 self.error(
                     f.key_span.clone(),
@@ -118,14 +126,7 @@ impl Ctx<'_> {
                 None => return Vec::new(),
             },
         };
-        let with_item = Names {
-            params: names.params,
-            vars: names.vars,
-            captures: names.captures,
-            per_item: names.per_item,
-            item: list.or(names.item),
-            lists: names.lists,
-        };
+        let with_item = names.with_item(list.or(names.item));
         let names = &with_item;
         let fail = self.fail_message(t, names, visible);
         let preds: Vec<&Entry> = t.iter().filter(|e| PREDICATES.contains(&e.key.as_str())).collect();
@@ -188,6 +189,14 @@ impl Ctx<'_> {
     fn each_list<'n>(&mut self, e: &Entry, names: &Names<'n>) -> Option<&'n Item> {
         let list = self.string(&e.node, "`each`")?;
         if let Some(it) = names.lists.iter().find(|it| it.list == list) {
+            if !it.is_list {
+                self.error(
+                    e.node.span.clone(),
+                    format!("`each` reads a list, and the capture `{list}` names one value"),
+                    "capture every match as a list: `{ path = \"$[*]\", all = true }`",
+                );
+                return None;
+            }
             return Some(it);
         }
         let hint = if names.per_item.contains(&list) {

@@ -318,6 +318,14 @@ impl Ctx<'_> {
             return None;
         }
         match state.captures.iter().find(|(c, _)| *c == list) {
+            Some(_) if state.items.iter().any(|it| it.list == list && !it.is_list) => {
+                self.error(
+                    e.node.span.clone(),
+                    format!("`for_each` reads a list, and the capture `{list}` names one value"),
+                    "capture every match as a list: `{ path = \"$[*]\", all = true }`",
+                );
+                None
+            }
             Some(_) => Some(ForEach { list, max }),
             None => {
                 let earlier: Vec<&str> = state.captures.iter().map(|(c, _)| c.as_str()).collect();
@@ -349,11 +357,11 @@ impl Ctx<'_> {
         step: usize,
     ) -> Option<Capture> {
         let name = &entry.key;
-        if !is_ident(name) || name == "vars" {
+        if !is_ident(name) || name == "vars" || name == "item" {
             self.error(
                 entry.key_span.clone(),
                 format!("`{name}` cannot be a capture name"),
-                "use letters, digits and `_`, and not `vars`",
+                "use letters, digits and `_`, and not `vars` or `item`",
             );
             return None;
         }
@@ -418,37 +426,7 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        let source = self.string(path_node, "a JSONPath")?;
-        if let Some(at) = source.find("{{") {
-            let end = source[at..].find("}}").map_or(source.len(), |e| at + e + 2);
-            let span = self.inside(path_node, at..end);
-            self.error(
-                span,
-                "a JSONPath is written literally: `{{ ... }}` inside it is never filled in",
-                "compare with a value through `where`: app = { path = \"$[*]\", where = { name = \"{{ app_name }}\" } }",
-            );
-            return None;
-        }
-        let path = match JsonPath::parse(&source) {
-            Ok(p) => p,
-            Err(e) => {
-                let span = self.inside(path_node, e.position()..e.position() + 1);
-                let hint = "JSONPath is RFC 9535: `$.id`, `$[*]`, `$[?@.status == 'ACTIVE']`";
-                let rest: String = source
-                    .get(e.position()..)
-                    .unwrap_or_default()
-                    .chars()
-                    .take(20)
-                    .collect();
-                let message = match e.message() {
-                    "parser error" if rest.is_empty() => "invalid JSONPath: it ends too early".to_string(),
-                    "parser error" => format!("invalid JSONPath: cannot read it from `{rest}`"),
-                    m => format!("invalid JSONPath: {m}"),
-                };
-                self.error(span, message, hint);
-                return None;
-            }
-        };
+        let (source, path) = self.jsonpath(path_node)?;
         let mut filter = Vec::new();
         if let Some(w) = filter_node
             && let Some(t) = self.table(
@@ -482,6 +460,41 @@ impl Ctx<'_> {
             all,
         })
     }
+
+    /// A capture's JSONPath: written literally, and RFC 9535.
+    fn jsonpath(&mut self, node: &Node) -> Option<(String, JsonPath)> {
+        let source = self.string(node, "a JSONPath")?;
+        if let Some(at) = source.find("{{") {
+            let end = source[at..].find("}}").map_or(source.len(), |e| at + e + 2);
+            let span = self.inside(node, at..end);
+            self.error(
+                span,
+                "a JSONPath is written literally: `{{ ... }}` inside it is never filled in",
+                "compare with a value through `where`: app = { path = \"$[*]\", where = { name = \"{{ app_name }}\" } }",
+            );
+            return None;
+        }
+        match JsonPath::parse(&source) {
+            Ok(p) => Some((source, p)),
+            Err(e) => {
+                let span = self.inside(node, e.position()..e.position() + 1);
+                let hint = "JSONPath is RFC 9535: `$.id`, `$[*]`, `$[?@.status == 'ACTIVE']`";
+                let rest: String = source
+                    .get(e.position()..)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(20)
+                    .collect();
+                let message = match e.message() {
+                    "parser error" if rest.is_empty() => "invalid JSONPath: it ends too early".to_string(),
+                    "parser error" => format!("invalid JSONPath: cannot read it from `{rest}`"),
+                    m => format!("invalid JSONPath: {m}"),
+                };
+                self.error(span, message, hint);
+                None
+            }
+        }
+    }
 }
 
 /// What a capture's items look like, when it is a list of an endpoint's objects: the fields Okta's spec gives them.
@@ -496,10 +509,13 @@ fn list_item(c: &Capture, endpoint: Option<&'static crate::checks::shape::Endpoi
         .filter(|e| whole_list && e.form == Form::List)
         .and_then(properties)
         .map(|f| f.iter().map(|s| s.to_string()).collect());
+    // A list for certain: every match (`all = true`), or the whole answer of an endpoint that answers a list.
+    let is_list = c.all || (c.plain.is_empty() && endpoint.is_some_and(|e| e.form == Form::List));
     Item {
         list: c.name.clone(),
         fields,
         source: endpoint.map_or_else(|| "the answer".to_string(), |e| format!("GET {}", e.path)),
+        is_list,
     }
 }
 

@@ -49,12 +49,46 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
         }
     }
     match seg.as_slice() {
-        ["apps"] => list_apps(state, req),
-        ["apps", id] => match org.apps.values().find(|a| a.id == *id) {
+        ["apps", rest @ ..] => apps(state, req, rest),
+        ["users", rest @ ..] => users(state, req, who, rest),
+        ["logs"] => match req.q("since").map(chrono::DateTime::parse_from_rfc3339) {
+            Some(Err(_)) => okta_error(400, "E0000001", "Api validation failed: since"),
+            _ => json_response(200, &Value::Array(Vec::new())),
+        },
+        ["api-tokens"] => list_tokens(state, req),
+        ["authorizationServers"] => {
+            if !org.org.api_access_management {
+                return okta_error(
+                    401,
+                    "E0000015",
+                    "You do not have permission to access the feature you are requesting",
+                );
+            }
+            json_response(
+                200,
+                &json!([{
+                    "id": "aus1default000000001", "name": "default", "description": "Default Authorization Server",
+                    "audiences": ["api://default"], "issuer": format!("{}/oauth2/default", state.origin),
+                    "issuerMode": "ORG_URL", "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP,
+                    "credentials": { "signing": { "rotationMode": "AUTO", "lastRotated": STAMP, "nextRotation": STAMP, "kid": "kid1", "use": "sig" } },
+                    "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/aus1default000000001", state.origin) } }
+                }]),
+            )
+        }
+        _ => not_found(&req.path),
+    }
+}
+
+/// `/api/v1/apps...`: the list, an app, its users, keys and grants.
+fn apps(state: &State, req: &Req, seg: &[&str]) -> Response {
+    let org = &state.org;
+    match seg {
+        [] => list_apps(state, req),
+        [id] => match org.apps.values().find(|a| a.id == *id) {
             Some(a) => json_response(200, &app_json(state, a)),
             None => not_found(&format!("{id} (AppInstance)")),
         },
-        ["apps", id, "users", uid] => {
+        [id, "users", uid] => {
             let Some(app) = org.apps.values().find(|a| a.id == *id) else {
                 return not_found(&format!("{id} (AppInstance)"));
             };
@@ -84,18 +118,11 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
                 }),
             )
         }
-        ["apps", id, "credentials", "keys"] => match org.apps.values().find(|a| a.id == *id) {
+        [id, "credentials", "keys"] => match org.apps.values().find(|a| a.id == *id) {
             Some(a) => json_response(200, &Value::Array(keys_json(state, a))),
             None => not_found(&format!("{id} (AppInstance)")),
         },
-        ["users"] => list_users(state, req),
-        // The System Log: no events (a check's `since`, computed from the org's clock, is what tests look at).
-        ["logs"] => match req.q("since").map(|s| chrono::DateTime::parse_from_rfc3339(s)) {
-            Some(Err(_)) => okta_error(400, "E0000001", "Api validation failed: since"),
-            _ => json_response(200, &Value::Array(Vec::new())),
-        },
-        ["api-tokens"] => list_tokens(state, req),
-        ["apps", id, "grants"] => {
+        [id, "grants"] => {
             let Some(app) = org.apps.values().find(|a| a.id == *id) else {
                 return not_found(&format!("{id} (AppInstance)"));
             };
@@ -118,7 +145,17 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
                 .collect();
             json_response(200, &Value::Array(grants))
         }
-        ["users", id] => {
+        _ => not_found(&req.path),
+    }
+}
+
+/// `/api/v1/users...`: the list, a user (by ID, login or `me`), their roles.
+fn users(state: &State, req: &Req, who: &Who, seg: &[&str]) -> Response {
+    let org = &state.org;
+    match seg {
+        [] => list_users(state, req),
+        // The System Log: no events (a check's `since`, computed from the org's clock, is what tests look at).
+        [id] => {
             let user = match (*id, who) {
                 ("me", Who::Owner) => org.users.get(&org.org.owner),
                 ("me", Who::App { .. }) => None,
@@ -132,7 +169,7 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
                 None => not_found(&format!("{id} (User)")),
             }
         }
-        ["users", id, "roles"] => {
+        [id, "roles"] => {
             // The user's ID only.
             let Some(user) = org.users.values().find(|u| u.id == *id) else {
                 return not_found(&format!("{id} (User)"));
@@ -150,25 +187,6 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
                 })
                 .collect();
             json_response(200, &Value::Array(roles))
-        }
-        ["authorizationServers"] => {
-            if !org.org.api_access_management {
-                return okta_error(
-                    401,
-                    "E0000015",
-                    "You do not have permission to access the feature you are requesting",
-                );
-            }
-            json_response(
-                200,
-                &json!([{
-                    "id": "aus1default000000001", "name": "default", "description": "Default Authorization Server",
-                    "audiences": ["api://default"], "issuer": format!("{}/oauth2/default", state.origin),
-                    "issuerMode": "ORG_URL", "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP,
-                    "credentials": { "signing": { "rotationMode": "AUTO", "lastRotated": STAMP, "nextRotation": STAMP, "kid": "kid1", "use": "sig" } },
-                    "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/aus1default000000001", state.origin) } }
-                }]),
-            )
         }
         _ => not_found(&req.path),
     }
