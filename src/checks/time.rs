@@ -49,10 +49,13 @@ pub fn clock(headers: &[(String, String)]) -> Result<DateTime<Utc>, String> {
     }
 }
 
-/// A date in an answer (RFC 3339, as Okta writes them: `2026-12-09T10:00:00.000Z`).
+/// A date in an answer: RFC 3339, as Okta writes them in bodies (`2026-12-09T10:00:00.000Z`), or an HTTP date, as
+/// in headers (`Wed, 09 Dec 2026 10:00:00 GMT`).
 pub fn date(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    let s = v.as_str()?;
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_rfc2822(s))
+        .ok()
         .map(|d| d.with_timezone(&Utc))
 }
 
@@ -156,6 +159,10 @@ mod tests {
         assert_eq!(offset_words(Duration::days(30)), "30 days from now");
         assert_eq!(offset_words(-Duration::days(1)), "1 day ago");
         assert!(date(&Value::from("2026-13-01T00:00:00Z")).is_none());
+        assert_eq!(
+            date(&Value::from("Wed, 09 Dec 2026 10:00:00 GMT")),
+            date(&Value::from("2026-12-09T10:00:00Z"))
+        );
         assert!(date(&Value::from(12)).is_none());
     }
 }

@@ -174,7 +174,14 @@ pub fn run(args: &CheckArgs) -> i32 {
         .into_iter()
         .collect();
     if args.plan {
-        print!("{}", plan(&content, &checks, &jobs, &org, &scopes));
+        print!("{}", plan(&content, &checks, &jobs, &org, &scopes, args.strict));
+        for j in &filtered {
+            let c = &checks.by_article[j.article][j.index];
+            println!(
+                "not run: {} {} (severity {}, below --min-severity)",
+                content.articles[j.article].slug, c.id, c.severity
+            );
+        }
         return exit::OK;
     }
     let client = match client(args, &org, &scopes) {
@@ -430,7 +437,7 @@ pub fn build_report(
 
 /// The plan: per article and check, each request with every value known before the run filled in; values that
 /// come from the org's answers stay `{name}`.
-fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[String]) -> String {
+fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[String], strict: bool) -> String {
     let mut out = String::new();
     let credential = &org.credential_kind;
     let articles: BTreeSet<usize> = jobs.iter().map(|j| j.article).collect();
@@ -457,11 +464,12 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
         let _ = writeln!(out, "  {}: {} [{}]", check.id, check.title, check.severity);
         let missing: Vec<&String> = check.needs.iter().filter(|v| !org.vars.contains_key(*v)).collect();
         if !missing.is_empty() {
-            let _ = writeln!(
-                out,
-                "    not run (needs_var): needs {}",
-                crate::checks::var_flags(&missing)
-            );
+            let what = if strict {
+                "an error (--strict)"
+            } else {
+                "not run (needs_var)"
+            };
+            let _ = writeln!(out, "    {what}: needs {}", crate::checks::var_flags(&missing));
             continue;
         }
         let b = match check.bind(vars.clone()) {

@@ -254,6 +254,10 @@ fn kb_scopes_selects_by_section_and_tag() {
 /// `(file:line:column, part of the message)` for the mistakes of the language's version 2 in
 /// `tests/fixtures/invalid-checks-v2`: durations, severities, items, findings and their links, `for_each`.
 const EXPECTED_V2: &[(&str, &str)] = &[
+    (
+        "checks/bad-default.toml:5:48",
+        "the default of `days` makes a duration read `a weekd`",
+    ),
     ("checks/expiry.toml:4:12", "unknown severity `urgent`"),
     ("checks/expiry.toml:5:28", "the capture `key` is made once per item"),
     (
@@ -274,7 +278,7 @@ const EXPECTED_V2: &[(&str, &str)] = &[
     ("checks/expiry.toml:28:48", "`30 days` is not a duration"),
     (
         "content/mistakes.md:12:17",
-        "the parameter `days` makes `{{ days }}d` read `soond`",
+        "the parameter `days` makes a duration read `soond`",
     ),
     ("content/mistakes.md:13:12", "unknown severity `hgih`"),
     (

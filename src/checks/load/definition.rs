@@ -81,6 +81,7 @@ impl Ctx<'_> {
         }
         let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
         let body = self.body(table, &param_names, vars, at)?;
+        self.durations_defaulted(table, &params, &body.steps);
         Some(Definition {
             path: path.to_string(),
             text: self.text.to_string(),

@@ -101,34 +101,68 @@ impl Ctx<'_> {
         }
     }
 
+    /// The durations a definition's parameter defaults make in its `before`/`after` (`default = "30"` into
+    /// `"{{ days }}d"`): checked at the default.
+    pub(super) fn durations_defaulted(&mut self, table: &[Entry], params: &[Param], steps: &[Step]) {
+        let entries = get(table, "params").and_then(|p| p.node.as_table()).unwrap_or_default();
+        let defaults: Vec<(String, Template)> = params
+            .iter()
+            .filter_map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
+            .collect();
+        for (param, text, why) in bad_durations(steps, &defaults) {
+            let span = get(entries, &param)
+                .and_then(|e| {
+                    e.node
+                        .as_table()
+                        .and_then(|t| get(t, "default"))
+                        .map(|d| d.node.span.clone())
+                })
+                .unwrap_or(0..0);
+            self.error(
+                span,
+                format!("the default of `{param}` makes a duration read `{text}`; {why}"),
+                "the default is used where a block gives no value",
+            );
+        }
+    }
+
     /// The durations a block's `with` values make in the definition's `before`/`after` (`days = 30` into
     /// `"{{ days }}d"`): checked here, at the value, rather than when the check runs.
     pub(super) fn durations_given(&mut self, table: &[Entry], def: &Definition, args: &[(String, Template)]) {
         let with = get(table, "with").and_then(|w| w.node.as_table()).unwrap_or_default();
-        for step in &def.steps {
-            for p in step.expect.iter().chain(&step.skip_unless) {
-                let Test::Time(_, t) = &p.test else { continue };
-                if t.is_literal() {
-                    continue;
-                }
-                // Only values known now: parameters given literally (or by a literal default).
-                let value = |path: &[String]| -> Option<serde_json::Value> {
-                    let (_, a) = args.iter().find(|(k, _)| path.len() == 1 && *k == path[0])?;
-                    a.is_literal().then(|| serde_json::Value::from(a.source.clone()))
-                };
-                let Ok(text) = t.render(&value) else { continue };
-                if let Err(why) = crate::checks::time::duration(&text) {
-                    let param = t.vars().next().map(|v| v.name().to_string()).unwrap_or_default();
-                    let span = get(with, &param).map_or(0..0, |e| e.node.span.clone());
-                    self.error(
-                        span,
-                        format!("the parameter `{param}` makes `{}` read `{text}`; {why}", t.source),
-                        format!("{} reads it as a duration", def.path),
-                    );
-                }
-            }
+        for (param, text, why) in bad_durations(&def.steps, args) {
+            // A default's mistake is the definition's, reported there.
+            let Some(e) = get(with, &param) else { continue };
+            self.error(
+                e.node.span.clone(),
+                format!("the parameter `{param}` makes a duration read `{text}`; {why}"),
+                format!("{} reads it as a duration", def.path),
+            );
         }
     }
+}
+
+/// The durations that parameters given literally make in `before`/`after`, and are not durations: `(parameter, text,
+/// why)`.
+fn bad_durations(steps: &[Step], args: &[(String, Template)]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for p in steps.iter().flat_map(|s| s.expect.iter().chain(&s.skip_unless)) {
+        let Test::Time(_, t) = &p.test else { continue };
+        if t.is_literal() {
+            continue;
+        }
+        // Only values known now: parameters given literally.
+        let value = |path: &[String]| -> Option<serde_json::Value> {
+            let (_, a) = args.iter().find(|(k, _)| path.len() == 1 && *k == path[0])?;
+            a.is_literal().then(|| serde_json::Value::from(a.source.clone()))
+        };
+        let Ok(text) = t.render(&value) else { continue };
+        if let Err(why) = crate::checks::time::duration(&text) {
+            let param = t.vars().next().map(|v| v.name().to_string()).unwrap_or_default();
+            out.push((param, text, why));
+        }
+    }
+    out
 }
 
 /// The item `[finding]` sees: the list the check judges item by item; with several, the fields they all carry.
