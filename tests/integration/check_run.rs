@@ -13,17 +13,7 @@ use crate::support::{self, Run, check, kb_env, statuses};
 
 const NOT_ASSIGNED: &str = "workflows/403-not-assigned-app";
 
-/// The checks of one article in a report.
-fn checks_of<'a>(report: &'a Value, slug: &str) -> &'a Vec<Value> {
-    report["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["slug"] == slug)
-        .unwrap_or_else(|| panic!("{slug} not in the report"))["checks"]
-        .as_array()
-        .unwrap()
-}
+use crate::support::checks_of;
 
 /// The statuses the fake answered to requests whose target starts with `prefix`, in order.
 fn statuses_of(fake: &FakeOrg, prefix: &str) -> Vec<u16> {

@@ -76,14 +76,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
 ];
 
-#[test]
-fn every_invalid_check_is_reported_at_its_place_in_the_file() {
-    let dir = support::fixture("invalid-checks");
-    let run = kb(dir.path(), &["validate"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    // Each expected problem is reported once, at its position, with its message on the line above.
+/// Each expected problem is reported at its position, with its message on the line above.
+#[track_caller]
+fn assert_reported(run: &support::Run, expected: &[(&str, &str)]) {
     let lines: Vec<&str> = run.stderr.lines().collect();
-    for (position, message) in EXPECTED {
+    for (position, message) in expected {
         let at = lines
             .iter()
             .position(|l| l.trim_start().strip_prefix("--> ") == Some(*position))
@@ -94,6 +91,15 @@ fn every_invalid_check_is_reported_at_its_place_in_the_file() {
             lines[at - 1]
         );
     }
+}
+
+#[test]
+fn every_invalid_check_is_reported_at_its_place_in_the_file() {
+    let dir = support::fixture("invalid-checks");
+    let run = kb(dir.path(), &["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    // Each expected problem is reported once, at its position, with its message on the line above.
+    assert_reported(&run, EXPECTED);
     let errors = run
         .stderr
         .lines()
@@ -321,18 +327,7 @@ fn every_mistake_of_the_language_v2_is_reported_at_its_place() {
     let dir = support::fixture("invalid-checks-v2");
     let run = kb(dir.path(), &["validate"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    for (position, message) in EXPECTED_V2 {
-        let at = lines
-            .iter()
-            .position(|l| l.trim_start().strip_prefix("--> ") == Some(*position))
-            .unwrap_or_else(|| panic!("no problem reported at {position}:\n{}", run.stderr));
-        assert!(
-            lines[at - 1].contains(message),
-            "{position}: expected `{message}`, got `{}`",
-            lines[at - 1]
-        );
-    }
+    assert_reported(&run, EXPECTED_V2);
     // The definition without mistakes is not reported; the block using it is, for its own.
     assert!(!run.stderr.contains("--> checks/good-expiry.toml"), "{}", run.stderr);
     insta::assert_snapshot!("invalid_checks_v2_errors", run.stderr);

@@ -14,17 +14,24 @@ const TOKENS: &str = "api/api-token-expiring-or-owner-inactive";
 
 /// The check `id` of article `slug` in a report.
 fn check_in<'r>(report: &'r Value, slug: &str, id: &str) -> &'r Value {
-    report["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["slug"] == slug)
-        .unwrap_or_else(|| panic!("no article {slug} in {report:#}"))["checks"]
-        .as_array()
-        .unwrap()
+    support::checks_of(report, slug)
         .iter()
         .find(|c| c["id"] == id)
         .unwrap_or_else(|| panic!("no check {id} in {slug}"))
+}
+
+/// `kb check --format json` of a site holding one article, `slug`, whose body is `block`, against `fake`: the site,
+/// the run and its report.
+fn check_block(slug: &str, block: &str, fake: &FakeOrg) -> (tempfile::TempDir, Run, Value) {
+    let text = support::article(slug, &format!("## Check your org\n\n{block}"));
+    let site = support::site(&[(format!("content/{slug}.md").as_str(), text.as_bytes())]);
+    let run = kb_env(
+        site.path(),
+        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
+        &[("OKTA_API_TOKEN", TOKEN)],
+    );
+    let report = support::json_report(&run.stdout).unwrap_or_else(|| panic!("{}\n{}", run.stderr, run.stdout));
+    (site, run, report)
 }
 
 fn labels(c: &Value) -> BTreeSet<String> {
@@ -354,16 +361,9 @@ fn a_list_longer_than_the_cap_of_a_for_each_step_is_an_error_not_a_partial_verdi
                  [[step]]\nget = \"/api/v1/apps\"\ncapture = { apps = { path = \"$[*]\", all = true } }\n\
                  [[step]]\nfor_each = \"apps\"\nmax_items = 10\nget = \"/api/v1/apps/{{ item.id }}\"\n\
                  capture = { app = \"$\" }\nexpect = [{ capture = \"app.status\", equals = \"ACTIVE\" }]\n```\n";
-    let text = support::article("Capped", &format!("## Check your org\n\n{block}"));
-    let site = support::site(&[("content/capped.md", text.as_bytes())]);
     let fake = FakeOrg::start(&format!("broken/{SAML}"));
-    let run = kb_env(
-        site.path(),
-        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
-        &[("OKTA_API_TOKEN", TOKEN)],
-    );
+    let (_site, run, report) = check_block("capped", block, &fake);
     assert_eq!(run.code, 3, "{}\n{}", run.stderr, run.stdout);
-    let report = support::json_report(&run.stdout).unwrap();
     let c = check_in(&report, "capped", "capped");
     assert_eq!(c["reason"], "truncated", "{c}");
     assert!(
@@ -459,17 +459,11 @@ fn a_time_relative_to_now_in_a_request_is_computed_from_the_orgs_clock() {
                  query = { since = { now = \"-24h\" }, filter = \"eventType eq \\\"user.account.lock\\\"\" }\n\
                  capture = { events = { path = \"$[*]\", all = true } }\n\
                  expect = [{ capture = \"events\", count = 0 }]\n```\n";
-    let text = support::article("Recent", &format!("## Check your org\n\n{block}"));
-    let site = support::site(&[("content/recent.md", text.as_bytes())]);
     let mut org = fixture::load("healthy");
     org.org.clock_offset_days = 100;
     let fake = FakeOrg::serve(org);
     let started = chrono::Utc::now();
-    let run = kb_env(
-        site.path(),
-        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
-        &[("OKTA_API_TOKEN", TOKEN)],
-    );
+    let (site, run, _) = check_block("recent", block, &fake);
     assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
     let logs = fake
         .seen()
@@ -507,16 +501,9 @@ fn a_for_each_step_whose_precondition_holds_for_no_item_does_not_apply_rather_th
                  [[step]]\nfor_each = \"apps\"\nget = \"/api/v1/apps/{{ item.id }}/users/00u1nobody000000000\"\n\
                  skip_unless = [{ status = 200 }]\ncapture = { assigned = \"$\" }\n\
                  expect = [{ capture = \"assigned.status\", equals = \"ACTIVE\" }]\n```\n";
-    let text = support::article("Nobody", &format!("## Check your org\n\n{block}"));
-    let site = support::site(&[("content/nobody.md", text.as_bytes())]);
     let fake = FakeOrg::start("healthy");
-    let run = kb_env(
-        site.path(),
-        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
-        &[("OKTA_API_TOKEN", TOKEN)],
-    );
+    let (_site, run, report) = check_block("nobody", block, &fake);
     assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
-    let report = support::json_report(&run.stdout).unwrap();
     let c = check_in(&report, "nobody", "nobody");
     assert_eq!(
         (&c["status"], &c["reason"]),

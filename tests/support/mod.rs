@@ -156,6 +156,18 @@ pub fn check(org: &okta::FakeOrg, extra: &[&str]) -> (Run, Option<serde_json::Va
     check_env(org, extra, &[])
 }
 
+/// The checks of one article in a report.
+pub fn checks_of<'a>(report: &'a serde_json::Value, slug: &str) -> &'a Vec<serde_json::Value> {
+    report["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["slug"] == slug)
+        .unwrap_or_else(|| panic!("{slug} not in the report"))["checks"]
+        .as_array()
+        .unwrap()
+}
+
 /// The Admin Console origin the tests give `kb check` for the fake org (never contacted: findings link to it).
 pub const ADMIN_URL: &str = "https://acme-admin.okta.test";
 

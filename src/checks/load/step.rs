@@ -74,26 +74,20 @@ impl Ctx<'_> {
         let t = node.as_table().unwrap_or_default();
         self.unknown_keys(t, STEP_KEYS, "a step");
         let for_each = self.for_each(t, i, state);
-        let item = for_each
+        // In a `for_each` step, `item` has the fields of the list's items; its expectations see this step's captures
+        // joined too.
+        let before = for_each
             .as_ref()
             .and_then(|f| state.items.iter().find(|it| it.list == f.list))
             .cloned();
-        // In a `for_each` step, `item` has the fields of the list's items and this step's captures.
-        let item = item.map(|mut it| {
+        let item = before.clone().map(|mut it| {
             if let Some(fields) = &mut it.fields {
                 let made = get(t, "capture").and_then(|c| c.node.as_table()).unwrap_or_default();
                 fields.extend(made.iter().map(|e| e.key.clone()));
             }
             it
         });
-        let names = Names {
-            params: known.params,
-            vars: known.vars,
-            captures: known.every,
-            per_item: &state.per_item,
-            item: item.as_ref(),
-            lists: &state.items,
-        };
+        let names = known.names(&state.per_item, before.as_ref(), &state.items);
         let path = self.request_path(t, node, i, &names, known.scopes, &mut state.used);
         let query = self.query(t, i, &names);
         let mut made = Vec::new();
@@ -121,14 +115,7 @@ impl Ctx<'_> {
             }
             None => state.items.extend(made.iter().map(|c| list_item(c, endpoint))),
         }
-        let names = Names {
-            params: known.params,
-            vars: known.vars,
-            captures: known.every,
-            per_item: &state.per_item,
-            item: item.as_ref(),
-            lists: &state.items,
-        };
+        let names = known.names(&state.per_item, item.as_ref(), &state.items);
         let skip_unless = get(t, "skip_unless")
             .map(|e| self.predicates(&e.node, &names, i, true))
             .unwrap_or_default();
@@ -525,4 +512,18 @@ pub(super) struct Known<'k> {
     vars: &'k [String],
     scopes: &'k [String],
     every: &'k [(String, usize)],
+}
+
+impl<'k> Known<'k> {
+    /// The names a step's templates see, with this item and these lists.
+    fn names<'a>(&'a self, per_item: &'a [String], item: Option<&'a Item>, lists: &'a [Item]) -> Names<'a> {
+        Names {
+            params: self.params,
+            vars: self.vars,
+            captures: self.every,
+            per_item,
+            item,
+            lists,
+        }
+    }
 }
