@@ -97,15 +97,15 @@ pub fn item_clock(list: Option<&Clock>, own: Option<&Clock>) -> Option<Clock> {
 
 /// The items of a list capture, for `each` and `for_each`: an absent capture is an empty list only when it is
 /// absent (`all = true` always captures a list); a value that is not a list is the answer's fault.
-pub fn list_of(b: &Bindings, list: &str, what: &str) -> Result<Vec<Value>, Error> {
-    match b.captures.get(list) {
+pub fn list_value(v: Option<Value>, list: &str, what: &str) -> Result<Vec<Value>, Error> {
+    match v {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(Value::Array(a)) => Ok(a),
         Some(other) => Err(Error::new(
             Reason::Body,
             format!(
                 "{what} reads the list `{list}`, and the answer gave {}",
-                super::answer::kind(other)
+                super::answer::kind(&other)
             ),
         )),
     }
@@ -437,23 +437,35 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
 
 /// An expectation judged for every item of a list capture: `None` when every item holds (so on an empty list).
 fn each(p: &Predicate, list: &str, obs: Option<&Observed<'_>>, b: &mut Bindings) -> Result<Option<Failure>, Error> {
-    let items = list_of(b, list, "`each`")?;
+    // The list is held here while its items are judged, then put back: not copied.
+    let mut items = list_value(b.captures.remove(list), list, "`each`")?;
     let (saved, saved_clock) = (b.item.take(), b.item_clock.take());
-    let own = b.item_clocks.get(list).cloned().unwrap_or_default();
+    let own = b.item_clocks.remove(list).unwrap_or_default();
     let mut failing = Vec::new();
     let mut outcome = Ok(());
-    for (i, item) in items.iter().enumerate() {
-        b.item = Some(item.clone());
+    for (i, slot) in items.iter_mut().enumerate() {
+        // Each item is moved into place and back, never copied unless it fails.
+        b.item = Some(std::mem::take(slot));
         b.item_clock = item_clock(b.clocks.get(list), own.get(i));
-        match holds(p, obs, b) {
+        let held = holds(p, obs, b);
+        let item = b.item.take().unwrap_or_default();
+        match held {
             Ok(true) => {}
-            Ok(false) => failing.push((item.clone(), detail(p, obs, b))),
-            Err(e) => {
-                outcome = Err(e);
-                break;
+            Ok(false) => {
+                b.item = Some(item.clone());
+                failing.push((item.clone(), detail(p, obs, b)));
+                b.item = None;
             }
+            Err(e) => outcome = Err(e),
+        }
+        *slot = item;
+        if outcome.is_err() {
+            break;
         }
     }
+    let judged = items.len();
+    b.captures.insert(list.to_string(), Value::Array(items));
+    b.item_clocks.insert(list.to_string(), own);
     let message = p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p)));
     b.item = saved;
     b.item_clock = saved_clock;
@@ -462,7 +474,7 @@ fn each(p: &Predicate, list: &str, obs: Option<&Observed<'_>>, b: &mut Bindings)
         message,
         detail: String::new(),
         items: failing,
-        judged: items.len(),
+        judged,
     }))
 }
 

@@ -8,7 +8,7 @@ use url::Url;
 use super::eval::{self, Bindings, Error, Failure, Observed, Outcome, Reason, judge};
 use super::model::Check;
 use super::path::{self, Request};
-use super::template::to_text;
+use super::template::{field, to_text};
 
 /// `vars` with the built-ins filled in: `org_url` is the org's origin (no trailing slash), and `admin` is `me`, the
 /// token's owner, unless set (the runner refuses a missing `admin` with OAuth credentials, which have no owner).
@@ -178,7 +178,9 @@ impl<'c> Evaluation<'c> {
                     self.end_items(&f.list);
                     continue;
                 }
-                self.b.item = Some(items.list[items.next].clone());
+                // The item is moved out for its request and answer, and back in `answer_item`.
+                let items = self.items.as_mut().expect("started");
+                self.b.item = Some(std::mem::take(&mut items.list[items.next]));
             }
             return match self.check.request(self.step, &self.b, &self.org) {
                 Ok(r) => Next::Fetch(r),
@@ -192,8 +194,9 @@ impl<'c> Evaluation<'c> {
     }
 
     /// The list a `for_each` step reads, within its cap.
-    fn start_items(&self, list: &str, max: usize) -> Result<Items, Error> {
-        let items = eval::list_of(&self.b, list, "`for_each`")?;
+    fn start_items(&mut self, list: &str, max: usize) -> Result<Items, Error> {
+        // The list is the step's now, not a copy of it; it goes back, its items joined, when the step ends.
+        let items = eval::list_value(self.b.captures.remove(list), list, "`for_each`")?;
         if items.len() > max {
             return Err(Error::new(
                 Reason::Truncated,
@@ -283,14 +286,13 @@ impl<'c> Evaluation<'c> {
                 .clone()
                 .unwrap_or_else(|| Err("no answer was read for the item".into())),
         );
-        let item = &mut items.list[items.next];
+        let mut item = self.b.item.take().unwrap_or_default();
         for c in &step.captures {
             self.b.clocks.remove(&c.name);
-            if let (Some(v), Value::Object(o)) = (self.b.captures.remove(&c.name), &mut *item) {
+            if let (Some(v), Value::Object(o)) = (self.b.captures.remove(&c.name), &mut item) {
                 o.insert(c.name.clone(), v);
             }
         }
-        items.next += 1;
         match outcome {
             Outcome::Continue => items.judged += 1,
             Outcome::Skip(_) => {}
@@ -303,6 +305,8 @@ impl<'c> Evaluation<'c> {
             }
             Outcome::Error(e) => self.verdict = Some(Verdict::Error(e)),
         }
+        items.list[items.next] = item;
+        items.next += 1;
     }
 
     /// A failure's verdict: the message (the expectation's, else the check's, else its title), and for items, how
@@ -330,13 +334,13 @@ impl<'c> Evaluation<'c> {
     }
 
     fn finding(&self, item: Value, detail: String) -> Finding {
-        let mut b = self.b.clone();
-        b.item = Some(item);
-        let lookup = |p: &[String]| b.get(p);
+        // `item` is this one; everything else is the run's bindings (not copied: a list can be large).
+        let lookup = |p: &[String]| match p {
+            [root, rest @ ..] if root == "item" => rest.iter().try_fold(&item, |v, k| field(v, k)).cloned(),
+            _ => self.b.get(p),
+        };
         let Some(t) = &self.check.definition.finding else {
-            let label = b
-                .get(&["item".into(), "id".into()])
-                .map_or_else(|| "(an item)".into(), |v| to_text(&v));
+            let label = lookup(&["item".into(), "id".into()]).map_or_else(|| "(an item)".into(), |v| to_text(&v));
             return Finding {
                 label,
                 detail: Some(detail),

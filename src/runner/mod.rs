@@ -45,7 +45,24 @@ pub struct Target {
 /// Where finished checks go as they finish, so an interrupted run can still report them.
 pub type Sink = Arc<Mutex<Vec<Finished>>>;
 
-/// Runs every job; each finished check goes to `sink` and `on_done`.
+/// What makes two checks the same evaluation: one definition with the same parameter values, title and failure
+/// message. Every request is cached for the run, so such checks would read the same answers to the same verdict:
+/// they are evaluated once (an org-wide check in 1,000 articles is one evaluation, not 1,000 copies of its lists).
+fn same_evaluation(check: &crate::checks::Check, vars: &Map<String, Value>, org: &Url) -> String {
+    let params = check
+        .bind(crate::checks::with_defaults(vars, org))
+        .map(|b| serde_json::to_string(&b.params).unwrap_or_default())
+        .unwrap_or_else(|e| e);
+    let fail = check.fail.as_ref().map(|t| t.source.as_str()).unwrap_or_default();
+    format!(
+        "{:p}\u{0}{params}\u{0}{}\u{0}{fail}",
+        Arc::as_ptr(&check.definition),
+        check.title
+    )
+}
+
+/// Runs every job; each finished check goes to `sink` and `on_done`. Jobs that are the same evaluation (see
+/// [`same_evaluation`]) run once and share the verdict.
 pub async fn run(
     client: Arc<Client>,
     checks: Arc<Checks>,
@@ -54,9 +71,22 @@ pub async fn run(
     sink: Sink,
     on_done: Arc<dyn Fn(&Finished) + Send + Sync>,
 ) {
+    let mut groups: Vec<Vec<Job>> = Vec::new();
+    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for &job in jobs {
+        let key = same_evaluation(&checks.by_article[job.article][job.index], &target.vars, &target.org);
+        match by_key.get(&key) {
+            Some(&g) => groups[g].push(job),
+            None => {
+                by_key.insert(key, groups.len());
+                groups.push(vec![job]);
+            }
+        }
+    }
     let mut set = JoinSet::new();
     let mut ids = std::collections::HashMap::new();
-    for &job in jobs {
+    for group in groups {
+        let job = group[0];
         let (client, checks, target, sink, on_done) = (
             client.clone(),
             checks.clone(),
@@ -64,6 +94,7 @@ pub async fn run(
             sink.clone(),
             on_done.clone(),
         );
+        let group_jobs = group.clone();
         let handle = set.spawn(async move {
             let check = &checks.by_article[job.article][job.index];
             let started = Instant::now();
@@ -77,31 +108,36 @@ pub async fn run(
                     Next::Done(v) => break v,
                 }
             };
-            let finished = Finished {
-                job,
-                verdict,
-                duration: started.elapsed(),
-            };
-            on_done(&finished);
-            sink.lock().unwrap().push(finished);
+            let duration = started.elapsed();
+            for &job in &group {
+                let finished = Finished {
+                    job,
+                    verdict: verdict.clone(),
+                    duration,
+                };
+                on_done(&finished);
+                sink.lock().unwrap().push(finished);
+            }
         });
-        ids.insert(handle.id(), job);
+        ids.insert(handle.id(), group_jobs);
     }
     while let Some(joined) = set.join_next().await {
         // A check whose task panicked is an error in the report, never a silent gap.
         if let Err(e) = joined
-            && let Some(&job) = ids.get(&e.id())
+            && let Some(group) = ids.get(&e.id())
         {
-            let finished = Finished {
-                job,
-                verdict: Verdict::Error(Error::new(
-                    Reason::Input,
-                    "kb stopped on this check because of a bug in kb; please report it",
-                )),
-                duration: Duration::ZERO,
-            };
-            on_done(&finished);
-            sink.lock().unwrap().push(finished);
+            for &job in group {
+                let finished = Finished {
+                    job,
+                    verdict: Verdict::Error(Error::new(
+                        Reason::Input,
+                        "kb stopped on this check because of a bug in kb; please report it",
+                    )),
+                    duration: Duration::ZERO,
+                };
+                on_done(&finished);
+                sink.lock().unwrap().push(finished);
+            }
         }
     }
 }
