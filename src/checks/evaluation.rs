@@ -150,6 +150,28 @@ impl<'c> Evaluation<'c> {
         self
     }
 
+    /// The requests a `for_each` step under way will make for its items from the next one on: a runner may fetch them
+    /// ahead, at once (their answers land in its cache), rather than one after another. Empty otherwise.
+    pub fn upcoming(&self) -> Vec<Request> {
+        let (Some(items), Some(step)) = (&self.items, self.check.steps().get(self.step)) else {
+            return Vec::new();
+        };
+        items.list[items.next..]
+            .iter()
+            .filter_map(|item| {
+                let lookup = |p: &[String]| match p {
+                    [root, rest @ ..] if root == "item" => rest.iter().try_fold(item, |v, k| field(v, k)).cloned(),
+                    _ => self.b.get(p),
+                };
+                let url = path::build_url(&self.org, &step.path, &step.query, &lookup).ok()?;
+                Some(Request {
+                    method: step.method,
+                    url,
+                })
+            })
+            .collect()
+    }
+
     /// The step the next answer is for (a `for_each` step takes several).
     pub fn current_step(&self) -> usize {
         self.step

@@ -61,6 +61,22 @@ fn same_evaluation(check: &crate::checks::Check, vars: &Map<String, Value>, org:
     )
 }
 
+/// Fetches `requests` at once into the client's cache (each still within its concurrency and rate limits); what
+/// they answer, errors included, is read from the cache when the evaluation asks.
+async fn fetch_ahead(client: &Arc<Client>, requests: Vec<crate::checks::path::Request>, scopes: &[String]) {
+    if requests.is_empty() {
+        return;
+    }
+    let mut set = JoinSet::new();
+    for r in requests {
+        let (client, scopes) = (client.clone(), scopes.to_vec());
+        set.spawn(async move {
+            let _ = client.fetch(&r, &scopes).await;
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
 /// Runs every job; each finished check goes to `sink` and `on_done`. Jobs that are the same evaluation (see
 /// [`same_evaluation`]) run once and share the verdict.
 pub async fn run(
@@ -99,12 +115,21 @@ pub async fn run(
             let check = &checks.by_article[job.article][job.index];
             let started = Instant::now();
             let mut evaluation = Evaluation::new(check, &target.vars, &target.org).admin(target.admin.clone());
+            let mut ahead = None;
             let verdict = loop {
                 match evaluation.step() {
-                    Next::Fetch(request) => match client.fetch(&request, check.scopes()).await {
-                        Ok(response) => evaluation.answer(&response),
-                        Err(e) => evaluation.abort(e),
-                    },
+                    Next::Fetch(request) => {
+                        // A step asking once per item: its other items' requests go out together, within the
+                        // client's bounds, and their answers wait in the run's cache.
+                        if ahead != Some(evaluation.current_step()) {
+                            ahead = Some(evaluation.current_step());
+                            fetch_ahead(&client, evaluation.upcoming(), check.scopes()).await;
+                        }
+                        match client.fetch(&request, check.scopes()).await {
+                            Ok(response) => evaluation.answer(&response),
+                            Err(e) => evaluation.abort(e),
+                        }
+                    }
                     Next::Done(v) => break v,
                 }
             };
