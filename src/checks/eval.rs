@@ -75,6 +75,9 @@ impl Bindings {
         match subject {
             Subject::Capture(path) if path[0] == "item" && self.item.is_some() => self.item_clock.as_ref(),
             Subject::Capture(path) => self.clocks.get(&path[0]).or(self.clock.as_ref()),
+            Subject::Value(t) if self.item.is_some() && t.vars().any(|v| v.name() == "item") => {
+                self.item_clock.as_ref()
+            }
             Subject::Value(t) => t
                 .vars()
                 .filter_map(|v| self.clocks.get(v.name()))
@@ -386,7 +389,11 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
     if let Some(f) = &step.for_each {
         b.item_clock = item_clock(b.clocks.get(&f.list), Some(&clock));
     }
-    let body = obs.body.json().unwrap_or(&Value::Null);
+    // Captures read the endpoint's data: an error answer a step accepts (a named 404) has none to give.
+    let body = match obs.body.json() {
+        Some(v) if (200..300).contains(&obs.status) => v,
+        _ => &Value::Null,
+    };
     for c in &step.captures {
         match capture(c, body, b) {
             Ok(Some(v)) => {
@@ -438,7 +445,8 @@ pub fn judge(step: &Step, obs: &Observed<'_>, b: &mut Bindings) -> Outcome {
 /// An expectation judged for every item of a list capture: `None` when every item holds (so on an empty list).
 fn each(p: &Predicate, list: &str, obs: Option<&Observed<'_>>, b: &mut Bindings) -> Result<Option<Failure>, Error> {
     // The list is held here while its items are judged, then put back: not copied.
-    let mut items = list_value(b.captures.remove(list), list, "`each`")?;
+    // A copy: the list itself stays readable by the expectation (`{{ groups.0.id }}`).
+    let mut items = list_value(b.captures.get(list).cloned(), list, "`each`")?;
     let (saved, saved_clock) = (b.item.take(), b.item_clock.take());
     let own = b.item_clocks.remove(list).unwrap_or_default();
     let mut failing = Vec::new();
@@ -464,7 +472,6 @@ fn each(p: &Predicate, list: &str, obs: Option<&Observed<'_>>, b: &mut Bindings)
         }
     }
     let judged = items.len();
-    b.captures.insert(list.to_string(), Value::Array(items));
     b.item_clocks.insert(list.to_string(), own);
     let message = p.fail.as_ref().map(|t| t.render_lenient(&|p| b.get(p)));
     b.item = saved;

@@ -99,6 +99,11 @@ pub enum Next {
 /// those that failed.
 struct Items {
     list: Vec<Value>,
+    /// The org's clock when the step began: every item's request is built on it (a `{ now = ... }` value is the
+    /// same for all).
+    clock: Option<eval::Clock>,
+    /// Whether each item answered was judged (a precondition not met leaves it out of the list afterwards).
+    kept: Vec<bool>,
     /// The clock of each item's answer, for facts about time judged on the joined items later.
     clocks: Vec<eval::Clock>,
     next: usize,
@@ -156,7 +161,8 @@ impl<'c> Evaluation<'c> {
         let (Some(items), Some(step)) = (&self.items, self.check.steps().get(self.step)) else {
             return Vec::new();
         };
-        items.list[items.next..]
+        // The item being asked for is out of the list (in the bindings): the ones after it.
+        items.list[(items.next + 1).min(items.list.len())..]
             .iter()
             .filter_map(|item| {
                 let lookup = |p: &[String]| match p {
@@ -202,6 +208,7 @@ impl<'c> Evaluation<'c> {
                 }
                 // The item is moved out for its request and answer, and back in `answer_item`.
                 let items = self.items.as_mut().expect("started");
+                self.b.clock = items.clock.clone();
                 self.b.item = Some(std::mem::take(&mut items.list[items.next]));
             }
             return match self.check.request(self.step, &self.b, &self.org) {
@@ -217,8 +224,8 @@ impl<'c> Evaluation<'c> {
 
     /// The list a `for_each` step reads, within its cap.
     fn start_items(&mut self, list: &str, max: usize) -> Result<Items, Error> {
-        // The list is the step's now, not a copy of it; it goes back, its items joined, when the step ends.
-        let items = eval::list_value(self.b.captures.remove(list), list, "`for_each`")?;
+        // A copy the step joins its captures to; the capture itself stays what it was until the step ends.
+        let items = eval::list_value(self.b.captures.get(list).cloned(), list, "`for_each`")?;
         if items.len() > max {
             return Err(Error::new(
                 Reason::Truncated,
@@ -231,6 +238,8 @@ impl<'c> Evaluation<'c> {
         }
         Ok(Items {
             list: items,
+            clock: self.b.clock.clone(),
+            kept: Vec::new(),
             clocks: Vec::new(),
             next: 0,
             judged: 0,
@@ -246,8 +255,16 @@ impl<'c> Evaluation<'c> {
         self.b.item = None;
         self.b.item_clock = None;
         let total = items.list.len();
-        self.b.captures.insert(list.to_string(), Value::Array(items.list));
-        self.b.item_clocks.insert(list.to_string(), items.clocks);
+        // Items a precondition left out are not part of the list from here on.
+        let (list_items, clocks): (Vec<Value>, Vec<eval::Clock>) = items
+            .list
+            .into_iter()
+            .zip(items.clocks)
+            .zip(items.kept)
+            .filter_map(|((item, clock), kept)| kept.then_some((item, clock)))
+            .unzip();
+        self.b.captures.insert(list.to_string(), Value::Array(list_items));
+        self.b.item_clocks.insert(list.to_string(), clocks);
         self.step += 1;
         if total > 0 && items.judged == 0 {
             // Every item was left out by a precondition: nothing was judged, so the check does not apply.
@@ -309,12 +326,28 @@ impl<'c> Evaluation<'c> {
                 .unwrap_or_else(|| Err("no answer was read for the item".into())),
         );
         let mut item = self.b.item.take().unwrap_or_default();
+        let mut outcome = outcome;
         for c in &step.captures {
             self.b.clocks.remove(&c.name);
-            if let (Some(v), Value::Object(o)) = (self.b.captures.remove(&c.name), &mut item) {
-                o.insert(c.name.clone(), v);
+            match (self.b.captures.remove(&c.name), &mut item) {
+                (Some(v), Value::Object(o)) => {
+                    o.insert(c.name.clone(), v);
+                }
+                (Some(_), other) => {
+                    // A capture must join its item: one that is not an object would lose it.
+                    outcome = Outcome::Error(Error::new(
+                        Reason::Body,
+                        format!(
+                            "the capture `{}` joins its item, and the item is {}, not an object",
+                            c.name,
+                            super::answer::kind(other)
+                        ),
+                    ));
+                }
+                (None, _) => {}
             }
         }
+        items.kept.push(!matches!(outcome, Outcome::Skip(_)));
         match outcome {
             Outcome::Continue => items.judged += 1,
             Outcome::Skip(_) => {}

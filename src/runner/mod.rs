@@ -48,33 +48,53 @@ pub type Sink = Arc<Mutex<Vec<Finished>>>;
 /// What makes two checks the same evaluation: one definition with the same parameter values, title and failure
 /// message. Every request is cached for the run, so such checks would read the same answers to the same verdict:
 /// they are evaluated once (an org-wide check in 1,000 articles is one evaluation, not 1,000 copies of its lists).
-fn same_evaluation(check: &crate::checks::Check, vars: &Map<String, Value>, org: &Url) -> String {
+/// A check whose parameters cannot be bound is never merged (its error names what it lacks).
+fn same_evaluation(check: &crate::checks::Check, job: Job, vars: &Map<String, Value>, org: &Url) -> EvaluationKey {
     let params = check
         .bind(crate::checks::with_defaults(vars, org))
         .map(|b| serde_json::to_string(&b.params).unwrap_or_default())
-        .unwrap_or_else(|e| e);
-    let fail = check.fail.as_ref().map(|t| t.source.as_str()).unwrap_or_default();
-    format!(
-        "{:p}\u{0}{params}\u{0}{}\u{0}{fail}",
-        Arc::as_ptr(&check.definition),
-        check.title
-    )
+        .map_err(|_| job);
+    EvaluationKey {
+        definition: Arc::as_ptr(&check.definition) as usize,
+        params,
+        title: check.title.clone(),
+        fail: check.fail.as_ref().map(|t| t.source.clone()),
+    }
 }
 
-/// Fetches `requests` at once into the client's cache (each still within its concurrency and rate limits); what
-/// they answer, errors included, is read from the cache when the evaluation asks.
-async fn fetch_ahead(client: &Arc<Client>, requests: Vec<crate::checks::path::Request>, scopes: &[String]) {
-    if requests.is_empty() {
-        return;
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct EvaluationKey {
+    definition: usize,
+    /// The parameters' values, or the job itself when they cannot be bound.
+    params: Result<String, Job>,
+    title: String,
+    fail: Option<String>,
+}
+
+/// How many of a `for_each` step's next items are asked for ahead of the one being judged.
+const AHEAD: usize = 16;
+
+/// The requests an evaluation's `for_each` step will make next, fetched in the background into the client's cache
+/// (each within its concurrency and rate limits): at most [`AHEAD`] beyond the item being judged, each once. When
+/// the evaluation ends early (an item's error ends the check), the rest are cancelled with it.
+#[derive(Default)]
+struct Ahead {
+    tasks: JoinSet<()>,
+    sent: std::collections::HashSet<String>,
+}
+
+impl Ahead {
+    fn fetch(&mut self, client: &Arc<Client>, upcoming: Vec<crate::checks::path::Request>, scopes: &[String]) {
+        for r in upcoming.into_iter().take(AHEAD) {
+            if !self.sent.insert(r.url.to_string()) {
+                continue;
+            }
+            let (client, scopes) = (client.clone(), scopes.to_vec());
+            self.tasks.spawn(async move {
+                let _ = client.fetch(&r, &scopes).await;
+            });
+        }
     }
-    let mut set = JoinSet::new();
-    for r in requests {
-        let (client, scopes) = (client.clone(), scopes.to_vec());
-        set.spawn(async move {
-            let _ = client.fetch(&r, &scopes).await;
-        });
-    }
-    while set.join_next().await.is_some() {}
 }
 
 /// Runs every job; each finished check goes to `sink` and `on_done`. Jobs that are the same evaluation (see
@@ -88,9 +108,14 @@ pub async fn run(
     on_done: Arc<dyn Fn(&Finished) + Send + Sync>,
 ) {
     let mut groups: Vec<Vec<Job>> = Vec::new();
-    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut by_key: std::collections::HashMap<EvaluationKey, usize> = std::collections::HashMap::new();
     for &job in jobs {
-        let key = same_evaluation(&checks.by_article[job.article][job.index], &target.vars, &target.org);
+        let key = same_evaluation(
+            &checks.by_article[job.article][job.index],
+            job,
+            &target.vars,
+            &target.org,
+        );
         match by_key.get(&key) {
             Some(&g) => groups[g].push(job),
             None => {
@@ -115,16 +140,13 @@ pub async fn run(
             let check = &checks.by_article[job.article][job.index];
             let started = Instant::now();
             let mut evaluation = Evaluation::new(check, &target.vars, &target.org).admin(target.admin.clone());
-            let mut ahead = None;
+            let mut ahead = Ahead::default();
             let verdict = loop {
                 match evaluation.step() {
                     Next::Fetch(request) => {
-                        // A step asking once per item: its other items' requests go out together, within the
-                        // client's bounds, and their answers wait in the run's cache.
-                        if ahead != Some(evaluation.current_step()) {
-                            ahead = Some(evaluation.current_step());
-                            fetch_ahead(&client, evaluation.upcoming(), check.scopes()).await;
-                        }
+                        // A step asking once per item: the next items' requests go out meanwhile, a few at a time,
+                        // and their answers wait in the run's cache. Dropped with the evaluation when it ends.
+                        ahead.fetch(&client, evaluation.upcoming(), check.scopes());
                         match client.fetch(&request, check.scopes()).await {
                             Ok(response) => evaluation.answer(&response),
                             Err(e) => evaluation.abort(e),

@@ -517,3 +517,49 @@ fn a_for_each_step_whose_precondition_holds_for_no_item_does_not_apply_rather_th
         "every app was asked for, and none answered 200"
     );
 }
+
+#[test]
+fn checks_that_are_the_same_evaluation_run_once_and_keep_their_own_message_and_severity() {
+    let definition = support::read(repo().join("checks/users-locked-out.toml"));
+    let block = |id: &str, extra: &str| {
+        format!("```check\nid = \"{id}\"\ntitle = \"Nobody locked out\"\nuse = \"users-locked-out\"\n{extra}```\n")
+    };
+    let article = |title: &str, body: String| support::article(title, &format!("## Check your org\n\n{body}"));
+    let (a, b, c) = (
+        article("A", block("locked", "fail = \"A: someone is locked out\"\n")),
+        article("B", block("locked", "severity = \"high\"\n")),
+        article("C", block("also-locked", "")),
+    );
+    let site = support::site(&[
+        ("checks/users-locked-out.toml", definition.as_bytes()),
+        ("content/a.md", a.as_bytes()),
+        ("content/b.md", b.as_bytes()),
+        ("content/c.md", c.as_bytes()),
+    ]);
+    let fake = FakeOrg::start(&format!("broken/{LOCKED}"));
+    let run = kb_env(
+        site.path(),
+        &["check", "--org-url", fake.url.as_str(), "--format", "json"],
+        &[("OKTA_API_TOKEN", TOKEN)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = support::json_report(&run.stdout).unwrap();
+    let (a, b, c) = (
+        check_in(&report, "a", "locked"),
+        check_in(&report, "b", "locked"),
+        check_in(&report, "c", "also-locked"),
+    );
+    assert_eq!(a["message"], "A: someone is locked out (1 of 1 item)");
+    assert_eq!(b["message"], "Users are locked out (1 of 1 item)");
+    assert_eq!(
+        (&a["severity"], &b["severity"], &c["severity"]),
+        (&"low".into(), &"high".into(), &"low".into())
+    );
+    assert_eq!(b["findings"], c["findings"]);
+    let lists = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.target.starts_with("/api/v1/users?"))
+        .count();
+    assert_eq!(lists, 1, "one request for the three checks");
+}
