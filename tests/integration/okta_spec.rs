@@ -22,9 +22,18 @@ fn spec() -> &'static Value {
 /// OpenAPI 3.0 in JSON Schema (draft 4) terms: `nullable: true` adds the `null` type; a `oneOf` with a
 /// `discriminator` (which picks one schema by a property's value) becomes `anyOf`, since the schemas it chooses
 /// between need not exclude each other.
+///
+/// One pattern of the spec is mended: the ISO 8601 duration of `TimeDuration` (an API token's `tokenWindow`) is
+/// written `^P(?:$)(\d+Y)?...(T(?:\d)...)?$`, which only `P` matches, not even the spec's own example `P30D`; its
+/// `(?:$)` and `(?:\d)` are lookaheads (`(?!$)`, `(?=\d)`) written as groups.
 fn openapi_to_json_schema(v: &mut Value) {
     match v {
         Value::Object(o) => {
+            if let Some(Value::String(p)) = o.get_mut("pattern")
+                && p.starts_with("^P(?:$)")
+            {
+                *p = p.replace("^P(?:$)", "^P(?!$)").replace("(T(?:\\d)", "(T(?=\\d)");
+            }
             if o.contains_key("discriminator")
                 && let Some(one) = o.remove("oneOf")
             {
@@ -79,16 +88,9 @@ async fn json_of(r: reqwest::Response) -> Value {
     serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null)
 }
 
-#[test]
-fn the_fake_orgs_bodies_match_the_spec() {
-    let fake = FakeOrg::start("healthy");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = kb::runner::http::http_client(Duration::from_secs(10)).unwrap();
-    let base = fake.url.clone();
-    let cases: Vec<(&str, &str, u16)> = vec![
+/// The answers of the healthy fake org validated against the spec: `(endpoint, path, status)`.
+fn cases() -> Vec<(&'static str, &'static str, u16)> {
+    vec![
         ("GET /api/v1/apps", "/api/v1/apps?q=flow&limit=200", 200),
         (
             "GET /api/v1/apps",
@@ -138,9 +140,56 @@ fn the_fake_orgs_bodies_match_the_spec() {
             "/.well-known/openid-configuration",
             200,
         ),
-    ];
+        (
+            "GET /api/v1/apps/{appId}/credentials/keys",
+            "/api/v1/apps/0oa1flowsso00000001/credentials/keys",
+            200,
+        ),
+        ("GET /api/v1/users", "/api/v1/users?limit=200", 200),
+        (
+            "GET /api/v1/users",
+            "/api/v1/users?filter=status%20eq%20%22SUSPENDED%22",
+            200,
+        ),
+        ("GET /api/v1/api-tokens", "/api/v1/api-tokens", 200),
+    ]
+}
+
+/// Every endpoint a check of the knowledge base reads has its answers validated above.
+#[test]
+fn the_fake_answers_of_every_endpoint_a_check_reads_are_validated() {
+    let (_, checks) = crate::support::knowledge_base();
+    let validated: Vec<&str> = cases().into_iter().map(|(e, _, _)| e).collect();
+    let defs = checks.library.definitions.values().map(|d| &**d);
+    let own = checks
+        .by_article
+        .iter()
+        .flatten()
+        .filter(|c| c.uses.is_none())
+        .map(|c| &*c.definition);
+    for def in defs.chain(own) {
+        for step in &def.steps {
+            let e = step.endpoint.map(|e| format!("GET {}", e.path)).unwrap_or_default();
+            assert!(
+                validated.contains(&e.as_str()),
+                "{}: {e} is read but its fake answer is not validated",
+                def.path
+            );
+        }
+    }
+}
+
+#[test]
+fn the_fake_orgs_bodies_match_the_spec() {
+    let fake = FakeOrg::start("healthy");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = kb::runner::http::http_client(Duration::from_secs(10)).unwrap();
+    let base = fake.url.clone();
     rt.block_on(async {
-        for (endpoint, path, want) in cases {
+        for (endpoint, path, want) in cases() {
             let (status, body) = get(&client, &base, path).await;
             assert_eq!(status, want, "{path}: {body}");
             validate(endpoint, status, &body);
@@ -189,4 +238,113 @@ fn the_validation_catches_a_wrong_shape() {
     root["components"] = spec()["components"].clone();
     let validator = jsonschema::draft4::new(&root).unwrap();
     assert!(!validator.is_valid(&bad));
+    // The mended duration pattern still refuses what is not an ISO 8601 duration.
+    let mut root = spec()["endpoints"]["GET /api/v1/api-tokens"]["200"].clone();
+    root["components"] = spec()["components"].clone();
+    let validator = jsonschema::draft4::new(&root).unwrap();
+    let token = |window: &str| json!([{ "name": "CI", "tokenWindow": window }]);
+    assert!(validator.is_valid(&token("P30D")) && validator.is_valid(&token("PT5M")));
+    assert!(!validator.is_valid(&token("thirty days")) && !validator.is_valid(&token("P")));
+}
+
+// --- kb's requests ------------------------------------------------------------------------------------------------
+
+/// What each GET of Okta's specs takes as query parameters (`tests/fixtures/okta-spec/queries.json`, from
+/// `extract.py`).
+fn queries() -> &'static std::collections::BTreeMap<String, Vec<String>> {
+    static QUERIES: OnceLock<std::collections::BTreeMap<String, Vec<String>>> = OnceLock::new();
+    QUERIES.get_or_init(|| {
+        let text = std::fs::read_to_string(repo().join("tests/fixtures/okta-spec/queries.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+/// What is wrong with a definition's requests against the spec: a path that is no GET endpoint of it, a query
+/// parameter the endpoint does not declare.
+fn request_violations(name: &str, def: &kb::checks::model::Definition) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, step) in def.steps.iter().enumerate() {
+        let Some(endpoint) = step.endpoint else {
+            out.push(format!(
+                "{name} step {}: {} is no GET endpoint of Okta's spec",
+                i + 1,
+                shown(step)
+            ));
+            continue;
+        };
+        let declared = &queries()[&format!("GET {}", endpoint.path)];
+        for (k, _) in &step.query {
+            if !declared.contains(k) {
+                out.push(format!(
+                    "{name} step {}: GET {} takes no query parameter `{k}` (it takes: {})",
+                    i + 1,
+                    endpoint.path,
+                    declared.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn shown(step: &kb::checks::model::Step) -> String {
+    use kb::checks::path::Segment;
+    let segments: Vec<String> = step
+        .path
+        .segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(l) => l.clone(),
+            Segment::Value(_) => "{value}".into(),
+        })
+        .collect();
+    format!("/{}", segments.join("/"))
+}
+
+#[test]
+fn every_request_a_check_can_make_is_one_okta_s_spec_describes() {
+    let (_, checks) = crate::support::knowledge_base();
+    let mut wrong = Vec::new();
+    let mut steps = 0;
+    for (name, def) in &checks.library.definitions {
+        steps += def.steps.len();
+        wrong.extend(request_violations(name, def));
+    }
+    for c in checks.by_article.iter().flatten().filter(|c| c.uses.is_none()) {
+        steps += c.steps().len();
+        wrong.extend(request_violations(&c.id, &c.definition));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(steps >= 25, "only {steps} steps");
+}
+
+#[test]
+fn a_request_the_spec_does_not_describe_is_caught() {
+    use kb::checks::Library;
+    let config = kb::config::Config::load(&repo(), None).unwrap();
+    let vars = kb::checks::known_vars(&config);
+    let text = "id = \"x\"\ntitle = \"t\"\nscopes = [\"okta.apps.read\"]\n\
+                [[step]]\nget = \"/api/v1/apps\"\nquery = { serach = \"x\" }\n\
+                [[step]]\nget = \"/api/v1/apps/{{ vars.admin }}/users/{{ vars.admin }}/roles\"\n";
+    let file = kb::diag::SourceFile::new("content/a.md", text);
+    let block = kb::content::blocks::CheckBlock {
+        text: text.to_string(),
+        pieces: vec![(0, 0)],
+        fence: 0..text.len(),
+    };
+    let mut diags = Vec::new();
+    let checks = Library::default().checks(&file, &[block], &vars, &mut diags);
+    assert!(diags.is_empty(), "kb's own validation accepts it: {diags:?}");
+    let wrong = request_violations("x", &checks[0].definition);
+    assert_eq!(wrong.len(), 2, "{wrong:?}");
+    assert!(
+        wrong[0].contains("GET /api/v1/apps takes no query parameter `serach`"),
+        "{}",
+        wrong[0]
+    );
+    assert!(
+        wrong[1].contains("/api/v1/apps/{value}/users/{value}/roles is no GET endpoint"),
+        "{}",
+        wrong[1]
+    );
 }
