@@ -99,6 +99,11 @@ fn org(apps: usize) -> Fixture {
         groups: BTreeMap::new(),
         apps,
         api_tokens: BTreeMap::new(),
+        event_hooks: BTreeMap::new(),
+        group_rules: BTreeMap::new(),
+        domains: BTreeMap::new(),
+        log_streams: BTreeMap::new(),
+        authenticators: BTreeMap::new(),
     }
 }
 

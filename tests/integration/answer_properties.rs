@@ -43,6 +43,13 @@ fn expected(path: &str) -> (Form, &'static [&'static str]) {
         ["api", "v1", "apps", _, "credentials", "keys"] => (Form::List, &[]),
         ["api", "v1", "users"] => (Form::List, &["id", "status"]),
         ["api", "v1", "api-tokens"] => (Form::List, &["id", "name"]),
+        ["api", "v1", "eventHooks"] => (Form::List, &["channel", "events", "id", "name", "status"]),
+        ["api", "v1", "groups", "rules"] => (Form::List, &["id", "status"]),
+        ["api", "v1", "logStreams"] => (
+            Form::List,
+            &["_links", "created", "id", "lastUpdated", "name", "status", "type"],
+        ),
+        ["api", "v1", "authenticators"] => (Form::List, &["id", "status"]),
         [".well-known", "openid-configuration"] => (Form::Object, &[]),
         _ => panic!("a check reads {path}: say here what it answers"),
     }

@@ -152,6 +152,11 @@ fn cases() -> Vec<(&'static str, &'static str, u16)> {
             200,
         ),
         ("GET /api/v1/api-tokens", "/api/v1/api-tokens", 200),
+        ("GET /api/v1/eventHooks", "/api/v1/eventHooks", 200),
+        ("GET /api/v1/groups/rules", "/api/v1/groups/rules?limit=200", 200),
+        ("GET /api/v1/domains", "/api/v1/domains", 200),
+        ("GET /api/v1/logStreams", "/api/v1/logStreams", 200),
+        ("GET /api/v1/authenticators", "/api/v1/authenticators", 200),
     ]
 }
 

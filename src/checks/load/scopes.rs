@@ -15,6 +15,7 @@ pub const SCOPES: &[&str] = &[
     "okta.idps.read",
     "okta.inlineHooks.read",
     "okta.linkedObjects.read",
+    "okta.logStreams.read",
     "okta.logs.read",
     "okta.networkZones.read",
     "okta.orgs.read",
@@ -58,6 +59,7 @@ pub const ENDPOINT_SCOPES: &[(&str, &str)] = &[
     ("trustedOrigins...", "okta.trustedOrigins.read"),
     ("zones...", "okta.networkZones.read"),
     ("eventHooks...", "okta.eventHooks.read"),
+    ("logStreams...", "okta.logStreams.read"),
     ("inlineHooks...", "okta.inlineHooks.read"),
     ("domains...", "okta.domains.read"),
     ("org", "okta.orgs.read"),
@@ -132,8 +134,8 @@ pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, Strin
 /// The resources `required_scope` knows, for hints.
 pub(super) const RESOURCES: &str = "apps (with users, groups, grants, credentials/keys), api-tokens, users (with \
                          roles, groups, appLinks, factors), groups (with users, apps, roles), authorizationServers, \
-                         authenticators, logs, policies, idps, trustedOrigins, zones, eventHooks, inlineHooks, domains, \
-                         org, meta/schemas/{user,group,apps}";
+                         authenticators, logs, policies, idps, trustedOrigins, zones, eventHooks, inlineHooks, logStreams, \
+                         domains, org, meta/schemas/{user,group,apps}";
 
 impl Ctx<'_> {
     pub(super) fn scopes(&mut self, node: &Node) -> Vec<String> {

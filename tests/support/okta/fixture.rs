@@ -27,6 +27,73 @@ pub struct Fixture {
     pub apps: BTreeMap<String, App>,
     #[serde(default)]
     pub api_tokens: BTreeMap<String, ApiToken>,
+    #[serde(default)]
+    pub event_hooks: BTreeMap<String, EventHook>,
+    #[serde(default)]
+    pub group_rules: BTreeMap<String, GroupRule>,
+    #[serde(default)]
+    pub domains: BTreeMap<String, Domain>,
+    #[serde(default)]
+    pub log_streams: BTreeMap<String, LogStream>,
+    #[serde(default)]
+    pub authenticators: BTreeMap<String, Authenticator>,
+}
+
+/// An event hook (`GET /api/v1/eventHooks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventHook {
+    pub id: String,
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: String,
+    /// `VERIFIED` or `UNVERIFIED`.
+    pub verification_status: String,
+    pub uri: String,
+}
+
+/// A group rule (`GET /api/v1/groups/rules`): `ACTIVE`, `INACTIVE` or `INVALID`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRule {
+    pub id: String,
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: String,
+    pub expression: String,
+    /// Group keys the rule assigns users to.
+    pub groups: Vec<String>,
+}
+
+/// A custom URL domain (`GET /api/v1/domains`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub id: String,
+    pub domain: String,
+    /// `NOT_STARTED`, `IN_PROGRESS`, `VERIFIED`, `COMPLETED`.
+    pub validation_status: String,
+}
+
+/// A log stream (`GET /api/v1/logStreams`), to AWS EventBridge.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogStream {
+    pub id: String,
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: String,
+}
+
+/// An authenticator (`GET /api/v1/authenticators`), by its key (`phone_number`, `okta_verify`, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authenticator {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: String,
 }
 
 /// An API token's metadata (`GET /api/v1/api-tokens`); its secret is never part of it.

@@ -18,6 +18,11 @@ fn required_scope(segments: &[&str]) -> &'static str {
         ["users", ..] => "okta.users.read",
         ["authorizationServers", ..] => "okta.authorizationServers.read",
         ["api-tokens", ..] => "okta.apiTokens.read",
+        ["eventHooks", ..] => "okta.eventHooks.read",
+        ["groups", ..] => "okta.groups.read",
+        ["domains", ..] => "okta.domains.read",
+        ["logStreams", ..] => "okta.logStreams.read",
+        ["authenticators", ..] => "okta.authenticators.read",
         ["logs", ..] => "okta.logs.read",
         _ => "okta.apps.read",
     }
@@ -56,6 +61,31 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
             _ => json_response(200, &Value::Array(Vec::new())),
         },
         ["api-tokens"] => list_tokens(state, req),
+        ["eventHooks"] => json_response(
+            200,
+            &Value::Array(org.event_hooks.values().map(|h| event_hook_json(state, h)).collect()),
+        ),
+        ["groups", "rules"] => json_response(
+            200,
+            &Value::Array(org.group_rules.values().map(|r| group_rule_json(state, r)).collect()),
+        ),
+        ["domains"] => json_response(
+            200,
+            &json!({ "domains": org.domains.values().map(|d| domain_json(state, d)).collect::<Vec<_>>() }),
+        ),
+        ["logStreams"] => json_response(
+            200,
+            &Value::Array(org.log_streams.values().map(|l| log_stream_json(state, l)).collect()),
+        ),
+        ["authenticators"] => json_response(
+            200,
+            &Value::Array(
+                org.authenticators
+                    .values()
+                    .map(|a| authenticator_json(state, a))
+                    .collect(),
+            ),
+        ),
         ["authorizationServers"] => {
             if !org.org.api_access_management {
                 return okta_error(
@@ -405,4 +435,76 @@ fn app_json(state: &State, a: &fixture::App) -> Value {
         });
     }
     app
+}
+
+fn event_hook_json(state: &State, h: &fixture::EventHook) -> Value {
+    json!({
+        "id": h.id, "name": h.name, "status": h.status, "verificationStatus": h.verification_status,
+        "created": STAMP, "lastUpdated": STAMP, "createdBy": "00u1alice0000000001", "description": null,
+        "events": { "type": "EVENT_TYPE", "items": ["user.lifecycle.create", "user.lifecycle.deactivate"] },
+        "channel": {
+            "type": "HTTP", "version": "1.0.0",
+            "config": { "uri": h.uri, "headers": [], "method": "POST" }
+        },
+        "_links": { "self": { "href": format!("{}/api/v1/eventHooks/{}", state.origin, h.id) } }
+    })
+}
+
+fn group_rule_json(state: &State, r: &fixture::GroupRule) -> Value {
+    let ids: Vec<String> = r
+        .groups
+        .iter()
+        .map(|g| state.org.groups.get(g).map_or(g.clone(), |g| g.id.clone()))
+        .collect();
+    json!({
+        "id": r.id, "name": r.name, "status": r.status, "type": "group_rule",
+        "created": STAMP, "lastUpdated": STAMP,
+        "conditions": {
+            "expression": { "type": "urn:okta:expression:1.0", "value": r.expression },
+            "people": { "users": { "exclude": [] } }
+        },
+        "actions": { "assignUserToGroups": { "groupIds": ids } }
+    })
+}
+
+fn domain_json(state: &State, d: &fixture::Domain) -> Value {
+    json!({
+        "id": d.id, "domain": d.domain, "validationStatus": d.validation_status, "brandId": "bnd1default000000001",
+        "certificateSourceType": "OKTA_MANAGED",
+        "dnsRecords": [
+            { "fqdn": format!("_oktaverification.{}", d.domain), "recordType": "TXT",
+              "values": ["79496f234c814638b1cc44f51a782781"], "expiration": STAMP },
+            { "fqdn": d.domain, "recordType": "CNAME", "values": ["acme.customdomains.okta.com"] }
+        ],
+        "_links": { "self": { "href": format!("{}/api/v1/domains/{}", state.origin, d.id) } }
+    })
+}
+
+fn log_stream_json(state: &State, l: &fixture::LogStream) -> Value {
+    let href = |rel: &str| format!("{}/api/v1/logStreams/{}{rel}", state.origin, l.id);
+    json!({
+        "id": l.id, "name": l.name, "status": l.status, "type": "aws_eventbridge",
+        "created": STAMP, "lastUpdated": STAMP,
+        "settings": { "accountId": "123456789012", "eventSourceName": "okta-log-stream", "region": "eu-west-1" },
+        "_links": {
+            "self": { "href": href(""), "method": "GET" },
+            "activate": { "href": href("/lifecycle/activate"), "method": "POST" },
+            "deactivate": { "href": href("/lifecycle/deactivate"), "method": "POST" }
+        }
+    })
+}
+
+fn authenticator_json(state: &State, a: &fixture::Authenticator) -> Value {
+    let mut v = json!({
+        "id": a.id, "key": a.key, "name": a.name, "status": a.status, "type": "phone",
+        "created": STAMP, "lastUpdated": STAMP,
+        "_links": { "self": { "href": format!("{}/api/v1/authenticators/{}", state.origin, a.id) } }
+    });
+    match a.key.as_str() {
+        "okta_verify" => v["type"] = "app".into(),
+        "okta_email" => v["type"] = "email".into(),
+        "okta_password" => v["type"] = "password".into(),
+        _ => {}
+    }
+    v
 }
