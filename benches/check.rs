@@ -104,6 +104,7 @@ fn org(apps: usize) -> Fixture {
         domains: BTreeMap::new(),
         log_streams: BTreeMap::new(),
         authenticators: BTreeMap::new(),
+        idp_keys: BTreeMap::new(),
     }
 }
 

@@ -50,6 +50,7 @@ fn expected(path: &str) -> (Form, &'static [&'static str]) {
             &["_links", "created", "id", "lastUpdated", "name", "status", "type"],
         ),
         ["api", "v1", "authenticators"] => (Form::List, &["id", "status"]),
+        ["api", "v1", "idps", "credentials", "keys"] => (Form::List, &[]),
         [".well-known", "openid-configuration"] => (Form::Object, &[]),
         _ => panic!("a check reads {path}: say here what it answers"),
     }

@@ -157,6 +157,11 @@ fn cases() -> Vec<(&'static str, &'static str, u16)> {
         ("GET /api/v1/domains", "/api/v1/domains", 200),
         ("GET /api/v1/logStreams", "/api/v1/logStreams", 200),
         ("GET /api/v1/authenticators", "/api/v1/authenticators", 200),
+        (
+            "GET /api/v1/idps/credentials/keys",
+            "/api/v1/idps/credentials/keys",
+            200,
+        ),
     ]
 }
 

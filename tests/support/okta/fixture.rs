@@ -37,6 +37,17 @@ pub struct Fixture {
     pub log_streams: BTreeMap<String, LogStream>,
     #[serde(default)]
     pub authenticators: BTreeMap<String, Authenticator>,
+    #[serde(default)]
+    pub idp_keys: BTreeMap<String, IdpKey>,
+}
+
+/// An IdP key credential (`GET /api/v1/idps/credentials/keys`): a certificate Okta verifies an IdP's signatures with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdpKey {
+    pub kid: String,
+    /// When it expires, in days from the org's now.
+    pub expires_in_days: i64,
 }
 
 /// An event hook (`GET /api/v1/eventHooks`).

@@ -23,6 +23,7 @@ fn required_scope(segments: &[&str]) -> &'static str {
         ["domains", ..] => "okta.domains.read",
         ["logStreams", ..] => "okta.logStreams.read",
         ["authenticators", ..] => "okta.authenticators.read",
+        ["idps", ..] => "okta.idps.read",
         ["logs", ..] => "okta.logs.read",
         _ => "okta.apps.read",
     }
@@ -76,6 +77,10 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
         ["logStreams"] => json_response(
             200,
             &Value::Array(org.log_streams.values().map(|l| log_stream_json(state, l)).collect()),
+        ),
+        ["idps", "credentials", "keys"] => json_response(
+            200,
+            &Value::Array(org.idp_keys.values().map(|k| idp_key_json(state, k)).collect()),
         ),
         ["authenticators"] => json_response(
             200,
@@ -507,4 +512,13 @@ fn authenticator_json(state: &State, a: &fixture::Authenticator) -> Value {
         _ => {}
     }
     v
+}
+
+fn idp_key_json(state: &State, k: &fixture::IdpKey) -> Value {
+    json!({
+        "kid": k.kid, "kty": "RSA", "use": "sig", "created": STAMP, "lastUpdated": STAMP,
+        "expiresAt": state.days_from_now(k.expires_in_days), "e": "AQAB", "n": "101Kdwf5sN6yiZ",
+        "x5c": ["MIIDnjCCAoagAwIBAgIGAVG3MN+PMA0GCSqGSIb3DQEBBQUAMIGPMQswCQYD"],
+        "x5t#S256": "wzPVobIrveR1x-PCbjsFGNV-6zn7Rm9KuOWOG4Rk6jE"
+    })
 }
