@@ -55,13 +55,18 @@ pub fn now_template(offset: &str) -> Template {
 impl Bindings {
     /// The value at a dotted path (`app.status`, `vars.admin`, `item.label`), copying only that value.
     pub fn get(&self, path: &[String]) -> Option<Value> {
+        self.get_with(self.item.as_ref(), path)
+    }
+
+    /// [`Bindings::get`] with `item` as the item (one of a list, not the bindings' own): no copy of the bindings.
+    pub fn get_with(&self, item: Option<&Value>, path: &[String]) -> Option<Value> {
         let (root, rest) = match path {
             [vars, name, rest @ ..] if vars == "vars" => (self.vars.get(name)?, rest),
             [now, offset] if now == NOW => {
                 let now = self.clock.as_ref()?.as_ref().ok()?;
                 return Some(Value::from(time::stamp(*now + time::duration(offset).ok()?)));
             }
-            [item, rest @ ..] if item == "item" && !self.captures.contains_key("item") => (self.item.as_ref()?, rest),
+            [name, rest @ ..] if name == "item" => (item?, rest),
             [name, rest @ ..] => (self.captures.get(name).or_else(|| self.params.get(name))?, rest),
             [] => return None,
         };

@@ -8,7 +8,7 @@ use url::Url;
 use super::eval::{self, Bindings, Error, Failure, Observed, Outcome, Reason, judge};
 use super::model::Check;
 use super::path::{self, Request};
-use super::template::{field, to_text};
+use super::template::to_text;
 
 /// `vars` with the built-ins filled in: `org_url` is the org's origin (no trailing slash), and `admin` is `me`, the
 /// token's owner, unless set (the runner refuses a missing `admin` with OAuth credentials, which have no owner).
@@ -124,7 +124,7 @@ pub struct Evaluation<'c> {
 
 impl<'c> Evaluation<'c> {
     pub fn new(check: &'c Check, vars: &Map<String, Value>, org: &Url) -> Evaluation<'c> {
-        let missing: Vec<String> = check.needs.iter().filter(|v| !vars.contains_key(*v)).cloned().collect();
+        let missing = check.missing_vars(vars);
         let (b, verdict) = if !missing.is_empty() {
             let message = format!("needs {} (or [orgs.NAME.vars])", var_flags(&missing));
             let skip = Skipped {
@@ -165,10 +165,7 @@ impl<'c> Evaluation<'c> {
         items.list[(items.next + 1).min(items.list.len())..]
             .iter()
             .filter_map(|item| {
-                let lookup = |p: &[String]| match p {
-                    [root, rest @ ..] if root == "item" => rest.iter().try_fold(item, |v, k| field(v, k)).cloned(),
-                    _ => self.b.get(p),
-                };
+                let lookup = |p: &[String]| self.b.get_with(Some(item), p);
                 let url = path::build_url(&self.org, &step.path, &step.query, &lookup).ok()?;
                 Some(Request {
                     method: step.method,
@@ -390,10 +387,7 @@ impl<'c> Evaluation<'c> {
 
     fn finding(&self, item: Value, detail: String) -> Finding {
         // `item` is this one; everything else is the run's bindings (not copied: a list can be large).
-        let lookup = |p: &[String]| match p {
-            [root, rest @ ..] if root == "item" => rest.iter().try_fold(&item, |v, k| field(v, k)).cloned(),
-            _ => self.b.get(p),
-        };
+        let lookup = |p: &[String]| self.b.get_with(Some(&item), p);
         let Some(t) = &self.check.definition.finding else {
             let label = lookup(&["item".into(), "id".into()]).map_or_else(|| "(an item)".into(), |v| to_text(&v));
             return Finding {
@@ -428,6 +422,11 @@ fn link_url(link: &path::PathTemplate, admin: &Url, lookup: &super::template::Lo
 }
 
 impl Check {
+    /// The variables the check needs (see [`Check::needs`]) that `vars` does not give.
+    pub fn missing_vars(&self, vars: &Map<String, Value>) -> Vec<String> {
+        self.needs.iter().filter(|v| !vars.contains_key(*v)).cloned().collect()
+    }
+
     /// Runs the check's steps in order, fetching each request with `fetch`: the whole meaning of a check, with the
     /// network left to the caller.
     pub fn evaluate(

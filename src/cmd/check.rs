@@ -168,7 +168,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     let scopes: Vec<String> = jobs
         .iter()
         .map(|j| &checks.by_article[j.article][j.index])
-        .filter(|c| c.needs.iter().all(|v| org.vars.contains_key(v)))
+        .filter(|c| c.missing_vars(&org.vars).is_empty())
         .flat_map(|c| c.scopes().iter().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -462,7 +462,7 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
         }
         let check = &checks.by_article[job.article][job.index];
         let _ = writeln!(out, "  {}: {} [{}]", check.id, check.title, check.severity);
-        let missing: Vec<&String> = check.needs.iter().filter(|v| !org.vars.contains_key(*v)).collect();
+        let missing = check.missing_vars(&org.vars);
         if !missing.is_empty() {
             let what = if strict {
                 "an error (--strict)"
