@@ -1,37 +1,16 @@
-//! Command-line interface (clap derive). Each command lives in `cmd/`.
+//! Command-line interface (clap derive). Each command lives in `cmd/`, which knows nothing of this file.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// Exit statuses shared by every command.
-pub mod exit {
-    pub const OK: i32 = 0;
-    /// `kb check`: at least one check failed (the org has a problem an article describes).
-    pub const FAIL: i32 = 1;
-    /// Invalid input, bad configuration or bad flags: nothing was done.
-    pub const INVALID: i32 = 2;
-    /// `kb check`: at least one check could not observe, and none failed.
-    pub const ERROR: i32 = 3;
-    /// Interrupted (Ctrl-C); what finished was still reported.
-    pub const INTERRUPTED: i32 = 130;
-}
+pub use crate::cmd::{SiteArgs, exit};
 
 #[derive(Parser, Debug)]
 #[command(name = "kb", version, about = "Troubleshooting articles into a fast static help site", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(clap::Args, Debug, Clone)]
-pub struct SiteArgs {
-    /// The site's folder (holding kb.toml and content/)
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
-    /// Include articles marked `draft = true`
-    #[arg(long)]
-    pub drafts: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -58,6 +37,8 @@ pub enum Command {
     },
     /// Run the selected articles' checks against an Okta org, read-only, and report per article
     Check(Box<crate::cmd::check::CheckArgs>),
+    /// List the error catalogues' entries that no article covers
+    Gaps(crate::cmd::gaps::GapsArgs),
     /// Write a new article skeleton at content/SLUG.md
     New {
         /// The article's slug, e.g. workflows/connector-timeout
@@ -89,6 +70,7 @@ pub fn run() -> i32 {
             min_severity,
         } => crate::cmd::scopes::run(&site, &articles, min_severity),
         Command::Check(args) => crate::cmd::check::run(&args),
+        Command::Gaps(args) => crate::cmd::gaps::run(&args),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }
 }

@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "extra",
     "markdown",
     "csp",
+    "errors",
 ];
 
 /// `[markdown] html`: what becomes of raw HTML in articles.
@@ -97,8 +98,19 @@ pub struct Config {
     /// `[vars]`: the variables check blocks may use beyond the built-in ones, each with a description.
     #[serde(skip)]
     pub vars: toml::Table,
+    /// `[errors] catalogues`: the error catalogues, loaded.
+    #[serde(skip)]
+    pub catalogues: Vec<crate::catalogue::Catalogue>,
     #[serde(skip)]
     pub root: PathBuf,
+}
+
+/// `[errors]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawErrors {
+    #[serde(default)]
+    catalogues: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +126,7 @@ struct Raw {
     extra: Option<serde_json::Value>,
     markdown: Option<RawMarkdown>,
     csp: Option<toml::Table>,
+    errors: Option<RawErrors>,
 }
 
 impl Config {
@@ -213,7 +226,9 @@ impl Config {
                 .label("`[markdown] html = \"trusted\"`")
                 .hint("every author can run script on the site's pages; `\"safe\"` (the default) sanitizes it")
         });
+        let catalogues = crate::catalogue::load_all(root, &raw.errors.map(|e| e.catalogues).unwrap_or_default())?;
         Ok(Config {
+            catalogues,
             raw_html,
             csp,
             trusted_warning,

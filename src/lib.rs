@@ -1,6 +1,7 @@
 //! kb: Markdown troubleshooting articles into a static help site, and the same articles' checks run against an
 //! Okta org. The binary is a thin layer over these parts.
 
+pub mod catalogue;
 pub mod checks;
 pub mod cli;
 pub mod cmd;

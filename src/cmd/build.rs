@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::cli::{SiteArgs, exit};
+use super::{SiteArgs, exit};
 use crate::config::Config;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::report::{READS, Report};

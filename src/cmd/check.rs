@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::{SiteArgs, exit};
 use crate::checks::eval::{Error, Reason};
 use crate::checks::model::Severity;
 use crate::checks::{Checks, SkipReason, Skipped, Verdict, with_defaults};
-use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;

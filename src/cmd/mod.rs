@@ -2,12 +2,14 @@
 
 pub mod build;
 pub mod check;
+pub mod gaps;
 pub mod new;
 pub mod scopes;
 pub mod serve;
 pub mod validate;
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::checks::{self, Checks};
@@ -15,6 +17,29 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::diag::{self, Diagnostic};
 use crate::text::count;
+
+/// Exit statuses shared by every command.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// `kb check`: at least one check failed (the org has a problem an article describes).
+    pub const FAIL: i32 = 1;
+    /// Invalid input, bad configuration or bad flags: nothing was done.
+    pub const INVALID: i32 = 2;
+    /// `kb check`: at least one check could not observe, and none failed.
+    pub const ERROR: i32 = 3;
+    /// Interrupted (Ctrl-C); what finished was still reported.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SiteArgs {
+    /// The site's folder (holding kb.toml and content/)
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Include articles marked `draft = true`
+    #[arg(long)]
+    pub drafts: bool,
+}
 
 /// What every command starts from: `content/` loaded and its check blocks validated against `checks/`. The site
 /// side and the check side meet here, through the model, and nowhere else: `build` puts the checks' cards in the

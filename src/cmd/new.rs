@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::cli::exit;
+use super::exit;
 use crate::content::{CONTENT_DIR, slug::slugify_path};
 
 pub fn run(root: &Path, slug: &str, title: Option<&str>) -> i32 {

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::{SiteArgs, exit};
 use crate::checks::Checks;
 use crate::checks::model::Severity;
-use crate::cli::{SiteArgs, exit};
 use crate::config::Config;
 use crate::content::Content;
 use crate::text;

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 
+use super::{SiteArgs, exit};
 use crate::checks::{self, Library};
-use crate::cli::{SiteArgs, exit};
 use crate::config::{CONFIG_FILE, Config};
 use crate::content::{CONTENT_DIR, Reread, Target};
 use crate::diag::{self, Diagnostic};

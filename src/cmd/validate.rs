@@ -1,6 +1,6 @@
 //! `kb validate`: everything `kb build` checks, with nothing written.
 
-use crate::cli::{SiteArgs, exit};
+use super::{SiteArgs, exit};
 use crate::config::Config;
 use crate::site::{self, BuildOptions};
 

@@ -211,9 +211,12 @@ impl Site {
             check_aliases(&self.content, &mut diags);
             let related = related_articles(&self.content, &mut diags);
             old_lists = Some((
-                std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, &self.content)),
-                std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, &self.content)),
-                std::mem::replace(&mut parts.errors, Taxonomy::build(Kind::Errors, &self.content)),
+                std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, &self.content, &[])),
+                std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, &self.content, &[])),
+                std::mem::replace(
+                    &mut parts.errors,
+                    Taxonomy::build(Kind::Errors, &self.content, &self.config.catalogues),
+                ),
                 std::mem::replace(&mut parts.related, related),
             ));
         }
@@ -314,6 +317,7 @@ impl Site {
                 .zip(&parts.articles)
                 .map(|(a, r)| (a.url.clone(), a.meta.clone(), r.own_html().into_owned()))
                 .collect(),
+            entries: search::Entries::new(&self.config, &parts.errors),
         })
     }
 }
@@ -394,6 +398,8 @@ fn touched(
 pub struct SearchSnapshot {
     language: String,
     articles: Vec<(String, FrontMatter, String)>,
+    /// The error catalogue entries' pages.
+    entries: search::Entries,
 }
 
 impl SearchSnapshot {
@@ -407,7 +413,12 @@ impl SearchSnapshot {
 
     /// Builds the index: its files under [`search::DIR`].
     pub fn index(&self) -> Files {
-        let files = search::index_docs(&self.language, self.articles.len(), |i| {
+        let n = self.articles.len();
+        let below = self.entries.below(n);
+        let files = search::index_docs(&self.language, n + self.entries.len(), &below, |i| {
+            if i >= n {
+                return self.entries.doc(i - n);
+            }
             let (url, meta, body) = &self.articles[i];
             search::Doc {
                 url,

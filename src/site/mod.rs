@@ -101,9 +101,9 @@ impl<'a> Model<'a> {
         check_anchors(content, &articles, &sections, diags);
         check_aliases(content, diags);
         let parts = Parts {
-            products: Taxonomy::build(Kind::Products, content),
-            tags: Taxonomy::build(Kind::Tags, content),
-            errors: Taxonomy::build(Kind::Errors, content),
+            products: Taxonomy::build(Kind::Products, content, &[]),
+            tags: Taxonomy::build(Kind::Tags, content, &[]),
+            errors: Taxonomy::build(Kind::Errors, content, &config.catalogues),
             related: related_articles(content, diags),
             articles,
             sections,

@@ -260,6 +260,29 @@ impl Model<'_> {
             .collect()
     }
 
+    /// Per error catalogue: its name, release and source, how many entries it has and how many an article covers.
+    fn coverage(&self) -> Vec<serde_json::Value> {
+        let mut counts = vec![(0usize, 0usize); self.config.catalogues.len()];
+        for t in &self.errors.terms {
+            if let Some((c, _)) = t.entry {
+                counts[c].0 += 1;
+                counts[c].1 += usize::from(!t.articles.is_empty());
+            }
+        }
+        self.config
+            .catalogues
+            .iter()
+            .zip(counts)
+            .map(|(cat, (total, covered))| {
+                serde_json::json!({
+                    "id": cat.id, "name": cat.name, "release": cat.release, "source": cat.source,
+                    "total": total, "covered": covered,
+                    "percent": if total == 0 { 0 } else { covered * 100 / total },
+                })
+            })
+            .collect()
+    }
+
     /// What every page sees as `site`.
     pub fn site_value(&self) -> serde_json::Value {
         let c = self.config;
@@ -450,7 +473,10 @@ impl Model<'_> {
                 ctx.insert("root_articles", &self.page_items(&root.articles, 1));
                 ctx.insert("pager", &self.pager("", 1, pages_needed(root.articles.len(), per)));
                 ctx.insert("article_count", &self.content.articles.len());
-                ctx.insert("error_count", &self.errors.terms.len());
+                ctx.insert(
+                    "error_count",
+                    &self.errors.terms.iter().filter(|t| !t.articles.is_empty()).count(),
+                );
                 ("index.html", ctx)
             }
             Job::Article(i) => {
@@ -527,9 +553,11 @@ impl Model<'_> {
                     .take(per)
                     .map(|t| {
                         let articles: Vec<_> = t.articles.iter().take(3).map(|&i| self.item(i)).collect();
-                        serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles})
+                        let entry = t.entry.map(|(c, e)| &self.config.catalogues[c].entries[e]);
+                        serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles, "entry": entry})
                     })
                     .collect();
+                ctx.insert("catalogues", &self.coverage());
                 ctx.insert(
                     "taxonomy",
                     &serde_json::json!({"kind": "errors", "title": Kind::Errors.title(), "url": self.url("errors/")}),
@@ -551,6 +579,10 @@ impl Model<'_> {
                         "name": t.name,
                         "url": self.url(&format!("{base}/")),
                         "count": t.articles.len(),
+                        "entry": t.entry.map(|(c, e)| {
+                            let cat = &self.config.catalogues[c];
+                            serde_json::json!({"catalogue": {"id": cat.id, "name": cat.name, "source": cat.source, "release": cat.release}, "error": cat.entries[e]})
+                        }),
                     }),
                 );
                 ctx.insert("items", &self.page_items(&t.articles, page));

@@ -216,6 +216,7 @@ export async function search(query, opts) {
     }
     ranked.push([p, total + (bonus.get(p) || 0)]);
   });
+  rankBelow(m, ranked, allowed);
   ranked.sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
   const marks = new Set();
   found.forEach(function (f) { f.words.forEach(function (w) { marks.add(w); }); });
@@ -223,6 +224,28 @@ export async function search(query, opts) {
     results: ranked.map(function (r) { return result(m, r[0], r[1], marks); }),
     filters: counts(m, ranked.map(function (r) { return r[0]; }))
   };
+}
+
+// A page that `m.below` ranks below others (an error catalogue entry's page, below the articles that list it):
+// those pages are shown, just above it, whenever it is, and it never outranks them.
+function rankBelow(m, ranked, allowed) {
+  const below = m.below || {};
+  const at = new Map();
+  ranked.forEach(function (r, i) { at.set(r[0], i); });
+  ranked.slice().forEach(function (r) {
+    const over = below[r[0]];
+    if (!over) return;
+    let least = Infinity;
+    over.forEach(function (p) {
+      if (allowed && !allowed.has(p)) return;
+      if (!at.has(p)) {
+        at.set(p, ranked.length);
+        ranked.push([p, r[1]]);
+      }
+      least = Math.min(least, ranked[at.get(p)][1]);
+    });
+    if (least !== Infinity && r[1] >= least) r[1] = least - 0.001;
+  });
 }
 
 function result(m, page, score, marks) {

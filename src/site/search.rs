@@ -144,9 +144,15 @@ pub struct Doc<'a> {
     pub body: Cow<'a, str>,
 }
 
-/// Indexes every article of the model.
+/// Indexes every article of the model, then every error catalogue entry's page.
 pub fn index(model: &Model<'_>) -> Vec<File> {
-    index_docs(&model.config.language, model.content.articles.len(), |i| {
+    let n = model.content.articles.len();
+    let entries = Entries::new(model.config, &model.errors);
+    let below = entries.below(n);
+    index_docs(&model.config.language, n + entries.len(), &below, |i| {
+        if i >= n {
+            return entries.doc(i - n);
+        }
         let a = &model.content.articles[i];
         Doc {
             url: &a.url,
@@ -154,6 +160,70 @@ pub fn index(model: &Model<'_>) -> Vec<File> {
             body: model.articles[i].own_html(),
         }
     })
+}
+
+/// The pages of the error catalogues' entries as search documents (after the articles): the entry's key and
+/// title as the title, its key, code and message as its error signatures. Each ranks below the articles that list
+/// it (`below` in `meta.json.gz`): a reader who pastes a code an article explains lands on the article, and on the
+/// entry's page only when no article has it.
+#[derive(Clone, Default)]
+pub struct Entries {
+    docs: Vec<(String, FrontMatter)>,
+    /// Per entry, the articles listing it.
+    articles: Vec<Vec<u32>>,
+}
+
+impl Entries {
+    pub fn new(config: &crate::config::Config, errors: &super::taxonomy::Taxonomy) -> Entries {
+        let mut out = Entries::default();
+        for t in &errors.terms {
+            let Some((c, e)) = t.entry else { continue };
+            let cat = &config.catalogues[c];
+            let entry = &cat.entries[e];
+            let mut errors = vec![entry.key().to_string()];
+            if entry.code != entry.key() {
+                errors.push(entry.code.clone());
+            }
+            errors.push(entry.message.clone());
+            let meta = FrontMatter {
+                title: Some(format!("{}: {}", t.name, entry.title)),
+                description: Some(format!("HTTP {} · {}", entry.status, cat.name)),
+                errors,
+                ..FrontMatter::default()
+            };
+            out.docs.push((config.url(&format!("errors/{}/", t.slug)), meta));
+            out.articles.push(t.articles.iter().map(|&i| i as u32).collect());
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    pub fn doc(&self, i: usize) -> Doc<'_> {
+        let (url, meta) = &self.docs[i];
+        Doc {
+            url,
+            meta,
+            body: Cow::Borrowed(""),
+        }
+    }
+
+    /// The entries that articles list, by page number (entries come after the `articles` pages), with those
+    /// articles.
+    pub fn below(&self, articles: usize) -> BTreeMap<u32, Vec<u32>> {
+        self.articles
+            .iter()
+            .enumerate()
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(i, list)| ((articles + i) as u32, list.clone()))
+            .collect()
+    }
 }
 
 /// A section of a page's text: the part before the first heading with an id (`id` empty), then one per such
@@ -259,7 +329,14 @@ struct Chunk<'a> {
 }
 
 /// Indexes `n` articles, the `i`-th being `doc(i)`; pages are read in parallel, a batch at a time.
-pub fn index_docs<'a>(language: &str, n: usize, doc: impl Fn(usize) -> Doc<'a> + Sync) -> Vec<File> {
+///
+/// `below` maps a page to pages that always rank above it when both could be shown (see [`Entries`]).
+pub fn index_docs<'a>(
+    language: &str,
+    n: usize,
+    below: &BTreeMap<u32, Vec<u32>>,
+    doc: impl Fn(usize) -> Doc<'a> + Sync,
+) -> Vec<File> {
     let stemmer = stemmer(language);
     let mut index = Postings::default();
     let mut fragments = Vec::with_capacity(n);
@@ -317,6 +394,7 @@ pub fn index_docs<'a>(language: &str, n: usize, doc: impl Fn(usize) -> Doc<'a> +
         "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
         "filters": filters,
         "chunks": chunk_files.iter().map(|(prefix, f)| (prefix.as_str(), f.path.as_str())).collect::<BTreeMap<_, _>>(),
+        "below": below,
     });
     let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
     files.push(File {
@@ -861,7 +939,7 @@ mod tests {
             "<h2 id=\"cause\">Cause</h2><p>The user was assigning apps.</p>",
             "<p>Nothing.</p>",
         ];
-        let files = index_docs("en", 2, |i| Doc {
+        let files = index_docs("en", 2, &BTreeMap::new(), |i| Doc {
             url: ["/a/", "/b/"][i],
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),
@@ -890,7 +968,7 @@ mod tests {
         assert_eq!(numbers["phrases"]["403 not assigned app"], serde_json::json!([0, 1]));
         assert!(files.iter().any(|f| f.path == "search.js"));
         // Names follow content: the same input gives the same files.
-        let again = index_docs("en", 2, |i| Doc {
+        let again = index_docs("en", 2, &BTreeMap::new(), |i| Doc {
             url: ["/a/", "/b/"][i],
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),

@@ -1,8 +1,9 @@
 //! Products, tags and error signatures: each value gets a page listing its articles. Built in one pass over the
 //! articles (linear in their number), keyed by slug so that spelling variants of one value share a page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use crate::catalogue::Catalogue;
 use crate::content::slug::{slugify, slugify_bounded};
 use crate::content::{Content, FrontMatter};
 
@@ -48,6 +49,8 @@ pub struct Term {
     pub name: String,
     pub slug: String,
     pub articles: Vec<usize>,
+    /// The error catalogue entry this page is (errors only): `(catalogue, entry)` in the config's catalogues.
+    pub entry: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,7 +62,11 @@ pub struct Taxonomy {
 }
 
 impl Taxonomy {
-    pub fn build(kind: Kind, content: &Content) -> Taxonomy {
+    /// The terms of `kind` the articles give, and for errors, one per entry of the catalogues: an entry whose key
+    /// makes the same page as an article's signature shares it; the articles that list an entry's key or its message
+    /// word for word are its articles. Two catalogues' entries with the same key are kept apart (the later one's page
+    /// is prefixed with its catalogue's id).
+    pub fn build(kind: Kind, content: &Content, catalogues: &[Catalogue]) -> Taxonomy {
         let mut by_slug: BTreeMap<String, Term> = BTreeMap::new();
         for (i, a) in content.articles.iter().enumerate() {
             for v in kind.values(&a.meta) {
@@ -71,11 +78,15 @@ impl Taxonomy {
                     name: v.trim().to_string(),
                     slug,
                     articles: vec![],
+                    entry: None,
                 });
                 if term.articles.last() != Some(&i) {
                     term.articles.push(i);
                 }
             }
+        }
+        if kind == Kind::Errors {
+            add_entries(&mut by_slug, content, catalogues);
         }
         let terms: Vec<Term> = by_slug.into_values().collect();
         let index = terms.iter().enumerate().map(|(i, t)| (t.slug.clone(), i)).collect();
@@ -86,6 +97,7 @@ impl Taxonomy {
                 let a = &content.articles[i];
                 (a.meta.weight, a.title().to_lowercase(), a.source.clone())
             });
+            t.articles.dedup();
         }
         tax
     }
@@ -93,6 +105,42 @@ impl Taxonomy {
     /// The term for a value as written in front matter.
     pub fn term(&self, value: &str) -> Option<&Term> {
         self.index.get(&term_slug(self.kind, value)).map(|&i| &self.terms[i])
+    }
+}
+
+/// Gives every catalogue entry its term (see [`Taxonomy::build`]).
+fn add_entries(by_slug: &mut BTreeMap<String, Term>, content: &Content, catalogues: &[Catalogue]) {
+    // The articles listing each signature, word for word (trimmed).
+    let mut listing: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, a) in content.articles.iter().enumerate() {
+        for v in &a.meta.errors {
+            listing.entry(v.trim()).or_default().push(i);
+        }
+    }
+    for (c, cat) in catalogues.iter().enumerate() {
+        for (e, entry) in cat.entries.iter().enumerate() {
+            let mut slug = term_slug(Kind::Errors, entry.key());
+            if by_slug
+                .get(&slug)
+                .is_some_and(|t| t.entry.is_some_and(|(other, _)| other != c))
+            {
+                slug = term_slug(Kind::Errors, &format!("{} {}", cat.id, entry.key()));
+            }
+            if slug.is_empty() {
+                continue;
+            }
+            let term = by_slug.entry(slug.clone()).or_insert_with(|| Term {
+                name: entry.key().to_string(),
+                slug,
+                articles: vec![],
+                entry: None,
+            });
+            term.entry.get_or_insert((c, e));
+            let message = entry.message.trim();
+            if let Some(list) = listing.get(message) {
+                term.articles.extend(list);
+            }
+        }
     }
 }
 

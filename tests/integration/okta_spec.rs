@@ -169,7 +169,22 @@ fn cases() -> Vec<(&'static str, &'static str, u16)> {
 #[test]
 fn the_fake_answers_of_every_endpoint_a_check_reads_are_validated() {
     let (_, checks) = crate::support::knowledge_base();
-    let validated: Vec<&str> = cases().into_iter().map(|(e, _, _)| e).collect();
+    let mut validated: Vec<String> = cases().into_iter().map(|(e, _, _)| e.to_string()).collect();
+    // The healthy org's generic resources are validated by `every_resource_of_every_org_matches_the_spec`.
+    let healthy = crate::support::okta::fixture::load("healthy");
+    for r in healthy.resources.values() {
+        let one = r
+            .body
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(|id| format!("{}/{id}", r.list));
+        validated.extend(
+            [Some(r.list.clone()), one]
+                .into_iter()
+                .flatten()
+                .filter_map(|p| template_of(&p)),
+        );
+    }
     let defs = checks.library.definitions.values().map(|d| &**d);
     let own = checks
         .by_article
@@ -181,7 +196,7 @@ fn the_fake_answers_of_every_endpoint_a_check_reads_are_validated() {
         for step in &def.steps {
             let e = step.endpoint.map(|e| format!("GET {}", e.path)).unwrap_or_default();
             assert!(
-                validated.contains(&e.as_str()),
+                validated.contains(&e),
                 "{}: {e} is read but its fake answer is not validated",
                 def.path
             );
@@ -237,6 +252,75 @@ fn the_fake_orgs_bodies_match_the_spec() {
             validate("POST /oauth2/v1/token", want, &json_of(r).await);
         }
     });
+}
+
+/// The spec's GET endpoint a concrete path is an instance of (`/api/v1/policies/00p1/rules` →
+/// `GET /api/v1/policies/{policyId}/rules`), among those `responses.json` holds.
+fn template_of(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let endpoints = spec()["endpoints"].as_object().unwrap();
+    endpoints.keys().find_map(|e| {
+        let p = e.strip_prefix("GET ")?;
+        let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+        let fits = parts.len() == segs.len()
+            && parts
+                .iter()
+                .zip(&segs)
+                .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')));
+        fits.then(|| e.clone())
+    })
+}
+
+/// Every generic resource of every org fixture (healthy and broken) is answered, listed and alone, in the shape
+/// the spec gives its endpoint.
+#[test]
+fn every_resource_of_every_org_matches_the_spec() {
+    use crate::support::okta::fixture;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = kb::runner::http::http_client(Duration::from_secs(10)).unwrap();
+    let mut names = vec!["healthy".to_string()];
+    names.extend(fixture::broken().into_iter().map(|s| format!("broken/{s}")));
+    let mut seen = 0;
+    for name in names {
+        let org = fixture::load(&name);
+        let fake = FakeOrg::serve(org.clone());
+        rt.block_on(async {
+            for (key, r) in &org.resources {
+                let id = r.body.get("id").and_then(|v| v.as_str());
+                let one = id.map(|id| format!("{}/{id}", r.list));
+                // A list the spec has (else an object the spec serves alone only, like an app's default
+                // provisioning connection).
+                match template_of(&r.list) {
+                    Some(list) => {
+                        let query: String = url::form_urlencoded::Serializer::new(String::new())
+                            .extend_pairs(r.query.iter())
+                            .finish();
+                        let (status, body) = get(&client, &fake.url, &format!("{}?{query}", r.list)).await;
+                        assert_eq!(status, 200, "{name}: resources.{key}: {body}");
+                        let listed = body.as_array().is_some_and(|items| !items.is_empty());
+                        assert!(listed, "{name}: resources.{key} is not listed: {body}");
+                        validate(&list, 200, &body);
+                    }
+                    None => assert!(
+                        one.as_deref().and_then(template_of).is_some(),
+                        "{name}: resources.{key}: neither {} nor its items are GETs of responses.json (add them to \
+                         extract.py)",
+                        r.list
+                    ),
+                }
+                if let Some((one, endpoint)) = one.as_ref().and_then(|o| Some((o, template_of(o)?))) {
+                    let (status, body) = get(&client, &fake.url, one).await;
+                    assert_eq!(status, 200, "{name}: {one}: {body}");
+                    validate(&endpoint, 200, &body);
+                }
+                seen += 1;
+            }
+        });
+    }
+    assert!(seen > 0, "no resources");
 }
 
 #[test]

@@ -4,12 +4,14 @@ use super::*;
 
 /// The read scopes a check may declare (Okta's names): a check never needs a `.manage` scope.
 pub const SCOPES: &[&str] = &[
+    "okta.agentPools.read",
     "okta.apiTokens.read",
     "okta.apps.read",
     "okta.appGrants.read",
     "okta.authenticators.read",
     "okta.authorizationServers.read",
     "okta.domains.read",
+    "okta.emailDomains.read",
     "okta.eventHooks.read",
     "okta.groups.read",
     "okta.idps.read",
@@ -22,6 +24,7 @@ pub const SCOPES: &[&str] = &[
     "okta.policies.read",
     "okta.roles.read",
     "okta.schemas.read",
+    "okta.threatInsights.read",
     "okta.trustedOrigins.read",
     "okta.users.read",
 ];
@@ -35,6 +38,8 @@ pub const ENDPOINT_SCOPES: &[(&str, &str)] = &[
     ("apps/{id}/users...", "okta.apps.read"),
     ("apps/{id}/groups...", "okta.apps.read"),
     ("apps/{id}/credentials/keys", "okta.apps.read"),
+    ("apps/{id}/connections/default", "okta.apps.read"),
+    ("apps/{id}/features...", "okta.apps.read"),
     ("apps/{id}/grants...", "okta.appGrants.read"),
     ("api-tokens...", "okta.apiTokens.read"),
     ("users", "okta.users.read"),
@@ -62,6 +67,10 @@ pub const ENDPOINT_SCOPES: &[(&str, &str)] = &[
     ("logStreams...", "okta.logStreams.read"),
     ("inlineHooks...", "okta.inlineHooks.read"),
     ("domains...", "okta.domains.read"),
+    ("email-domains...", "okta.emailDomains.read"),
+    ("agentPools...", "okta.agentPools.read"),
+    ("threats/configuration", "okta.threatInsights.read"),
+    ("iam/assignees/users", "okta.roles.read"),
     ("org", "okta.orgs.read"),
     ("meta/schemas/user/linkedObjects...", "okta.linkedObjects.read"),
     ("meta/schemas/user...", "okta.schemas.read"),
@@ -135,7 +144,7 @@ pub fn required_scope(path: &PathTemplate) -> Result<Option<&'static str>, Strin
 pub(super) const RESOURCES: &str = "apps (with users, groups, grants, credentials/keys), api-tokens, users (with \
                          roles, groups, appLinks, factors), groups (with users, apps, roles), authorizationServers, \
                          authenticators, logs, policies, idps, trustedOrigins, zones, eventHooks, inlineHooks, logStreams, \
-                         domains, org, meta/schemas/{user,group,apps}";
+                         domains, email-domains, agentPools, threats/configuration, iam/assignees/users, org, meta/schemas/{user,group,apps}";
 
 impl Ctx<'_> {
     pub(super) fn scopes(&mut self, node: &Node) -> Vec<String> {

@@ -39,6 +39,22 @@ pub struct Fixture {
     pub authenticators: BTreeMap<String, Authenticator>,
     #[serde(default)]
     pub idp_keys: BTreeMap<String, IdpKey>,
+    /// Objects of the endpoints without a table of their own (see `resources.rs`).
+    #[serde(default)]
+    pub resources: BTreeMap<String, Resource>,
+}
+
+/// A generic resource: an item of the list endpoint `list`, in the spec's shape.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// The list endpoint's path (`/api/v1/agentPools`).
+    pub list: String,
+    /// Query values a list request must carry for it to be listed (`type = "PASSWORD"`).
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// The object, as the spec shapes it.
+    pub body: toml::Table,
 }
 
 /// An IdP key credential (`GET /api/v1/idps/credentials/keys`): a certificate Okta verifies an IdP's signatures with.
@@ -84,6 +100,19 @@ pub struct Domain {
     pub domain: String,
     /// `NOT_STARTED`, `IN_PROGRESS`, `VERIFIED`, `COMPLETED`.
     pub validation_status: String,
+    /// When its TLS certificate expires, in days from the org's now.
+    #[serde(default = "domain_cert_days")]
+    pub cert_expires_in_days: i64,
+    /// `OKTA_MANAGED` or `MANUAL`.
+    #[serde(default = "okta_managed")]
+    pub certificate_source_type: String,
+}
+
+fn domain_cert_days() -> i64 {
+    300
+}
+fn okta_managed() -> String {
+    "OKTA_MANAGED".into()
 }
 
 /// A log stream (`GET /api/v1/logStreams`), to AWS EventBridge.
@@ -190,6 +219,21 @@ pub struct User {
     pub status: String,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// When the status last changed, in days before the org's now.
+    #[serde(default = "one")]
+    pub status_changed_days_ago: i64,
+    /// The credential provider's type (`credentials.provider.type`): `OKTA`, `ACTIVE_DIRECTORY`, `LDAP`, ...
+    #[serde(default = "okta")]
+    pub provider: String,
+    /// Its name; the type's by default.
+    pub provider_name: Option<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+fn okta() -> String {
+    "OKTA".into()
 }
 
 fn active() -> String {

@@ -8,6 +8,7 @@
 pub mod fixture;
 pub mod hostile;
 mod oauth;
+mod resources;
 mod routes;
 
 use std::collections::{HashMap, HashSet};
@@ -182,7 +183,12 @@ impl State {
 
     /// A moment `days` from the org's now, as Okta writes dates.
     fn days_from_now(&self, days: i64) -> String {
-        let t = self.now() as i64 + days * 86_400;
+        self.seconds_from_now(days * 86_400)
+    }
+
+    /// A moment `secs` from the org's now, as Okta writes dates.
+    fn seconds_from_now(&self, secs: i64) -> String {
+        let t = self.now() as i64 + secs;
         chrono::DateTime::from_timestamp(t, 0)
             .unwrap()
             .format("%Y-%m-%dT%H:%M:%S.000Z")

@@ -25,6 +25,13 @@ fn required_scope(segments: &[&str]) -> &'static str {
         ["authenticators", ..] => "okta.authenticators.read",
         ["idps", ..] => "okta.idps.read",
         ["logs", ..] => "okta.logs.read",
+        ["policies", ..] => "okta.policies.read",
+        ["trustedOrigins", ..] => "okta.trustedOrigins.read",
+        ["email-domains", ..] => "okta.emailDomains.read",
+        ["agentPools", ..] => "okta.agentPools.read",
+        ["inlineHooks", ..] => "okta.inlineHooks.read",
+        ["zones", ..] => "okta.networkZones.read",
+        ["threats", ..] => "okta.threatInsights.read",
         _ => "okta.apps.read",
     }
 }
@@ -54,13 +61,29 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
             );
         }
     }
+    if seg.first() == Some(&"authorizationServers") && !org.org.api_access_management {
+        return okta_error(
+            401,
+            "E0000015",
+            "You do not have permission to access the feature you are requesting",
+        );
+    }
+    if seg == ["logs"]
+        && req
+            .q("since")
+            .map(chrono::DateTime::parse_from_rfc3339)
+            .is_some_and(|r| r.is_err())
+    {
+        return okta_error(400, "E0000001", "Api validation failed: since");
+    }
+    if let Some(answer) = super::resources::answer(state, req) {
+        return answer;
+    }
     match seg.as_slice() {
         ["apps", rest @ ..] => apps(state, req, rest),
         ["users", rest @ ..] => users(state, req, who, rest),
-        ["logs"] => match req.q("since").map(chrono::DateTime::parse_from_rfc3339) {
-            Some(Err(_)) => okta_error(400, "E0000001", "Api validation failed: since"),
-            _ => json_response(200, &Value::Array(Vec::new())),
-        },
+        // The System Log: the events of the org's resources, else none.
+        ["logs"] => json_response(200, &Value::Array(Vec::new())),
         ["api-tokens"] => list_tokens(state, req),
         ["eventHooks"] => json_response(
             200,
@@ -91,25 +114,16 @@ pub(super) fn route(state: &State, req: &Req, who: &Who) -> Response {
                     .collect(),
             ),
         ),
-        ["authorizationServers"] => {
-            if !org.org.api_access_management {
-                return okta_error(
-                    401,
-                    "E0000015",
-                    "You do not have permission to access the feature you are requesting",
-                );
-            }
-            json_response(
-                200,
-                &json!([{
-                    "id": "aus1default000000001", "name": "default", "description": "Default Authorization Server",
-                    "audiences": ["api://default"], "issuer": format!("{}/oauth2/default", state.origin),
-                    "issuerMode": "ORG_URL", "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP,
-                    "credentials": { "signing": { "rotationMode": "AUTO", "lastRotated": STAMP, "nextRotation": STAMP, "kid": "kid1", "use": "sig" } },
-                    "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/aus1default000000001", state.origin) } }
-                }]),
-            )
-        }
+        ["authorizationServers"] => json_response(
+            200,
+            &json!([{
+                "id": "aus1default000000001", "name": "default", "description": "Default Authorization Server",
+                "audiences": ["api://default"], "issuer": format!("{}/oauth2/default", state.origin),
+                "issuerMode": "ORG_URL", "status": "ACTIVE", "created": STAMP, "lastUpdated": STAMP,
+                "credentials": { "signing": { "rotationMode": "AUTO", "lastRotated": STAMP, "nextRotation": STAMP, "kid": "kid1", "use": "sig" } },
+                "_links": { "self": { "href": format!("{}/api/v1/authorizationServers/aus1default000000001", state.origin) } }
+            }]),
+        ),
         _ => not_found(&req.path),
     }
 }
@@ -284,7 +298,7 @@ fn list_apps(state: &State, req: &Req) -> Response {
 
 /// A page of a list sorted by ID, from the `after` cursor (an opaque encoding of the last ID sent), with `Link`
 /// headers: `self`, and `next` while items remain.
-fn paged(state: &State, req: &Req, path: &str, limit: usize, items: Vec<(String, Value)>) -> Response {
+pub(super) fn paged(state: &State, req: &Req, path: &str, limit: usize, items: Vec<(String, Value)>) -> Response {
     let start = match req.q("after") {
         None => 0,
         Some(cursor) => match URL_SAFE_NO_PAD
@@ -319,7 +333,7 @@ fn paged(state: &State, req: &Req, path: &str, limit: usize, items: Vec<(String,
 }
 
 /// `limit`: 1 to 200, 20 by default (Okta's default varies by endpoint; the pages here are small anyway).
-fn limit(req: &Req) -> Result<usize, Box<Response>> {
+pub(super) fn limit(req: &Req) -> Result<usize, Box<Response>> {
     match req.q("limit").map(str::parse::<usize>) {
         None => Ok(20),
         Some(Ok(n)) if (1..=200).contains(&n) => Ok(n),
@@ -401,14 +415,15 @@ fn signing_kid(a: &fixture::App) -> String {
 
 fn user_json(state: &State, u: &fixture::User) -> Value {
     json!({
-        "id": u.id, "status": u.status, "created": STAMP, "activated": STAMP, "statusChanged": state.days_from_now(-1),
+        "id": u.id, "status": u.status, "created": STAMP, "activated": STAMP,
+        "statusChanged": state.days_from_now(-u.status_changed_days_ago),
         "lastLogin": STAMP, "lastUpdated": STAMP, "passwordChanged": STAMP,
         "type": { "id": "oty1default000000001" },
         "profile": {
             "firstName": u.first_name, "lastName": u.last_name, "email": u.login, "login": u.login,
             "mobilePhone": null, "secondEmail": null
         },
-        "credentials": { "provider": { "type": "OKTA", "name": "OKTA" } },
+        "credentials": { "provider": { "type": u.provider, "name": u.provider_name.as_deref().unwrap_or(&u.provider) } },
         "_links": { "self": { "href": format!("{}/api/v1/users/{}", state.origin, u.id) } }
     })
 }
@@ -475,7 +490,11 @@ fn group_rule_json(state: &State, r: &fixture::GroupRule) -> Value {
 fn domain_json(state: &State, d: &fixture::Domain) -> Value {
     json!({
         "id": d.id, "domain": d.domain, "validationStatus": d.validation_status, "brandId": "bnd1default000000001",
-        "certificateSourceType": "OKTA_MANAGED",
+        "certificateSourceType": d.certificate_source_type,
+        "publicCertificate": {
+            "subject": format!("CN={}", d.domain), "fingerprint": "73:F9:4B:A2:B1:C8:5F:3E:9D:72:61:BA:27:11:92:0C",
+            "expiration": state.days_from_now(d.cert_expires_in_days)
+        },
         "dnsRecords": [
             { "fqdn": format!("_oktaverification.{}", d.domain), "recordType": "TXT",
               "values": ["79496f234c814638b1cc44f51a782781"], "expiration": STAMP },
