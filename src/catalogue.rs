@@ -141,8 +141,10 @@ fn load(root: &Path, path: &str) -> Result<Catalogue, Vec<Diagnostic>> {
     let json = path.ends_with(".json");
     let (name, source, release, entries): (String, _, _, Vec<(RawEntry, Range<usize>)>) = if json {
         let raw: JsonCatalogue = serde_json::from_str(&text).map_err(|e| {
+            let text = e.to_string();
+            let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(w, _)| w);
             vec![
-                Diagnostic::error(format!("invalid error catalogue: {e}"))
+                Diagnostic::error(format!("invalid error catalogue: {what}"))
                     .at_position(path, e.line(), e.column())
                     .hint(HINT),
             ]
@@ -194,7 +196,8 @@ fn load(root: &Path, path: &str) -> Result<Catalogue, Vec<Diagnostic>> {
             let d = Diagnostic::error(format!(
                 "`{}` has the HTTP status {}, not one of 100 to 599",
                 e.code, e.status
-            ));
+            ))
+            .hint("`status` is the HTTP status the error comes with, e.g. 401");
             diags.push(at(d));
             continue;
         }

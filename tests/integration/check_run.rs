@@ -430,7 +430,7 @@ const SERVICE_APP: &str = "0oa1kbservice000008";
 fn oauth_site(fake: &FakeOrg, profile: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = support::repo();
-    for sub in ["content", "checks"] {
+    for sub in ["content", "checks", "catalogues"] {
         support::copy_tree(&root.join(sub), &dir.path().join(sub));
     }
     std::fs::write(dir.path().join("key.pem"), &keys().private_pem).unwrap();

@@ -166,35 +166,124 @@ fn a_base_url_with_a_path_prefixes_every_link() {
     assert!(html.contains("href=\"/help/assets/style.css\""));
 }
 
+/// The knowledge base's size, and the rules every article follows: the sections `kb new` writes, in order, at
+/// least 400 words, numbered steps, a description, products, applies_to, tags, error signatures and related
+/// articles; and where an article lists a code of an error catalogue, it quotes that code's message as published.
 #[test]
-fn every_article_is_a_complete_troubleshooting_article() {
+fn the_knowledge_base_is_big_enough_and_every_article_follows_the_rules() {
     let config = Config::load(&support::repo(), None).unwrap();
-    let mut diags = Vec::new();
-    let content = Content::load(&config, false, &mut diags);
+    let (content, checks) = support::knowledge_base();
+    let checked = checks.by_article.iter().filter(|c| !c.is_empty()).count();
+    let sections = content.sections.iter().filter(|s| s.parent == Some(0)).count();
+    assert!(
+        content.articles.len() >= 50,
+        "{} articles, not 50",
+        content.articles.len()
+    );
+    assert!(checked >= 35, "{checked} articles with checks, not 35");
+    assert!(sections >= 12, "{sections} top-level sections, not 12");
+    let placeholder = regex::Regex::new(r"\{\d\}").unwrap();
+    let mut messages: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for c in &config.catalogues {
+        for e in &c.entries {
+            messages.insert(e.key(), e.message.as_str());
+        }
+    }
+    let mut wrong = Vec::new();
     for a in &content.articles {
         let body = a.body();
         let words = body.split_whitespace().count();
-        assert!(
-            words >= 300,
-            "{} has {words} words; an article has at least 300",
-            a.source
-        );
+        if words < 400 {
+            wrong.push(format!("{} has {words} words; an article has at least 400", a.source));
+        }
         let mut last = 0;
-        for heading in ["## Symptom", "## Error", "## Applies to", "## Cause", "## Solution"] {
+        let mut headings = vec!["## Symptom", "## Error", "## Applies to", "## Cause", "## Solution"];
+        if !checks.by_article[content.by_slug[a.slug.as_str()]].is_empty() {
+            headings.push("## Check your org");
+        }
+        headings.push("## Verify the fix");
+        for heading in headings {
             let at = body
                 .find(&format!("\n{heading}\n"))
                 .map(|i| i + 1)
                 .or_else(|| body.starts_with(&format!("{heading}\n")).then_some(0));
-            let at = at.unwrap_or_else(|| panic!("{} has no `{heading}` section", a.source));
-            assert!(at >= last, "{}: `{heading}` is out of order", a.source);
-            last = at;
+            match at {
+                None => wrong.push(format!("{} has no `{heading}` section", a.source)),
+                Some(at) if at < last => wrong.push(format!("{}: `{heading}` is out of order", a.source)),
+                Some(at) => last = at,
+            }
         }
-        let solution = &body[body.find("## Solution").unwrap()..];
-        assert!(
-            solution.contains("\n1. "),
-            "{}: the solution has numbered steps",
-            a.source
-        );
-        assert!(a.meta.description.is_some(), "{} has a description", a.source);
+        let solution = body.find("## Solution").map_or("", |i| &body[i..]);
+        if !solution.contains("\n1. ") {
+            wrong.push(format!("{}: the solution has no numbered steps", a.source));
+        }
+        let m = &a.meta;
+        let empty = [
+            ("description", m.description.is_none()),
+            ("products", m.products.is_empty()),
+            ("applies_to", m.applies_to.is_empty()),
+            ("tags", m.tags.is_empty()),
+            ("errors", m.errors.is_empty()),
+            ("related", m.related.is_empty()),
+        ];
+        for (field, _) in empty.iter().filter(|(_, e)| *e) {
+            wrong.push(format!("{} has no `{field}`", a.source));
+        }
+        // Listed codes come with their message, word for word (the parts between placeholders).
+        let text = format!("{}\n{}", m.errors.join("\n"), body);
+        for code in &m.errors {
+            let Some(message) = messages.get(code.trim()) else {
+                continue;
+            };
+            for part in placeholder.split(message).map(str::trim).filter(|p| p.len() >= 8) {
+                if !text.contains(part) {
+                    wrong.push(format!(
+                        "{} lists {code} but does not quote its message: {part:?}",
+                        a.source
+                    ));
+                }
+            }
+        }
     }
+    assert!(wrong.is_empty(), "{} problems:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// The header stays one line at 1280 px however many sections there are: the sections are in a menu.
+#[tokio::test]
+async fn the_header_fits_one_line_at_1280_px_in_chromium() {
+    let (_tmp, site) = build(&[]);
+    let server = crate::support::serve::Server::start(&site);
+    let b = crate::support::browser::Browser::start().await;
+    b.client.set_window_size(1280, 900).await.unwrap();
+    let (content, _) = support::knowledge_base();
+    let sections = content.sections.iter().filter(|s| s.parent == Some(0)).count();
+    for path in ["/", "/errors/", "/users/user-locked-out/"] {
+        b.client.goto(&format!("{}{path}", server.url)).await.unwrap();
+        b.wait_for(".site-header").await;
+        let tops = b
+            .js(
+                "return [...document.querySelectorAll('.header-row > *, .site-nav > ul > li')]
+                   .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2));",
+            )
+            .await;
+        let tops: Vec<i64> = serde_json::from_value(tops).unwrap();
+        let (lo, hi) = (tops.iter().min().unwrap(), tops.iter().max().unwrap());
+        assert!(
+            hi - lo <= 4,
+            "{path}: the header's parts are on more than one line: {tops:?}"
+        );
+        let width = b.js("return document.documentElement.scrollWidth;").await;
+        assert!(
+            width.as_i64().unwrap() <= 1280,
+            "{path}: the page scrolls sideways: {width}"
+        );
+    }
+    // The menu opens and lists every top-level section.
+    b.click(".nav-sections summary").await;
+    let shown = b
+        .js("return [...document.querySelectorAll('.nav-menu a')].filter(a => a.getBoundingClientRect().height > 0).length;")
+        .await;
+    assert_eq!(shown.as_u64(), Some(sections as u64));
+    b.screenshot("header-sections-menu").await;
+    b.close().await;
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod answer_properties;
+mod catalogue;
 mod check_run;
 mod check_semantics;
 mod checks;

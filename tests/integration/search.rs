@@ -76,7 +76,7 @@ fn build(root: &Path) -> TempDir {
 }
 
 /// Types `query` into the search page's box and waits until the page shows the results of exactly that query.
-async fn search(b: &Browser, base: &str, query: &str) {
+pub(crate) async fn search(b: &Browser, base: &str, query: &str) {
     b.client.goto(&format!("{base}/search/")).await.unwrap();
     let input = b.wait_for("#search-q").await;
     input.send_keys(query).await.unwrap();
@@ -104,7 +104,7 @@ async fn count(b: &Browser) -> usize {
 }
 
 /// The result links the page shows, in order.
-async fn result_urls(b: &Browser) -> Vec<String> {
+pub(crate) async fn result_urls(b: &Browser) -> Vec<String> {
     let v = b
         .js("return [...document.querySelectorAll('#search-results a.result-title')].map(a => a.getAttribute('href'));")
         .await;
@@ -253,7 +253,7 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
 #[tokio::test]
 async fn the_same_queries_win_among_thousands_of_distractors() {
     let root = TempDir::new().unwrap();
-    for part in ["content", "checks"] {
+    for part in ["content", "checks", "catalogues"] {
         copy_tree(&repo().join(part), &root.path().join(part));
     }
     std::fs::copy(repo().join("kb.toml"), root.path().join("kb.toml")).unwrap();

@@ -362,7 +362,7 @@ fn the_token_endpoints_page_is_not_a_verdict_on_the_credentials() {
     )
     .unwrap();
     std::fs::write(dir.path().join("key.pem"), key.as_bytes()).unwrap();
-    for sub in ["content", "checks"] {
+    for sub in ["content", "checks", "catalogues"] {
         support::copy_tree(&support::repo().join(sub), &dir.path().join(sub));
     }
     let mut toml = support::read(support::repo().join("kb.toml"));
