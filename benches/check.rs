@@ -45,6 +45,9 @@ fn org(apps: usize) -> Fixture {
             last_name: "Owner".into(),
             status: "ACTIVE".into(),
             roles: vec!["SUPER_ADMIN".into()],
+            status_changed_days_ago: 1,
+            provider: "OKTA".into(),
+            provider_name: None,
         },
     );
     for u in 0..5 {
@@ -57,6 +60,9 @@ fn org(apps: usize) -> Fixture {
                 last_name: format!("{u}"),
                 status: "ACTIVE".into(),
                 roles: vec![],
+                status_changed_days_ago: 1,
+                provider: "OKTA".into(),
+                provider_name: None,
             },
         );
     }
@@ -105,6 +111,8 @@ fn org(apps: usize) -> Fixture {
         log_streams: BTreeMap::new(),
         authenticators: BTreeMap::new(),
         idp_keys: BTreeMap::new(),
+        skips: Vec::new(),
+        resources: BTreeMap::new(),
     }
 }
 

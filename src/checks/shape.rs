@@ -224,6 +224,35 @@ pub fn plain(source: &str) -> Vec<Plain> {
     }
 }
 
+/// Whether a JSONPath ends with its first filter (`$[?@.status == 'ACTIVE']`): then its matches are items of the
+/// list the filter applies to; after more segments (`$[?...].settings.authenticators[*]`) they are something else.
+pub fn ends_with_first_filter(source: &str) -> bool {
+    let Some(start) = source.find("[?") else {
+        return false;
+    };
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    let mut chars = source[start..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => {
+                depth -= 1;
+                if depth == 0 {
+                    return source[start + i + 1..].trim().is_empty();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Walks the plain part of a JSONPath through `body`: a value that is present but cannot hold what the path reads
 /// next (a string where a member is read, an object where an item is indexed) is a wrong shape.
 fn along(source: &str, plain: &[Plain], body: &Value) -> Result<(), String> {
@@ -329,6 +358,17 @@ mod tests {
         assert_eq!(e("/api/v1/nothing-here"), None);
         let apps = endpoint(&segments("/api/v1/apps")).unwrap();
         assert_eq!(apps.fields, ["id", "label", "signOnMode", "status"]);
+    }
+
+    #[test]
+    fn a_filter_ends_a_path_or_not() {
+        assert!(super::ends_with_first_filter("$[?@.status == 'ACTIVE']"));
+        assert!(super::ends_with_first_filter("$[?@.name == 'a]b' && @.x[0] == 1]"));
+        assert!(!super::ends_with_first_filter(
+            "$[?@.status == 'ACTIVE'].settings.authenticators[*]"
+        ));
+        assert!(!super::ends_with_first_filter("$[?@.a == 1][?@.b == 2]"));
+        assert!(!super::ends_with_first_filter("$[*]"));
     }
 
     #[test]

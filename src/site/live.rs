@@ -414,8 +414,8 @@ impl SearchSnapshot {
     /// Builds the index: its files under [`search::DIR`].
     pub fn index(&self) -> Files {
         let n = self.articles.len();
-        let below = self.entries.below(n);
-        let files = search::index_docs(&self.language, n + self.entries.len(), &below, |i| {
+        let ranking = self.entries.ranking(n);
+        let files = search::index_docs(&self.language, n + self.entries.len(), &ranking, |i| {
             if i >= n {
                 return self.entries.doc(i - n);
             }

@@ -277,7 +277,7 @@ impl Model<'_> {
                 serde_json::json!({
                     "id": cat.id, "name": cat.name, "release": cat.release, "source": cat.source,
                     "total": total, "covered": covered,
-                    "percent": if total == 0 { 0 } else { covered * 100 / total },
+                    "percent": (covered * 100).checked_div(total).unwrap_or(0),
                 })
             })
             .collect()

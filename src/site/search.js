@@ -193,13 +193,14 @@ export async function search(query, opts) {
   const bonus = await phraseBonus(m, String((opts && opts.phrase) || query));
   if (!found.length) return { results: [], filters: counts(m, []) };
   // Per word, each page's best score among the stems the word matches.
+  const secondary = m.secondary;
   const perWord = found.map(function (f) {
     const scores = new Map();
     f.entries.forEach(function (e) {
       for (let i = 0; i < e.postings.length; i += 2) {
         const p = e.postings[i];
         if (allowed && !allowed.has(p)) continue;
-        const s = e.factor * e.postings[i + 1] / 1000;
+        const s = e.factor * e.postings[i + 1] / 1000 * (secondary && p >= secondary.from ? secondary.factor : 1);
         if (!(scores.get(p) >= s)) scores.set(p, s);
       }
     });

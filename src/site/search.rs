@@ -66,6 +66,9 @@ pub fn inside_index_error(what: &str, rel: &str) -> Diagnostic {
     .hint("rename it or move it out of that folder (for an article, change its `slug`), or build with --no-search")
 }
 
+/// How much a secondary page's words count (an error catalogue entry's page; see [`Ranking`]).
+const SECONDARY: f64 = 0.5;
+
 /// Weights of where a word is (body text is 1). Each weight is a field of its own in the ranking (BM25F-like): a
 /// word's count saturates within a field, so many mentions in the text never outweigh one in the title or the
 /// error signatures, which is what a pasted error code or message needs.
@@ -148,8 +151,8 @@ pub struct Doc<'a> {
 pub fn index(model: &Model<'_>) -> Vec<File> {
     let n = model.content.articles.len();
     let entries = Entries::new(model.config, &model.errors);
-    let below = entries.below(n);
-    index_docs(&model.config.language, n + entries.len(), &below, |i| {
+    let ranking = entries.ranking(n);
+    index_docs(&model.config.language, n + entries.len(), &ranking, |i| {
         if i >= n {
             return entries.doc(i - n);
         }
@@ -214,16 +217,31 @@ impl Entries {
         }
     }
 
-    /// The entries that articles list, by page number (entries come after the `articles` pages), with those
-    /// articles.
-    pub fn below(&self, articles: usize) -> BTreeMap<u32, Vec<u32>> {
-        self.articles
-            .iter()
-            .enumerate()
-            .filter(|(_, list)| !list.is_empty())
-            .map(|(i, list)| ((articles + i) as u32, list.clone()))
-            .collect()
+    /// How the entries rank, their pages coming after the `articles` pages: below the articles listing them,
+    /// and as secondary pages.
+    pub fn ranking(&self, articles: usize) -> Ranking {
+        Ranking {
+            below: self
+                .articles
+                .iter()
+                .enumerate()
+                .filter(|(_, list)| !list.is_empty())
+                .map(|(i, list)| ((articles + i) as u32, list.clone()))
+                .collect(),
+            secondary_from: (!self.is_empty()).then_some(articles as u32),
+        }
     }
+}
+
+/// What ranks pages besides their words: written into `meta.json.gz` for the browser.
+#[derive(Default, Serialize)]
+pub struct Ranking {
+    /// A page, and the pages that always rank above it when both could be shown.
+    pub below: BTreeMap<u32, Vec<u32>>,
+    /// Pages from this one on are secondary (error catalogue entries): their words count [`SECONDARY`] as much,
+    /// so that a query of common words finds articles first, while an entry's own code or message, which no
+    /// article holds, still finds the entry.
+    pub secondary_from: Option<u32>,
 }
 
 /// A section of a page's text: the part before the first heading with an id (`id` empty), then one per such
@@ -330,13 +348,8 @@ struct Chunk<'a> {
 
 /// Indexes `n` articles, the `i`-th being `doc(i)`; pages are read in parallel, a batch at a time.
 ///
-/// `below` maps a page to pages that always rank above it when both could be shown (see [`Entries`]).
-pub fn index_docs<'a>(
-    language: &str,
-    n: usize,
-    below: &BTreeMap<u32, Vec<u32>>,
-    doc: impl Fn(usize) -> Doc<'a> + Sync,
-) -> Vec<File> {
+/// `ranking` says which pages rank below others and which are secondary (see [`Entries`]).
+pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(usize) -> Doc<'a> + Sync) -> Vec<File> {
     let stemmer = stemmer(language);
     let mut index = Postings::default();
     let mut fragments = Vec::with_capacity(n);
@@ -394,7 +407,8 @@ pub fn index_docs<'a>(
         "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
         "filters": filters,
         "chunks": chunk_files.iter().map(|(prefix, f)| (prefix.as_str(), f.path.as_str())).collect::<BTreeMap<_, _>>(),
-        "below": below,
+        "below": ranking.below,
+        "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": SECONDARY })),
     });
     let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
     files.push(File {
@@ -939,7 +953,7 @@ mod tests {
             "<h2 id=\"cause\">Cause</h2><p>The user was assigning apps.</p>",
             "<p>Nothing.</p>",
         ];
-        let files = index_docs("en", 2, &BTreeMap::new(), |i| Doc {
+        let files = index_docs("en", 2, &Ranking::default(), |i| Doc {
             url: ["/a/", "/b/"][i],
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),
@@ -968,7 +982,7 @@ mod tests {
         assert_eq!(numbers["phrases"]["403 not assigned app"], serde_json::json!([0, 1]));
         assert!(files.iter().any(|f| f.path == "search.js"));
         // Names follow content: the same input gives the same files.
-        let again = index_docs("en", 2, &BTreeMap::new(), |i| Doc {
+        let again = index_docs("en", 2, &Ranking::default(), |i| Doc {
             url: ["/a/", "/b/"][i],
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),

@@ -15,7 +15,7 @@ fn every_entry_has_a_page_and_same_codes_of_two_catalogues_are_kept_apart() {
     let run = kb(dir.path(), &["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let site = dir.path().join("site");
-    let page = |slug: &str| read(&site.join(format!("errors/{slug}/index.html")));
+    let page = |slug: &str| read(site.join(format!("errors/{slug}/index.html")));
     // The article lists A0001: its signature page is the API catalogue's entry page, with the official message.
     let a1 = page("a0001");
     assert!(
@@ -39,7 +39,7 @@ fn every_entry_has_a_page_and_same_codes_of_two_catalogues_are_kept_apart() {
     assert!(page("a0002").contains("No article yet"));
     assert!(page("expired-code").contains("The authorization code has expired."));
     // The index's coverage per catalogue.
-    let index = read(&site.join("errors/index.html"));
+    let index = read(site.join("errors/index.html"));
     let compact: String = index.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         compact.contains("Acme API</a> <span class=\"release\">2026.1</span></th><td>3</td><td>2 (66%)</td>"),

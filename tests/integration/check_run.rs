@@ -334,7 +334,7 @@ fn every_format_reports_the_same_run() {
         let out = dir.path().join(format!("report.{format}"));
         let (run, _) = check(&fake, &["--format", format, "--output", out.to_str().unwrap()]);
         assert_eq!(run.code, 1, "{format}: exit 1 for a fail\n{}", run.stderr);
-        run.assert_stderr_has("16 passed, 1 failed");
+        run.assert_stderr_has("34 passed, 1 failed");
         outputs.insert(format, support::read(&out));
     }
     support::json_report(&outputs["json"]).expect("the JSON report");
@@ -343,7 +343,7 @@ fn every_format_reports_the_same_run() {
     insta::assert_snapshot!("markdown_report", stable(&outputs["markdown"], &fake));
     let junit = &outputs["junit"];
     assert!(
-        junit.contains(r#"<testsuites name="kb check 127.0.0.1" tests="17" failures="1" errors="0" skipped="0""#),
+        junit.contains(r#"<testsuites name="kb check 127.0.0.1" tests="35" failures="1" errors="0" skipped="0""#),
         "{junit}"
     );
     assert_eq!(junit.matches("<failure ").count(), 1, "{junit}");
@@ -400,7 +400,7 @@ fn the_human_report_goes_to_stdout_by_default() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.ends_with("16 passed, 1 failed\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("34 passed, 1 failed\n"), "{}", run.stdout);
     assert!(!run.stdout.contains("\x1b["), "no colour off a terminal");
 }
 

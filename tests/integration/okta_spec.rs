@@ -289,6 +289,10 @@ fn every_resource_of_every_org_matches_the_spec() {
         let fake = FakeOrg::serve(org.clone());
         rt.block_on(async {
             for (key, r) in &org.resources {
+                // An org without API Access Management answers E0000015 for every authorization server.
+                if !org.org.api_access_management && r.list.starts_with("/api/v1/authorizationServers/") {
+                    continue;
+                }
                 let id = r.body.get("id").and_then(|v| v.as_str());
                 let one = id.map(|id| format!("{}/{id}", r.list));
                 // A list the spec has (else an object the spec serves alone only, like an app's default

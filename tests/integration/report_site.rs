@@ -109,10 +109,12 @@ fn a_site_built_with_a_report_shows_each_articles_status_and_keeps_it_out_of_sit
     }
     assert!(sitemap.contains("/api/404-e0000007-resource-not-found/</loc>"));
 
-    // Out of the search index: one document per article, none holding a result.
+    // Out of the search index: one document per article and per error catalogue entry, none holding a result.
     let meta = crate::support::search_meta(&out);
     let built: usize = run.stderr.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert_eq!(meta["pages"].as_array().map(Vec::len), Some(built), "{meta}");
+    let config = kb::config::Config::load(&crate::support::repo(), None).unwrap();
+    let entries: usize = config.catalogues.iter().map(|c| c.entries.len()).sum();
+    assert_eq!(meta["pages"].as_array().map(Vec::len), Some(built + entries), "{meta}");
     let indexed = fragments_text(&out);
     assert!(
         indexed.contains("Not Assigned App"),

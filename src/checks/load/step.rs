@@ -489,7 +489,8 @@ fn list_item(c: &Capture, endpoint: Option<&'static crate::checks::shape::Endpoi
     use crate::checks::shape::{Form, Plain, properties};
     let whole_list = match c.plain.as_slice() {
         [] => !c.all,
-        [Plain::Every] | [Plain::Filter] => c.all,
+        [Plain::Every] => c.all,
+        [Plain::Filter] => c.all && crate::checks::shape::ends_with_first_filter(&c.source),
         _ => false,
     };
     let fields = endpoint
