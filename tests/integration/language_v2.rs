@@ -459,7 +459,8 @@ fn a_time_relative_to_now_in_a_request_is_computed_from_the_orgs_clock() {
                  scopes = [\"okta.logs.read\"]\n\
                  [[step]]\nget = \"/.well-known/openid-configuration\"\n\
                  [[step]]\nget = \"/api/v1/logs\"\n\
-                 query = { since = { now = \"-24h\" }, filter = \"eventType eq \\\"user.account.lock\\\"\" }\n\
+                 query = { since = { now = \"-24h\" }, until = { now = \"0m\" }, \
+                 filter = \"eventType eq \\\"user.account.lock\\\"\" }\n\
                  capture = { events = { path = \"$[*]\", all = true } }\n\
                  expect = [{ capture = \"events\", count = 0 }]\n```\n";
     let mut org = fixture::load("healthy");
@@ -483,6 +484,34 @@ fn a_time_relative_to_now_in_a_request_is_computed_from_the_orgs_clock() {
     // The plan cannot know the org's clock: it says what the value will be.
     let plan = kb_env(site.path(), &["check", "--org-url", fake.url.as_str(), "--plan"], &[]);
     assert!(plan.stdout.contains("since={now -24h}"), "{}", plan.stdout);
+}
+
+/// A System Log query without `until` is a polling query, whose pages never end: an error when the check is
+/// validated, not a run that ends at the page cap.
+#[test]
+fn a_system_log_query_without_an_end_is_an_error() {
+    let config = kb::config::Config::load(&repo(), None).unwrap();
+    let vars = kb::checks::known_vars(&config);
+    let text = "id = \"x\"\ntitle = \"t\"\nscopes = [\"okta.logs.read\"]\n\
+                [[step]]\nget = \"/.well-known/openid-configuration\"\n\
+                [[step]]\nget = \"/api/v1/logs\"\nquery = { since = { now = \"-24h\" } }\n";
+    let file = kb::diag::SourceFile::new("content/a.md", text);
+    let block = kb::content::blocks::CheckBlock {
+        text: text.to_string(),
+        pieces: vec![(0, 0)],
+        fence: 0..text.len(),
+    };
+    let mut diags = Vec::new();
+    kb::checks::Library::default().checks(&file, &[block], &vars, &mut diags);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0]
+            .message
+            .contains("a System Log query without `until` never ends"),
+        "{}",
+        diags[0].message
+    );
+    assert_eq!(diags[0].position().as_deref(), Some("content/a.md:8:9"));
 }
 
 #[test]

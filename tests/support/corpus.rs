@@ -422,9 +422,17 @@ pub fn write_site(root: &Path, opts: &Options) -> io::Result<()> {
             std::fs::copy(&path, root.join("checks").join(path.file_name().unwrap()))?;
         }
     }
+    // The variables the definitions' defaults name, as the knowledge base declares them.
+    let repo_config: toml::Table = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("kb.toml"))?
+        .parse()
+        .map_err(io::Error::other)?;
+    let vars = toml::Table::from_iter(repo_config.get("vars").cloned().map(|v| ("vars".to_string(), v)));
     std::fs::write(
         root.join("kb.toml"),
-        "title = \"Generated help center\"\nbase_url = \"https://help.example.com\"\n",
+        format!(
+            "title = \"Generated help center\"\nbase_url = \"https://help.example.com\"\n\n{}",
+            toml::to_string(&vars).map_err(io::Error::other)?
+        ),
     )?;
     write_articles(root, "", opts)
 }

@@ -90,6 +90,7 @@ impl Ctx<'_> {
         let names = known.names(&state.per_item, before.as_ref(), &state.items);
         let path = self.request_path(t, node, i, &names, known.scopes, &mut state.used);
         let query = self.query(t, i, &names);
+        self.bounded_log_query(t, &query);
         let mut made = Vec::new();
         if let Some(e) = get(t, "capture")
             && let Some(c) = self.table(&e.node, "`capture`", "capture = { user_id = \"$.id\" }")
@@ -201,6 +202,27 @@ impl Ctx<'_> {
         vars_ok?;
         let method = if e.key == "head" { Method::Head } else { Method::Get };
         Some((method, p))
+    }
+
+    /// A System Log query (`GET /api/v1/logs`) in ascending order without `until` is a *polling* query: Okta
+    /// answers it as a stream whose `next` link is always there, so the check could only end at kb's page cap.
+    fn bounded_log_query(&mut self, t: &[Entry], query: &[(String, Template)]) {
+        let logs = get(t, "get")
+            .and_then(|e| e.node.as_str())
+            .is_some_and(|p| p.trim_end_matches('/') == "/api/v1/logs");
+        let has = |k: &str| query.iter().any(|(n, _)| n == k);
+        if logs && !has("until") && !has("sortOrder") {
+            let span = get(t, "query").map_or_else(
+                || get(t, "get").map(|e| e.node.span.clone()),
+                |e| Some(e.node.span.clone()),
+            );
+            self.error(
+                span.unwrap_or_default(),
+                "a System Log query without `until` never ends: Okta answers it as a stream whose `next` link is always \
+                 there (a polling query)",
+                "bound it: `query = { since = { now = \"-24h\" }, until = { now = \"0m\" } }`",
+            );
+        }
     }
 
     /// `query = { ... }`: each value a template, a number, a boolean, or a time relative to the org's clock
