@@ -53,6 +53,17 @@ pub struct Term {
     pub entry: Option<(usize, usize)>,
 }
 
+impl Term {
+    fn new(name: &str, slug: String) -> Term {
+        Term {
+            name: name.to_string(),
+            slug,
+            articles: Vec::new(),
+            entry: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
     pub kind: Kind,
@@ -74,12 +85,7 @@ impl Taxonomy {
                 if slug.is_empty() {
                     continue;
                 }
-                let term = by_slug.entry(slug.clone()).or_insert_with(|| Term {
-                    name: v.trim().to_string(),
-                    slug,
-                    articles: vec![],
-                    entry: None,
-                });
+                let term = by_slug.entry(slug.clone()).or_insert_with(|| Term::new(v.trim(), slug));
                 if term.articles.last() != Some(&i) {
                     term.articles.push(i);
                 }
@@ -129,12 +135,9 @@ fn add_entries(by_slug: &mut BTreeMap<String, Term>, content: &Content, catalogu
             if slug.is_empty() {
                 continue;
             }
-            let term = by_slug.entry(slug.clone()).or_insert_with(|| Term {
-                name: entry.key().to_string(),
-                slug,
-                articles: vec![],
-                entry: None,
-            });
+            let term = by_slug
+                .entry(slug.clone())
+                .or_insert_with(|| Term::new(entry.key(), slug));
             term.entry.get_or_insert((c, e));
             let message = entry.message.trim();
             if let Some(list) = listing.get(message) {

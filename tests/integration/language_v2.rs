@@ -490,19 +490,10 @@ fn a_time_relative_to_now_in_a_request_is_computed_from_the_orgs_clock() {
 /// validated, not a run that ends at the page cap.
 #[test]
 fn a_system_log_query_without_an_end_is_an_error() {
-    let config = kb::config::Config::load(&repo(), None).unwrap();
-    let vars = kb::checks::known_vars(&config);
     let text = "id = \"x\"\ntitle = \"t\"\nscopes = [\"okta.logs.read\"]\n\
                 [[step]]\nget = \"/.well-known/openid-configuration\"\n\
                 [[step]]\nget = \"/api/v1/logs\"\nquery = { since = { now = \"-24h\" } }\n";
-    let file = kb::diag::SourceFile::new("content/a.md", text);
-    let block = kb::content::blocks::CheckBlock {
-        text: text.to_string(),
-        pieces: vec![(0, 0)],
-        fence: 0..text.len(),
-    };
-    let mut diags = Vec::new();
-    kb::checks::Library::default().checks(&file, &[block], &vars, &mut diags);
+    let (_, diags) = crate::support::check_block_of(text);
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert!(
         diags[0]

@@ -418,20 +418,10 @@ fn every_request_a_check_can_make_is_one_okta_s_spec_describes() {
 
 #[test]
 fn a_request_the_spec_does_not_describe_is_caught() {
-    use kb::checks::Library;
-    let config = kb::config::Config::load(&repo(), None).unwrap();
-    let vars = kb::checks::known_vars(&config);
     let text = "id = \"x\"\ntitle = \"t\"\nscopes = [\"okta.apps.read\"]\n\
                 [[step]]\nget = \"/api/v1/apps\"\nquery = { serach = \"x\" }\n\
                 [[step]]\nget = \"/api/v1/apps/{{ vars.admin }}/users/{{ vars.admin }}/roles\"\n";
-    let file = kb::diag::SourceFile::new("content/a.md", text);
-    let block = kb::content::blocks::CheckBlock {
-        text: text.to_string(),
-        pieces: vec![(0, 0)],
-        fence: 0..text.len(),
-    };
-    let mut diags = Vec::new();
-    let checks = Library::default().checks(&file, &[block], &vars, &mut diags);
+    let (checks, diags) = crate::support::check_block_of(text);
     assert!(diags.is_empty(), "kb's own validation accepts it: {diags:?}");
     let wrong = request_violations("x", &checks[0].definition);
     assert_eq!(wrong.len(), 2, "{wrong:?}");

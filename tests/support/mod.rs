@@ -258,3 +258,19 @@ pub fn search_meta(site: &Path) -> serde_json::Value {
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text).unwrap();
     serde_json::from_str(&text).unwrap()
 }
+
+/// Validates one check block's TOML as the knowledge base's articles' blocks are (with kb.toml's vars), as if it
+/// stood at the top of `content/a.md`: the checks made, and the problems found.
+pub fn check_block_of(text: &str) -> (Vec<kb::checks::model::Check>, Vec<kb::diag::Diagnostic>) {
+    let config = kb::config::Config::load(&repo(), None).expect("kb.toml loads");
+    let vars = kb::checks::known_vars(&config);
+    let file = kb::diag::SourceFile::new("content/a.md", text);
+    let block = kb::content::blocks::CheckBlock {
+        text: text.to_string(),
+        pieces: vec![(0, 0)],
+        fence: 0..text.len(),
+    };
+    let mut diags = Vec::new();
+    let checks = kb::checks::Library::default().checks(&file, &[block], &vars, &mut diags);
+    (checks, diags)
+}
