@@ -100,20 +100,21 @@ pub fn run(args: &ServeArgs) -> i32 {
         }
     };
     let mut watching = BTreeSet::new();
-    watch(&mut watcher, &root, &mut watching);
+    watch(&mut watcher, &root, &[], &mut watching);
 
     let mut builder = Builder::new(&root, args.site.drafts, !args.no_search, url.trim_end_matches('/'));
     let started = Instant::now();
     let first = builder.full();
     let built = first.is_ok();
     builder.publish(&store, first, None, started);
+    watch(&mut watcher, &root, &builder.catalogues(), &mut watching);
 
     if let Err(e) = spawn_server(listener, store.clone()) {
         super::report(&[Diagnostic::error(format!("cannot start the server: {e}"))], "serve");
         return exit::INVALID;
     }
     eprintln!(
-        "Serving {} at {url}\nWatching content/, checks/, themes/, static/ and kb.toml; press Ctrl+C to stop.",
+        "Serving {} at {url}\nWatching content/, checks/, themes/, static/, kb.toml and its error catalogues; press Ctrl+C to stop.",
         if built {
             count(builder.site.as_ref().map_or(0, |s| s.content.articles.len()), "article")
         } else {
@@ -168,18 +169,26 @@ pub fn run(args: &ServeArgs) -> i32 {
         };
         let ok = result.is_ok();
         builder.publish(&store, result, Some(&what), t);
-        watch(&mut watcher, &root, &mut watching);
+        watch(&mut watcher, &root, &builder.catalogues(), &mut watching);
         if ok && builder.search {
             schedule.changed(Instant::now());
         }
     }
 }
 
-/// Watches what exists of [`WATCHED_DIRS`] (again after each update, for folders created since) and the root itself,
-/// for `kb.toml` and new folders.
-fn watch(watcher: &mut impl Watcher, root: &Path, watching: &mut BTreeSet<PathBuf>) {
+/// Watches what exists of [`WATCHED_DIRS`] (again after each update, for folders created since), the root itself,
+/// for `kb.toml` and new folders, and the folders of the error catalogues kb.toml names.
+fn watch(watcher: &mut impl Watcher, root: &Path, catalogues: &[String], watching: &mut BTreeSet<PathBuf>) {
     if watching.insert(root.to_path_buf()) && watcher.watch(root, RecursiveMode::NonRecursive).is_err() {
         watching.remove(root);
+    }
+    for file in catalogues {
+        if let Some(dir) = root.join(file).parent().filter(|d| d.is_dir())
+            && watching.insert(dir.to_path_buf())
+            && watcher.watch(dir, RecursiveMode::NonRecursive).is_err()
+        {
+            watching.remove(dir);
+        }
     }
     for name in WATCHED_DIRS {
         let dir = root.join(name);
@@ -314,6 +323,15 @@ pub struct Builder {
     pending: BTreeSet<PathBuf>,
 }
 
+impl Builder {
+    /// The error catalogues of the last good site's kb.toml (paths relative to the root).
+    fn catalogues(&self) -> Vec<String> {
+        let site = self.site.as_ref();
+        site.map(|s| s.config.catalogues.iter().map(|c| c.path.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// What an update does.
 enum Plan {
     Nothing,
@@ -362,7 +380,12 @@ impl Builder {
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let top = rel.split('/').next().unwrap_or_default();
-            let watched = WATCHED_DIRS.contains(&top) || rel == CONFIG_FILE;
+            let catalogue = site
+                .config
+                .catalogues
+                .iter()
+                .any(|c| c.path.trim_start_matches("./") == rel);
+            let watched = WATCHED_DIRS.contains(&top) || rel == CONFIG_FILE || catalogue;
             if !watched || rel.split('/').any(|part| part.starts_with('.')) {
                 continue;
             }

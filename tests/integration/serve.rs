@@ -237,3 +237,21 @@ fn a_port_in_use_is_refused_with_a_hint() {
     run.assert_stderr_has(&format!("cannot listen on 127.0.0.1:{port}"));
     run.assert_stderr_has("hint: pass --port with another port, or --port 0 for any free one");
 }
+
+#[test]
+fn an_edited_error_catalogue_is_served_again() {
+    let site = fixture("catalogues");
+    let root = site.path();
+    let server = KbServe::start(root, &["--no-search"]);
+    assert!(server.get("/errors/a0002/").body.contains("You may not read {0} here."));
+    let saved = edit(root, "catalogues/acme-api.toml", |t| {
+        t.replace("You may not read {0} here.", "You may not read {0} from here.")
+    });
+    served_within(
+        server.authority(),
+        "/errors/a0002/",
+        "You may not read {0} from here.",
+        saved,
+        Duration::from_secs(5),
+    );
+}
