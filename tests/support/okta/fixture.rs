@@ -1,6 +1,7 @@
 //! Org fixtures: TOML data files under `tests/fixtures/orgs/`. A file may extend another (`extends = "healthy"`):
 //! tables merge key by key, other values replace, and `remove = ["apps.portal", ...]` deletes dotted keys after
-//! the merge. An article's broken org is `tests/fixtures/orgs/broken/<slug>.toml`.
+//! the merge. An article's broken org is `tests/fixtures/orgs/broken/<slug>.toml`. Endpoints without a typed table
+//! are served from `[resources.KEY]` (see `resources.rs`), validated against Okta's spec by `okta_spec.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
