@@ -88,6 +88,24 @@ fn every_article_section_product_tag_and_error_has_a_page() {
     for s in content.sections.iter().skip(1) {
         assert!(page(&site, &s.slug).is_file(), "section {}", s.slug);
     }
+    // Every entry of the error catalogues has its page, with its official message.
+    let errors = kb::site::taxonomy::Taxonomy::build(Kind::Errors, &content, &config.catalogues);
+    let entries: usize = config.catalogues.iter().map(|c| c.entries.len()).sum();
+    let mut pages = 0;
+    for t in &errors.terms {
+        let Some((c, e)) = t.entry else { continue };
+        let html = read(page(&site, &format!("errors/{}", t.slug)));
+        let message = kb::markdown::html_escape(&config.catalogues[c].entries[e].message);
+        assert!(html.contains(&message), "errors/{} shows {message}", t.slug);
+        assert_eq!(
+            t.articles.is_empty(),
+            html.contains("No article yet"),
+            "errors/{}",
+            t.slug
+        );
+        pages += 1;
+    }
+    assert_eq!(pages, entries, "a page per catalogue entry");
     for f in [
         "index.html",
         "404.html",
