@@ -61,11 +61,6 @@ impl Entry {
     pub fn key(&self) -> &str {
         self.sub_code.as_deref().unwrap_or(&self.code)
     }
-
-    /// The signatures an article may list it by: its key, its code when that is the key, and its message.
-    pub fn signatures(&self) -> [&str; 2] {
-        [self.key(), self.message.as_str()]
-    }
 }
 
 #[derive(Deserialize)]
@@ -98,88 +93,130 @@ struct JsonCatalogue {
     error: Vec<RawEntry>,
 }
 
-/// Loads the catalogues kb.toml names (paths relative to the site's root); every problem at once.
-pub fn load_all(root: &Path, paths: &[String]) -> Result<Vec<Catalogue>, Vec<Diagnostic>> {
+/// A catalogue as kb.toml names it: its path (relative to the site's root) and where kb.toml says so.
+pub struct Named<'a> {
+    pub path: String,
+    pub at: (&'a SourceFile, Range<usize>),
+}
+
+/// Loads the catalogues kb.toml names; every problem at once.
+pub fn load_all(root: &Path, named: &[Named<'_>]) -> Result<Vec<Catalogue>, Vec<Diagnostic>> {
     let mut out: Vec<Catalogue> = Vec::new();
     let mut diags = Vec::new();
-    for path in paths {
-        match load(root, path) {
-            Ok(c) => {
-                if let Some(other) = out.iter().find(|o| o.id == c.id) {
-                    diags.push(
-                        Diagnostic::error(format!(
-                            "two error catalogues are named `{}`: {} and {path}",
-                            c.id, other.path
-                        ))
-                        .at_path(crate::config::CONFIG_FILE)
-                        .hint("a catalogue is known by its file name: rename one of the files"),
-                    );
-                } else {
-                    out.push(c);
-                }
-            }
-            Err(mut d) => diags.append(&mut d),
+    for n in named {
+        let (config, span) = (n.at.0, n.at.1.clone());
+        match load(root, &n.path) {
+            Ok(c) => match out.iter().find(|o| o.id == c.id) {
+                Some(other) => diags.push(
+                    Diagnostic::error(format!(
+                        "two error catalogues are named `{}`: {} and {}",
+                        c.id, other.path, n.path
+                    ))
+                    .at(config, span)
+                    .hint("a catalogue is known by its file name: rename one of the files"),
+                ),
+                None => out.push(c),
+            },
+            Err(Unread(e)) => diags.push(
+                Diagnostic::error(format!("cannot read the error catalogue {}: {e}", n.path))
+                    .at(config, span)
+                    .hint("[errors] catalogues names files relative to the folder that holds kb.toml"),
+            ),
+            Err(Invalid(mut d)) => diags.append(&mut d),
         }
     }
     if diags.is_empty() { Ok(out) } else { Err(diags) }
 }
 
-fn load(root: &Path, path: &str) -> Result<Catalogue, Vec<Diagnostic>> {
-    let full = root.join(path);
-    let text = std::fs::read_to_string(&full).map_err(|e| {
-        vec![
-            Diagnostic::error(format!("cannot read the error catalogue {path}: {e}"))
-                .at_path(crate::config::CONFIG_FILE)
-                .hint("[errors] catalogues names files relative to the folder that holds kb.toml"),
-        ]
-    })?;
+/// Why a catalogue did not load.
+enum Failure {
+    Unread(std::io::Error),
+    Invalid(Vec<Diagnostic>),
+}
+use Failure::{Invalid, Unread};
+
+/// A catalogue file's fields, its entries with their spans (none in JSON, which has no spans to give).
+type Parsed = (
+    String,
+    Option<String>,
+    Option<String>,
+    Vec<(RawEntry, Option<Range<usize>>)>,
+);
+
+fn load(root: &Path, path: &str) -> Result<Catalogue, Failure> {
+    let text = std::fs::read_to_string(root.join(path)).map_err(Unread)?;
     let file = SourceFile::new(path, text.as_str());
-    let id = Path::new(path)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let json = path.ends_with(".json");
-    let (name, source, release, entries): (String, _, _, Vec<(RawEntry, Range<usize>)>) = if json {
-        let raw: JsonCatalogue = serde_json::from_str(&text).map_err(|e| {
+    let (name, source, release, entries) = parse(&file, path.ends_with(".json")).map_err(Invalid)?;
+    let mut diags = Vec::new();
+    if let Some(s) = &source
+        && !(s.starts_with("https://") || s.starts_with("http://"))
+    {
+        diags.push(
+            Diagnostic::error(format!("the catalogue's `source` {s:?} is not an http(s) URL"))
+                .at_path(path)
+                .hint("`source` is where the catalogue was taken from, e.g. \"https://example.com/errors.json\""),
+        );
+    }
+    let out = entries_of(&file, entries, &mut diags);
+    if !diags.is_empty() {
+        return Err(Invalid(diags));
+    }
+    Ok(Catalogue {
+        id: Path::new(path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        name,
+        source,
+        release,
+        path: path.to_string(),
+        entries: out,
+    })
+}
+
+fn parse(file: &SourceFile, json: bool) -> Result<Parsed, Vec<Diagnostic>> {
+    if json {
+        let raw: JsonCatalogue = serde_json::from_str(&file.text).map_err(|e| {
             let text = e.to_string();
             let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(w, _)| w);
             vec![
                 Diagnostic::error(format!("invalid error catalogue: {what}"))
-                    .at_position(path, e.line(), e.column())
+                    .at_position(file.path.clone(), e.line(), e.column())
                     .hint(HINT),
             ]
         })?;
-        let n = raw.error.len();
-        (
-            raw.name,
-            raw.source,
-            raw.release,
-            raw.error.into_iter().zip(std::iter::repeat_n(0..0, n)).collect(),
-        )
-    } else {
-        let raw: RawCatalogue = toml::from_str(&text).map_err(|e| {
-            vec![
-                Diagnostic::error(format!("invalid error catalogue: {}", e.message().trim_end()))
-                    .at(&file, e.span().unwrap_or(0..0))
-                    .hint(HINT),
-            ]
-        })?;
-        let entries = raw.error.into_iter().map(|s| {
-            let span = s.span();
-            (s.into_inner(), span)
-        });
-        (raw.name, raw.source, raw.release, entries.collect())
-    };
-    let mut diags = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::with_capacity(entries.len());
-    for (i, (e, span)) in entries.into_iter().enumerate() {
-        let at = |d: Diagnostic| {
-            if json {
-                d.at_path(path)
-            } else {
-                d.at(&file, span.clone())
-            }
+        let entries = raw.error.into_iter().map(|e| (e, None)).collect();
+        return Ok((raw.name, raw.source, raw.release, entries));
+    }
+    let raw: RawCatalogue = toml::from_str(&file.text).map_err(|e| {
+        vec![
+            Diagnostic::error(format!("invalid error catalogue: {}", e.message().trim_end()))
+                .at(file, e.span().unwrap_or(0..0))
+                .hint(HINT),
+        ]
+    })?;
+    let entries = raw.error.into_iter().map(|s| {
+        let span = s.span();
+        (s.into_inner(), Some(span))
+    });
+    Ok((raw.name, raw.source, raw.release, entries.collect()))
+}
+
+/// The entries, checked: fields not blank, a real HTTP status, and keys unique, also as the page each makes
+/// (`E1` and `e1` would share `/errors/e1/`).
+fn entries_of(
+    file: &SourceFile,
+    raw: Vec<(RawEntry, Option<Range<usize>>)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Entry> {
+    let mut pages: HashMap<String, (usize, String)> = HashMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, (e, span)) in raw.into_iter().enumerate() {
+        let at = |d: Diagnostic| match &span {
+            Some(span) => d.at(file, span.clone()),
+            None => d
+                .at_path(file.path.clone())
+                .note(format!("in the catalogue's error entry {}", i + 1)),
         };
         let blank = [("code", &e.code), ("title", &e.title), ("message", &e.message)]
             .into_iter()
@@ -208,30 +245,39 @@ fn load(root: &Path, path: &str) -> Result<Catalogue, Vec<Diagnostic>> {
             title: e.title.trim().to_string(),
             message: e.message,
         };
-        if let Some(first) = seen.insert(entry.key().to_string(), i) {
+        let page = crate::content::slug::error_slug(entry.key());
+        if page.is_empty() {
             let d = Diagnostic::error(format!(
-                "`{}` is in this catalogue twice (entries {} and {})",
-                entry.key(),
-                first + 1,
-                i + 1
+                "`{}` makes no page name: it has no ASCII letter or digit",
+                entry.key()
             ))
-            .hint("an entry is known by its sub_code, else its code: each must be unique in the file");
+            .hint("give the entry a `code` (or `sub_code`) with letters or digits");
             diags.push(at(d));
             continue;
         }
+        if let Some((first, key)) = pages.get(&page) {
+            let what = if *key == entry.key() {
+                format!(
+                    "`{key}` is in this catalogue twice (entries {} and {})",
+                    first + 1,
+                    i + 1
+                )
+            } else {
+                format!(
+                    "`{}` and `{key}` (entry {}) would share the page /errors/{page}/",
+                    entry.key(),
+                    first + 1
+                )
+            };
+            let d = Diagnostic::error(what)
+                .hint("an entry is known by its sub_code, else its code: each must be unique in the file, in any case");
+            diags.push(at(d));
+            continue;
+        }
+        pages.insert(page, (i, entry.key().to_string()));
         out.push(entry);
     }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    Ok(Catalogue {
-        id,
-        name,
-        source,
-        release,
-        path: path.to_string(),
-        entries: out,
-    })
+    out
 }
 
 const HINT: &str = "an error catalogue holds `name` and [[error]] entries with `code`, `status`, `title` and `message` \
@@ -241,25 +287,48 @@ const HINT: &str = "an error catalogue holds `name` and [[error]] entries with `
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, name: &str, text: &str) -> String {
+    fn write(dir: &Path, name: &str, text: &str) {
         std::fs::write(dir.join(name), text).unwrap();
-        name.to_string()
+    }
+
+    /// Loads `names` as kb.toml would name them (`catalogues = [...]`, one per line).
+    fn load_named(dir: &Path, names: &[&str]) -> Result<Vec<Catalogue>, Vec<Diagnostic>> {
+        let text: String = names.iter().map(|n| format!("\"{n}\",\n")).collect();
+        let config = SourceFile::new("kb.toml", text.as_str());
+        let mut at = 0;
+        let named: Vec<Named> = names
+            .iter()
+            .map(|n| {
+                let span = at..at + n.len() + 2;
+                at += n.len() + 4;
+                Named {
+                    path: n.to_string(),
+                    at: (&config, span),
+                }
+            })
+            .collect();
+        load_all(dir, &named)
+    }
+
+    fn shown(diags: &[Diagnostic]) -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| format!("{} {}", d.position().unwrap_or_default(), d.message))
+            .collect()
     }
 
     #[test]
     fn loads_toml_and_json() {
         let dir = tempfile::tempdir().unwrap();
-        let t = write(
+        let entry = "[[error]]\ncode = \"E1\"\nstatus = 401\ntitle = \"T\"\nmessage = \"M {0}\"\n";
+        write(
             dir.path(),
             "api.toml",
-            "name = \"API\"\nrelease = \"1\"\n[[error]]\ncode = \"E1\"\nstatus = 401\ntitle = \"T\"\nmessage = \"M {0}\"\n",
+            &format!("name = \"API\"\nrelease = \"1\"\n{entry}"),
         );
-        let j = write(
-            dir.path(),
-            "oauth.json",
-            r#"{"name": "OAuth", "error": [{"code": "invalid_grant", "sub_code": "x", "status": 400, "title": "T", "message": "M"}]}"#,
-        );
-        let cats = load_all(dir.path(), &[t, j]).unwrap();
+        let json = r#"{"name": "OAuth", "error": [{"code": "invalid_grant", "sub_code": "x", "status": 400, "title": "T", "message": "M"}]}"#;
+        write(dir.path(), "oauth.json", json);
+        let cats = load_named(dir.path(), &["api.toml", "oauth.json"]).unwrap();
         assert_eq!(cats[0].id, "api");
         assert_eq!(cats[0].entries[0].key(), "E1");
         assert_eq!(cats[1].entries[0].key(), "x");
@@ -269,41 +338,75 @@ mod tests {
     #[test]
     fn every_problem_at_its_place() {
         let dir = tempfile::tempdir().unwrap();
-        let t = write(
-            dir.path(),
-            "api.toml",
-            "name = \"API\"\n[[error]]\ncode = \"E1\"\nstatus = 401\ntitle = \"T\"\nmessage = \"M\"\n\
-             [[error]]\ncode = \"E1\"\nstatus = 401\ntitle = \"T\"\nmessage = \"M\"\n\
-             [[error]]\ncode = \"E2\"\nstatus = 7\ntitle = \"T\"\nmessage = \"M\"\n",
+        let e = |code: &str, status: u16, message: &str| {
+            format!("[[error]]\ncode = \"{code}\"\nstatus = {status}\ntitle = \"T\"\nmessage = \"{message}\"\n")
+        };
+        let text = format!(
+            "name = \"API\"\n{}{}{}{}{}{}",
+            e("E1", 401, "M"),
+            e("E1", 401, "M"),
+            e("D2", 7, "M"),
+            e("e1", 400, "M"),
+            e("???", 400, "M"),
+            e("E5", 400, " ")
         );
-        let diags = load_all(dir.path(), &[t, "missing.toml".into()]).unwrap_err();
-        let shown: Vec<String> = diags
-            .iter()
-            .map(|d| format!("{:?} {}", d.position(), d.message))
-            .collect();
-        assert_eq!(diags.len(), 3, "{shown:?}");
+        write(dir.path(), "api.toml", &text);
+        let diags = load_named(dir.path(), &["api.toml", "missing.toml"]).unwrap_err();
+        let shown = shown(&diags);
+        assert_eq!(diags.len(), 6, "{shown:#?}");
         assert!(
-            shown[0].contains("api.toml:7:1") && shown[0].contains("`E1` is in this catalogue twice"),
-            "{shown:?}"
+            shown[0].starts_with("api.toml:7:1 `E1` is in this catalogue twice (entries 1 and 2)"),
+            "{shown:#?}"
         );
         assert!(
-            shown[1].contains("api.toml:12:1") && shown[1].contains("HTTP status 7"),
-            "{shown:?}"
+            shown[1].starts_with("api.toml:12:1 `D2` has the HTTP status 7"),
+            "{shown:#?}"
         );
         assert!(
-            shown[2].contains("cannot read the error catalogue missing.toml"),
-            "{shown:?}"
+            shown[2].starts_with("api.toml:17:1 `e1` and `E1` (entry 1) would share the page /errors/e1/"),
+            "{shown:#?}"
         );
-        let bad = write(
+        assert!(
+            shown[3].starts_with("api.toml:22:1 `???` makes no page name"),
+            "{shown:#?}"
+        );
+        assert!(
+            shown[4].starts_with("api.toml:27:1 error entry 6 has an empty `message`"),
+            "{shown:#?}"
+        );
+        assert!(
+            shown[5].starts_with("kb.toml:2:1 cannot read the error catalogue missing.toml"),
+            "{shown:#?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_field_a_bad_source_and_a_second_catalogue_of_one_name() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
             dir.path(),
             "bad.toml",
             "name = \"x\"\n[[error]]\ncode = \"E\"\nstatus = 400\ntitel = \"T\"\n",
         );
-        let diags = load_all(dir.path(), &[bad]).unwrap_err();
+        write(
+            dir.path(),
+            "src.toml",
+            "name = \"x\"\nsource = \"javascript:alert(1)\"\n",
+        );
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        write(dir.path(), "a.toml", "name = \"a\"\n");
+        write(dir.path(), "b/a.json", r#"{"name": "y"}"#);
+        let diags = load_named(dir.path(), &["bad.toml", "src.toml", "a.toml", "b/a.json"]).unwrap_err();
+        let shown = shown(&diags);
+        assert_eq!(diags.len(), 3, "{shown:#?}");
+        assert!(shown[0].contains("unknown field `titel`"), "{shown:#?}");
         assert!(
-            diags[0].message.contains("unknown field `titel`"),
-            "{}",
-            diags[0].message
+            shown[1].starts_with("src.toml the catalogue's `source` \"javascript:alert(1)\" is not an http(s) URL"),
+            "{shown:#?}"
+        );
+        assert!(
+            shown[2].starts_with("kb.toml:4:1 two error catalogues are named `a`: a.toml and b/a.json"),
+            "{shown:#?}"
         );
     }
 }

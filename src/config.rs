@@ -226,7 +226,18 @@ impl Config {
                 .label("`[markdown] html = \"trusted\"`")
                 .hint("every author can run script on the site's pages; `\"safe\"` (the default) sanitizes it")
         });
-        let catalogues = crate::catalogue::load_all(root, &raw.errors.map(|e| e.catalogues).unwrap_or_default())?;
+        let named: Vec<crate::catalogue::Named> = raw
+            .errors
+            .map(|e| e.catalogues)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, path)| crate::catalogue::Named {
+                path,
+                at: (&file, catalogue_span(table.get_ref(), i)),
+            })
+            .collect();
+        let catalogues = crate::catalogue::load_all(root, &named)?;
         Ok(Config {
             catalogues,
             raw_html,
@@ -256,6 +267,19 @@ impl Config {
     pub fn url(&self, rel: &str) -> String {
         format!("{}{}", self.base_path, rel.trim_start_matches('/'))
     }
+}
+
+/// Where `[errors] catalogues` names its `i`-th file (the `[errors]` key when the list cannot be read).
+fn catalogue_span(table: &toml::de::DeTable<'_>, i: usize) -> std::ops::Range<usize> {
+    let Some((key, errors)) = table.iter().find(|(k, _)| k.get_ref() == "errors") else {
+        return 0..0;
+    };
+    let list = errors
+        .get_ref()
+        .as_table()
+        .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == "catalogues"))
+        .and_then(|(_, v)| v.get_ref().as_array());
+    list.and_then(|a| a.get(i)).map_or(key.span(), |v| v.span())
 }
 
 /// The content security policy with `[csp]`'s additions: each key a directive of [`CSP_DIRECTIVES`], each value a

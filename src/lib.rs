@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod config;
 pub mod content;
 pub mod diag;
+pub mod exit;
 pub mod markdown;
 pub mod report;
 pub mod runner;

@@ -129,6 +129,15 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Text(_)))
     }
 
+    /// Its text, when it holds no variable.
+    pub fn literal_text(&self) -> Option<String> {
+        let text = self.parts.iter().map(|p| match p {
+            Part::Text(t) => Some(t.as_str()),
+            Part::Var(_) => None,
+        });
+        text.collect::<Option<String>>()
+    }
+
     /// Renders with every variable required: a missing one is an error naming it.
     pub fn render(&self, lookup: &Lookup<'_>) -> Result<String, String> {
         let mut out = String::new();

@@ -18,18 +18,7 @@ use crate::content::Content;
 use crate::diag::{self, Diagnostic};
 use crate::text::count;
 
-/// Exit statuses shared by every command.
-pub mod exit {
-    pub const OK: i32 = 0;
-    /// `kb check`: at least one check failed (the org has a problem an article describes).
-    pub const FAIL: i32 = 1;
-    /// Invalid input, bad configuration or bad flags: nothing was done.
-    pub const INVALID: i32 = 2;
-    /// `kb check`: at least one check could not observe, and none failed.
-    pub const ERROR: i32 = 3;
-    /// Interrupted (Ctrl-C); what finished was still reported.
-    pub const INTERRUPTED: i32 = 130;
-}
+pub use crate::exit;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SiteArgs {

@@ -324,11 +324,19 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// The error catalogues of the last good site's kb.toml (paths relative to the root).
+    /// The error catalogues kb.toml names (paths relative to the root), read from kb.toml itself, so that a
+    /// catalogue is watched even while it (or anything else) keeps the site from building.
     fn catalogues(&self) -> Vec<String> {
-        let site = self.site.as_ref();
-        site.map(|s| s.config.catalogues.iter().map(|c| c.path.clone()).collect())
-            .unwrap_or_default()
+        let text = std::fs::read_to_string(self.root.join(CONFIG_FILE)).unwrap_or_default();
+        let table: toml::Table = text.parse().unwrap_or_default();
+        let list = table
+            .get("errors")
+            .and_then(|e| e.get("catalogues"))
+            .and_then(|c| c.as_array());
+        list.into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
     }
 }
 
@@ -380,11 +388,10 @@ impl Builder {
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let top = rel.split('/').next().unwrap_or_default();
-            let catalogue = site
-                .config
-                .catalogues
+            let catalogue = self
+                .catalogues()
                 .iter()
-                .any(|c| c.path.trim_start_matches("./") == rel);
+                .any(|c| self.root.join(c) == *path || c.trim_start_matches("./") == rel);
             let watched = WATCHED_DIRS.contains(&top) || rel == CONFIG_FILE || catalogue;
             if !watched || rel.split('/').any(|part| part.starts_with('.')) {
                 continue;

@@ -29,6 +29,14 @@ pub fn slugify(text: &str) -> String {
     out
 }
 
+/// Error messages can be long: their page slugs are cut at a dash under this many bytes.
+pub const ERROR_SLUG_MAX: usize = 80;
+
+/// The page slug of an error signature or an error catalogue entry's key (`/errors/<slug>/`).
+pub fn error_slug(value: &str) -> String {
+    slugify_bounded(value, ERROR_SLUG_MAX)
+}
+
 /// A slug for a long free-text value (an error message): at most `max` bytes, cut at a dash. A cut slug ends with
 /// a short hash of the whole text, so that two long messages that start alike keep pages of their own.
 pub fn slugify_bounded(text: &str, max: usize) -> String {

@@ -246,7 +246,7 @@ impl Report {
     /// `kb check`'s exit status for this report: 130 interrupted, 1 a counted fail (at or above `--fail-on`), 3 an
     /// error, else 0.
     pub fn exit_code(&self) -> i32 {
-        use crate::cmd::exit;
+        use crate::exit;
         let counted = |c: &&CheckReport| c.status == Status::Fail && self.fail_on.is_none_or(|f| c.severity >= f);
         let fails = self.articles.iter().flat_map(|a| &a.checks).filter(counted).count();
         let errors = self

@@ -554,7 +554,8 @@ impl Model<'_> {
                     .map(|t| {
                         let articles: Vec<_> = t.articles.iter().take(3).map(|&i| self.item(i)).collect();
                         let entry = t.entry.map(|(c, e)| &self.config.catalogues[c].entries[e]);
-                        serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles, "entry": entry})
+                        let catalogue = t.entry.map(|(c, _)| &self.config.catalogues[c].name);
+                        serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles, "entry": entry, "catalogue": catalogue})
                     })
                     .collect();
                 ctx.insert("catalogues", &self.coverage());

@@ -39,6 +39,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 
 use super::Model;
+pub use super::search_entries::{Entries, Ranking};
 use crate::content::FrontMatter;
 use crate::diag::Diagnostic;
 
@@ -65,9 +66,6 @@ pub fn inside_index_error(what: &str, rel: &str) -> Diagnostic {
     ))
     .hint("rename it or move it out of that folder (for an article, change its `slug`), or build with --no-search")
 }
-
-/// How much a secondary page's words count (an error catalogue entry's page; see [`Ranking`]).
-const SECONDARY: f64 = 0.5;
 
 /// Weights of where a word is (body text is 1). Each weight is a field of its own in the ranking (BM25F-like): a
 /// word's count saturates within a field, so many mentions in the text never outweigh one in the title or the
@@ -163,85 +161,6 @@ pub fn index(model: &Model<'_>) -> Vec<File> {
             body: model.articles[i].own_html(),
         }
     })
-}
-
-/// The pages of the error catalogues' entries as search documents (after the articles): the entry's key and
-/// title as the title, its key, code and message as its error signatures. Each ranks below the articles that list
-/// it (`below` in `meta.json.gz`): a reader who pastes a code an article explains lands on the article, and on the
-/// entry's page only when no article has it.
-#[derive(Clone, Default)]
-pub struct Entries {
-    docs: Vec<(String, FrontMatter)>,
-    /// Per entry, the articles listing it.
-    articles: Vec<Vec<u32>>,
-}
-
-impl Entries {
-    pub fn new(config: &crate::config::Config, errors: &super::taxonomy::Taxonomy) -> Entries {
-        let mut out = Entries::default();
-        for t in &errors.terms {
-            let Some((c, e)) = t.entry else { continue };
-            let cat = &config.catalogues[c];
-            let entry = &cat.entries[e];
-            let mut errors = vec![entry.key().to_string()];
-            if entry.code != entry.key() {
-                errors.push(entry.code.clone());
-            }
-            errors.push(entry.message.clone());
-            let meta = FrontMatter {
-                title: Some(format!("{}: {}", t.name, entry.title)),
-                description: Some(format!("HTTP {} · {}", entry.status, cat.name)),
-                errors,
-                ..FrontMatter::default()
-            };
-            out.docs.push((config.url(&format!("errors/{}/", t.slug)), meta));
-            out.articles.push(t.articles.iter().map(|&i| i as u32).collect());
-        }
-        out
-    }
-
-    pub fn len(&self) -> usize {
-        self.docs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
-    }
-
-    pub fn doc(&self, i: usize) -> Doc<'_> {
-        let (url, meta) = &self.docs[i];
-        Doc {
-            url,
-            meta,
-            body: Cow::Borrowed(""),
-        }
-    }
-
-    /// How the entries rank, their pages coming after the `articles` pages: below the articles listing them,
-    /// and as secondary pages.
-    pub fn ranking(&self, articles: usize) -> Ranking {
-        Ranking {
-            below: self
-                .articles
-                .iter()
-                .enumerate()
-                .filter(|(_, list)| !list.is_empty())
-                .map(|(i, list)| ((articles + i) as u32, list.clone()))
-                .collect(),
-            secondary_from: (!self.is_empty()).then_some(articles as u32),
-        }
-    }
-}
-
-/// What ranks pages besides their words: written into `meta.json.gz` for the browser.
-#[derive(Default, Serialize)]
-pub struct Ranking {
-    /// A page, and the pages that always rank above it when both could be shown.
-    pub below: BTreeMap<u32, Vec<u32>>,
-    /// Pages from this one on are secondary (error catalogue entries): their words count [`SECONDARY`] as much,
-    /// so that a query of common words finds articles first, while an entry's own code or message, which no
-    /// article holds, still finds the entry.
-    pub secondary_from: Option<u32>,
 }
 
 /// A section of a page's text: the part before the first heading with an id (`id` empty), then one per such
@@ -408,7 +327,7 @@ pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(
         "filters": filters,
         "chunks": chunk_files.iter().map(|(prefix, f)| (prefix.as_str(), f.path.as_str())).collect::<BTreeMap<_, _>>(),
         "below": ranking.below,
-        "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": SECONDARY })),
+        "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": super::search_entries::SECONDARY })),
     });
     let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
     files.push(File {

@@ -4,11 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::catalogue::Catalogue;
-use crate::content::slug::{slugify, slugify_bounded};
+use crate::content::slug::{error_slug, slugify};
 use crate::content::{Content, FrontMatter};
-
-/// Error messages can be long: their page slugs are cut at a dash under this many bytes.
-const ERROR_SLUG_MAX: usize = 80;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -125,15 +122,14 @@ fn add_entries(by_slug: &mut BTreeMap<String, Term>, content: &Content, catalogu
     }
     for (c, cat) in catalogues.iter().enumerate() {
         for (e, entry) in cat.entries.iter().enumerate() {
+            // Page slugs are unique within a catalogue (its loader sees to it); another catalogue's entry on the
+            // same page is kept apart, under the catalogue's id (numbered, in the unlikely case that is taken too).
+            let taken = |slug: &str| by_slug.get(slug).is_some_and(|t| t.entry.is_some());
             let mut slug = term_slug(Kind::Errors, entry.key());
-            if by_slug
-                .get(&slug)
-                .is_some_and(|t| t.entry.is_some_and(|(other, _)| other != c))
-            {
-                slug = term_slug(Kind::Errors, &format!("{} {}", cat.id, entry.key()));
-            }
-            if slug.is_empty() {
-                continue;
+            if taken(&slug) {
+                let base = term_slug(Kind::Errors, &format!("{} {}", cat.id, entry.key()));
+                let numbered = |n: usize| if n == 1 { base.clone() } else { format!("{base}-{n}") };
+                slug = (1..).map(numbered).find(|s| !taken(s)).unwrap_or_default();
             }
             let term = by_slug
                 .entry(slug.clone())
@@ -149,7 +145,7 @@ fn add_entries(by_slug: &mut BTreeMap<String, Term>, content: &Content, catalogu
 
 pub fn term_slug(kind: Kind, value: &str) -> String {
     match kind {
-        Kind::Errors => slugify_bounded(value, ERROR_SLUG_MAX),
+        Kind::Errors => error_slug(value),
         _ => slugify(value),
     }
 }

@@ -494,6 +494,11 @@ fn a_system_log_query_without_an_end_is_an_error() {
                 [[step]]\nget = \"/.well-known/openid-configuration\"\n\
                 [[step]]\nget = \"/api/v1/logs\"\nquery = { since = { now = \"-24h\" } }\n";
     let (_, diags) = crate::support::check_block_of(text);
+    // Ascending (the default) is a stream too; newest first is not.
+    let ascending = text.replace("now = \"-24h\" }", "now = \"-24h\" }, sortOrder = \"ASCENDING\"");
+    assert_eq!(crate::support::check_block_of(&ascending).1.len(), 1);
+    let newest_first = text.replace("now = \"-24h\" }", "now = \"-24h\" }, sortOrder = \"DESCENDING\"");
+    assert!(crate::support::check_block_of(&newest_first).1.is_empty());
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert!(
         diags[0]

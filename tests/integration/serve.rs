@@ -255,3 +255,24 @@ fn an_edited_error_catalogue_is_served_again() {
         Duration::from_secs(5),
     );
 }
+
+#[test]
+fn a_catalogue_that_kept_the_first_build_from_succeeding_is_watched_and_its_fix_served() {
+    let site = fixture("catalogues");
+    let root = site.path();
+    edit(root, "catalogues/acme-api.toml", |t| {
+        t.replace("status = 403", "status = 4030")
+    });
+    let server = KbServe::start(root, &["--no-search"]);
+    server.wait_for_log("HTTP status 4030", 10);
+    let saved = edit(root, "catalogues/acme-api.toml", |t| {
+        t.replace("status = 4030", "status = 403")
+    });
+    served_within(
+        server.authority(),
+        "/errors/a0002/",
+        "You may not read {0} here.",
+        saved,
+        Duration::from_secs(5),
+    );
+}

@@ -204,14 +204,18 @@ impl Ctx<'_> {
         Some((method, p))
     }
 
-    /// A System Log query (`GET /api/v1/logs`) in ascending order without `until` is a *polling* query: Okta
+    /// A System Log query (`GET /api/v1/logs`) in ascending order (the default) without `until` is a *polling* query: Okta
     /// answers it as a stream whose `next` link is always there, so the check could only end at kb's page cap.
     fn bounded_log_query(&mut self, t: &[Entry], query: &[(String, Template)]) {
         let logs = get(t, "get")
             .and_then(|e| e.node.as_str())
             .is_some_and(|p| p.trim_end_matches('/') == "/api/v1/logs");
         let has = |k: &str| query.iter().any(|(n, _)| n == k);
-        if logs && !has("until") && !has("sortOrder") {
+        // Newest first is no stream; ASCENDING, the default, is.
+        let descending = query
+            .iter()
+            .any(|(n, v)| n == "sortOrder" && v.literal_text().as_deref() == Some("DESCENDING"));
+        if logs && !has("until") && !descending {
             let span = get(t, "query").map_or_else(
                 || get(t, "get").map(|e| e.node.span.clone()),
                 |e| Some(e.node.span.clone()),
