@@ -93,6 +93,12 @@ struct JsonCatalogue {
     error: Vec<RawEntry>,
 }
 
+/// The catalogue and entry at `(catalogue, entry)` of `catalogues` (as a taxonomy term's `entry` holds it).
+pub fn entry_at(catalogues: &[Catalogue], (c, e): (usize, usize)) -> (&Catalogue, &Entry) {
+    let cat = &catalogues[c];
+    (cat, &cat.entries[e])
+}
+
 /// A catalogue as kb.toml names it: its path (relative to the site's root) and where kb.toml says so.
 pub struct Named<'a> {
     pub path: String,

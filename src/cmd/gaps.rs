@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{SiteArgs, exit};
-use crate::catalogue::Entry;
+use crate::catalogue::{Entry, entry_at};
 use crate::config::Config;
 use crate::content::Content;
 use crate::site::taxonomy::{Kind, Taxonomy};
@@ -76,36 +76,29 @@ pub fn run(args: &GapsArgs) -> i32 {
 
 fn gaps<'a>(config: &'a Config, content: &Content) -> Vec<CatalogueGaps<'a>> {
     let errors = Taxonomy::build(Kind::Errors, content, &config.catalogues);
-    let mut out: Vec<CatalogueGaps> = config
+    let coverage = errors.coverage(config.catalogues.len());
+    config
         .catalogues
         .iter()
-        .map(|c| CatalogueGaps {
+        .zip(coverage)
+        .map(|(c, cov)| CatalogueGaps {
             id: &c.id,
             name: &c.name,
             release: c.release.as_deref(),
             source: c.source.as_deref(),
-            total: c.entries.len(),
-            covered: 0,
-            gaps: Vec::new(),
+            total: cov.total(),
+            covered: cov.covered,
+            gaps: cov
+                .uncovered
+                .iter()
+                .filter_map(|t| {
+                    let (_, entry) = entry_at(&config.catalogues, t.entry?);
+                    let page = config.permalink(&config.url(&format!("errors/{}/", t.slug)));
+                    Some(Gap { entry, page })
+                })
+                .collect(),
         })
-        .collect();
-    // Entries in their catalogue's order.
-    let mut found: Vec<Vec<(usize, Gap)>> = config.catalogues.iter().map(|_| Vec::new()).collect();
-    for t in &errors.terms {
-        let Some((c, e)) = t.entry else { continue };
-        if t.articles.is_empty() {
-            let entry = &config.catalogues[c].entries[e];
-            let page = config.permalink(&config.url(&format!("errors/{}/", t.slug)));
-            found[c].push((e, Gap { entry, page }));
-        } else {
-            out[c].covered += 1;
-        }
-    }
-    for (c, mut list) in found.into_iter().enumerate() {
-        list.sort_by_key(|(e, _)| *e);
-        out[c].gaps = list.into_iter().map(|(_, g)| g).collect();
-    }
-    out
+        .collect()
 }
 
 fn human(report: &[CatalogueGaps]) -> String {

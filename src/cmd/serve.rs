@@ -382,16 +382,14 @@ impl Builder {
             return Plan::Full("the site".into());
         };
         let mut edits = Vec::new();
+        let catalogues = self.catalogues();
         for path in paths {
             let Ok(rel) = path.strip_prefix(&self.root) else {
                 continue;
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let top = rel.split('/').next().unwrap_or_default();
-            let catalogue = self
-                .catalogues()
-                .iter()
-                .any(|c| self.root.join(c) == *path || c.trim_start_matches("./") == rel);
+            let catalogue = catalogues.iter().any(|c| c.trim_start_matches("./") == rel);
             let watched = WATCHED_DIRS.contains(&top) || rel == CONFIG_FILE || catalogue;
             if !watched || rel.split('/').any(|part| part.starts_with('.')) {
                 continue;

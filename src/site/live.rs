@@ -413,12 +413,7 @@ impl SearchSnapshot {
 
     /// Builds the index: its files under [`search::DIR`].
     pub fn index(&self) -> Files {
-        let n = self.articles.len();
-        let ranking = self.entries.ranking(n);
-        let files = search::index_docs(&self.language, n + self.entries.len(), &ranking, |i| {
-            if i >= n {
-                return self.entries.doc(i - n);
-            }
+        let files = self.entries.index(&self.language, self.articles.len(), |i| {
             let (url, meta, body) = &self.articles[i];
             search::Doc {
                 url,

@@ -14,6 +14,7 @@ use super::status::{ArticleStatus, ORDER};
 use super::taxonomy::{Kind, Taxonomy};
 use super::theme::{Theme, tera_error};
 use super::{Model, Sink, alias_file};
+use crate::catalogue::entry_at;
 use crate::diag::Diagnostic;
 use crate::markdown::{Highlighter, TocEntry};
 
@@ -262,22 +263,16 @@ impl Model<'_> {
 
     /// Per error catalogue: its name, release and source, how many entries it has and how many an article covers.
     fn coverage(&self) -> Vec<serde_json::Value> {
-        let mut counts = vec![(0usize, 0usize); self.config.catalogues.len()];
-        for t in &self.errors.terms {
-            if let Some((c, _)) = t.entry {
-                counts[c].0 += 1;
-                counts[c].1 += usize::from(!t.articles.is_empty());
-            }
-        }
+        let coverage = self.errors.coverage(self.config.catalogues.len());
         self.config
             .catalogues
             .iter()
-            .zip(counts)
-            .map(|(cat, (total, covered))| {
+            .zip(coverage)
+            .map(|(cat, c)| {
                 serde_json::json!({
                     "id": cat.id, "name": cat.name, "release": cat.release, "source": cat.source,
-                    "total": total, "covered": covered,
-                    "percent": (covered * 100).checked_div(total).unwrap_or(0),
+                    "total": c.total(), "covered": c.covered,
+                    "percent": (c.covered * 100).checked_div(c.total()).unwrap_or(0),
                 })
             })
             .collect()
@@ -553,8 +548,8 @@ impl Model<'_> {
                     .take(per)
                     .map(|t| {
                         let articles: Vec<_> = t.articles.iter().take(3).map(|&i| self.item(i)).collect();
-                        let entry = t.entry.map(|(c, e)| &self.config.catalogues[c].entries[e]);
-                        let catalogue = t.entry.map(|(c, _)| &self.config.catalogues[c].name);
+                        let found = t.entry.map(|at| entry_at(&self.config.catalogues, at));
+                        let (catalogue, entry) = (found.map(|f| &f.0.name), found.map(|f| f.1));
                         serde_json::json!({"name": t.name, "url": self.url(&format!("errors/{}/", t.slug)), "count": t.articles.len(), "articles": articles, "entry": entry, "catalogue": catalogue})
                     })
                     .collect();
@@ -580,9 +575,9 @@ impl Model<'_> {
                         "name": t.name,
                         "url": self.url(&format!("{base}/")),
                         "count": t.articles.len(),
-                        "entry": t.entry.map(|(c, e)| {
-                            let cat = &self.config.catalogues[c];
-                            serde_json::json!({"catalogue": {"id": cat.id, "name": cat.name, "source": cat.source, "release": cat.release}, "error": cat.entries[e]})
+                        "entry": t.entry.map(|at| {
+                            let (cat, entry) = entry_at(&self.config.catalogues, at);
+                            serde_json::json!({"catalogue": {"id": cat.id, "name": cat.name, "source": cat.source, "release": cat.release}, "error": entry})
                         }),
                     }),
                 );

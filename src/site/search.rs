@@ -147,13 +147,8 @@ pub struct Doc<'a> {
 
 /// Indexes every article of the model, then every error catalogue entry's page.
 pub fn index(model: &Model<'_>) -> Vec<File> {
-    let n = model.content.articles.len();
     let entries = Entries::new(model.config, &model.errors);
-    let ranking = entries.ranking(n);
-    index_docs(&model.config.language, n + entries.len(), &ranking, |i| {
-        if i >= n {
-            return entries.doc(i - n);
-        }
+    entries.index(&model.config.language, model.content.articles.len(), |i| {
         let a = &model.content.articles[i];
         Doc {
             url: &a.url,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::search::Doc;
+use super::search::{Doc, File, index_docs};
 use crate::content::FrontMatter;
 
 /// How much a secondary page's words count (an error catalogue entry's page; see [`Ranking`]).
@@ -27,9 +27,8 @@ impl Entries {
     pub fn new(config: &crate::config::Config, errors: &super::taxonomy::Taxonomy) -> Entries {
         let mut out = Entries::default();
         for t in &errors.terms {
-            let Some((c, e)) = t.entry else { continue };
-            let cat = &config.catalogues[c];
-            let entry = &cat.entries[e];
+            let Some(at) = t.entry else { continue };
+            let (cat, entry) = crate::catalogue::entry_at(&config.catalogues, at);
             let mut errors = vec![entry.key().to_string()];
             if entry.code != entry.key() {
                 errors.push(entry.code.clone());
@@ -62,6 +61,13 @@ impl Entries {
             meta,
             body: Cow::Borrowed(""),
         }
+    }
+
+    /// Indexes `n` articles (the `i`-th being `article(i)`), then these entries' pages, ranked as
+    /// [`Entries::ranking`] says.
+    pub fn index<'a>(&'a self, language: &str, n: usize, article: impl Fn(usize) -> Doc<'a> + Sync) -> Vec<File> {
+        let doc = |i: usize| if i < n { article(i) } else { self.doc(i - n) };
+        index_docs(language, n + self.len(), &self.ranking(n), doc)
     }
 
     /// How the entries rank, their pages coming after the `articles` pages: below the articles listing them,

@@ -61,6 +61,19 @@ impl Term {
     }
 }
 
+/// One error catalogue's coverage (see [`Taxonomy::coverage`]).
+#[derive(Default)]
+pub struct Coverage<'t> {
+    pub covered: usize,
+    pub uncovered: Vec<&'t Term>,
+}
+
+impl Coverage<'_> {
+    pub fn total(&self) -> usize {
+        self.covered + self.uncovered.len()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
     pub kind: Kind,
@@ -103,6 +116,24 @@ impl Taxonomy {
             t.articles.dedup();
         }
         tax
+    }
+
+    /// Per error catalogue (of `catalogues` loaded), how many of its entries an article covers, and the terms of
+    /// those none covers, in the catalogue's order.
+    pub fn coverage(&self, catalogues: usize) -> Vec<Coverage<'_>> {
+        let mut out: Vec<Coverage> = (0..catalogues).map(|_| Coverage::default()).collect();
+        for t in &self.terms {
+            let Some((c, _)) = t.entry else { continue };
+            if t.articles.is_empty() {
+                out[c].uncovered.push(t);
+            } else {
+                out[c].covered += 1;
+            }
+        }
+        for c in &mut out {
+            c.uncovered.sort_by_key(|t| t.entry);
+        }
+        out
     }
 
     /// The term for a value as written in front matter.

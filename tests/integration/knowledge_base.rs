@@ -93,9 +93,9 @@ fn every_article_section_product_tag_and_error_has_a_page() {
     let entries: usize = config.catalogues.iter().map(|c| c.entries.len()).sum();
     let mut pages = 0;
     for t in &errors.terms {
-        let Some((c, e)) = t.entry else { continue };
+        let Some(at) = t.entry else { continue };
         let html = read(page(&site, &format!("errors/{}", t.slug)));
-        let message = kb::markdown::html_escape(&config.catalogues[c].entries[e].message);
+        let message = kb::markdown::html_escape(&kb::catalogue::entry_at(&config.catalogues, at).1.message);
         assert!(html.contains(&message), "errors/{} shows {message}", t.slug);
         assert_eq!(
             t.articles.is_empty(),
