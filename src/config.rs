@@ -21,6 +21,7 @@ const KEYS: &[&str] = &[
     "markdown",
     "csp",
     "errors",
+    "search",
 ];
 
 /// `[markdown] html`: what becomes of raw HTML in articles.
@@ -101,8 +102,38 @@ pub struct Config {
     /// `[errors] catalogues`: the error catalogues, loaded.
     #[serde(skip)]
     pub catalogues: Vec<crate::catalogue::Catalogue>,
+    /// `[search]`.
+    #[serde(skip)]
+    pub search: SearchSettings,
     #[serde(skip)]
     pub root: PathBuf,
+}
+
+/// `[search]`: the search index's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchSettings {
+    /// Whether a query word the index does not hold is matched against words a typo or two away.
+    pub typos: bool,
+    /// Groups of words or phrases that mean the same, as written in kb.toml (validated: each member holds a word
+    /// the index would hold, and no member is in two groups).
+    pub synonyms: Vec<Vec<String>>,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            typos: true,
+            synonyms: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSearch {
+    typos: Option<bool>,
+    #[serde(default)]
+    synonyms: Vec<Vec<String>>,
 }
 
 /// `[errors]`.
@@ -127,6 +158,7 @@ struct Raw {
     markdown: Option<RawMarkdown>,
     csp: Option<toml::Table>,
     errors: Option<RawErrors>,
+    search: Option<RawSearch>,
 }
 
 impl Config {
@@ -237,9 +269,16 @@ impl Config {
                 at: (&file, catalogue_span(table.get_ref(), i)),
             })
             .collect();
-        let catalogues = crate::catalogue::load_all(root, &named)?;
+        let language = raw.language.unwrap_or_else(|| "en".into());
+        let search = search_settings(raw.search, &language, &file, table.get_ref());
+        let catalogues = crate::catalogue::load_all(root, &named);
+        let (search, catalogues) = match (search, catalogues) {
+            (Ok(s), Ok(c)) => (s, c),
+            (s, c) => return Err(s.err().into_iter().chain(c.err()).flatten().collect()),
+        };
         Ok(Config {
             catalogues,
+            search,
             raw_html,
             csp,
             trusted_warning,
@@ -247,7 +286,7 @@ impl Config {
             base_url,
             base_path,
             description: raw.description.unwrap_or_default(),
-            language: raw.language.unwrap_or_else(|| "en".into()),
+            language,
             theme: raw.theme.unwrap_or_else(|| "default".into()),
             paginate_by,
             extra: raw.extra.unwrap_or(serde_json::Value::Object(Default::default())),
@@ -270,6 +309,82 @@ impl Config {
 }
 
 /// Where `[errors] catalogues` names its `i`-th file (the `[errors]` key when the list cannot be read).
+/// `[search]`, validated: every synonym group has two members or more, every member holds a word the index would
+/// hold, and no member (after word cutting and stemming) is in two groups or twice in one. Each problem is reported
+/// at its place in kb.toml.
+fn search_settings(
+    raw: Option<RawSearch>,
+    language: &str,
+    file: &SourceFile,
+    table: &toml::de::DeTable<'_>,
+) -> Result<SearchSettings, Vec<Diagnostic>> {
+    let Some(raw) = raw else {
+        return Ok(SearchSettings::default());
+    };
+    let synonyms = table
+        .iter()
+        .find(|(k, _)| k.get_ref() == "search")
+        .and_then(|(_, v)| v.get_ref().as_table())
+        .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == "synonyms"));
+    let group_span = |i: usize| {
+        let list = synonyms.and_then(|(_, v)| v.get_ref().as_array());
+        list.and_then(|a| a.get(i)).map_or(0..0, |v| v.span())
+    };
+    let member_span = |i: usize, j: usize| {
+        let list = synonyms.and_then(|(_, v)| v.get_ref().as_array());
+        let group = list.and_then(|a| a.get(i)).and_then(|g| g.get_ref().as_array());
+        group.and_then(|g| g.get(j)).map_or_else(|| group_span(i), |v| v.span())
+    };
+    let stemmer = crate::site::search::words::stemmer(language);
+    let mut diags = Vec::new();
+    // Each member's stems, and where it was first seen.
+    let mut seen: Vec<(Vec<String>, usize, usize)> = Vec::new();
+    for (i, group) in raw.synonyms.iter().enumerate() {
+        if group.len() < 2 {
+            diags.push(
+                Diagnostic::error("a synonym group needs two members or more")
+                    .at(file, group_span(i))
+                    .label("one member")
+                    .hint("list the words or phrases that mean the same together, e.g. [\"mfa\", \"2fa\", \"multifactor\"]"),
+            );
+        }
+        for (j, member) in group.iter().enumerate() {
+            let stems = crate::site::search::words::member_stems(stemmer.as_ref(), member);
+            if stems.is_empty() {
+                diags.push(
+                    Diagnostic::error(format!("synonym {member:?} holds no word search could match"))
+                        .at(file, member_span(i, j))
+                        .label("no word")
+                        .hint("a member is a word or a phrase of letters and digits, e.g. \"single sign-on\""),
+                );
+                continue;
+            }
+            if let Some((_, gi, gj)) = seen.iter().find(|(s, _, _)| *s == stems) {
+                let first = &raw.synonyms[*gi][*gj];
+                let line = file.line_col(member_span(*gi, *gj).start).0;
+                diags.push(
+                    Diagnostic::error(format!(
+                        "synonym {member:?} is already a member, as {first:?} (line {line})"
+                    ))
+                    .at(file, member_span(i, j))
+                    .label("a second time")
+                    .hint("a word belongs to one group: merge the groups, as synonyms apply in both directions"),
+                );
+                continue;
+            }
+            seen.push((stems, i, j));
+        }
+    }
+    if diags.is_empty() {
+        Ok(SearchSettings {
+            typos: raw.typos.unwrap_or(true),
+            synonyms: raw.synonyms,
+        })
+    } else {
+        Err(diags)
+    }
+}
+
 fn catalogue_span(table: &toml::de::DeTable<'_>, i: usize) -> std::ops::Range<usize> {
     let Some((key, errors)) = table.iter().find(|(k, _)| k.get_ref() == "errors") else {
         return 0..0;

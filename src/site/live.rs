@@ -309,7 +309,7 @@ impl Site {
     pub fn search_snapshot(&self) -> Option<SearchSnapshot> {
         let parts = self.parts.as_ref()?;
         self.search.then(|| SearchSnapshot {
-            language: self.config.language.clone(),
+            settings: search::Settings::of(&self.config),
             articles: self
                 .content
                 .articles
@@ -396,7 +396,7 @@ fn touched(
 
 /// The articles as the search index sees them: URL, front matter and rendered body.
 pub struct SearchSnapshot {
-    language: String,
+    settings: search::Settings,
     articles: Vec<(String, FrontMatter, String)>,
     /// The error catalogue entries' pages.
     entries: search::Entries,
@@ -413,7 +413,7 @@ impl SearchSnapshot {
 
     /// Builds the index: its files under [`search::DIR`].
     pub fn index(&self) -> Files {
-        let files = self.entries.index(&self.language, self.articles.len(), |i| {
+        let files = self.entries.index(&self.settings, self.articles.len(), |i| {
             let (url, meta, body) = &self.articles[i];
             search::Doc {
                 url,

@@ -4,7 +4,6 @@ pub mod live;
 pub mod output;
 pub mod pages;
 pub mod search;
-pub mod search_entries;
 pub mod serve;
 pub mod status;
 pub mod taxonomy;

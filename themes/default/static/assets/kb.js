@@ -30,17 +30,73 @@
     });
   }
 
-  // "/" focuses the search box from anywhere on the site, unless the reader is typing somewhere.
+  // "/" focuses the search box from anywhere on the site, unless the reader is typing somewhere; Ctrl+K (Cmd+K on a
+  // Mac) does too, even from a field.
   function setUpSearchKey() {
     document.addEventListener("keydown", function (e) {
-      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
-      var t = e.target;
-      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      if (e.defaultPrevented || e.altKey || e.isComposing) return;
+      var combo = (e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "K");
+      if (!combo) {
+        if (e.key !== "/" || e.ctrlKey || e.metaKey) return;
+        var t = e.target;
+        if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      }
       var box = document.getElementById("search-q") || document.getElementById("site-search-q");
       if (!box) return;
       e.preventDefault();
       box.focus();
       box.select();
+    });
+  }
+
+  // An article opened from a search result (`?highlight=words`): the words are marked where the article's text holds
+  // them, the page scrolls to the first (in the section linked to, if any), and the parameter leaves the address
+  // bar, so that a link copied from it is clean. Marks go around whole words of text nodes only, so the code's
+  // highlighting and what the copy buttons copy are unchanged.
+  function setUpHighlight() {
+    var params = new URLSearchParams(location.search);
+    var words = params.get("highlight");
+    if (words === null) return;
+    params.delete("highlight");
+    var qs = params.toString();
+    history.replaceState(history.state, "", location.pathname + (qs ? "?" + qs : "") + location.hash);
+    var body = document.querySelector(".article");
+    var form = document.querySelector("form.site-search");
+    if (!body || !form || !words.trim()) return;
+    import(new URL("../search-index/search.js", form.action).href).then(function (pf) {
+      var holds = pf.matcher(words.split(/\s+/).filter(Boolean));
+      var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
+        acceptNode: function (n) {
+          return n.parentElement.closest("script, style, button, mark, .visually-hidden, [data-search-ignore]")
+            ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+        }
+      });
+      var nodes = [];
+      while (walker.nextNode()) nodes.push(walker.currentNode);
+      var marks = [];
+      nodes.forEach(function (node) {
+        var parts = node.data.split(/(\s+)/);
+        if (!parts.some(holds)) return;
+        var out = document.createDocumentFragment();
+        parts.forEach(function (part) {
+          if (part && holds(part)) {
+            var m = el("mark", { class: "search-hit", text: part });
+            marks.push(m);
+            out.appendChild(m);
+          } else if (part) {
+            out.appendChild(document.createTextNode(part));
+          }
+        });
+        node.parentNode.replaceChild(out, node);
+      });
+      document.documentElement.setAttribute("data-highlighted", String(marks.length));
+      var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      var first = marks.find(function (m) {
+        return !target || target.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING;
+      }) || marks[0];
+      if (first) first.scrollIntoView({ block: "center" });
+    }).catch(function () {
+      document.documentElement.setAttribute("data-highlighted", "0");
     });
   }
 
@@ -73,97 +129,14 @@
     return out;
   }
 
-  // A pasted message glues words together with punctuation: `scope="okta.logs.read",`. The index holds the parts of
-  // such a token (cut at punctuation and between letters and digits, two characters or more), so the query is cut
-  // the same way. A plain word or a simple compound (`E0000015`, `insufficient_scope`, `www-authenticate:`,
-  // `can't`) stays whole, as the index holds those whole too.
-  function prepare(q) {
-    var out = [];
-    q.split(/\s+/).forEach(function (token) {
-      if (!token) return;
-      if (/^[\p{L}\p{N}]+([_'\u2019-][\p{L}\p{N}]+)*[.,:;!?]*$/u.test(token)) {
-        out.push(token.replace(/[.,:;!?]+$/, ""));
-        return;
-      }
-      token.split(/[^\p{L}\p{N}]+/u).forEach(function (part) {
-        part.replace(/(\p{L})(\p{N})/gu, "$1 $2").replace(/(\p{N})(\p{L})/gu, "$1 $2").split(" ").forEach(function (p) {
-          if (p.length > 1) out.push(p);
-        });
-      });
-    });
-    return out.join(" ");
-  }
-
-  function words(q) {
-    var seen = {};
-    return q.split(" ").filter(function (w) {
-      var key = w.toLowerCase();
-      if (!w || seen[key]) return false;
-      seen[key] = true;
-      return true;
-    });
-  }
-
-  // A query of more words than this is a pasted message: its function words ("you", "because", "this") are in
-  // nearly every article, so they are left out; they cost time and bytes and do not change the ranking.
-  var SHORT = 4;
-  var STOP = new Set(("a an and are as at be because but by can can't cannot could do does for from has have how if " +
-    "in into is it its it's not of on or please so that the their then there these this to was were what when " +
-    "where which while who why will with would you you're your").split(" "));
-
-  function terms(q) {
-    var all = words(q);
-    if (all.length <= SHORT) return all;
-    var kept = all.filter(function (w) { return !STOP.has(w.toLowerCase().replace("\u2019", "'")); });
-    return kept.length ? kept : all;
-  }
-
-  // The index ranks the pages that hold every word of the query, leaving out the words no page holds (the reader's
-  // own app or user name in a pasted message). When no page holds every remaining word (the variable part is a word
-  // some other article has), each word is searched alone and pages are ranked by how much of the query they hold,
-  // each word counting by its rarity (BM25's inverse document frequency), then by the index's scores.
-  async function find(pf, q, filters) {
-    var all = terms(q);
-    var first = await pf.search(all.join(" "), { filters: filters, phrase: q });
-    if (first.results.length || all.length < 2) return { counts: first.filters, results: first.results };
-    var each = await Promise.all(all.map(function (w) { return pf.search(w, { filters: filters }); }));
-    var missing = all.filter(function (w, i) { return each[i].results.length === 0; });
-    // The number of articles the search runs over (with the facets applied, as the words' counts are).
-    var total = (await pf.search(null, { filters: filters })).results.length;
-    total = each.reduce(function (m, r) { return Math.max(m, r.results.length); }, Math.max(total, 1));
-    var pages = new Map();
-    each.forEach(function (r) {
-      var df = r.results.length;
-      if (!df) return;
-      var rarity = Math.log(1 + (total - df + 0.5) / (df + 0.5));
-      r.results.forEach(function (hit) {
-        var p = pages.get(hit.id) || { hit: hit, held: 0, score: 0, words: 0 };
-        p.held += rarity;
-        p.score += hit.score;
-        p.words += 1;
-        pages.set(hit.id, p);
-      });
-    });
-    var known = each.filter(function (r) { return r.results.length; }).length;
-    var ranked = Array.from(pages.values()).sort(function (a, b) {
-      return b.held - a.held || b.score - a.score;
-    });
-    // Pages holding less than half of what the best page holds only share common words with the query.
-    var close = ranked.filter(function (p) { return p.held >= ranked[0].held / 2; });
-    return {
-      counts: null,
-      results: close.map(function (p) { return p.hit; }),
-      missing: missing,
-      partial: close.length > 0 && close[0].words < known
-    };
-  }
-
-  // The words of a query that no article holds, to show the reader what the search left out.
-  async function unknownWords(pf, q) {
-    var all = terms(q);
-    if (all.length < 2) return [];
-    var each = await Promise.all(all.map(function (w) { return pf.search(w); }));
-    return all.filter(function (w, i) { return each[i].results.length === 0; });
+  // Where a result leads: the article, with the words the query matched, so that the article can mark them.
+  function withHighlight(url, marks) {
+    if (!marks.length) return url;
+    var at = url.indexOf("#");
+    var path = at < 0 ? url : url.slice(0, at);
+    var hash = at < 0 ? "" : url.slice(at);
+    var words = marks.slice(0, 30).join(" ");
+    return path + (path.indexOf("?") < 0 ? "?" : "&") + "highlight=" + encodeURIComponent(words) + hash;
   }
 
   function setUpSearchPage() {
@@ -186,6 +159,7 @@
     // Results are shown ten at a time: each one shown costs a fetch of its fragment.
     var PAGE = 10;
     var shown = [];
+    var marks = [];
     var adding = false;
     // On this page, the page's own box is the search box.
     if (header) header.form.hidden = true;
@@ -263,12 +237,12 @@
       data.forEach(function (d) {
         var subs = (d.sub_results || []).filter(function (s) { return s.url !== d.url && s.url.indexOf("#") > 0; }).slice(0, 3);
         list.appendChild(el("li", { class: "result" }, [
-          el("a", { class: "result-title", href: d.url, text: (d.meta && d.meta.title) || d.url }),
+          el("a", { class: "result-title", href: withHighlight(d.url, marks), text: (d.meta && d.meta.title) || d.url }),
           el("p", { class: "result-url", text: d.url }),
           excerpt(d.excerpt || ""),
           subs.length
             ? el("ul", { class: "result-subs" }, subs.map(function (s) {
-                return el("li", {}, [el("a", { href: s.url, text: s.title })]);
+                return el("li", {}, [el("a", { href: withHighlight(s.url, marks), text: s.title })]);
               }))
             : null
         ]));
@@ -276,14 +250,60 @@
       more.hidden = list.children.length >= results.length;
     }
 
-    function leftOut(words) {
+    // The query's own spelling of a word of the index's (lowercase, cut at punctuation).
+    function typed(q, word) {
+      var found = null;
+      q.split(/[^\p{L}\p{N}_'\u2019-]+/u).some(function (t) {
+        if (t.toLowerCase().replace(/\u2019/g, "'") === word) found = t;
+        return found;
+      });
+      return found || word;
+    }
+
+    function leftOut(q, words) {
       if (!words.length) return;
+      words = words.map(function (w) { return typed(q, w); });
       status.appendChild(document.createTextNode(" Left out, as no article has them: "));
       words.forEach(function (w, i) {
         if (i) status.appendChild(document.createTextNode(", "));
         status.appendChild(el("span", { class: "dropped", text: w }));
       });
       status.appendChild(document.createTextNode("."));
+    }
+
+    // "Showing results for insufficient scope": the query with its corrected words, each marked; for an error code,
+    // the other codes as close, each a search of its own.
+    function corrected(q, corrections) {
+      if (!corrections.length) return;
+      var replaced = corrections.filter(function (c) { return !c.also; });
+      var also = corrections.filter(function (c) { return c.also; });
+      var line = el("span", { class: "corrected" });
+      if (replaced.length) {
+        line.appendChild(document.createTextNode("Showing results for "));
+        q.split(/\s+/).forEach(function (token, i) {
+          if (i) line.appendChild(document.createTextNode(" "));
+          var core = token.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+          var c = replaced.find(function (r) { return r.from === core; });
+          var to = c && token === token.toUpperCase() ? c.to.toUpperCase() : c && c.to;
+          line.appendChild(c ? el("strong", { text: to }) : document.createTextNode(token));
+        });
+        line.appendChild(document.createTextNode(". "));
+      }
+      also.forEach(function (c) {
+        line.appendChild(document.createTextNode("Also showing results for "));
+        line.appendChild(el("strong", { text: c.to }));
+        line.appendChild(document.createTextNode(". "));
+      });
+      corrections.forEach(function (c) {
+        if (!c.others.length) return;
+        line.appendChild(document.createTextNode("Other close codes: "));
+        c.others.forEach(function (o, i) {
+          if (i) line.appendChild(document.createTextNode(", "));
+          line.appendChild(el("a", { href: "?q=" + encodeURIComponent(o), text: o.toUpperCase() }));
+        });
+        line.appendChild(document.createTextNode(". "));
+      });
+      status.appendChild(line);
     }
 
     function finish(state, q) {
@@ -313,27 +333,24 @@
           finish("idle", q);
           return;
         }
-        var found = await find(pf, prepare(q), filters());
+        var found = await pf.query(q, { filters: filters() });
         if (mine !== run) return;
         shown = found.results;
+        marks = found.marks || [];
         list.textContent = "";
         await showMore(shown);
         if (mine !== run) return;
         renderFacets(found.counts, all);
         var n = found.results.length;
-        status.textContent = n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles.";
+        status.textContent = "";
+        corrected(q, found.corrections || []);
+        status.appendChild(document.createTextNode(n === 0 ? "No articles found." : n === 1 ? "1 article." : n + " articles."));
         if (found.partial) {
           status.appendChild(document.createTextNode(" No article has every word; the closest matches come first."));
         }
         if (!list.dataset.firstResultMs && n) list.dataset.firstResultMs = String(Math.round(performance.now()));
         finish("done", q);
-        if (!n) {
-          list.dataset.settled = q;
-          return;
-        }
-        var missing = found.missing || (await unknownWords(pf, prepare(q)));
-        if (mine !== run) return;
-        leftOut(missing);
+        if (n) leftOut(q, found.missing || []);
         list.dataset.settled = q;
       } catch (e) {
         if (mine !== run) return;
@@ -392,6 +409,7 @@
     setUpCopyButtons();
     setUpSearchKey();
     setUpSearchPage();
+    setUpHighlight();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -35,13 +35,19 @@ use std::io::Write as _;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use rayon::prelude::*;
-use rust_stemmers::{Algorithm, Stemmer};
+use rust_stemmers::Stemmer;
 use serde::Serialize;
 
 use super::Model;
-pub use super::search_entries::{Entries, Ranking};
 use crate::content::FrontMatter;
 use crate::diag::Diagnostic;
+pub use entries::{Entries, Ranking};
+use words::{for_each_word, phrases, stem_of, stemmer};
+
+mod entries;
+mod text;
+mod vocabulary;
+pub mod words;
 
 /// Where the index goes, under the site's root.
 pub const DIR: &str = "search-index";
@@ -145,10 +151,26 @@ pub struct Doc<'a> {
     pub body: Cow<'a, str>,
 }
 
+/// What shapes the index besides its pages: kb.toml's `language` and `[search]`.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub language: String,
+    pub search: crate::config::SearchSettings,
+}
+
+impl Settings {
+    pub fn of(config: &crate::config::Config) -> Settings {
+        Settings {
+            language: config.language.clone(),
+            search: config.search.clone(),
+        }
+    }
+}
+
 /// Indexes every article of the model, then every error catalogue entry's page.
 pub fn index(model: &Model<'_>) -> Vec<File> {
     let entries = Entries::new(model.config, &model.errors);
-    entries.index(&model.config.language, model.content.articles.len(), |i| {
+    entries.index(&Settings::of(model.config), model.content.articles.len(), |i| {
         let a = &model.content.articles[i];
         Doc {
             url: &a.url,
@@ -197,10 +219,13 @@ struct Postings {
     stems: Vec<String>,
     /// Per stem: the pages holding it, in order, with its counts there.
     postings: Vec<Vec<(u32, Counts)>>,
+    /// Per stem: whether an article (not an error catalogue entry's page) lists it in its error signatures.
+    signed: Vec<bool>,
 }
 
 impl Postings {
-    fn add(&mut self, stemmer: Option<&Stemmer>, page: u32, word: String, counts: Counts) {
+    /// Adds `word`'s `counts` in `page`; `article` says whether the page is an article's.
+    fn add(&mut self, stemmer: Option<&Stemmer>, page: u32, article: bool, word: String, counts: Counts) {
         let id = match self.words.get(&word) {
             Some(&id) => id,
             None => {
@@ -210,11 +235,15 @@ impl Postings {
                 if id == next {
                     self.stems.push(stem);
                     self.postings.push(Vec::new());
+                    self.signed.push(false);
                 }
                 self.words.insert(word, id);
                 id
             }
         };
+        if article && counts.get(Counts::field(ERRORS_WEIGHT)) > 0 {
+            self.signed[id as usize] = true;
+        }
         let list = &mut self.postings[id as usize];
         // A word and another of the same stem in one page: one posting, their counts summed.
         match list.last_mut() {
@@ -223,7 +252,8 @@ impl Postings {
         }
     }
 
-    /// Each stem's postings as `[page, score, …]`.
+    /// Each stem's postings as `[page, score, …]`, each page but the first given as its distance from the one
+    /// before (small numbers, which compress well).
     fn scored(&self, lengths: &[Lengths]) -> Vec<Vec<u32>> {
         let n = lengths.len() as f64;
         let mut average = [0.0; FIELDS];
@@ -240,11 +270,14 @@ impl Postings {
             .map(|list| {
                 let df = list.len() as f64;
                 let rarity = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                let mut last = 0;
                 list.iter()
                     .flat_map(|&(page, counts)| {
                         let saturated = counts.saturated(&lengths[page as usize], &average);
                         let score = (rarity * saturated * SCALE).round().max(1.0);
-                        [page, score as u32]
+                        let gap = page - last;
+                        last = page;
+                        [gap, score as u32]
                     })
                     .collect()
             })
@@ -256,15 +289,21 @@ impl Postings {
 struct Chunk<'a> {
     words: BTreeMap<&'a str, &'a str>,
     stems: BTreeMap<&'a str, &'a [u32]>,
-    /// Error signatures' phrases starting with a word of the chunk, and the pages listing them.
-    phrases: BTreeMap<&'a str, &'a [u32]>,
+    /// Error signatures' phrases filed under a word of the chunk (see [`phrase_key`]), and the pages listing them.
+    phrases: BTreeMap<&'a str, Vec<u32>>,
 }
 
 /// Indexes `n` articles, the `i`-th being `doc(i)`; pages are read in parallel, a batch at a time.
 ///
 /// `ranking` says which pages rank below others and which are secondary (see [`Entries`]).
-pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(usize) -> Doc<'a> + Sync) -> Vec<File> {
-    let stemmer = stemmer(language);
+pub fn index_docs<'a>(
+    settings: &Settings,
+    n: usize,
+    ranking: &Ranking,
+    doc: impl Fn(usize) -> Doc<'a> + Sync,
+) -> Vec<File> {
+    let stemmer = stemmer(&settings.language);
+    let articles = ranking.secondary_from.unwrap_or(n as u32);
     let mut index = Postings::default();
     let mut fragments = Vec::with_capacity(n);
     let mut lengths = Vec::with_capacity(n);
@@ -278,7 +317,7 @@ pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(
         for (i, page) in pages.into_iter().enumerate() {
             let p = (start + i) as u32;
             for (word, counts) in page.words {
-                index.add(stemmer.as_ref(), p, word, counts);
+                index.add(stemmer.as_ref(), p, p < articles, word, counts);
             }
             for (name, value) in page.filters {
                 filters.entry(name).or_default().entry(value).or_default().push(p);
@@ -295,6 +334,7 @@ pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(
     }
 
     let scored = index.scored(&lengths);
+    let pages_of = |word: &str| index.words.get(word).map_or(0, |&id| index.postings[id as usize].len());
     let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
     for (word, &id) in &index.words {
         let stem = index.stems[id as usize].as_str();
@@ -305,7 +345,12 @@ pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(
         chunk.stems.entry(stem).or_insert(&scored[id as usize]);
     }
     for (phrase, pages) in &phrase_pages {
-        chunks.entry(prefix(phrase)).or_default().phrases.insert(phrase, pages);
+        let key = phrase_key(phrase, pages_of);
+        chunks
+            .entry(prefix(key))
+            .or_default()
+            .phrases
+            .insert(phrase, gaps(pages));
     }
     let chunk_files: Vec<(String, File)> = chunks
         .into_par_iter()
@@ -315,14 +360,27 @@ pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(
             (prefix, File { path, bytes })
         })
         .collect();
+    let vocabulary = settings.search.typos.then(|| {
+        vocabulary::files(index.words.iter().map(|(word, &id)| vocabulary::Word {
+            word,
+            pages: index.postings[id as usize].len(),
+            signed: index.signed[id as usize],
+        }))
+    });
+    let filters: BTreeMap<&str, BTreeMap<String, Vec<u32>>> = filters
+        .into_iter()
+        .map(|(name, values)| (name, values.into_iter().map(|(v, pages)| (v, gaps(&pages))).collect()))
+        .collect();
     let meta = serde_json::json!({
-        "version": 1,
-        "language": language,
+        "version": 2,
+        "language": settings.language,
         "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
         "filters": filters,
         "chunks": chunk_files.iter().map(|(prefix, f)| (prefix.as_str(), f.path.as_str())).collect::<BTreeMap<_, _>>(),
+        "vocabulary": vocabulary.as_ref().map(|v| &v.names),
+        "synonyms": synonyms(stemmer.as_ref(), &settings.search.synonyms),
         "below": ranking.below,
-        "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": super::search_entries::SECONDARY })),
+        "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": entries::SECONDARY })),
     });
     let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
     files.push(File {
@@ -334,47 +392,52 @@ pub fn index_docs<'a>(language: &str, n: usize, ranking: &Ranking, doc: impl Fn(
         bytes: RUNTIME.as_bytes().to_vec(),
     });
     files.extend(chunk_files.into_iter().map(|(_, f)| f));
+    files.extend(vocabulary.into_iter().flat_map(|v| v.files));
     files.extend(fragments);
     files
 }
 
-fn stemmer(language: &str) -> Option<Stemmer> {
-    let algorithm = match language
-        .split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "ar" => Algorithm::Arabic,
-        "da" => Algorithm::Danish,
-        "nl" => Algorithm::Dutch,
-        "en" => Algorithm::English,
-        "fi" => Algorithm::Finnish,
-        "fr" => Algorithm::French,
-        "de" => Algorithm::German,
-        "el" => Algorithm::Greek,
-        "hu" => Algorithm::Hungarian,
-        "it" => Algorithm::Italian,
-        "no" | "nb" | "nn" => Algorithm::Norwegian,
-        "pt" => Algorithm::Portuguese,
-        "ro" => Algorithm::Romanian,
-        "ru" => Algorithm::Russian,
-        "es" => Algorithm::Spanish,
-        "sv" => Algorithm::Swedish,
-        "ta" => Algorithm::Tamil,
-        "tr" => Algorithm::Turkish,
-        _ => return None,
-    };
-    Some(Stemmer::create(algorithm))
+/// A sorted list of pages as its first page, then each page's distance from the one before.
+fn gaps(pages: &[u32]) -> Vec<u32> {
+    let mut last = 0;
+    pages
+        .iter()
+        .map(|&p| {
+            let gap = p - last;
+            last = p;
+            gap
+        })
+        .collect()
 }
 
-/// The stem of an alphabetic word; other words (codes, compounds, numbers) are their own stem.
-fn stem_of(stemmer: Option<&Stemmer>, word: &str) -> String {
-    match stemmer {
-        Some(s) if word.chars().all(char::is_alphabetic) => s.stem(word).into_owned(),
-        _ => word.to_string(),
-    }
+/// The word an error signature's phrase is filed under: its word on the fewest pages that is not a function word
+/// ([`words::STOP`]; any word if all are). A query holding the phrase holds that word, and a pasted message keeps
+/// it, so the query finds the phrase in a chunk it fetches anyway for its own words.
+fn phrase_key(phrase: &str, pages: impl Fn(&str) -> usize) -> &str {
+    let all: Vec<&str> = phrase.split(' ').collect();
+    let content: Vec<&str> = all.iter().copied().filter(|w| !words::STOP.contains(w)).collect();
+    let from = if content.is_empty() { &all } else { &content };
+    from.iter()
+        .copied()
+        .min_by_key(|w| (pages(w), *w))
+        .expect("a phrase has words")
+}
+
+/// The synonym groups as the browser matches them: each member's words as a query cuts them, and their stems.
+fn synonyms(stemmer: Option<&Stemmer>, groups: &[Vec<String>]) -> serde_json::Value {
+    groups
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .map(|member| {
+                    let words = words::query_words(member);
+                    let stems: Vec<String> = words.iter().map(|w| stem_of(stemmer, w)).collect();
+                    serde_json::json!({ "words": words, "stems": stems })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// A word's chunk: its first two characters.
@@ -432,78 +495,6 @@ fn add_words(text: &str, weight: u32, words: &mut HashMap<String, Counts>, lengt
         }
     });
     lengths[field] += count;
-}
-
-/// Calls `f` with each word of `text` the index holds, lowercased: whole tokens of letters and digits joined by
-/// `_`, `'`, `’` or `-` and, for every token, its parts of two characters or more, cut at other characters and
-/// between letters and digits.
-pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
-    for token in text.split_whitespace() {
-        token_words(token, false, &mut f);
-    }
-}
-
-/// The words of one token: for the index (`query` false) as [`for_each_word`] says; for a query, a simple compound
-/// whole only, another token in parts (as the search page looks them up).
-fn token_words(token: &str, query: bool, f: &mut impl FnMut(&str)) {
-    {
-        let core = token.trim_matches(|c: char| !c.is_alphanumeric());
-        if core.is_empty() {
-            return;
-        }
-        let lower: String = core.chars().flat_map(char::to_lowercase).collect();
-        let lower = lower.replace('\u{2019}', "'");
-        let simple = lower
-            .split(['_', '\'', '-'])
-            .all(|part| !part.is_empty() && part.chars().all(char::is_alphanumeric));
-        let mut parts = Vec::new();
-        for piece in lower.split(|c: char| !c.is_alphanumeric()) {
-            let mut start = 0;
-            let mut last: Option<bool> = None;
-            for (i, c) in piece.char_indices() {
-                let digit = c.is_numeric();
-                if last.is_some_and(|d| d != digit) {
-                    parts.push(&piece[start..i]);
-                    start = i;
-                }
-                last = Some(digit);
-            }
-            parts.push(&piece[start..]);
-        }
-        parts.retain(|p| p.chars().count() > 1);
-        if simple && (query || !parts.contains(&lower.as_str())) {
-            f(&lower);
-            if query {
-                return;
-            }
-        }
-        for p in parts {
-            f(p);
-        }
-    }
-}
-
-/// The phrases of an error signature a pasted query is matched against: its words as a query's are cut, in
-/// order, joined by spaces; a placeholder (`{0}`, `{app}`) ends a phrase. Phrases of one word are left out (the
-/// word's own score covers them).
-fn phrases(signature: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Vec<String> = Vec::new();
-    let mut end = |current: &mut Vec<String>| {
-        if current.len() > 1 {
-            out.push(current.join(" "));
-        }
-        current.clear();
-    };
-    for token in signature.split_whitespace() {
-        if token.contains('{') && token.contains('}') {
-            end(&mut current);
-            continue;
-        }
-        token_words(token, true, &mut |w| current.push(w.to_string()));
-    }
-    end(&mut current);
-    out
 }
 
 fn read_page(doc: &Doc<'_>) -> Page {
@@ -582,241 +573,9 @@ fn push_text(sections: &mut [Section], t: &str) {
     last.text.push_str(t);
 }
 
-/// The text of a rendered body, as headings and runs of text between them.
-mod text {
-    pub enum Piece {
-        Heading {
-            level: u8,
-            id: Option<String>,
-            text: String,
-        },
-        Text(String),
-    }
-
-    /// Elements whose content is not text a reader searches for.
-    const SKIPPED: &[&str] = &["script", "style", "template", "noscript", "svg", "button"];
-    /// Elements inside which words run on without a break.
-    const INLINE: &[&str] = &[
-        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "i", "ins", "kbd", "mark", "q",
-        "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
-    ];
-
-    struct Tag<'a> {
-        name: String,
-        closing: bool,
-        self_closing: bool,
-        attrs: &'a str,
-    }
-
-    /// Reads a tag starting at `<` in `html[at..]`; returns it and where it ends, or `None` if this `<` is text.
-    fn tag(html: &str, at: usize) -> Option<(Tag<'_>, usize)> {
-        let rest = &html[at + 1..];
-        let (closing, rest) = match rest.strip_prefix('/') {
-            Some(r) => (true, r),
-            None => (false, rest),
-        };
-        let name_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
-        if name_len == 0 || !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return None;
-        }
-        // The end: the first `>` outside quotes.
-        let mut quote = None;
-        let base = html.len() - rest.len();
-        for (i, c) in rest.char_indices().skip(name_len) {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '"' | '\'') => quote = Some(c),
-                (None, '>') => {
-                    let attrs = &rest[name_len..i];
-                    return Some((
-                        Tag {
-                            name: rest[..name_len].to_ascii_lowercase(),
-                            closing,
-                            self_closing: attrs.trim_end().ends_with('/'),
-                            attrs,
-                        },
-                        base + i + 1,
-                    ));
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
-    /// The value of attribute `name` in a tag's attribute text (`Some("")` for a bare attribute).
-    fn attr<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
-        let mut rest = attrs;
-        while let Some(i) = rest.find(name) {
-            let before = rest[..i].chars().last();
-            let after = &rest[i + name.len()..];
-            if before.is_none_or(char::is_whitespace) {
-                let after_trim = after.trim_start();
-                if let Some(v) = after_trim.strip_prefix('=') {
-                    let v = v.trim_start();
-                    return match v.chars().next() {
-                        Some(q @ ('"' | '\'')) => v[1..].split(q).next(),
-                        _ => v.split(|c: char| c.is_whitespace() || c == '>').next(),
-                    };
-                }
-                if after.is_empty() || after.starts_with(|c: char| c.is_whitespace() || c == '/') {
-                    return Some("");
-                }
-            }
-            rest = after;
-        }
-        None
-    }
-
-    /// Headings and text of `html`, leaving out skipped elements and those marked `data-search-ignore`.
-    pub fn pieces(html: &str) -> Vec<Piece> {
-        let mut out = Vec::new();
-        let mut text = String::new();
-        // (element name, depth of that name) being skipped.
-        let mut skipping: Option<(String, usize)> = None;
-        let mut heading: Option<(u8, Option<String>, String)> = None;
-        let mut at = 0;
-        let mut plain = 0;
-        let flush_text = |text: &mut String, out: &mut Vec<Piece>| {
-            let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
-            if !t.is_empty() {
-                out.push(Piece::Text(t));
-            }
-            text.clear();
-        };
-        while let Some(i) = html[at..].find('<').map(|i| at + i) {
-            let run = &html[plain..i];
-            if let Some(rest) = html[i..].strip_prefix("<!--") {
-                let end = rest.find("-->").map_or(html.len(), |e| i + 4 + e + 3);
-                if skipping.is_none() {
-                    append(run, &mut heading, &mut text);
-                }
-                at = end;
-                plain = end;
-                continue;
-            }
-            let Some((t, end)) = tag(html, i) else {
-                at = i + 1;
-                continue;
-            };
-            if skipping.is_none() {
-                append(run, &mut heading, &mut text);
-            }
-            at = end;
-            plain = end;
-            if let Some((name, depth)) = &mut skipping {
-                if t.name == *name && !t.self_closing {
-                    if t.closing {
-                        *depth -= 1;
-                        if *depth == 0 {
-                            skipping = None;
-                        }
-                    } else {
-                        *depth += 1;
-                    }
-                }
-                continue;
-            }
-            if t.closing {
-                if let Some(level) = heading_level(&t.name)
-                    && let Some((l, id, h)) = heading.take()
-                {
-                    if l == level {
-                        let h = h.split_whitespace().collect::<Vec<_>>().join(" ");
-                        out.push(Piece::Heading { level, id, text: h });
-                    } else {
-                        heading = Some((l, id, h));
-                    }
-                }
-            } else if !t.self_closing
-                && (SKIPPED.contains(&t.name.as_str()) || attr(t.attrs, "data-search-ignore").is_some())
-            {
-                skipping = Some((t.name.clone(), 1));
-                continue;
-            } else if let Some(level) = heading_level(&t.name) {
-                flush_text(&mut text, &mut out);
-                heading = Some((level, attr(t.attrs, "id").map(crate::text::unescape), String::new()));
-                continue;
-            }
-            if !INLINE.contains(&t.name.as_str()) {
-                match &mut heading {
-                    Some((_, _, h)) => h.push(' '),
-                    None => text.push(' '),
-                }
-            }
-        }
-        if skipping.is_none() {
-            append(&html[plain..], &mut heading, &mut text);
-        }
-        if let Some((level, id, h)) = heading {
-            out.push(Piece::Heading {
-                level,
-                id,
-                text: h.split_whitespace().collect::<Vec<_>>().join(" "),
-            });
-        }
-        flush_text(&mut text, &mut out);
-        out
-    }
-
-    fn append(run: &str, heading: &mut Option<(u8, Option<String>, String)>, text: &mut String) {
-        if run.is_empty() {
-            return;
-        }
-        let decoded = crate::text::unescape(run);
-        match heading {
-            Some((_, _, h)) => h.push_str(&decoded),
-            None => text.push_str(&decoded),
-        }
-    }
-
-    fn heading_level(name: &str) -> Option<u8> {
-        match name.as_bytes() {
-            [b'h', d @ b'1'..=b'6'] => Some(d - b'0'),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(text: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for_each_word(text, |w| out.push(w.to_string()));
-        out
-    }
-
-    #[test]
-    fn words_are_held_whole_and_in_parts_as_the_search_page_cuts_queries() {
-        assert_eq!(words("E0000015"), ["e0000015", "0000015"]);
-        assert_eq!(
-            words("insufficient_scope,"),
-            ["insufficient_scope", "insufficient", "scope"]
-        );
-        assert_eq!(words("Can’t"), ["can't", "can"]);
-        assert_eq!(words("www-authenticate:"), ["www-authenticate", "www", "authenticate"]);
-        assert_eq!(
-            words(r#"scope="okta.logs.read","#),
-            ["scope", "okta", "logs", "read"],
-            "not a simple compound: only its parts"
-        );
-        assert_eq!(words("403 Not a App"), ["403", "not", "a", "app"]);
-        assert_eq!(words("«Ünïcode» WORDS"), ["ünïcode", "words"]);
-    }
-
-    #[test]
-    fn signatures_give_phrases_cut_as_queries_are_and_split_at_placeholders() {
-        assert_eq!(phrases("403 Not Assigned App"), ["403 not assigned app"]);
-        assert_eq!(
-            phrases("Sorry, you can't access {0} because you are not assigned."),
-            ["sorry you can't access", "because you are not assigned"]
-        );
-        assert_eq!(phrases(r#"error="insufficient_scope""#), ["error insufficient scope"]);
-        assert!(phrases("E0000015").is_empty(), "one word is not a phrase");
-    }
 
     #[test]
     fn the_text_of_a_body_leaves_out_what_is_ignored_and_keeps_headings_apart() {
@@ -854,6 +613,28 @@ mod tests {
         }
     }
 
+    fn settings() -> Settings {
+        Settings {
+            language: "en".into(),
+            search: crate::config::SearchSettings {
+                typos: true,
+                synonyms: vec![vec!["sso".into(), "Single sign-on".into()]],
+            },
+        }
+    }
+
+    #[test]
+    fn a_phrase_is_filed_under_its_rarest_word_that_is_not_a_function_word() {
+        let pages = |w: &str| match w {
+            "you" => 1,
+            "assigned" => 5,
+            _ => 40,
+        };
+        assert_eq!(phrase_key("because you are not assigned", pages), "assigned");
+        assert_eq!(phrase_key("sorry you can't access", pages), "access");
+        assert_eq!(phrase_key("if you", pages), "you", "all function words: the rarest");
+    }
+
     fn gunzip(bytes: &[u8]) -> serde_json::Value {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
@@ -867,7 +648,7 @@ mod tests {
             "<h2 id=\"cause\">Cause</h2><p>The user was assigning apps.</p>",
             "<p>Nothing.</p>",
         ];
-        let files = index_docs("en", 2, &Ranking::default(), |i| Doc {
+        let files = index_docs(&settings(), 2, &Ranking::default(), |i| Doc {
             url: ["/a/", "/b/"][i],
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),
@@ -895,8 +676,18 @@ mod tests {
         let numbers = gunzip(&get(meta["chunks"]["40"].as_str().unwrap()).bytes);
         assert_eq!(numbers["phrases"]["403 not assigned app"], serde_json::json!([0, 1]));
         assert!(files.iter().any(|f| f.path == "search.js"));
+        assert_eq!(
+            meta["synonyms"],
+            serde_json::json!([[
+                {"words": ["sso"], "stems": ["sso"]},
+                {"words": ["single", "sign-on"], "stems": ["singl", "sign-on"]}
+            ]])
+        );
+        let vocabulary = gunzip(&get(meta["vocabulary"]["first"]["a"].as_str().unwrap()).bytes);
+        assert_eq!(vocabulary["words"][0], "apps", "`app` is too short to be a correction");
+        assert!(vocabulary["words"].as_array().unwrap().contains(&"assigned".into()));
         // Names follow content: the same input gives the same files.
-        let again = index_docs("en", 2, &Ranking::default(), |i| Doc {
+        let again = index_docs(&settings(), 2, &Ranking::default(), |i| Doc {
             url: ["/a/", "/b/"][i],
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),

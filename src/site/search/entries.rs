@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::search::{Doc, File, index_docs};
+use super::{Doc, File, Settings, index_docs};
 use crate::content::FrontMatter;
 
 /// How much a secondary page's words count (an error catalogue entry's page; see [`Ranking`]).
@@ -24,7 +24,7 @@ pub struct Entries {
 }
 
 impl Entries {
-    pub fn new(config: &crate::config::Config, errors: &super::taxonomy::Taxonomy) -> Entries {
+    pub fn new(config: &crate::config::Config, errors: &crate::site::taxonomy::Taxonomy) -> Entries {
         let mut out = Entries::default();
         for t in &errors.terms {
             let Some(at) = t.entry else { continue };
@@ -65,9 +65,9 @@ impl Entries {
 
     /// Indexes `n` articles (the `i`-th being `article(i)`), then these entries' pages, ranked as
     /// [`Entries::ranking`] says.
-    pub fn index<'a>(&'a self, language: &str, n: usize, article: impl Fn(usize) -> Doc<'a> + Sync) -> Vec<File> {
+    pub fn index<'a>(&'a self, settings: &Settings, n: usize, article: impl Fn(usize) -> Doc<'a> + Sync) -> Vec<File> {
         let doc = |i: usize| if i < n { article(i) } else { self.doc(i - n) };
-        index_docs(language, n + self.len(), &self.ranking(n), doc)
+        index_docs(settings, n + self.len(), &self.ranking(n), doc)
     }
 
     /// How the entries rank, their pages coming after the `articles` pages: below the articles listing them,
