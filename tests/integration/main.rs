@@ -18,6 +18,7 @@ mod odd_input;
 mod okta_spec;
 mod properties;
 mod raw_html;
+mod relevance;
 mod report_site;
 mod search;
 mod serve;

@@ -16,47 +16,12 @@ const API_AM: &str = "/api-access-management/401-e0000015-feature-not-enabled/";
 const NOT_ASSIGNED: &str = "/workflows/403-not-assigned-app/";
 const INSUFFICIENT_SCOPE: &str = "/workflows/403-insufficient-scope/";
 
-/// Queries an admin brings, and the article that must come first. The pasted messages are the seed documents'
-/// error messages in full, with the test's own app and org names where the message has a variable part: words the
-/// index has never seen.
-fn queries() -> Vec<(&'static str, String)> {
-    vec![
-        (API_AM, "E0000015".into()),
-        (NOT_ASSIGNED, "403 Not Assigned App".into()),
-        (INSUFFICIENT_SCOPE, "insufficient_scope".into()),
-        (
-            API_AM,
-            "Okta HTTP 401 E0000015 You do not have permission to access the feature you are requesting.".into(),
-        ),
-        (
-            NOT_ASSIGNED,
-            "Sorry, you can't access Zorblax Payroll because you are not assigned to this app in Okta. If you're \
-             wondering why this is happening, please contact your administrator."
-                .into(),
-        ),
-        // The app's name is a word other articles hold, so no page holds every word: the closest match wins.
-        (
-            NOT_ASSIGNED,
-            "Sorry, you can't access DPoP Console because you are not assigned to this app in Okta. If you're \
-             wondering why this is happening, please contact your administrator."
-                .into(),
-        ),
-        (
-            NOT_ASSIGNED,
-            "Sorry, you can't access Okta Workflows because you are not assigned this app in Okta. If you're \
-             wondering why this is happening, please contact your administrator."
-                .into(),
-        ),
-        (
-            INSUFFICIENT_SCOPE,
-            "www-authenticate: Bearer authorization_uri=\"http://zorblax-corp.okta.com/oauth2/v1/authorize\", \
-             realm=\"http://zorblax-corp.okta.com\", scope=\"okta.logs.read\", error=\"insufficient_scope\", \
-             error_description=\"The access token provided does not contain the required scopes.\", \
-             resource=\"/api/v1/logs\""
-                .into(),
-        ),
-    ]
-}
+/// A pasted message with an app name of the test's own, which no article holds.
+const PASTED: &str = "Sorry, you can't access Zorblax Payroll because you are not assigned to this app in Okta. If you're \
+                      wondering why this is happening, please contact your administrator.";
+/// The same with an app name other articles hold, so that no page holds every word.
+const PASTED_KNOWN_NAME: &str = "Sorry, you can't access DPoP Console because you are not assigned to this app in \
+                                 Okta. If you're wondering why this is happening, please contact your administrator.";
 
 fn key(k: Key) -> char {
     char::from(k)
@@ -111,35 +76,16 @@ pub(crate) async fn result_urls(b: &Browser) -> Vec<String> {
     serde_json::from_value(v).unwrap()
 }
 
-/// Runs every query and returns one line per query whose article did not come first.
-async fn misses(b: &Browser, base: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (want, q) in queries() {
-        search(b, base, &q).await;
-        let got = result_urls(b).await;
-        if got.first().map(String::as_str) != Some(want) {
-            out.push(format!(
-                "{q:?}: wanted {want} first, got {:?}",
-                &got[..got.len().min(5)]
-            ));
-        }
-    }
-    out
-}
-
 #[tokio::test]
-async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
+async fn the_search_page_explains_its_results_filters_them_and_works_from_the_keyboard() {
     let out = build(&repo());
     let server = Server::start(&out.path().join("site"));
     let b = Browser::start().await;
     let base = server.url.clone();
 
-    let missed = misses(&b, &base).await;
-    assert!(missed.is_empty(), "articles not first:\n{}", missed.join("\n"));
-
     // The words of a pasted message that no article holds are named as left out.
-    let (_, pasted) = &queries()[4];
-    search(&b, &base, pasted).await;
+    search(&b, &base, PASTED).await;
+    assert_eq!(result_urls(&b).await.first().map(String::as_str), Some(NOT_ASSIGNED));
     b.until("the left-out words", 10, || async {
         b.text("#search-status")
             .await
@@ -148,8 +94,8 @@ async fn the_knowledge_base_finds_each_symptom_first_in_a_real_browser() {
     .await;
 
     // When no article holds every word, the closest matches are ranked, and the page says so.
-    let (_, known_name) = &queries()[5];
-    search(&b, &base, known_name).await;
+    search(&b, &base, PASTED_KNOWN_NAME).await;
+    assert_eq!(result_urls(&b).await.first().map(String::as_str), Some(NOT_ASSIGNED));
     assert!(
         b.text("#search-status")
             .await
@@ -284,7 +230,8 @@ async fn the_same_queries_win_among_thousands_of_distractors() {
     let focused = b.js("return new URL(document.activeElement.href).pathname;").await;
     assert_eq!(focused.as_str(), Some(result_urls(&b).await[10].as_str()));
 
-    let missed = misses(&b, &server.url).await;
+    // Every query of the relevance table still finds its article first.
+    let missed = crate::relevance::misses(&b, &server.url, &crate::relevance::table()).await;
     assert!(
         missed.is_empty(),
         "articles not first among distractors:\n{}",
@@ -415,5 +362,123 @@ async fn the_offsite_trap_catches_a_page_and_a_worker_reaching_another_host() {
     let seen = b.offsite().join("\n");
     assert!(seen.contains("GET http://images.example.net/a.png"), "{seen}");
     assert!(seen.contains("CONNECT cdn.example.org:443"), "{seen}");
+    b.close().await;
+}
+
+/// A result leads to its article with the query's words (`?highlight=`): the article marks them, scrolls to the
+/// first, and takes the parameter out of the address bar; the code's highlighting and copy buttons are unchanged.
+#[tokio::test]
+async fn the_article_found_marks_the_searched_words_and_keeps_a_clean_address() {
+    let out = build(&repo());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+    let base = server.url.clone();
+    b.grant_clipboard(&base).await;
+
+    search(&b, &base, "E0000015").await;
+    let href = b
+        .js("return document.querySelector('#search-results a.result-title').getAttribute('href');")
+        .await;
+    assert_eq!(href.as_str(), Some(&*format!("{API_AM}?highlight=e0000015")));
+    b.click("#search-results a.result-title").await;
+    b.until("the words to be marked", 10, || {
+        b.holds("return document.documentElement.hasAttribute('data-highlighted');")
+    })
+    .await;
+    let here = b.client.current_url().await.unwrap();
+    assert_eq!(here.as_str(), format!("{base}{API_AM}"), "the parameter is gone");
+    let marked: Vec<String> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('.article mark.search-hit')].map(m => m.textContent);")
+            .await,
+    )
+    .unwrap();
+    assert!(marked.len() >= 3, "{marked:?}");
+    assert!(marked.iter().all(|m| m.contains("E0000015")), "{marked:?}");
+    assert!(
+        b.holds(
+            "const r = document.querySelector('mark.search-hit').getBoundingClientRect(); \
+             return r.top >= 0 && r.bottom <= innerHeight;"
+        )
+        .await,
+        "the first mark is in view"
+    );
+    // A code block holding the word: marked, its highlighting spans all there, and Copy copies the code as written.
+    let pristine = b
+        .js("const html = await (await fetch(location.href)).text(); \
+             const doc = new DOMParser().parseFromString(html, 'text/html'); \
+             const code = [...doc.querySelectorAll('.code pre code')].find(c => c.textContent.includes('E0000015')); \
+             return [code.textContent, code.querySelectorAll('span').length];")
+        .await;
+    let block = "[...document.querySelectorAll('.code')].find(b => b.querySelector('pre code mark'))";
+    let live = b
+        .js(&format!(
+            "const code = {block}.querySelector('pre code'); \
+             return [code.textContent, code.querySelectorAll('span').length];"
+        ))
+        .await;
+    assert_eq!(live, pristine);
+    b.js(&format!("{block}.querySelector('button.copy').click(); return true;"))
+        .await;
+    b.until("the copy", 10, || {
+        b.holds("return !!document.querySelector('button.copy[data-copied]');")
+    })
+    .await;
+    let copied = b.js("return await navigator.clipboard.readText();").await;
+    assert_eq!(
+        copied.as_str().map(str::trim_end),
+        pristine[0].as_str().map(str::trim_end)
+    );
+    b.screenshot("search-highlight").await;
+
+    // A section link scrolls to the first mark in that section, and keeps its #fragment.
+    b.client
+        .goto(&format!("{base}{NOT_ASSIGNED}?highlight=workflows#cause"))
+        .await
+        .unwrap();
+    b.until("the words to be marked", 10, || {
+        b.holds("return document.documentElement.hasAttribute('data-highlighted');")
+    })
+    .await;
+    let here = b.client.current_url().await.unwrap();
+    assert_eq!(here.as_str(), format!("{base}{NOT_ASSIGNED}#cause"));
+    assert_eq!(b.offsite(), Vec::<String>::new());
+    b.close().await;
+}
+
+/// Corrections are said: the word searched instead, and for an error code the other codes as close.
+#[tokio::test]
+async fn the_search_page_says_which_words_it_corrected() {
+    let out = build(&repo());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+    search(&b, &server.url, "insuficient_scope").await;
+    let status = b.text("#search-status").await;
+    assert!(
+        status.starts_with("Showing results for insufficient_scope."),
+        "{status}"
+    );
+    search(&b, &server.url, "E000015").await;
+    let status = b.text("#search-status").await;
+    // The other codes a typo away: those an article lists first (E0000135, the inline hook article's; E0000155), then
+    // by pages.
+    assert!(
+        status.starts_with("Showing results for E0000015. Other close codes: E0000135, "),
+        "{status}"
+    );
+    b.click("#search-status .corrected a").await;
+    wait_for_results(&b, "e0000135").await;
+    assert_eq!(
+        result_urls(&b).await.first().map(String::as_str),
+        Some("/hooks/inline-hook-not-responding/")
+    );
+    // Ctrl+K opens search from an article, even from inside a field.
+    b.client.goto(&format!("{}{NOT_ASSIGNED}", server.url)).await.unwrap();
+    b.wait_for("#site-search-q").await;
+    let body = b.client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys(&format!("{}k{}", key(Key::Control), key(Key::Null)))
+        .await
+        .unwrap();
+    let focused = b.js("return document.activeElement.id;").await;
+    assert_eq!(focused, "site-search-q");
     b.close().await;
 }

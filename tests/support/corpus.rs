@@ -247,7 +247,9 @@ pub fn article(opts: &Options, prefix: &str, i: usize) -> String {
         format!("\"{}\", \"{}\"", ENGINES[0], ENGINES[1])
     };
     let status = [400, 401, 403, 404, 409, 429, 500][rng.below(7)];
-    let code = format!("E{:07}", 100 + i % 9000);
+    // Its own code, above the codes Okta uses (E0000001 to E0000300 or so), so that no generated article claims a
+    // code the knowledge base explains: they only mention those.
+    let code = format!("E{:07}", 100_000 + i % 900_000);
     let id = format!("{:016x}", rng.next());
     let mention = MENTIONS[i % MENTIONS.len()];
     let other = MENTIONS[(i / MENTIONS.len() + 3) % MENTIONS.len()];

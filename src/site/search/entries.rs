@@ -10,7 +10,7 @@ use super::{Doc, File, Settings, index_docs};
 use crate::content::FrontMatter;
 
 /// How much a secondary page's words count (an error catalogue entry's page; see [`Ranking`]).
-pub const SECONDARY: f64 = 0.5;
+pub const SECONDARY: f64 = 0.4;
 
 /// The pages of the error catalogues' entries as search documents (after the articles): the entry's key and
 /// title as the title, its key, code and message as its error signatures. Each ranks below the articles that list

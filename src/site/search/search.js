@@ -14,7 +14,7 @@ const settings = { excerptLength: 30 };
 // A word the query only starts counts for less than the word itself.
 const PREFIX = 0.5;
 // The bonus per word of an error signature the query holds word for word.
-const PHRASE = 5;
+const PHRASE = 8;
 // What a page loses per query word it holds only as a correction: exact matches always rank first.
 const CORRECTED = 1e6;
 // A query of more words than this is a pasted message: its function words ("you", "because", "this") are in
@@ -263,8 +263,9 @@ function vocabulary(m, end, key) {
   return path ? cached(vocabularies, path, function () { return gunzip(path); }) : Promise.resolve(null);
 }
 
-// The words of the index within `w`'s typos, best first: fewest typos, then those an article lists in its error
-// signatures, then those on most pages. They are in the vocabulary file of `w`'s first character or in the one of
+// The words of the index within `w`'s typos, best first: fewest typos, then those starting as `w` does (readers
+// seldom miss a word's first letter), then those an article lists in its error signatures, then those on most
+// pages. They are in the vocabulary file of `w`'s first character or in the one of
 // its last: a typo changes at most one of the two.
 async function candidates(m, w) {
   const max = typos(w);
@@ -282,7 +283,8 @@ async function candidates(m, w) {
     });
   });
   return Array.from(seen.values()).sort(function (a, b) {
-    return a.distance - b.distance || b.signed - a.signed || b.pages - a.pages || (a.word < b.word ? -1 : 1);
+    return a.distance - b.distance || (b.word[0] === w[0]) - (a.word[0] === w[0]) || b.signed - a.signed ||
+      b.pages - a.pages || (a.word < b.word ? -1 : 1);
   });
 }
 
@@ -292,13 +294,17 @@ async function correct(m, slots) {
   await Promise.all(slots.map(async function (slot) {
     if (slot.typed.length !== 1) return;
     const f = slot.typed[0];
-    const none = !slot.alts.length && !f.entries.length;
+    // An error code the index does not hold is corrected even when it starts codes of the index: E000015 starts
+    // E0000150 to E0000159, but E0000015 is as close and more likely meant.
+    const code = !f.exact && isCode(f.word) && slot.alts.length <= 1;
+    const none = (!slot.alts.length && !f.entries.length) || code;
     const few = f.exact && slot.alts.length === 1 && f.pages <= FEW;
     if (!none && !few) return;
     const found = await candidates(m, f.word);
     if (!found.length || (few && found[0].pages < MORE * f.pages)) return;
     const to = await lookup(m, found[0].word);
     if (!to.entries.length) return;
+    if (code) slot.alts = [];
     slot.alts.push({ found: [to], corrected: true });
     // An error code has many neighbours (E0000015 is a typo away from E0000150 to E0000159): the next ones are
     // offered too.
@@ -341,14 +347,17 @@ function allOf(maps) {
   return out;
 }
 
-// Per page holding the slot: [score, 1 if only through a correction]; an alternative as typed beats a correction.
+// Per page holding the slot: [score, 1 if only through a correction]. A page's score is the sum of the
+// alternatives it holds (a page saying "MFA" and "multifactor" answers "2FA" better than one saying either), a
+// correction counting only where the page holds no alternative as typed.
 function slotScores(m, slot, allowed) {
   const out = new Map();
   slot.alts.forEach(function (alt) {
     const c = alt.corrected ? 1 : 0;
     allOf(alt.found.map(function (f) { return wordScores(m, f, allowed); })).forEach(function (s, p) {
       const had = out.get(p);
-      if (!had || c < had[1] || (c === had[1] && s > had[0])) out.set(p, [s, c]);
+      if (!had || c < had[1]) out.set(p, [s, c]);
+      else if (c === had[1]) had[0] += s;
     });
   });
   return out;

@@ -1,0 +1,130 @@
+//! The relevance table (`tests/fixtures/relevance.toml`) in a real Chromium: every query finds its article first
+//! on the knowledge base; every misspelling and synonym row misses it when the index is built without typo
+//! tolerance and synonyms (so those rows test the features, not luck). The same table also runs among 3,000
+//! generated distractors (`search::the_same_queries_win_among_thousands_of_distractors`).
+
+use std::path::Path;
+
+use serde::Deserialize;
+use tempfile::TempDir;
+
+use crate::search::{result_urls, search};
+use crate::support::browser::Browser;
+use crate::support::serve::Server;
+use crate::support::{copy_tree, kb, repo};
+
+#[derive(Deserialize)]
+struct Table {
+    query: Vec<Row>,
+}
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct Row {
+    pub kind: String,
+    pub q: String,
+    pub first: String,
+}
+
+/// The table's rows.
+pub(crate) fn table() -> Vec<Row> {
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/relevance.toml")).unwrap();
+    toml::from_str::<Table>(&text).unwrap().query
+}
+
+/// Runs each row and gives, per row, the first results the page showed.
+pub(crate) async fn run(b: &Browser, base: &str, rows: &[Row]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for row in rows {
+        search(b, base, &row.q).await;
+        let mut got = result_urls(b).await;
+        got.truncate(5);
+        out.push(got);
+    }
+    out
+}
+
+/// The rows whose article did not come first, one line each.
+pub(crate) async fn misses(b: &Browser, base: &str, rows: &[Row]) -> Vec<String> {
+    let got = run(b, base, rows).await;
+    rows.iter()
+        .zip(got)
+        .filter(|(row, got)| got.first() != Some(&row.first))
+        .map(|(row, got)| format!("[{}] {:?}: wanted {} first, got {got:?}", row.kind, row.q, row.first))
+        .collect()
+}
+
+/// A copy of the knowledge base at `root` whose kb.toml's `[search]` is `search`.
+pub(crate) fn knowledge_base_with(root: &Path, search: &str) {
+    for part in ["content", "checks", "catalogues"] {
+        copy_tree(&repo().join(part), &root.join(part));
+    }
+    let config = std::fs::read_to_string(repo().join("kb.toml")).unwrap();
+    let at = config.find("\n[search]").expect("kb.toml has a [search] table");
+    let rest = &config[at + 1..];
+    let end = rest[1..].find("\n[").map_or(rest.len(), |e| e + 2);
+    let config = format!("{}{search}\n{}", &config[..at + 1], &rest[end..]);
+    std::fs::write(root.join("kb.toml"), config).unwrap();
+}
+
+fn build(root: &Path) -> TempDir {
+    let out = TempDir::new().unwrap();
+    let site = out.path().join("site");
+    let run = kb(root, &["build", "--output", site.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    out
+}
+
+#[test]
+fn the_table_covers_every_kind_of_query() {
+    let rows = table();
+    assert!(rows.len() >= 40, "{} rows", rows.len());
+    for (kind, least) in [("code", 8), ("pasted", 8), ("symptom", 8), ("typo", 6), ("synonym", 4)] {
+        let n = rows.iter().filter(|r| r.kind == kind).count();
+        assert!(n >= least, "{n} rows of kind {kind}");
+    }
+    let known = ["code", "pasted", "symptom", "typo", "synonym"];
+    assert!(rows.iter().all(|r| known.contains(&r.kind.as_str())));
+    for row in &rows {
+        let path = repo()
+            .join("content")
+            .join(format!("{}.md", row.first.trim_matches('/')));
+        assert!(path.is_file(), "{}: no article {}", row.q, path.display());
+    }
+}
+
+#[tokio::test]
+async fn every_query_of_the_table_finds_its_article_first() {
+    let out = build(&repo());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+    let missed = misses(&b, &server.url, &table()).await;
+    assert!(missed.is_empty(), "articles not first:\n{}", missed.join("\n"));
+    assert_eq!(b.offsite(), Vec::<String>::new());
+    b.close().await;
+}
+
+#[tokio::test]
+async fn each_typo_and_synonym_row_misses_without_the_feature() {
+    let root = TempDir::new().unwrap();
+    knowledge_base_with(root.path(), "[search]\ntypos = false\n");
+    let out = build(root.path());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+    let rows: Vec<Row> = table()
+        .into_iter()
+        .filter(|r| r.kind == "typo" || r.kind == "synonym")
+        .collect();
+    let got = run(&b, &server.url, &rows).await;
+    let still: Vec<String> = rows
+        .iter()
+        .zip(got)
+        .filter(|(row, got)| got.first() == Some(&row.first))
+        .map(|(row, _)| format!("[{}] {:?} still finds {} first", row.kind, row.q, row.first))
+        .collect();
+    assert!(
+        still.is_empty(),
+        "rows that do not depend on their feature:\n{}",
+        still.join("\n")
+    );
+    b.close().await;
+}
