@@ -78,3 +78,23 @@ fn bad_kb_toml_is_reported_with_position() {
     assert_eq!(run.code, 2);
     insta::assert_snapshot!("bad_kb_toml", run.stderr);
 }
+
+#[test]
+fn bad_search_settings_are_errors_at_their_place_all_at_once() {
+    let dir = support::site(&[("content/a.md", support::article("A", "x").as_bytes())]);
+    std::fs::write(
+        dir.path().join("kb.toml"),
+        "title = \"x\"\n\n[search]\nsynonyms = [\n  [\"mfa\", \"2fa\"],\n  [\"sso\"],\n  [\"?!\", \"lockout\"],\n  \
+         [\"locked out\", \"2FA\", \"Locking out\"],\n]\n",
+    )
+    .unwrap();
+    let run = kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    insta::assert_snapshot!("bad_search_settings", run.stderr);
+
+    std::fs::write(dir.path().join("kb.toml"), "title = \"x\"\n[search]\ntypo = false\n").unwrap();
+    let run = kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_stderr_has("--> kb.toml:3:1");
+    run.assert_stderr_has("unknown field `typo`, expected `typos` or `synonyms`");
+}

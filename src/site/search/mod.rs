@@ -52,7 +52,7 @@ pub mod words;
 /// Where the index goes, under the site's root.
 pub const DIR: &str = "search-index";
 
-/// The browser runtime, written beside the index.
+/// The browser runtime, written beside the index (see [`runtime`]).
 const RUNTIME: &str = include_str!("search.js");
 
 /// The file that names the others.
@@ -333,6 +333,7 @@ pub fn index_docs<'a>(
         }
     }
 
+    short_names(&mut fragments);
     let scored = index.scored(&lengths);
     let pages_of = |word: &str| index.words.get(word).map_or(0, |&id| index.postings[id as usize].len());
     let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
@@ -389,13 +390,47 @@ pub fn index_docs<'a>(
     });
     files.push(File {
         path: "search.js".into(),
-        bytes: RUNTIME.as_bytes().to_vec(),
+        bytes: runtime().into_bytes(),
     });
     files.extend(chunk_files.into_iter().map(|(_, f)| f));
     files.extend(vocabulary.into_iter().flat_map(|v| v.files));
     files.extend(fragments);
     files
 }
+
+/// The runtime as the browser gets it: without its whole-line comments (the source, `search.js` in this folder, is
+/// the documented one), which every first query would otherwise download.
+fn runtime() -> String {
+    let mut out = String::from("// kb's search runtime; its documented source is src/site/search/search.js in kb.\n");
+    for line in RUNTIME.lines() {
+        if !line.trim_start().starts_with("//") && !line.trim().is_empty() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Fragment names as the first [`SHORT_NAME`] characters of their hash, which `meta.json.gz` lists for every page,
+/// unless two different fragments would then share a name: then every name keeps its whole hash.
+fn short_names(fragments: &mut [File]) {
+    let short = |f: &File| f.path[..2 + SHORT_NAME].to_string() + FRAGMENT_EXT;
+    let mut seen: HashMap<String, &[u8]> = HashMap::with_capacity(fragments.len());
+    for f in fragments.iter() {
+        if let Some(other) = seen.insert(short(f), &f.bytes)
+            && other != &f.bytes[..]
+        {
+            return;
+        }
+    }
+    for f in fragments.iter_mut() {
+        f.path = short(f);
+    }
+}
+
+/// Hex characters of a fragment's name: 48 bits, so that two of 100,000 fragments share one with a chance of about
+/// 1 in 50,000 (and then [`short_names`] keeps whole hashes).
+const SHORT_NAME: usize = 12;
 
 /// A sorted list of pages as its first page, then each page's distance from the one before.
 fn gaps(pages: &[u32]) -> Vec<u32> {
@@ -694,5 +729,50 @@ mod tests {
         });
         let names = |f: &[File]| f.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
         assert_eq!(names(&files), names(&again));
+
+        // Without typo tolerance there is no vocabulary.
+        let mut off = settings();
+        off.search.typos = false;
+        let files = index_docs(&off, 2, &Ranking::default(), |i| Doc {
+            url: ["/a/", "/b/"][i],
+            meta: &metas[i],
+            body: Cow::Borrowed(bodies[i]),
+        });
+        let meta = gunzip(&files.iter().find(|f| f.path == META).unwrap().bytes);
+        assert!(meta["vocabulary"].is_null(), "{meta}");
+        assert!(!files.iter().any(|f| f.path.starts_with("v/")));
+    }
+
+    #[test]
+    fn fragments_have_short_names_unless_two_would_share_one() {
+        let file = |path: &str, bytes: &[u8]| File {
+            path: format!("f/{path}{FRAGMENT_EXT}"),
+            bytes: bytes.to_vec(),
+        };
+        let mut distinct = vec![file("0123456789abcdef", b"a"), file("fedcba9876543210", b"b")];
+        short_names(&mut distinct);
+        assert_eq!(distinct[0].path, "f/0123456789ab.json.gz");
+        let mut clash = vec![file("0123456789abcdef", b"a"), file("0123456789abcdee", b"b")];
+        short_names(&mut clash);
+        assert_eq!(clash[0].path, "f/0123456789abcdef.json.gz");
+        assert_eq!(clash[1].path, "f/0123456789abcdee.json.gz");
+        // The same fragment twice is one file, under one name.
+        let mut same = vec![file("0123456789abcdef", b"a"), file("0123456789abcdef", b"a")];
+        short_names(&mut same);
+        assert_eq!(same[1].path, "f/0123456789ab.json.gz");
+    }
+
+    #[test]
+    fn the_runtime_loses_its_comment_lines_only() {
+        let r = runtime();
+        assert!(r.len() < RUNTIME.len() * 4 / 5, "{} of {}", r.len(), RUNTIME.len());
+        assert_eq!(r.lines().filter(|l| l.trim_start().starts_with("//")).count(), 1);
+        let code = |t: &str| {
+            t.lines()
+                .filter(|l| !l.trim_start().starts_with("//") && !l.trim().is_empty())
+                .count()
+        };
+        assert_eq!(code(&r), code(RUNTIME));
+        assert!(r.contains("export async function query(text, opts)"));
     }
 }
