@@ -262,10 +262,10 @@ fn the_build_writes_the_index_and_the_search_page() {
         .iter()
         .map(|h| format!("f/{}.json.gz", h.as_str().unwrap()))
         .collect();
-    let mut names: Vec<&str> = fragments
+    let mut names: Vec<String> = fragments
         .iter()
-        .map(String::as_str)
-        .chain(chunks.values().map(|v| v.as_str().unwrap()))
+        .cloned()
+        .chain(chunks.values().map(|v| format!("w/{}.json.gz", v.as_str().unwrap())))
         .collect();
     for name in &names {
         let bytes = std::fs::read(index.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -6,29 +6,31 @@
 //! `products` and `applies_to` are filters (the search page's facets). Lists, taxonomy pages and the error index are
 //! navigation and stay out of the index, as do check definitions (`data-search-ignore`).
 //!
-//! Files (all gzip):
-//! - `meta.json.gz`: the language, each page's fragment (its hash), each filter value's pages, and the chunk file of
-//!   each word prefix.
-//! - `w/<prefix>-<hash>.json.gz`, one chunk per first two characters of a word: `words` maps each word the pages
-//!   hold to its stem (when they differ) and `stems` maps each stem to its postings, `[page, score, page, score,
-//!   …]`, the score (in thousandths) being the stem's BM25F score in the page, rarity included, worked out here so
-//!   that the browser only adds the scores of a query's words. `phrases` maps the error signatures' phrases
-//!   starting with the chunk's words to the pages listing them: a query holding one of them word for word ranks
-//!   those pages first (a pasted message or status line is most often exactly an article's signature).
+//! Files (all gzip JSON; README's "Index files" and "How queries are ranked" describe them for readers):
+//! - `meta.json.gz` (version 2): the language, each page's fragment name, each filter value's pages, the chunk
+//!   file (its hash) of each word prefix, the vocabulary files ([`vocabulary`]), the synonym groups, and how entries rank.
+//! - `w/<hash>.json.gz`, one chunk per word prefix (two characters, more where many words share them:
+//!   [`chunk_keys`]): `words` maps each word the pages hold to its stem (when they differ) and `stems` maps each
+//!   stem to its postings, `[page, score, page, score, …]`, the score (in thousandths) being the stem's BM25F score
+//!   in the page, rarity included, worked out here so that the browser only adds the scores of a query's words.
+//!   `phrases` maps the error signatures' phrases filed under the chunk's words ([`phrase_key`]) to the pages
+//!   listing them: a query holding one of them word for word ranks those pages first (a pasted message or status
+//!   line is most often exactly an article's signature).
+//! - `v/<hash>.json.gz`: the words typos are corrected to, by first and by last character.
 //! - `f/<hash>.json.gz`, one fragment per page: its URL, title and text by section, for results' titles, excerpts
 //!   and sub-results.
 //!
-//! Files other than `meta.json.gz` are named by their content's hash, so they can be cached for ever. A query
-//! fetches `meta.json.gz`, one chunk per word, and one fragment per result shown.
+//! Page lists (postings, filters, phrases) hold each page as its distance from the one before ([`gaps`]). Files
+//! other than `meta.json.gz` are named by their content's hash, so they can be cached for ever. A query fetches
+//! `meta.json.gz`, one chunk per word, and one fragment per result shown; a misspelt word two vocabulary files.
 //!
-//! Words are cut as the search page cuts queries (`kb.js`): a token of letters and digits joined by `_`, `'` or `-`
+//! Words are cut as `search.js` cuts queries ([`words`]): a token of letters and digits joined by `_`, `'` or `-`
 //! is held whole, and its parts (cut at punctuation and between letters and digits, two characters or more) too.
 //! Alphabetic words are stemmed (Snowball, the site's language); the browser needs no stemmer, as each chunk maps
 //! the words it holds to their stems.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 
@@ -336,29 +338,36 @@ pub fn index_docs<'a>(
     short_names(&mut fragments);
     let scored = index.scored(&lengths);
     let pages_of = |word: &str| index.words.get(word).map_or(0, |&id| index.postings[id as usize].len());
-    let mut chunks: BTreeMap<String, Chunk> = BTreeMap::new();
+    let keys = chunk_keys(
+        index
+            .words
+            .iter()
+            .map(|(word, &id)| (word.as_str(), word.len() + json_len(&scored[id as usize]))),
+        CHUNK_LIMIT,
+    );
+    let mut chunks: BTreeMap<&str, Chunk> = BTreeMap::new();
     for (word, &id) in &index.words {
         let stem = index.stems[id as usize].as_str();
-        let chunk = chunks.entry(prefix(word)).or_default();
+        let chunk = chunks.entry(keys[word.as_str()].as_str()).or_default();
         if word != stem {
             chunk.words.insert(word.as_str(), stem);
         }
         chunk.stems.entry(stem).or_insert(&scored[id as usize]);
     }
     for (phrase, pages) in &phrase_pages {
-        let key = phrase_key(phrase, pages_of);
-        chunks
-            .entry(prefix(key))
-            .or_default()
-            .phrases
-            .insert(phrase, gaps(pages));
+        // A phrase's words are words of the index: its signature was indexed.
+        if let Some(key) = keys.get(phrase_key(phrase, pages_of)) {
+            let chunk = chunks.entry(key.as_str()).or_default();
+            chunk.phrases.insert(phrase, gaps(pages));
+        }
     }
-    let chunk_files: Vec<(String, File)> = chunks
+    let chunk_files: Vec<((String, String), File)> = chunks
         .into_par_iter()
         .map(|(prefix, chunk)| {
             let bytes = gzip(&serde_json::to_vec(&chunk).expect("serialisable"));
-            let path = format!("w/{}-{}.json.gz", hex(&prefix), hash(&bytes));
-            (prefix, File { path, bytes })
+            let name = hash(&bytes);
+            let path = format!("w/{name}.json.gz");
+            ((prefix.to_string(), name), File { path, bytes })
         })
         .collect();
     let vocabulary = settings.search.typos.then(|| {
@@ -377,7 +386,7 @@ pub fn index_docs<'a>(
         "language": settings.language,
         "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
         "filters": filters,
-        "chunks": chunk_files.iter().map(|(prefix, f)| (prefix.as_str(), f.path.as_str())).collect::<BTreeMap<_, _>>(),
+        "chunks": chunk_files.iter().map(|((prefix, name), _)| (prefix, name)).collect::<BTreeMap<_, _>>(),
         "vocabulary": vocabulary.as_ref().map(|v| &v.names),
         "synonyms": synonyms(stemmer.as_ref(), &settings.search.synonyms),
         "below": ranking.below,
@@ -432,6 +441,47 @@ fn short_names(fragments: &mut [File]) {
 /// 1 in 50,000 (and then [`short_names`] keeps whole hashes).
 const SHORT_NAME: usize = 12;
 
+/// A chunk's words (and their postings) may take this many bytes of JSON before the chunk is cut by one more
+/// character (about a third of that once gzipped).
+const CHUNK_LIMIT: usize = 96 * 1024;
+/// The longest chunk key.
+const KEY_MAX: usize = 8;
+
+/// Each word's chunk: the first two characters of the word, or more where that many words share them that their
+/// chunk would outgrow `limit` bytes (e.g. ten thousand error codes starting `e0`: `e00` and `e01` are cut apart,
+/// so that a query for E0000015 does not fetch the postings of E0104242). A word no longer than a key stays in
+/// the shorter key's chunk. `sizes` gives each word with its postings' size in bytes.
+fn chunk_keys<'a>(sizes: impl Iterator<Item = (&'a str, usize)>, limit: usize) -> HashMap<&'a str, String> {
+    fn cut<'a>(words: Vec<(&'a str, usize)>, at: usize, limit: usize, out: &mut HashMap<&'a str, String>) {
+        let mut groups: BTreeMap<String, Vec<(&'a str, usize)>> = BTreeMap::new();
+        for (w, size) in words {
+            groups.entry(w.chars().take(at).collect()).or_default().push((w, size));
+        }
+        for (key, group) in groups {
+            let total: usize = group.iter().map(|(_, s)| s).sum();
+            if total <= limit || at >= KEY_MAX {
+                out.extend(group.into_iter().map(|(w, _)| (w, key.clone())));
+                continue;
+            }
+            let (short, long): (Vec<_>, Vec<_>) = group.into_iter().partition(|(w, _)| w.chars().count() <= at);
+            out.extend(short.into_iter().map(|(w, _)| (w, key.clone())));
+            cut(long, at + 1, limit, out);
+        }
+    }
+    let mut out = HashMap::new();
+    cut(sizes.collect(), 2, limit, &mut out);
+    out
+}
+
+/// The length of a list of numbers as JSON.
+fn json_len(numbers: &[u32]) -> usize {
+    numbers
+        .iter()
+        .map(|&n| n.checked_ilog10().unwrap_or(0) as usize + 2)
+        .sum::<usize>()
+        + 1
+}
+
 /// A sorted list of pages as its first page, then each page's distance from the one before.
 fn gaps(pages: &[u32]) -> Vec<u32> {
     let mut last = 0;
@@ -473,18 +523,6 @@ fn synonyms(stemmer: Option<&Stemmer>, groups: &[Vec<String>]) -> serde_json::Va
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-/// A word's chunk: its first two characters.
-fn prefix(word: &str) -> String {
-    word.chars().take(2).collect()
-}
-
-fn hex(s: &str) -> String {
-    s.bytes().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// A short content hash for file names (FNV-1a, 64 bits).
@@ -692,7 +730,7 @@ mod tests {
         let meta = gunzip(&get(META).bytes);
         assert_eq!(meta["filters"]["products"]["Workflows"], serde_json::json!([0, 1]));
         assert_eq!(meta["pages"].as_array().unwrap().len(), 2);
-        let chunk = gunzip(&get(meta["chunks"]["as"].as_str().unwrap()).bytes);
+        let chunk = gunzip(&get(&format!("w/{}.json.gz", meta["chunks"]["as"].as_str().unwrap())).bytes);
         assert_eq!(chunk["words"]["assigned"], "assign");
         assert_eq!(chunk["words"]["assigning"], "assign");
         // Page 0: "assigned" in its title and errors, "assigning" in its body; page 1: in its errors only. Both
@@ -708,7 +746,7 @@ mod tests {
         );
         assert_eq!(fragment["sections"][1]["id"], "cause");
         assert_eq!(fragment["sections"][1]["text"], "The user was assigning apps.");
-        let numbers = gunzip(&get(meta["chunks"]["40"].as_str().unwrap()).bytes);
+        let numbers = gunzip(&get(&format!("w/{}.json.gz", meta["chunks"]["40"].as_str().unwrap())).bytes);
         assert_eq!(numbers["phrases"]["403 not assigned app"], serde_json::json!([0, 1]));
         assert!(files.iter().any(|f| f.path == "search.js"));
         assert_eq!(
@@ -718,7 +756,13 @@ mod tests {
                 {"words": ["single", "sign-on"], "stems": ["singl", "sign-on"]}
             ]])
         );
-        let vocabulary = gunzip(&get(meta["vocabulary"]["first"]["a"].as_str().unwrap()).bytes);
+        let vocabulary = gunzip(
+            &get(&format!(
+                "v/{}.json.gz",
+                meta["vocabulary"]["first"]["a"].as_str().unwrap()
+            ))
+            .bytes,
+        );
         assert_eq!(vocabulary["words"][0], "apps", "`app` is too short to be a correction");
         assert!(vocabulary["words"].as_array().unwrap().contains(&"assigned".into()));
         // Names follow content: the same input gives the same files.
@@ -741,6 +785,31 @@ mod tests {
         let meta = gunzip(&files.iter().find(|f| f.path == META).unwrap().bytes);
         assert!(meta["vocabulary"].is_null(), "{meta}");
         assert!(!files.iter().any(|f| f.path.starts_with("v/")));
+    }
+
+    #[test]
+    fn a_chunk_too_big_is_cut_by_one_more_character_and_short_words_stay_in_it() {
+        let words = [
+            ("e0", 5),
+            ("e0000015", 10),
+            ("e0100001", 60),
+            ("e0100002", 60),
+            ("ok", 500),
+            ("okta", 1),
+        ];
+        let keys = chunk_keys(words.into_iter(), 100);
+        let key = |w: &str| keys[w].as_str();
+        assert_eq!(key("e0"), "e0");
+        assert_eq!(key("e0000015"), "e00");
+        assert_eq!(
+            key("e0100001"),
+            "e0100001",
+            "cut until each fits, up to the longest key"
+        );
+        assert_eq!(key("e0100002"), "e0100002");
+        assert_eq!(key("okta"), "okt", "a word too big alone leaves the others the chunk");
+        assert_eq!(key("ok"), "ok");
+        assert_eq!(json_len(&[0, 9, 10, 12345]), "[0,9,10,12345]".len());
     }
 
     #[test]

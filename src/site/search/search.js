@@ -135,9 +135,29 @@ function terms(seq) {
   return kept.length ? kept : all;
 }
 
+// A chunk by its name (the hash `meta.json.gz` gives for its key).
+function chunkAt(name) {
+  const path = "w/" + name + ".json.gz";
+  return cached(chunks, path, function () { return gunzip(path); });
+}
+
+// The chunk holding `word`: the one of the longest key the word starts with (keys are a word's first two
+// characters, or more where many words share them).
 function chunkOf(m, word) {
-  const path = m.chunks[[...word].slice(0, 2).join("")];
-  return path ? cached(chunks, path, function () { return gunzip(path); }) : Promise.resolve(null);
+  const chars = [...word];
+  for (let n = Math.min(chars.length, 8); n > 0; n--) {
+    const name = m.chunks[chars.slice(0, n).join("")];
+    if (name) return chunkAt(name);
+  }
+  return Promise.resolve(null);
+}
+
+// The chunks of the words `word` starts, besides its own: those whose key is longer and starts with it.
+function chunksUnder(m, word) {
+  const n = [...word].length;
+  return Promise.all(Object.keys(m.chunks).filter(function (k) {
+    return [...k].length > n && k.startsWith(word);
+  }).map(function (k) { return chunkAt(m.chunks[k]); }));
 }
 
 // What one word matches: its stem (`exact`) or, when the index does not hold it, the words it starts (for less);
@@ -145,34 +165,35 @@ function chunkOf(m, word) {
 async function lookup(m, word) {
   const found = { word: word, entries: [], words: new Set(), exact: null, pages: 0, chunk: null };
   const chunk = await chunkOf(m, word);
-  if (!chunk) return found;
   found.chunk = chunk;
-  const stemOf = function (w) {
-    if (Object.prototype.hasOwnProperty.call(chunk.words, w)) return chunk.words[w];
-    return Object.prototype.hasOwnProperty.call(chunk.stems, w) ? w : null;
+  const stemOf = function (c, w) {
+    if (Object.prototype.hasOwnProperty.call(c.words, w)) return c.words[w];
+    return Object.prototype.hasOwnProperty.call(c.stems, w) ? w : null;
   };
-  const add = function (stem, factor) {
+  const add = function (c, stem, factor) {
     const known = found.entries.find(function (e) { return e.stem === stem; });
     if (known) {
       known.factor = Math.max(known.factor, factor);
       return;
     }
-    found.entries.push({ stem: stem, postings: postingsOf(chunk, stem), factor: factor });
+    found.entries.push({ stem: stem, postings: postingsOf(c, stem), factor: factor });
     found.words.add(stem);
-    for (const w in chunk.words) if (chunk.words[w] === stem) found.words.add(w);
+    for (const w in c.words) if (c.words[w] === stem) found.words.add(w);
   };
-  const exact = stemOf(word);
+  const exact = chunk && stemOf(chunk, word);
   if (exact) {
-    add(exact, 1);
+    add(chunk, exact, 1);
     found.exact = exact;
     found.pages = found.entries[0].postings.length / 2;
     return found;
   }
   const length = [...word].length;
   if (length > 1) {
-    const candidates = Object.keys(chunk.words).concat(Object.keys(chunk.stems));
-    candidates.forEach(function (w) {
-      if (w.startsWith(word)) add(stemOf(w), PREFIX * length / [...w].length);
+    const all = (chunk ? [chunk] : []).concat(await chunksUnder(m, word));
+    all.forEach(function (c) {
+      Object.keys(c.words).concat(Object.keys(c.stems)).forEach(function (w) {
+        if (w.startsWith(word)) add(c, stemOf(c, w), PREFIX * length / [...w].length);
+      });
     });
   }
   return found;
@@ -259,8 +280,10 @@ function distance(a, b, max) {
 }
 
 function vocabulary(m, end, key) {
-  const path = m.vocabulary[end][key];
-  return path ? cached(vocabularies, path, function () { return gunzip(path); }) : Promise.resolve(null);
+  const name = m.vocabulary[end][key];
+  if (!name) return Promise.resolve(null);
+  const path = "v/" + name + ".json.gz";
+  return cached(vocabularies, path, function () { return gunzip(path); });
 }
 
 // The words of the index within `w`'s typos, best first: fewest typos, then those starting as `w` does (readers

@@ -3,7 +3,7 @@
 //! Only words that can be a correction are in it ([`words::correctable`]: error codes, and words of four letters or
 //! more without digits), each with the number of pages holding its stem and whether an article lists it in its error
 //! signatures (the tie-break between candidates). It is cut twice: by each word's first character and by its last,
-//! one file per character (`v/f<hex>-<hash>.json.gz`, `v/l<hex>-<hash>.json.gz`). A correction fetches the file
+//! one file per character (`v/<hash>.json.gz`, which `meta.json.gz` names by end and character). A correction fetches the file
 //! of the query word's first character and the one of its last: one typo changes at most one end of a word of
 //! four characters or more, so the right word is in one of the two; two typos, one at each end, are not corrected.
 //! (The word chunks are keyed by the first two characters, which a typo there would change: they cannot serve.)
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{File, gzip, hash, hex, words};
+use super::{File, gzip, hash, words};
 
 /// A word of the index, as the vocabulary needs it.
 pub struct Word<'a> {
@@ -23,7 +23,7 @@ pub struct Word<'a> {
     pub signed: bool,
 }
 
-/// The vocabulary's files and their names by key, for `meta.json.gz`: `{"first": {"e": path}, "last": {…}}`.
+/// The vocabulary's files and their names (hashes) by key, for `meta.json.gz`: `{"first": {"e": name}, "last": …}`.
 pub struct Vocabulary {
     pub names: BTreeMap<&'static str, BTreeMap<String, String>>,
     pub files: Vec<File>,
@@ -65,9 +65,12 @@ pub fn files<'a>(all: impl Iterator<Item = Word<'a>>) -> Vocabulary {
         let names = out.names.entry(end).or_default();
         for (key, part) in parts {
             let bytes = gzip(&serde_json::to_vec(&part).expect("serialisable"));
-            let path = format!("v/{tag}{}-{}.json.gz", hex(&key), hash(&bytes));
-            names.insert(key, path.clone());
-            out.files.push(File { path, bytes });
+            let name = hash(&bytes);
+            out.files.push(File {
+                path: format!("v/{name}.json.gz"),
+                bytes,
+            });
+            names.insert(key, name);
         }
     }
     out
@@ -95,8 +98,8 @@ mod tests {
         ];
         let v = files(words.iter().map(|&(word, pages, signed)| Word { word, pages, signed }));
         let file = |end: &str, key: &str| {
-            let path = &v.names[end][key];
-            read(v.files.iter().find(|f| &f.path == path).unwrap())
+            let path = format!("v/{}.json.gz", v.names[end][key]);
+            read(v.files.iter().find(|f| f.path == path).unwrap())
         };
         assert_eq!(
             file("first", "e"),
