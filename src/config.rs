@@ -308,7 +308,6 @@ impl Config {
     }
 }
 
-/// Where `[errors] catalogues` names its `i`-th file (the `[errors]` key when the list cannot be read).
 /// `[search]`, validated: every synonym group has two members or more, every member holds a word the index would
 /// hold, and no member (after word cutting and stemming) is in two groups or twice in one. Each problem is reported
 /// at its place in kb.toml.
@@ -359,16 +358,21 @@ fn search_settings(
                 );
                 continue;
             }
-            if let Some((_, gi, gj)) = seen.iter().find(|(s, _, _)| *s == stems) {
-                let first = &raw.synonyms[*gi][*gj];
-                let line = file.line_col(member_span(*gi, *gj).start).0;
+            if let Some(&(_, gi, gj)) = seen.iter().find(|(s, _, _)| *s == stems) {
+                let first = &raw.synonyms[gi][gj];
+                let line = file.line_col(member_span(gi, gj).start).0;
+                let hint = if gi == i {
+                    "the same words once stemmed: keep one of them"
+                } else {
+                    "a word belongs to one group: merge the groups, as synonyms apply in both directions"
+                };
                 diags.push(
                     Diagnostic::error(format!(
                         "synonym {member:?} is already a member, as {first:?} (line {line})"
                     ))
                     .at(file, member_span(i, j))
                     .label("a second time")
-                    .hint("a word belongs to one group: merge the groups, as synonyms apply in both directions"),
+                    .hint(hint),
                 );
                 continue;
             }
@@ -385,6 +389,7 @@ fn search_settings(
     }
 }
 
+/// Where `[errors] catalogues` names its `i`-th file (the `[errors]` key when the list cannot be read).
 fn catalogue_span(table: &toml::de::DeTable<'_>, i: usize) -> std::ops::Range<usize> {
     let Some((key, errors)) = table.iter().find(|(k, _)| k.get_ref() == "errors") else {
         return 0..0;

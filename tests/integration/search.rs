@@ -40,11 +40,17 @@ fn build(root: &Path) -> TempDir {
     out
 }
 
-/// Types `query` into the search page's box and waits until the page shows the results of exactly that query.
+/// Puts `query` into the search page's box, as a paste does (one `input` event), and waits until the page shows
+/// the results of exactly that query. (Typing is tested with the keyboard below.)
 pub(crate) async fn search(b: &Browser, base: &str, query: &str) {
     b.client.goto(&format!("{base}/search/")).await.unwrap();
-    let input = b.wait_for("#search-q").await;
-    input.send_keys(query).await.unwrap();
+    b.wait_for("#search-q").await;
+    let q = serde_json::to_string(query).unwrap();
+    b.js(&format!(
+        "const box = document.getElementById('search-q'); box.value = {q}; \
+         box.dispatchEvent(new Event('input', {{ bubbles: true }})); return true;"
+    ))
+    .await;
     wait_for_results(b, query).await;
 }
 
@@ -61,11 +67,17 @@ async fn wait_for_results(b: &Browser, query: &str) {
 /// How many articles the status line says the search found.
 async fn count(b: &Browser) -> usize {
     let status = b.text("#search-status").await;
-    match status.split(' ').next() {
-        Some("No") => 0,
-        Some(n) => n.parse().unwrap_or_else(|_| panic!("no count in {status:?}")),
-        None => panic!("empty status"),
+    if status.contains("No articles found.") {
+        return 0;
     }
+    let words: Vec<&str> = status.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "article." || *w == "articles.")
+        .unwrap_or_else(|| panic!("no count in {status:?}"));
+    words[at - 1]
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in {status:?}"))
 }
 
 /// The result links the page shows, in order.
@@ -267,6 +279,16 @@ fn the_build_writes_the_index_and_the_search_page() {
         .cloned()
         .chain(chunks.values().map(|v| format!("w/{}.json.gz", v.as_str().unwrap())))
         .collect();
+    let vocabulary = meta["vocabulary"].as_object().unwrap();
+    assert!(vocabulary["first"].as_object().unwrap().contains_key("e"), "{meta}");
+    for end in vocabulary.values() {
+        names.extend(
+            end.as_object()
+                .unwrap()
+                .values()
+                .map(|v| format!("v/{}.json.gz", v.as_str().unwrap())),
+        );
+    }
     for name in &names {
         let bytes = std::fs::read(index.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(bytes[..2], [0x1f, 0x8b], "{name} is not gzip");
@@ -441,6 +463,17 @@ async fn the_article_found_marks_the_searched_words_and_keeps_a_clean_address() 
     .await;
     let here = b.client.current_url().await.unwrap();
     assert_eq!(here.as_str(), format!("{base}{NOT_ASSIGNED}#cause"));
+    assert!(
+        b.holds(
+            "const cause = document.getElementById('cause'); \
+             const m = [...document.querySelectorAll('mark.search-hit')] \
+               .find(m => cause.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING); \
+             const r = m.getBoundingClientRect(); \
+             return document.querySelector('mark.search-hit') !== m && r.top >= 0 && r.bottom <= innerHeight;"
+        )
+        .await,
+        "the first mark after the section's heading is in view, not the page's first"
+    );
     assert_eq!(b.offsite(), Vec::<String>::new());
     b.close().await;
 }
@@ -471,7 +504,7 @@ async fn the_search_page_says_which_words_it_corrected() {
         result_urls(&b).await.first().map(String::as_str),
         Some("/hooks/inline-hook-not-responding/")
     );
-    // Ctrl+K opens search from an article, even from inside a field.
+    // Ctrl+K opens search from an article.
     b.client.goto(&format!("{}{NOT_ASSIGNED}", server.url)).await.unwrap();
     b.wait_for("#site-search-q").await;
     let body = b.client.find(Locator::Css("body")).await.unwrap();
@@ -480,5 +513,33 @@ async fn the_search_page_says_which_words_it_corrected() {
         .unwrap();
     let focused = b.js("return document.activeElement.id;").await;
     assert_eq!(focused, "site-search-q");
+    b.close().await;
+}
+
+/// A word one page holds (a typo in an article) is also searched as the word a typo away that many pages hold: the
+/// page holding the word as typed comes first, the others after it, and the page says so.
+#[tokio::test]
+async fn a_rare_word_is_also_searched_as_its_common_neighbour_ranked_below() {
+    let mut files = vec![(
+        "content/typo.md".to_string(),
+        article("Asigned by mistake", "The user was asigned twice."),
+    )];
+    for i in 0..12 {
+        files.push((
+            format!("content/a{i:02}.md"),
+            article(&format!("Assigned article {i}"), "The user was assigned to the app."),
+        ));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (p.as_str(), t.as_bytes())).collect();
+    let dir = site(&refs);
+    let out = build(dir.path());
+    let server = Server::start(&out.path().join("site"));
+    let b = Browser::start().await;
+    search(&b, &server.url, "asigned").await;
+    let urls = result_urls(&b).await;
+    assert_eq!(urls.first().map(String::as_str), Some("/typo/"), "{urls:?}");
+    assert_eq!(count(&b).await, 13, "{urls:?}");
+    let status = b.text("#search-status").await;
+    assert!(status.starts_with("Also showing results for assigned."), "{status}");
     b.close().await;
 }

@@ -6,7 +6,8 @@
 //
 // API: options({excerptLength}), init(), filters(),
 // query(text, {filters: {name: {any: [values]}}}) → {results, counts, missing, partial, corrections, marks},
-// search(text | null, {filters}) (every word required, no fallback; null lists every page),
+// search(text | null, {filters}) (as query, but keeping function words and without the closest-matches fallback;
+// null lists every page),
 // matcher(words) → function(token) telling whether a token of text holds one of `words` (for marking a page).
 
 const base = new URL(".", import.meta.url);
@@ -100,16 +101,16 @@ function postingsOf(chunk, stem) {
 // The words the index holds for one token of text (mirrors `token_words` in words.rs): a query (`whole`) keeps a
 // simple compound (`insufficient_scope`, `can't`) whole and cuts another token (`scope="okta.logs.read",`) into
 // its parts, at punctuation and between letters and digits, two characters or more; the index holds both.
-const ALNUM = /[\p{L}\p{N}]/u;
+const ALNUM = /[\p{Alphabetic}\p{N}]/u;
 function tokenWords(token, whole) {
-  const core = token.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+  const core = token.replace(/^[^\p{Alphabetic}\p{N}]+|[^\p{Alphabetic}\p{N}]+$/gu, "");
   if (!core) return [];
   const lower = core.toLowerCase().replace(/\u2019/g, "'");
-  const simple = lower.split(/[_'-]/).every(function (p) { return p && /^[\p{L}\p{N}]+$/u.test(p); });
+  const simple = lower.split(/[_'-]/).every(function (p) { return p && /^[\p{Alphabetic}\p{N}]+$/u.test(p); });
   const parts = [];
-  lower.split(/[^\p{L}\p{N}]+/u).forEach(function (piece) {
+  lower.split(/[^\p{Alphabetic}\p{N}]+/u).forEach(function (piece) {
     // Cut between letters and digits (no lookbehind: older Safari lacks it).
-    piece.replace(/(\p{L})(\p{N})/gu, "$1 $2").replace(/(\p{N})(\p{L})/gu, "$1 $2").split(" ").forEach(function (p) {
+    piece.replace(/(\p{Alphabetic})(\p{N})/gu, "$1 $2").replace(/(\p{N})(\p{Alphabetic})/gu, "$1 $2").split(" ").forEach(function (p) {
       if ([...p].length > 1) parts.push(p);
     });
   });
@@ -199,17 +200,27 @@ async function lookup(m, word) {
   return found;
 }
 
-// Synonyms: the group member (as stems) starting at query word `i`, the longest if several; a word the index
-// does not hold is compared as typed.
-function synonymAt(m, looked, i) {
+// Whether query word `f` (its lookup) is word `j` of synonym `member`: the same stem or the same word; a word the
+// index does not hold, which the browser cannot stem, also when it starts with the member's stem of four letters or
+// more and adds at most four (`throttling`: `throttl`).
+function sameWord(f, member, j) {
+  const stem = member.stems[j];
+  if (f.exact === stem || f.word === member.words[j]) return true;
+  const n = [...stem].length;
+  return !f.exact && n >= 4 && f.word.startsWith(stem) && [...f.word].length - n <= 4;
+}
+
+// The synonym member starting at word `i` of the query's sequence, the longest if several. The query's words are
+// compared by `sameWord`; a function word a pasted message left out is compared as typed.
+function synonymAt(m, seq, looked, i) {
   let best = null;
   (m.synonyms || []).forEach(function (group) {
     group.forEach(function (member, k) {
       const n = member.stems.length;
-      if (i + n > looked.length || (best && best.length >= n)) return;
+      if (!n || i + n > seq.length || (best && best.length >= n)) return;
       for (let j = 0; j < n; j++) {
-        const f = looked[i + j];
-        if (f.exact !== member.stems[j] && f.word !== member.words[j]) return;
+        const f = looked.get(seq[i + j]);
+        if (f ? !sameWord(f, member, j) : seq[i + j] !== member.words[j]) return;
       }
       best = { length: n, group: group, member: k };
     });
@@ -217,33 +228,48 @@ function synonymAt(m, looked, i) {
   return best;
 }
 
-// The query's slots: one per word, or per run of words a synonym group names. A slot holds alternatives, each a
-// list of words (lookups) a page must all hold; a page holds the slot if it holds one alternative.
-async function slotsOf(m, words) {
-  const looked = await Promise.all(words.map(function (w) { return lookup(m, w); }));
+// The query's slots, in the order of its words: one per word looked up, or per run of its words a synonym group
+// names. A slot holds alternatives, each a list of words (lookups) a page must all hold; a page holds the slot if it
+// holds one alternative. In a pasted message, function words are no alternative's required words.
+async function slotsOf(m, seq, words) {
+  const found = await Promise.all(words.map(function (w) { return lookup(m, w); }));
+  const looked = new Map(words.map(function (w, i) { return [w, found[i]]; }));
+  const pasted = new Set(seq).size > SHORT;
   const slots = [];
-  for (let i = 0; i < words.length;) {
-    const syn = synonymAt(m, looked, i);
-    const n = syn ? syn.length : 1;
-    const typed = looked.slice(i, i + n);
-    const slot = { text: words.slice(i, i + n).join(" "), typed: typed, alts: [{ found: typed, corrected: false }] };
+  const done = new Set();
+  for (let i = 0; i < seq.length;) {
+    const syn = synonymAt(m, seq, looked, i);
+    const span = syn ? seq.slice(i, i + syn.length) : [seq[i]];
+    const typed = [];
+    span.forEach(function (w) {
+      if (looked.has(w) && !done.has(w)) {
+        done.add(w);
+        typed.push(looked.get(w));
+      }
+    });
+    i += span.length;
+    if (!typed.length) continue;
+    const slot = { text: span.join(" "), typed: typed, alts: [{ found: typed, corrected: false }] };
     if (syn) {
       const others = syn.group.filter(function (_, k) { return k !== syn.member; });
       const alts = await Promise.all(others.map(async function (member) {
-        return { found: await Promise.all(member.words.map(function (w) { return lookup(m, w); })), corrected: false };
+        let need = member.words;
+        if (pasted && need.some(function (w) { return !STOP.has(w); })) {
+          need = need.filter(function (w) { return !STOP.has(w); });
+        }
+        return { found: await Promise.all(need.map(function (w) { return lookup(m, w); })), corrected: false };
       }));
       slot.alts = slot.alts.concat(alts);
     }
     slot.alts = slot.alts.filter(function (a) { return a.found.every(function (f) { return f.entries.length; }); });
     slots.push(slot);
-    i += n;
   }
   if (m.vocabulary) await correct(m, slots);
   return slots;
 }
 
 function isCode(w) {
-  return /^\p{L}{1,6}\p{N}{3,}$/u.test(w);
+  return /^\p{Alphabetic}{1,6}\p{N}{3,}$/u.test(w);
 }
 
 // How many typos a word may hold: error codes one; words with other digits none; words of four to seven letters
@@ -251,7 +277,7 @@ function isCode(w) {
 function typos(w) {
   if (isCode(w)) return 1;
   const n = [...w].length;
-  if (n < TYPO_MIN || !/^[\p{L}_'-]+$/u.test(w)) return 0;
+  if (n < TYPO_MIN || !/^[\p{Alphabetic}_'-]+$/u.test(w)) return 0;
   return n <= 7 ? 1 : 2;
 }
 
@@ -327,7 +353,11 @@ async function correct(m, slots) {
     if (!found.length || (few && found[0].pages < MORE * f.pages)) return;
     const to = await lookup(m, found[0].word);
     if (!to.entries.length) return;
-    if (code) slot.alts = [];
+    if (code) {
+      // Kept for when the correction leaves no page: then the code is searched as typed again.
+      slot.typedAlts = slot.alts;
+      slot.alts = [];
+    }
     slot.alts.push({ found: [to], corrected: true });
     // An error code has many neighbours (E0000015 is a typo away from E0000150 to E0000159): the next ones are
     // offered too.
@@ -466,8 +496,9 @@ function allowedPages(m, filters) {
     const any = (filters[name] && filters[name].any) || [];
     if (!any.length) return;
     const here = new Set();
+    const values = m.filters[name] || {};
     any.forEach(function (v) {
-      ((m.filters[name] || {})[v] || []).forEach(function (p) { here.add(p); });
+      if (Object.prototype.hasOwnProperty.call(values, v)) values[v].forEach(function (p) { here.add(p); });
     });
     allowed = allowed ? new Set([...allowed].filter(function (p) { return here.has(p); })) : here;
   });
@@ -497,16 +528,17 @@ function everything(m, allowed) {
   return all;
 }
 
-// Ranks `seq`'s words; when a correction leaves no page holding every word, the corrected words are left out
-// instead.
+// Ranks the query's `words` (`seq` is the whole query, for synonyms and signatures); when a correction leaves no
+// page at all holding every word (filters aside), the word is searched as typed instead, which for a word no page
+// holds means it is left out.
 async function ranked(m, seq, words, allowed) {
-  const slots = await slotsOf(m, words);
+  const slots = await slotsOf(m, seq, words);
   const bonus = phraseBonus(slots, seq);
   let list = rank(m, slots, allowed, bonus);
   const replaced = slots.filter(function (s) { return s.correction && !s.correction.also; });
-  if (!list.length && replaced.length) {
+  if (!list.length && replaced.length && !(allowed && rank(m, slots, null, bonus).length)) {
     replaced.forEach(function (s) {
-      s.alts = [];
+      s.alts = s.typedAlts || [];
       s.correction = null;
     });
     list = rank(m, slots, allowed, bonus);

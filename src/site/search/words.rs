@@ -19,7 +19,7 @@ pub fn token_words(token: &str, query: bool, f: &mut impl FnMut(&str)) {
         if core.is_empty() {
             return;
         }
-        let lower: String = core.chars().flat_map(char::to_lowercase).collect();
+        let lower = core.to_lowercase();
         let lower = lower.replace('\u{2019}', "'");
         let simple = lower
             .split(['_', '\'', '-'])
@@ -182,6 +182,21 @@ mod tests {
         );
         assert_eq!(words("403 Not a App"), ["403", "not", "a", "app"]);
         assert_eq!(words("«Ünïcode» WORDS"), ["ünïcode", "words"]);
+        assert_eq!(
+            words("ΟΔΟΣ हिंदी"),
+            ["οδος", "हिंदी"],
+            "final sigma, and marks are letters"
+        );
+    }
+
+    #[test]
+    fn the_runtime_leaves_out_the_same_function_words() {
+        let js = include_str!("search.js");
+        let start = js.find("const STOP = new Set((").expect("search.js has STOP");
+        let end = start + js[start..].find(").split(").expect("STOP's end");
+        let list: String = js[start..end].split('"').skip(1).step_by(2).collect();
+        assert_eq!(list.split_whitespace().collect::<Vec<_>>(), STOP);
+        assert!(js.contains("const TYPO_MIN = 4;") && TYPO_MIN == 4);
     }
 
     #[test]

@@ -31,11 +31,13 @@
   }
 
   // "/" focuses the search box from anywhere on the site, unless the reader is typing somewhere; Ctrl+K (Cmd+K on a
-  // Mac) does too, even from a field.
+  // Mac) does too, even from a field (Ctrl+Shift+K is left to the browser).
   function setUpSearchKey() {
+    // On a Mac, Ctrl+K deletes to the end of the line in a text field: there the shortcut is Cmd+K only.
+    var mac = /Mac|iPhone|iPad/.test(navigator.platform || "");
     document.addEventListener("keydown", function (e) {
       if (e.defaultPrevented || e.altKey || e.isComposing) return;
-      var combo = (e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "K");
+      var combo = (mac ? e.metaKey : e.ctrlKey) && !e.shiftKey && (e.key === "k" || e.key === "K");
       if (!combo) {
         if (e.key !== "/" || e.ctrlKey || e.metaKey) return;
         var t = e.target;
@@ -67,7 +69,8 @@
       var holds = pf.matcher(words.split(/\s+/).filter(Boolean));
       var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
         acceptNode: function (n) {
-          return n.parentElement.closest("script, style, button, mark, .visually-hidden, [data-search-ignore]")
+          return n.parentElement.closest("script, style, button, mark, textarea, select, noscript, svg, " +
+            ".visually-hidden, [data-search-ignore]")
             ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
         }
       });
@@ -90,7 +93,12 @@
         node.parentNode.replaceChild(out, node);
       });
       document.documentElement.setAttribute("data-highlighted", String(marks.length));
-      var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      var target = null;
+      try {
+        target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      } catch (err) {
+        target = null; // a malformed #fragment: scroll to the first mark
+      }
       var first = marks.find(function (m) {
         return !target || target.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING;
       }) || marks[0];
@@ -253,7 +261,7 @@
     // The query's own spelling of a word of the index's (lowercase, cut at punctuation).
     function typed(q, word) {
       var found = null;
-      q.split(/[^\p{L}\p{N}_'\u2019-]+/u).some(function (t) {
+      q.split(/[^\p{Alphabetic}\p{N}_'\u2019-]+/u).some(function (t) {
         if (t.toLowerCase().replace(/\u2019/g, "'") === word) found = t;
         return found;
       });
@@ -280,12 +288,20 @@
       var line = el("span", { class: "corrected" });
       if (replaced.length) {
         line.appendChild(document.createTextNode("Showing results for "));
+        // Each corrected word is replaced where the query has it, in its case (E000015 shows as E0000015).
         q.split(/\s+/).forEach(function (token, i) {
           if (i) line.appendChild(document.createTextNode(" "));
-          var core = token.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
-          var c = replaced.find(function (r) { return r.from === core; });
-          var to = c && token === token.toUpperCase() ? c.to.toUpperCase() : c && c.to;
-          line.appendChild(c ? el("strong", { text: to }) : document.createTextNode(token));
+          var lower = token.toLowerCase();
+          var c = replaced.find(function (r) { return lower.indexOf(r.from) >= 0; });
+          if (!c) {
+            line.appendChild(document.createTextNode(token));
+            return;
+          }
+          var at = lower.indexOf(c.from);
+          var typed = token.slice(at, at + c.from.length);
+          line.appendChild(document.createTextNode(token.slice(0, at)));
+          line.appendChild(el("strong", { text: typed === typed.toUpperCase() ? c.to.toUpperCase() : c.to }));
+          line.appendChild(document.createTextNode(token.slice(at + c.from.length)));
         });
         line.appendChild(document.createTextNode(". "));
       }
