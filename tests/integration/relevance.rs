@@ -8,10 +8,10 @@ use std::path::Path;
 use serde::Deserialize;
 use tempfile::TempDir;
 
-use crate::search::{result_urls, search};
+use crate::search::{build, result_urls, search};
 use crate::support::browser::Browser;
 use crate::support::serve::Server;
-use crate::support::{copy_tree, kb, repo};
+use crate::support::{copy_tree, repo};
 
 #[derive(Deserialize)]
 struct Table {
@@ -64,14 +64,6 @@ pub(crate) fn knowledge_base_with(root: &Path, search: &str) {
     let end = rest[1..].find("\n[").map_or(rest.len(), |e| e + 2);
     let config = format!("{}{search}\n{}", &config[..at + 1], &rest[end..]);
     std::fs::write(root.join("kb.toml"), config).unwrap();
-}
-
-fn build(root: &Path) -> TempDir {
-    let out = TempDir::new().unwrap();
-    let site = out.path().join("site");
-    let run = kb(root, &["build", "--output", site.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    out
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn enter() -> String {
 }
 
 /// Builds the site at `root` into a temporary folder.
-fn build(root: &Path) -> TempDir {
+pub(crate) fn build(root: &Path) -> TempDir {
     let out = TempDir::new().unwrap();
     let site = out.path().join("site");
     let run = kb(root, &["build", "--output", site.to_str().unwrap()]);
