@@ -70,7 +70,7 @@ pub(crate) fn knowledge_base_with(root: &Path, search: &str) {
 fn the_table_covers_every_kind_of_query() {
     let rows = table();
     assert!(rows.len() >= 40, "{} rows", rows.len());
-    for (kind, least) in [("code", 8), ("pasted", 8), ("symptom", 8), ("typo", 6), ("synonym", 4)] {
+    for (kind, least) in [("code", 8), ("pasted", 8), ("symptom", 8), ("typo", 8), ("synonym", 6)] {
         let n = rows.iter().filter(|r| r.kind == kind).count();
         assert!(n >= least, "{n} rows of kind {kind}");
     }
