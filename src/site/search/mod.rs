@@ -49,6 +49,7 @@ use words::{for_each_word, phrases, stem_of, stemmer};
 
 mod chunks;
 mod entries;
+pub mod query;
 mod text;
 mod vocabulary;
 pub mod words;
