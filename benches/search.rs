@@ -87,7 +87,8 @@ struct Query {
 async fn query(server: &serve::Server, q: &str) -> Query {
     let b = browser::Browser::start().await;
     server.take();
-    let url = format!("{}/search/?q={}", server.url, percent(q));
+    let q = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC);
+    let url = format!("{}/search/?q={q}", server.url);
     b.client.goto(&url).await.unwrap();
     b.until("the first result", 60, || {
         b.holds("return document.getElementById('search-results')?.dataset.state === 'done';")
@@ -248,13 +249,4 @@ async fn main() {
         }
         println!("{row}");
     }
-}
-
-fn percent(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -153,8 +153,13 @@ pub(crate) fn disagreements(index: &kb::site::search::query::Index, rows: &[Row]
     let mut differ = Vec::new();
     for (row, page) in rows.iter().zip(page) {
         let answer = index.query(&row.q);
-        let rust: Vec<&str> = answer.hits.iter().take(3).map(|h| h.url.as_str()).collect();
-        let page: Vec<&str> = page.iter().take(3).map(String::as_str).collect();
+        let rust: Vec<String> = answer
+            .hits
+            .iter()
+            .take(3)
+            .map(|h| index.page(h.page).unwrap().url)
+            .collect();
+        let page: Vec<String> = page.iter().take(3).cloned().collect();
         if rust != page {
             differ.push(format!("{:?}: page {page:?}, Rust {rust:?}", row.q));
         }

@@ -488,6 +488,13 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to memory")
 }
 
+/// A file of the index read back: its gzip JSON as `T`, or `None` if it is not that.
+fn gunzip<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut text).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
 /// Counts the words of `text` in `words` and `lengths`, in the field of `weight`.
 fn add_words(text: &str, weight: u32, words: &mut HashMap<String, Counts>, lengths: &mut Lengths) {
     let field = Counts::field(weight);
@@ -632,10 +639,8 @@ mod tests {
         }
     }
 
-    fn gunzip(bytes: &[u8]) -> serde_json::Value {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
-        serde_json::from_slice(&out).unwrap()
+    fn json(bytes: &[u8]) -> serde_json::Value {
+        gunzip(bytes).expect("gzip JSON")
     }
 
     #[test]
@@ -651,10 +656,10 @@ mod tests {
             body: Cow::Borrowed(bodies[i]),
         });
         let get = |path: &str| files.iter().find(|f| f.path == path).unwrap();
-        let meta = gunzip(&get(META).bytes);
+        let meta = json(&get(META).bytes);
         assert_eq!(meta["filters"]["products"]["Workflows"], serde_json::json!([0, 1]));
         assert_eq!(meta["pages"].as_array().unwrap().len(), 2);
-        let chunk = gunzip(&get(&format!("w/{}.json.gz", meta["chunks"]["as"].as_str().unwrap())).bytes);
+        let chunk = json(&get(&format!("w/{}.json.gz", meta["chunks"]["as"].as_str().unwrap())).bytes);
         assert_eq!(chunk["words"]["assigned"], "assign");
         assert_eq!(chunk["words"]["assigning"], "assign");
         // Page 0: "assigned" in its title and errors, "assigning" in its body; page 1: in its errors only. Both
@@ -662,7 +667,7 @@ mod tests {
         let postings: Vec<u64> = serde_json::from_value(chunk["stems"]["assign"].clone()).unwrap();
         assert_eq!((postings[0], postings[2]), (0, 1), "{postings:?}");
         assert!(postings[1] > postings[3], "{postings:?}");
-        let fragment = gunzip(&get(&format!("f/{}.json.gz", meta["pages"][0].as_str().unwrap())).bytes);
+        let fragment = json(&get(&format!("f/{}.json.gz", meta["pages"][0].as_str().unwrap())).bytes);
         assert_eq!(fragment["url"], "/a/");
         assert_eq!(
             fragment["sections"][0]["text"],
@@ -670,7 +675,7 @@ mod tests {
         );
         assert_eq!(fragment["sections"][1]["id"], "cause");
         assert_eq!(fragment["sections"][1]["text"], "The user was assigning apps.");
-        let numbers = gunzip(&get(&format!("w/{}.json.gz", meta["chunks"]["40"].as_str().unwrap())).bytes);
+        let numbers = json(&get(&format!("w/{}.json.gz", meta["chunks"]["40"].as_str().unwrap())).bytes);
         assert_eq!(numbers["phrases"]["403 not assigned app"], serde_json::json!([0, 1]));
         assert!(files.iter().any(|f| f.path == "search.js"));
         assert_eq!(
@@ -680,7 +685,7 @@ mod tests {
                 {"words": ["single", "sign-on"], "stems": ["singl", "sign-on"]}
             ]])
         );
-        let vocabulary = gunzip(
+        let vocabulary = json(
             &get(&format!(
                 "v/{}.json.gz",
                 meta["vocabulary"]["first"]["a"].as_str().unwrap()
@@ -706,7 +711,7 @@ mod tests {
             meta: &metas[i],
             body: Cow::Borrowed(bodies[i]),
         });
-        let meta = gunzip(&files.iter().find(|f| f.path == META).unwrap().bytes);
+        let meta = json(&files.iter().find(|f| f.path == META).unwrap().bytes);
         assert!(meta["vocabulary"].is_null(), "{meta}");
         assert!(!files.iter().any(|f| f.path.starts_with("v/")));
     }

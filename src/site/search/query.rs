@@ -4,13 +4,12 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::io::Read as _;
 use std::rc::Rc;
 
 use serde::Deserialize;
 
-use super::File;
-use super::words::{STOP, TYPO_MIN, is_code};
+use super::words::{STOP, correctable, is_code, query_words};
+use super::{File, gunzip};
 
 // The constants of `search.js`.
 const PREFIX: f64 = 0.5;
@@ -59,19 +58,18 @@ struct Vocabulary {
     signed: Vec<usize>,
 }
 
-#[derive(Deserialize)]
-struct Fragment {
-    url: String,
-    title: String,
-}
-
-/// A result: the page's number, URL and title, and its score.
-#[derive(Debug, Clone, PartialEq)]
+/// A result: the page's number and its score ([`Index::page`] gives its URL and title).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
     pub page: u32,
+    pub score: f64,
+}
+
+/// A page of the index: its URL and title, from its fragment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Page {
     pub url: String,
     pub title: String,
-    pub score: f64,
 }
 
 /// A word searched as another: `from` as typed, `to` as searched; `also` when both were.
@@ -100,11 +98,12 @@ pub struct Index {
     chunks: RefCell<HashMap<String, Rc<Chunk>>>,
 }
 
-/// One word's matches: its entries (stem, decoded postings, factor), its exact stem and how many pages hold it.
+/// One word's matches: its entries (stem, the chunk holding its decoded postings, factor), its exact stem and how
+/// many pages hold it.
 #[derive(Clone)]
 struct Lookup {
     word: String,
-    entries: Vec<(String, Rc<Vec<u32>>, f64)>,
+    entries: Vec<(String, Rc<Chunk>, f64)>,
     exact: Option<String>,
     pages: usize,
     chunk: Option<Rc<Chunk>>,
@@ -122,12 +121,6 @@ struct Slot {
     alts: Vec<Alt>,
     typed_alts: Option<Vec<Alt>>,
     correction: Option<Correction>,
-}
-
-fn gunzip<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut text).ok()?;
-    serde_json::from_slice(&text).ok()
 }
 
 fn ungap(list: &[u32]) -> Vec<u32> {
@@ -197,19 +190,18 @@ impl Index {
                 .cloned()
                 .or_else(|| c.stems.contains_key(w).then(|| w.to_string()))
         };
-        let add = |c: &Chunk, stem: String, factor: f64, found: &mut Lookup| {
+        let add = |c: &Rc<Chunk>, stem: String, factor: f64, found: &mut Lookup| {
             if let Some(e) = found.entries.iter_mut().find(|e| e.0 == stem) {
                 e.2 = e.2.max(factor);
                 return;
             }
-            let postings = Rc::new(c.stems[&stem].clone());
-            found.entries.push((stem, postings, factor));
+            found.entries.push((stem, c.clone(), factor));
         };
         if let Some(chunk) = found.chunk.clone()
             && let Some(exact) = stem_of(&chunk, word)
         {
             add(&chunk, exact.clone(), 1.0, &mut found);
-            found.pages = found.entries[0].1.len() / 2;
+            found.pages = chunk.stems[&exact].len() / 2;
             found.exact = Some(exact);
             return found;
         }
@@ -236,7 +228,7 @@ impl Index {
 
     /// Ranks `text` as the search page does, with no facet selected.
     pub fn query(&self, text: &str) -> Answer {
-        let seq = sequence(text);
+        let seq = query_words(text);
         let words = terms(&seq);
         let (mut slots, list) = self.ranked(&seq, &words);
         let mut answer = Answer {
@@ -250,13 +242,10 @@ impl Index {
         };
         let known: Vec<&Slot> = slots.iter().filter(|s| !s.alts.is_empty()).collect();
         if !list.is_empty() || known.len() < 2 {
-            answer.hits = list.into_iter().map(|(p, s)| self.hit(p, s)).collect();
+            answer.hits = list.into_iter().map(|(page, score)| Hit { page, score }).collect();
             return answer;
         }
-        let total = known
-            .iter()
-            .map(|s| self.slot_scores(s).len())
-            .fold(self.meta.pages.len().max(1), usize::max) as f64;
+        let total = self.meta.pages.len().max(1) as f64;
         // Pages in the order first found, with what they hold of the query.
         let mut order: Vec<u32> = Vec::new();
         let mut pages: HashMap<u32, (f64, f64, usize)> = HashMap::new();
@@ -279,20 +268,14 @@ impl Index {
         let best = list.first().map_or(0.0, |(_, v)| v.1);
         list.retain(|(_, v)| v.1 >= best / 2.0);
         answer.partial = list.first().is_some_and(|(_, v)| v.2 < known.len());
-        answer.hits = list.into_iter().map(|(p, v)| self.hit(p, v.0)).collect();
+        answer.hits = list.into_iter().map(|(page, v)| Hit { page, score: v.0 }).collect();
         answer
     }
 
-    fn hit(&self, page: u32, score: f64) -> Hit {
-        let name = &self.meta.pages[page as usize];
-        let fragment: Option<Fragment> = self.files.get(&format!("f/{name}.json.gz")).and_then(|b| gunzip(b));
-        let (url, title) = fragment.map_or_else(Default::default, |f| (f.url, f.title));
-        Hit {
-            page,
-            url,
-            title,
-            score,
-        }
+    /// A result's page, read from its fragment (as the search page does, for the results it shows).
+    pub fn page(&self, page: u32) -> Option<Page> {
+        let name = self.meta.pages.get(page as usize)?;
+        gunzip(self.files.get(&format!("f/{name}.json.gz"))?)
     }
 
     fn ranked(&self, seq: &[String], words: &[String]) -> (Vec<Slot>, Vec<(u32, f64)>) {
@@ -468,8 +451,8 @@ impl Index {
 
     fn word_scores(&self, f: &Lookup) -> HashMap<u32, f64> {
         let mut scores: HashMap<u32, f64> = HashMap::new();
-        for (_, postings, factor) in &f.entries {
-            for pair in postings.chunks(2) {
+        for (stem, chunk, factor) in &f.entries {
+            for pair in chunk.stems[stem].chunks(2) {
                 let p = pair[0];
                 let secondary = match &self.meta.secondary {
                     Some(s) if p >= s.from => s.factor,
@@ -564,11 +547,6 @@ impl Index {
     }
 }
 
-/// A query's words, in order (`sequence` in `search.js`).
-fn sequence(text: &str) -> Vec<String> {
-    super::words::query_words(text)
-}
-
 /// The words looked up: each once, without function words in a pasted message.
 fn terms(seq: &[String]) -> Vec<String> {
     let mut all: Vec<String> = Vec::new();
@@ -593,15 +571,15 @@ fn same_word(f: &Lookup, member: &Member, j: usize) -> bool {
     f.exact.is_none() && n >= 4 && f.word.starts_with(stem.as_str()) && chars(&f.word) - n <= 4
 }
 
+/// How many typos a word may hold (`typos` in `search.js`): an error code one, another correctable word one up to
+/// seven letters and two beyond, any other word none.
 fn typos(w: &str) -> usize {
-    if is_code(w) {
-        return 1;
+    match (is_code(w), correctable(w), chars(w)) {
+        (true, _, _) => 1,
+        (false, false, _) => 0,
+        (false, true, n) if n <= 7 => 1,
+        _ => 2,
     }
-    let n = chars(w);
-    if n < TYPO_MIN || !w.chars().all(|c| c.is_alphabetic() || matches!(c, '_' | '\'' | '-')) {
-        return 0;
-    }
-    if n <= 7 { 1 } else { 2 }
 }
 
 /// Optimal string alignment distance, or `max + 1` once past `max`.
@@ -699,8 +677,8 @@ mod tests {
 
     #[test]
     fn a_pasted_message_loses_its_function_words() {
-        let seq = sequence("Sorry, you can't access Zorblax because you are not assigned");
+        let seq = query_words("Sorry, you can't access Zorblax because you are not assigned");
         assert_eq!(terms(&seq), ["sorry", "access", "zorblax", "assigned"]);
-        assert_eq!(terms(&sequence("not assigned app")), ["not", "assigned", "app"]);
+        assert_eq!(terms(&query_words("not assigned app")), ["not", "assigned", "app"]);
     }
 }

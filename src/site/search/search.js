@@ -546,7 +546,7 @@ async function ranked(m, seq, words, allowed) {
   return { slots: slots, list: list };
 }
 
-function answer(m, slots, list, marks) {
+function answer(m, list, marks) {
   return list.map(function (r) { return result(m, r[0], r[1], marks); });
 }
 
@@ -561,7 +561,7 @@ export async function search(query, opts) {
   const found = await ranked(m, seq, Array.from(new Set(seq)), allowed);
   const marks = marksOf(found.slots);
   return {
-    results: answer(m, found.slots, found.list, marks),
+    results: answer(m, found.list, marks),
     filters: counts(m, found.list.map(function (r) { return r[0]; }))
   };
 }
@@ -583,13 +583,12 @@ export async function query(text, opts) {
   const out = { missing: missing, corrections: corrections, marks: Array.from(marks), partial: false };
   const known = slots.filter(function (s) { return s.alts.length; });
   if (found.list.length || known.length < 2) {
-    out.results = answer(m, slots, found.list, marks);
+    out.results = answer(m, found.list, marks);
     out.counts = counts(m, found.list.map(function (r) { return r[0]; }));
     return out;
   }
-  const total = known.reduce(function (n, s) {
-    return Math.max(n, slotScores(m, s, allowed).size);
-  }, Math.max(everything(m, allowed).length, 1));
+  // The pages searched (a word's pages are among them).
+  const total = Math.max(everything(m, allowed).length, 1);
   const pages = new Map();
   known.forEach(function (slot) {
     const alone = rank(m, [slot], allowed, new Map());

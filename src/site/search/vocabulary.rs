@@ -81,9 +81,7 @@ mod tests {
     use super::*;
 
     fn read(f: &File) -> serde_json::Value {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&f.bytes[..]), &mut out).unwrap();
-        serde_json::from_slice(&out).unwrap()
+        super::super::gunzip(&f.bytes).expect("gzip JSON")
     }
 
     #[test]
