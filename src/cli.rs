@@ -37,6 +37,10 @@ pub enum Command {
     },
     /// Run the selected articles' checks against an Okta org, read-only, and report per article
     Check(Box<crate::cmd::check::CheckArgs>),
+    /// Record what the selected checks read from an org into one file support can replay, people's values redacted
+    Snapshot(Box<crate::cmd::snapshot::SnapshotArgs>),
+    /// Find the articles for a pasted error message, as the site's search ranks them, and run their checks
+    Diagnose(Box<crate::cmd::diagnose::DiagnoseArgs>),
     /// List the error catalogues' entries that no article covers
     Gaps(crate::cmd::gaps::GapsArgs),
     /// Write a new article skeleton at content/SLUG.md
@@ -70,6 +74,8 @@ pub fn run() -> i32 {
             min_severity,
         } => crate::cmd::scopes::run(&site, &articles, min_severity),
         Command::Check(args) => crate::cmd::check::run(&args),
+        Command::Snapshot(args) => crate::cmd::snapshot::run(&args),
+        Command::Diagnose(args) => crate::cmd::diagnose::run(&args),
         Command::Gaps(args) => crate::cmd::gaps::run(&args),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }

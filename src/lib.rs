@@ -13,5 +13,6 @@ pub mod markdown;
 pub mod report;
 pub mod runner;
 pub mod site;
+pub mod snapshot;
 pub mod text;
 pub mod timing;

@@ -10,7 +10,7 @@ pub struct Error {
 }
 
 /// The kinds of `error`, as the JSON report names them (`reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A scope the check needs is not granted (403 `insufficient_scope`, or the token endpoint's `invalid_scope`).
@@ -40,6 +40,8 @@ pub enum Reason {
     /// status is judged), or one over a cap (`--max-body`, `--max-total`): kb saw nothing it may judge. Also an
     /// answer without a readable `Date` where a fact about time needs the org's clock (kb never uses its own).
     Body,
+    /// A replay of a snapshot (`kb check --snapshot`) that holds no answer to a request the check makes.
+    NotRecorded,
 }
 
 impl Error {

@@ -15,7 +15,7 @@ use super::template::{Lookup, Template, TemplateError, to_text};
 pub const PREFIXES: &[&str] = &["/api/v1/", "/.well-known/"];
 
 /// Everything but RFC 3986's unreserved characters is encoded in a templated path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Read-only methods: the only ones a check can express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,13 +1,15 @@
 //! `kb check [ARTICLE|TAG...]`: runs the selected articles' checks against an org and reports per article.
-//! `--plan` prints the requests instead, with no network.
+//! `--plan` prints the requests instead, with no network; `--snapshot` replays a snapshot instead of asking an org.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
+use super::replay::Wanted;
+use super::run::Selection;
 use super::{SiteArgs, exit};
 use crate::checks::eval::{Error, Reason};
 use crate::checks::model::Severity;
@@ -16,10 +18,9 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
 use crate::report::{self, ArticleReport, CheckReport, Report, Status, Summary};
-use crate::runner::client::{Client, Options};
-use crate::runner::http;
+use crate::runner::client::Client;
 use crate::runner::org::{Org, OrgArgs};
-use crate::runner::{self, Finished, Job, auth::Auth};
+use crate::runner::{Finished, Job, Source};
 use crate::text::count;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,29 +58,11 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Requests in flight at most (1-256)
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
-    /// Seconds to wait for each request (at most 3600)
-    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive)]
-    pub timeout: f64,
-    /// The share of each endpoint group's rate limit the run may use (0 < F <= 1)
-    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = share)]
-    pub rate_share: f64,
-    /// Pages of one list to follow at most; a longer list is an error, not a partial answer
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_pages: u32,
-    /// One answer's cap: the bytes received, the bytes they inflate to, and the memory its JSON takes once parsed
-    /// (estimated); an answer over it is an error (reason `body`)
-    #[arg(long, value_name = "SIZE", default_value = "32MiB", value_parser = http::parse_size)]
-    pub max_body: usize,
-    /// What all the run's answers may hold in memory at once (bodies being read, and the answers kept for the
-    /// checks that share them); past it, the answers that do not fit are errors (reason `body`)
-    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = http::parse_size)]
-    pub max_total: usize,
-    /// Write one JSON line per API request sent (method, URL, status, timing; never a header) to FILE
-    #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: super::run::RunFlags,
+    /// Replay a snapshot taken by `kb snapshot` instead of asking an org: no request is sent
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url", "plan"])]
+    pub snapshot: Option<PathBuf>,
     /// Print the requests the checks would make, and send none
     #[arg(long)]
     pub plan: bool,
@@ -103,53 +86,27 @@ pub fn severity(s: &str) -> Result<Severity, String> {
     Severity::parse(&s.to_ascii_lowercase()).ok_or_else(|| "one of critical, high, medium, low, info".to_string())
 }
 
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
-        _ => Err("a number of seconds between 0 and 3600".into()),
-    }
-}
-
-fn share(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
-        _ => Err("a fraction greater than 0 and at most 1, e.g. 0.5".into()),
-    }
-}
-
-fn fail(diags: &[Diagnostic]) -> i32 {
+pub fn fail(diags: &[Diagnostic]) -> i32 {
     super::report(diags, "kb check");
     exit::INVALID
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
-    let config = match Config::load(&args.site.root, None) {
-        Ok(c) => c,
-        Err(d) => return fail(&d),
+    let articles = match &args.snapshot {
+        Some(_) => Vec::new(),
+        None => args.articles.clone(),
     };
-    let super::Loaded {
-        content,
-        checks,
-        mut diags,
-        ..
-    } = super::load(&config, args.site.drafts);
-    if diags.iter().any(|d| d.is_error()) {
-        crate::diag::sort(&mut diags);
-        return fail(&diags);
-    }
-    let selected = match content.select(&args.articles) {
+    let sel = match Selection::load(&args.site, &articles, args.min_severity) {
         Ok(s) => s,
         Err(d) => return fail(&d),
     };
-    let all_jobs: Vec<Job> = selected
-        .iter()
-        .flat_map(|&article| (0..checks.by_article[article].len()).map(move |index| Job { article, index }))
-        .collect();
-    // Checks below --min-severity are not run, and their scopes not asked for.
-    let (jobs, filtered): (Vec<Job>, Vec<Job>) = all_jobs.iter().partition(|j| {
-        args.min_severity
-            .is_none_or(|m| checks.by_article[j.article][j.index].severity >= m)
-    });
+    if let Some(path) = &args.snapshot {
+        let (run, v) = (&args.run, &args.vars);
+        return match super::replay::prepare(sel, path, Wanted::Named(&args.articles), v, run.max_total, run.max_body) {
+            Ok(r) => finish(args, r.sel, &r.org, r.source, Some(r.info)),
+            Err(d) => fail(&d),
+        };
+    }
     let org_args = OrgArgs {
         org: args.org.clone(),
         org_url: args.org_url.clone(),
@@ -157,99 +114,87 @@ pub fn run(args: &CheckArgs) -> i32 {
         admin_url: args.admin_url.clone(),
         need_secret: !args.plan,
     };
-    let org = match Org::resolve(&config, &org_args, &|k| std::env::var(k).ok()) {
+    let org = match Org::resolve(&sel.config, &org_args, &|k| std::env::var(k).ok()) {
         Ok(o) => o,
         Err(d) => return fail(&d),
     };
     for w in &org.warnings {
         eprintln!("warning: {w}");
     }
-    // The scopes of the checks that will run: not those below --min-severity, nor those missing a variable.
-    let scopes: Vec<String> = jobs
-        .iter()
-        .map(|j| &checks.by_article[j.article][j.index])
-        .filter(|c| c.missing_vars(&org.vars).is_empty())
-        .flat_map(|c| c.scopes().iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let scopes = sel.scopes(&org);
     if args.plan {
-        print!("{}", plan(&content, &checks, &jobs, &org, &scopes, args.strict));
-        for j in &filtered {
-            let c = &checks.by_article[j.article][j.index];
+        print!(
+            "{}",
+            plan(&sel.content, &sel.checks, &sel.jobs, &org, &scopes, args.strict)
+        );
+        for j in &sel.filtered {
+            let c = &sel.checks.by_article[j.article][j.index];
             println!(
                 "not run: {} {} (severity {}, below --min-severity)",
-                content.articles[j.article].slug, c.id, c.severity
+                sel.content.articles[j.article].slug, c.id, c.severity
             );
         }
         return exit::OK;
     }
-    let client = match client(args, &org, &scopes) {
-        Ok(c) => Arc::new(c),
-        Err(d) => return fail(&d),
-    };
-    let checks = Arc::new(checks);
-    let sink: runner::Sink = Arc::new(Mutex::new(Vec::new()));
+    match super::run::client(&args.run, &org, &scopes) {
+        Ok(c) => finish(args, sel, &org, Source::Org(c), None),
+        Err(d) => fail(&d),
+    }
+}
+
+/// Runs the selection against `source`, then writes the report as the flags ask: its exit status.
+fn finish(args: &CheckArgs, sel: Selection, org: &Org, source: Source, snapshot: Option<report::FromSnapshot>) -> i32 {
+    let skipped = sel.filtered_out(args.min_severity);
+    let Selection {
+        config,
+        content,
+        checks,
+        all_jobs,
+        jobs,
+        ..
+    } = sel;
+    let (source, checks) = (Arc::new(source), Arc::new(checks));
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-
-    let bar = progress(jobs.len());
-    let on_done: Arc<dyn Fn(&Finished) + Send + Sync> = {
-        let bar = bar.clone();
-        Arc::new(move |_f: &Finished| bar.inc(1))
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let ran = match super::run::execute(source.clone(), checks.clone(), &jobs, org) {
         Ok(r) => r,
-        Err(e) => return fail(&[Diagnostic::error(format!("cannot start the runtime: {e}"))]),
+        Err(d) => return fail(&[*d]),
     };
-    let interrupted = runtime.block_on(async {
-        let work = runner::run(
-            client.clone(),
-            checks.clone(),
-            &jobs,
-            Arc::new(runner::Target {
-                org: org.url.clone(),
-                admin: org.admin_url.clone(),
-                vars: org.vars.clone(),
-            }),
-            sink.clone(),
-            on_done,
-        );
-        tokio::select! {
-            _ = work => false,
-            _ = tokio::signal::ctrl_c() => true,
-        }
-    });
-    bar.finish_and_clear();
-    // What finished is all there is: in-flight requests are dropped with the runtime.
-    runtime.shutdown_background();
-    let mut finished = std::mem::take(&mut *sink.lock().unwrap());
-    finished.extend(filtered_out(args, &checks, &filtered));
+    let mut finished = ran.finished;
+    finished.extend(skipped);
     if args.strict {
         strict(&mut finished);
     }
-    let mut report = build_report(&config, &content, &checks, &org, &all_jobs, finished);
+    let mut report = build_report(&config, &content, &checks, org, &all_jobs, finished);
     report.fail_on = args.fail_on;
     report.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     report.duration_ms = started.elapsed().as_millis() as u64;
-    report.interrupted = interrupted;
-    let undated = client.undated();
-    if undated > 0 {
-        eprintln!(
-            "note: {} had no readable `Date` header; kb waited for rate-limit resets by its own clock",
-            count(undated, "answer")
-        );
+    report.interrupted = ran.interrupted;
+    report.snapshot = snapshot;
+    if let Some(client) = source.client() {
+        let undated = client.undated();
+        if undated > 0 {
+            eprintln!(
+                "note: {} had no readable `Date` header; kb waited for rate-limit resets by its own clock",
+                count(undated, "answer")
+            );
+        }
+        if let Some(path) = &args.run.log {
+            write_log(path, client);
+        }
     }
-    if let Some(path) = &args.log {
-        write_log(path, &client);
-    }
+    emit(args, &report)
+}
+
+/// Writes the report in the chosen format, to `--output` or standard output, and opens it with `--open`.
+fn emit(args: &CheckArgs, report: &Report) -> i32 {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let text = match args.format {
-        Format::Human => report::human::render(&report, to_terminal && super::color_allowed()),
+        Format::Human => report::human::render(report, to_terminal && super::color_allowed()),
         Format::Json => report.to_json(),
-        Format::Junit => report::junit::render(&report),
-        Format::Markdown => report::markdown::render(&report),
-        Format::Html => report::html::render(&report),
+        Format::Junit => report::junit::render(report),
+        Format::Markdown => report::markdown::render(report),
+        Format::Html => report::html::render(report),
     };
     match &args.output {
         None => print!("{text}"),
@@ -262,52 +207,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     }
     if args.open {
-        open_html(args, &report);
+        open_html(args, report);
     }
     report.exit_code()
-}
-
-/// The client for the run: its options from the flags, its credential for these scopes.
-fn client(args: &CheckArgs, org: &Org, scopes: &[String]) -> Result<Client, Vec<Diagnostic>> {
-    let Some(credential) = org.credential.clone() else {
-        return Err(vec![Diagnostic::error("no credential for the org")]);
-    };
-    let opts = Options {
-        concurrency: args.concurrency as usize,
-        timeout: Duration::from_secs_f64(args.timeout),
-        rate_share: args.rate_share,
-        max_pages: args.max_pages as usize,
-        max_body: args.max_body,
-        max_total: args.max_total,
-        ..Options::default()
-    };
-    let http = http::http_client(opts.timeout).map_err(|e| vec![Diagnostic::error(e)])?;
-    let auth = Auth::new(&org.url, &credential, scopes, http.clone()).map_err(|e| {
-        vec![Diagnostic::error(e).hint(
-            "private_key_file (or private_key_env) must hold the PEM of the key whose public half is registered on \
-             the service app",
-        )]
-    })?;
-    Ok(Client::new(&org.url, http, auth, opts))
-}
-
-/// The checks below `--min-severity`: not run, `skip` with the reason `filtered`.
-fn filtered_out(args: &CheckArgs, checks: &Checks, filtered: &[Job]) -> Vec<Finished> {
-    filtered
-        .iter()
-        .map(|&job| Finished {
-            job,
-            verdict: Verdict::Skip(Skipped {
-                reason: SkipReason::Filtered,
-                message: format!(
-                    "severity {} is below --min-severity {}",
-                    checks.by_article[job.article][job.index].severity,
-                    args.min_severity.unwrap_or_default()
-                ),
-            }),
-            duration: Duration::ZERO,
-        })
-        .collect()
 }
 
 /// `--strict`: a check that could not run for want of a variable is an error.
@@ -370,19 +272,6 @@ fn open_html(args: &CheckArgs, report: &report::Report) {
     }
 }
 
-/// A progress bar on a terminal, for runs long enough to want one; hidden otherwise.
-fn progress(len: usize) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || len < 10 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_bar} {elapsed}") {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
 /// The report of the checks that finished, in the order of `jobs`, grouped by article. Start time, duration and
 /// interruption are the caller's to fill in.
 pub fn build_report(
@@ -430,6 +319,7 @@ pub fn build_report(
         articles,
         interrupted: false,
         fail_on: None,
+        snapshot: None,
     };
     report.finish();
     report

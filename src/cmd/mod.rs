@@ -2,10 +2,14 @@
 
 pub mod build;
 pub mod check;
+pub mod diagnose;
 pub mod gaps;
 pub mod new;
+pub mod replay;
+pub mod run;
 pub mod scopes;
 pub mod serve;
+pub mod snapshot;
 pub mod validate;
 
 use std::io::IsTerminal;

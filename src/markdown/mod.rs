@@ -4,6 +4,7 @@
 mod card;
 pub mod highlight;
 mod links;
+pub mod plain;
 pub mod raw;
 pub mod sanitize;
 pub mod tags;

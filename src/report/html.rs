@@ -34,6 +34,9 @@ pub fn render(report: &Report) -> String {
         report.summary.checks,
         report.duration_ms
     );
+    if let Some(s) = &report.snapshot {
+        let _ = writeln!(out, "<p class=\"m\">{}</p>", escape(&s.line()));
+    }
     summary(&mut out, report);
     out.push_str("<table><thead><tr><th>Status</th><th>Article</th><th>Checks</th></tr></thead><tbody>\n");
     let mut order: Vec<_> = report.articles.iter().collect();

@@ -37,6 +37,9 @@ pub fn render(report: &Report, color: bool) -> String {
         count(report.articles.len(), "article"),
         count(checks, "check"),
     );
+    if let Some(s) = &report.snapshot {
+        let _ = writeln!(out, "{}\n", s.line());
+    }
     for a in &report.articles {
         let _ = writeln!(
             out,

@@ -52,6 +52,9 @@ pub fn render(report: &Report) -> String {
         report.summary.checks,
         report.duration_ms
     );
+    if let Some(s) = &report.snapshot {
+        let _ = writeln!(out, "{}\n", cell(&s.line()));
+    }
     let (attention, rest): (Vec<_>, Vec<_>) = report
         .articles
         .iter()

@@ -15,11 +15,12 @@ use crate::checks::{Finding, SkipReason, Verdict};
 
 /// The JSON report's version: bumped on any change that could break a reader, a new value of an enumeration
 /// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`;
-/// version 3 severities, findings, and the skip reasons `needs_var` and `filtered`.
-pub const SCHEMA_VERSION: u32 = 3;
+/// version 3 severities, findings, and the skip reasons `needs_var` and `filtered`; version 4 the reason
+/// `not_recorded` and `snapshot` (a replay's source).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The versions kb's own readers (`kb build --report`) accept.
-pub const READS: &[u32] = &[1, 2, 3];
+pub const READS: &[u32] = &[1, 2, 3, 4];
 
 /// Findings a report shows per check; `findings_total` counts them all.
 pub const FINDINGS_SHOWN: usize = 20;
@@ -84,6 +85,33 @@ pub struct Report {
     /// `--fail-on`: fails of checks below this severity do not count for the exit status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_on: Option<Severity>,
+    /// Set when the run replayed a snapshot (`kb check --snapshot`) instead of asking the org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<FromSnapshot>,
+}
+
+impl FromSnapshot {
+    /// The line every report format says it in: `Replayed from a snapshot taken 2026-12-01T10:00:00Z (redacted)`.
+    pub fn line(&self) -> String {
+        let how = if self.redacted {
+            "people's values redacted"
+        } else {
+            "not redacted"
+        };
+        format!(
+            "Replayed from a snapshot taken {} by kb {} ({how}); no request was sent",
+            self.taken_at, self.kb_version
+        )
+    }
+}
+
+/// The snapshot a replayed run read: when it was taken, by which kb, and whether people's values were redacted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FromSnapshot {
+    /// RFC 3339, UTC.
+    pub taken_at: String,
+    pub kb_version: String,
+    pub redacted: bool,
 }
 
 /// Articles by status, and the checks that ran (not skipped).

@@ -113,6 +113,11 @@ impl Client {
         self.log.lock().unwrap().clone()
     }
 
+    /// Gets (or reuses) a credential for `scopes`: a scope the token endpoint refuses is an error here.
+    pub async fn authorize(&self, scopes: &[String]) -> Result<(), Error> {
+        self.auth.authorize(scopes).await
+    }
+
     /// The response to `request`, for a check holding `scopes`: from the run's cache when another check asked first.
     pub async fn fetch(&self, request: &Request, scopes: &[String]) -> Result<Arc<Response>, Error> {
         // The credential for these scopes first: a scope this check lacks is its own error, not the URL's.

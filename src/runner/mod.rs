@@ -1,5 +1,5 @@
 //! `kb check`'s engine: runs the selected checks against an org, concurrently, through one [`client::Client`]
-//! (auth, cache, paging, rate limits). Each check is an [`Evaluation`] of the check language; the runner only
+//! (auth, cache, paging, rate limits), or against a snapshot ([`Source`]). Each check is an [`Evaluation`] of the check language; the runner only
 //! fetches what it asks for and records the verdict.
 
 pub mod auth;
@@ -7,6 +7,7 @@ pub mod client;
 pub mod http;
 pub mod org;
 pub mod ratelimit;
+pub mod source;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use url::Url;
 
 use crate::checks::eval::{Error, Reason};
 use crate::checks::{Checks, Evaluation, Next, Verdict};
-use client::Client;
+pub use source::Source;
 
 /// A check to run: the article's index and the check's index among the article's checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,7 +85,7 @@ struct Ahead {
 }
 
 impl Ahead {
-    fn fetch(&mut self, client: &Arc<Client>, upcoming: Vec<crate::checks::path::Request>, scopes: &[String]) {
+    fn fetch(&mut self, client: &Arc<Source>, upcoming: Vec<crate::checks::path::Request>, scopes: &[String]) {
         for r in upcoming.into_iter().take(AHEAD) {
             if !self.sent.insert(r.url.to_string()) {
                 continue;
@@ -100,7 +101,7 @@ impl Ahead {
 /// Runs every job; each finished check goes to `sink` and `on_done`. Jobs that are the same evaluation (see
 /// [`same_evaluation`]) run once and share the verdict.
 pub async fn run(
-    client: Arc<Client>,
+    client: Arc<Source>,
     checks: Arc<Checks>,
     jobs: &[Job],
     target: Arc<Target>,

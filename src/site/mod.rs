@@ -253,6 +253,19 @@ pub fn build(
     })
 }
 
+/// The search index's files, built in memory from loaded content (its checks' cards in the model) as `kb build`
+/// writes them: what `kb diagnose` ranks articles with. Errors among the problems found are returned.
+pub fn search_files(config: &Config, content: &Content) -> Result<Vec<search::File>, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let rendered = render_markdown(content, &mut diags);
+    let model = Model::assemble(config, content, rendered, true, None, &mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        crate::diag::sort(&mut diags);
+        return Err(diags);
+    }
+    Ok(search::index(&model))
+}
+
 /// Writes the search index's files under [`search::DIR`].
 pub fn write_index(files: &[search::File], out: &dyn Sink) -> Result<(), Box<Diagnostic>> {
     for f in files {

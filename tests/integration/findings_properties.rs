@@ -111,6 +111,7 @@ fn report_of(verdict: &Verdict) -> Report {
         }],
         interrupted: false,
         fail_on: None,
+        snapshot: None,
     };
     r.finish();
     r

@@ -19,6 +19,7 @@ mod okta_spec;
 mod properties;
 mod raw_html;
 mod relevance;
+mod replay;
 mod report_site;
 mod search;
 mod serve;

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::okta::{FakeOrg, fixture};
 
+/// The live run's article statuses, after proving that a snapshot of the same org, replayed once the org's
+/// server has stopped, gives every check the same status without attempting a connection.
 fn run(org: &str) -> Result<BTreeMap<String, String>, Failed> {
     let fake = FakeOrg::start(org);
     let (run, report) = support::check(&fake, &[]);
@@ -22,7 +24,45 @@ fn run(org: &str) -> Result<BTreeMap<String, String>, Failed> {
             }
         }
     }
+    replayed_alike(fake, &report)?;
     Ok(support::statuses(&report))
+}
+
+/// `kb snapshot` of the org, the org stopped and its address listened on, `kb check --snapshot`: the same status
+/// for every check, and no connection to the org's address.
+fn replayed_alike(fake: FakeOrg, live: &serde_json::Value) -> Result<(), Failed> {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("org.json.gz");
+    let took = support::snapshot(&fake, &file, &[]);
+    if took.code != 0 {
+        return Err(format!("kb snapshot exit {}:\n{}", took.code, took.stderr).into());
+    }
+    if took.stderr.contains("warning:") {
+        return Err(format!("kb snapshot warned:\n{}", took.stderr).into());
+    }
+    let addr = fake.url.trim_start_matches("http://").to_string();
+    drop(fake);
+    let listener = std::net::TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    listener.set_nonblocking(true).unwrap();
+    let (run, replay) = support::replay(&file, &[]);
+    let replay =
+        replay.ok_or_else(|| format!("no JSON report from the replay (exit {}):\n{}", run.code, run.stderr))?;
+    if let Ok((_, peer)) = listener.accept() {
+        return Err(format!("the replay connected to the org's address (from {peer})").into());
+    }
+    let (want, got) = (support::check_statuses(live), support::check_statuses(&replay));
+    if want != got {
+        let differ: Vec<String> = want
+            .iter()
+            .filter(|(k, v)| got.get(*k) != Some(v))
+            .map(|(k, v)| format!("{k}: live {v}, replay {:?}", got.get(k)))
+            .collect();
+        return Err(format!("the replay differs from the live run:\n{}", differ.join("\n")).into());
+    }
+    if replay["snapshot"]["taken_at"].as_str().is_none_or(str::is_empty) {
+        return Err("the replay's report does not say it came from a snapshot".into());
+    }
+    Ok(())
 }
 
 /// The articles that have checks, and whether each is about Workflows.

@@ -274,3 +274,64 @@ pub fn check_block_of(text: &str) -> (Vec<kb::checks::model::Check>, Vec<kb::dia
     let checks = kb::checks::Library::default().checks(&file, &[block], &vars, &mut diags);
     (checks, diags)
 }
+
+/// `kb snapshot` of the knowledge base's checks (`extra`: articles and flags) against a fake org, with its vars and
+/// token, written to `out`.
+pub fn snapshot(org: &okta::FakeOrg, out: &Path, extra: &[&str]) -> Run {
+    let vars = org.vars();
+    let out = out.to_str().unwrap();
+    let mut args = vec![
+        "snapshot",
+        "--org-url",
+        org.url.as_str(),
+        "--admin-url",
+        ADMIN_URL,
+        "--output",
+        out,
+    ];
+    for v in &vars {
+        args.extend(["--var", v.as_str()]);
+    }
+    args.extend(extra);
+    kb_env(&repo(), &args, &[("OKTA_API_TOKEN", okta::TOKEN)])
+}
+
+/// `kb check --snapshot FILE` of the knowledge base (`extra`: articles and flags), with no credential at all; the
+/// JSON report when the run produced one.
+pub fn replay(file: &Path, extra: &[&str]) -> (Run, Option<serde_json::Value>) {
+    let mut args = vec!["check", "--snapshot", file.to_str().unwrap()];
+    if !extra.contains(&"--format") {
+        args.extend(["--format", "json"]);
+    }
+    args.extend(extra);
+    let run = kb(&repo(), &args);
+    let report = json_report(&run.stdout);
+    (run, report)
+}
+
+/// A snapshot file's JSON, inflated.
+pub fn snapshot_json(file: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(file).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Each check's status in a JSON report, by `slug#check`.
+pub fn check_statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for a in report["articles"].as_array().expect("articles") {
+        for c in a["checks"].as_array().expect("checks") {
+            out.insert(
+                format!("{}#{}", a["slug"].as_str().unwrap(), c["id"].as_str().unwrap()),
+                c["status"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// A file's bytes, or a panic naming it.
+pub fn read_bytes(path: impl AsRef<Path>) -> Vec<u8> {
+    std::fs::read(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}

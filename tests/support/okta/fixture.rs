@@ -220,6 +220,8 @@ pub struct User {
     pub login: String,
     pub first_name: String,
     pub last_name: String,
+    /// `profile.mobilePhone`.
+    pub mobile_phone: Option<String>,
     #[serde(default = "active")]
     pub status: String,
     #[serde(default)]

@@ -421,7 +421,8 @@ fn user_json(state: &State, u: &fixture::User) -> Value {
         "type": { "id": "oty1default000000001" },
         "profile": {
             "firstName": u.first_name, "lastName": u.last_name, "email": u.login, "login": u.login,
-            "mobilePhone": null, "secondEmail": null
+            "mobilePhone": u.mobile_phone, "secondEmail": null,
+            "displayName": format!("{} {}", u.first_name, u.last_name)
         },
         "credentials": { "provider": { "type": u.provider, "name": u.provider_name.as_deref().unwrap_or(&u.provider) } },
         "_links": { "self": { "href": format!("{}/api/v1/users/{}", state.origin, u.id) } }

@@ -1,0 +1,479 @@
+//! `kb diagnose "PASTED TEXT"`: the articles for a pasted error message, ranked as the site's search page ranks
+//! them (the same index, built in memory, and the Rust port of `search.js`'s ranking), why each matched, and,
+//! against an org or a snapshot, which of their problems the org has, with the fix.
+//!
+//! Without `--org`, `--org-url` or `--snapshot` nothing is sent: the matches are shown with the command that would
+//! check them.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::exit;
+use super::replay::Wanted;
+use super::run::{RunFlags, Selection};
+use crate::content::Article;
+use crate::diag::Diagnostic;
+use crate::report::{ArticleReport, FromSnapshot, Report, Status};
+use crate::runner::Source;
+use crate::runner::org::{Org, OrgArgs};
+use crate::site::search::query::Index;
+use crate::text::count;
+
+/// The JSON output's version; its JSON Schema is `docs/diagnose.v<N>.schema.json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A match is shown when its score is at least this share of the best article's (and three at most).
+pub const MATCH_SHARE: f64 = 0.25;
+
+/// Matches shown at most.
+pub const MATCHES: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub site: super::SiteArgs,
+    /// The error message or symptom, as pasted (quote it)
+    #[arg(value_name = "PASTED TEXT")]
+    pub text: String,
+    /// Check the matches against this org profile of kb.toml
+    #[arg(long, value_name = "NAME", conflicts_with = "snapshot")]
+    pub org: Option<String>,
+    /// Check the matches against the org at this URL (the token then comes from OKTA_API_TOKEN)
+    #[arg(long, value_name = "URL", conflicts_with = "snapshot")]
+    pub org_url: Option<String>,
+    /// Check the matches against a snapshot taken by `kb snapshot`, with no network
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// The Admin Console's origin for findings' links
+    #[arg(long, value_name = "URL")]
+    pub admin_url: Option<String>,
+    /// A value for the checks' `vars` (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+/// The JSON output.
+#[derive(Debug, Serialize)]
+pub struct Diagnosis {
+    pub schema_version: u32,
+    pub kb_version: String,
+    pub query: String,
+    /// The search page's first results for the text, every kind of page (articles and error pages).
+    pub ranking: Vec<Ranked>,
+    /// The articles shown: up to three above the threshold.
+    pub matches: Vec<Match>,
+    /// What checking the matches found; `null` without an org or a snapshot.
+    pub checked: Option<Checked>,
+    /// The command that checks the matches, when they were not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ranked {
+    pub url: String,
+    pub title: String,
+    pub score: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Match {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+    pub permalink: String,
+    pub score: f64,
+    /// Why it matched: `signature` (one of its error messages is in the text), `code` (an error code it lists),
+    /// or `words` (the text's words it holds).
+    pub why: Vec<Why>,
+    pub has_checks: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Why {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Checked {
+    pub org: String,
+    pub org_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<FromSnapshot>,
+    /// `present` (a matched article's checks fail), `absent` (every check ran and none failed or erred),
+    /// `unknown` (a check erred, and none failed), `none` (no match has checks this source holds).
+    pub verdict: &'static str,
+    /// The slugs of the matched articles whose problem the org has.
+    pub present: Vec<String>,
+    /// Each checked article, as `kb check`'s JSON report gives it.
+    pub articles: Vec<ArticleReport>,
+    /// The Solution section of each article present, as text, by slug.
+    pub solutions: std::collections::BTreeMap<String, String>,
+    #[serde(skip)]
+    exit: i32,
+}
+
+fn fail(diags: &[Diagnostic]) -> i32 {
+    super::report(diags, "kb diagnose");
+    exit::INVALID
+}
+
+pub fn run(args: &DiagnoseArgs) -> i32 {
+    let text = args.text.trim();
+    if text.is_empty() {
+        return fail(&[
+            Diagnostic::error("there is nothing to diagnose: the pasted text is empty")
+                .hint("paste the error message in quotes: kb diagnose \"Sorry, you can't access …\""),
+        ]);
+    }
+    let mut sel = match Selection::load(&args.site, &[], None) {
+        Ok(s) => s,
+        Err(d) => return fail(&d),
+    };
+    sel.content.cards = sel.checks.cards(&sel.content);
+    let t = Instant::now();
+    let index = match crate::site::search_files(&sel.config, &sel.content).map(Index::from_files) {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return fail(&[Diagnostic::error(
+                "the search index built from content/ cannot be read back",
+            )]);
+        }
+        Err(d) => return fail(&d),
+    };
+    if std::env::var_os("KB_TIMING").is_some() {
+        eprintln!("search index built in {} ms", t.elapsed().as_millis());
+    }
+    let (ranking, found) = rank(&index, &sel, text);
+    let matches: Vec<Match> = found
+        .iter()
+        .map(|&(i, score)| {
+            let a = &sel.content.articles[i];
+            Match {
+                slug: a.slug.clone(),
+                title: a.title().to_string(),
+                url: a.url.clone(),
+                permalink: sel.config.permalink(&a.url),
+                score,
+                why: why(a, text),
+                has_checks: !sel.checks.by_article[i].is_empty(),
+            }
+        })
+        .collect();
+    let asked = args.org.is_some() || args.org_url.is_some() || args.snapshot.is_some();
+    let with_checks: Vec<usize> = found
+        .iter()
+        .map(|&(i, _)| i)
+        .filter(|&i| !sel.checks.by_article[i].is_empty())
+        .collect();
+    let command = (!asked && !with_checks.is_empty()).then(|| {
+        let slugs: Vec<&str> = with_checks
+            .iter()
+            .map(|&i| sel.content.articles[i].slug.as_str())
+            .collect();
+        format!("kb check {} --org NAME", slugs.join(" "))
+    });
+    let checked = if asked {
+        match check(args, sel, with_checks) {
+            Ok(c) => Some(c),
+            Err(d) => return fail(&d),
+        }
+    } else {
+        None
+    };
+    let code = checked.as_ref().map_or(exit::OK, |c| c.exit);
+    let diagnosis = Diagnosis {
+        schema_version: SCHEMA_VERSION,
+        kb_version: env!("CARGO_PKG_VERSION").to_string(),
+        query: text.to_string(),
+        ranking,
+        matches,
+        checked,
+        command,
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&diagnosis).unwrap_or_default()),
+        Format::Human => print!("{}", human(&diagnosis)),
+    }
+    code
+}
+
+/// The search page's first ten results, and the articles among them above the threshold (index, score).
+fn rank(index: &Index, sel: &Selection, text: &str) -> (Vec<Ranked>, Vec<(usize, f64)>) {
+    let answer = index.query(text);
+    let mut ranking = Vec::new();
+    let mut articles = Vec::new();
+    for hit in &answer.hits {
+        let Some(page) = index.page(hit.page) else { continue };
+        if let Some(i) = sel.content.articles.iter().position(|a| a.url == page.url) {
+            articles.push((i, hit.score));
+        }
+        if ranking.len() < 10 {
+            ranking.push(Ranked {
+                url: page.url,
+                title: page.title,
+                score: hit.score,
+            });
+        }
+    }
+    let best = articles.first().map_or(0.0, |a| a.1);
+    let found = articles
+        .into_iter()
+        .filter(|&(_, s)| s > 0.0 && s >= best * MATCH_SHARE)
+        .take(MATCHES)
+        .collect();
+    (ranking, found)
+}
+
+/// Why an article matched the text: its error messages found in it (placeholders such as `{0}` match anything),
+/// else the error codes both name, else the words of the text it holds.
+fn why(a: &Article, text: &str) -> Vec<Why> {
+    let fold = |s: &str| s.replace(['’', '‘'], "'").replace(['“', '”'], "\"");
+    let pasted = fold(text);
+    let placeholder = Regex::new(r"\{\d+\}").unwrap();
+    let mut out = Vec::new();
+    for sig in &a.meta.errors {
+        let parts: Vec<String> = placeholder
+            .split(&fold(sig))
+            .map(|p| p.split_whitespace().map(regex::escape).collect::<Vec<_>>().join(r"\s+"))
+            .collect();
+        let code = is_code(sig);
+        let pattern = format!(
+            "(?i){}{}{}",
+            if code { r"\b" } else { "" },
+            parts.join(".+?"),
+            if code { r"\b" } else { "" }
+        );
+        if (sig.split_whitespace().count() >= 2 || code)
+            && let Ok(re) = Regex::new(&pattern)
+            && re.is_match(&pasted)
+        {
+            out.push(Why {
+                kind: if code { "code" } else { "signature" },
+                text: sig.clone(),
+            });
+        }
+    }
+    // A longer message found makes its parts redundant: "Not Assigned App" inside "403 Not Assigned App".
+    let all: Vec<String> = out.iter().map(|w| w.text.to_lowercase()).collect();
+    out.retain(|w| {
+        let t = w.text.to_lowercase();
+        !all.iter().any(|o| o.len() > t.len() && o.contains(&t))
+    });
+    if out.is_empty() {
+        let body = format!(
+            "{} {} {}",
+            a.title(),
+            a.meta.description.as_deref().unwrap_or(""),
+            a.body()
+        )
+        .to_lowercase();
+        let mut words: Vec<String> = crate::site::search::words::query_words(text)
+            .into_iter()
+            .filter(|w| w.chars().count() >= 3 && !crate::site::search::words::STOP.contains(&w.as_str()))
+            .filter(|w| body.contains(w.as_str()))
+            .collect();
+        words.dedup();
+        words.truncate(8);
+        if !words.is_empty() {
+            out.push(Why {
+                kind: "words",
+                text: words.join(", "),
+            });
+        }
+    }
+    out
+}
+
+/// An error code as Okta writes them (`E0000007`).
+fn is_code(s: &str) -> bool {
+    let s = s.trim();
+    s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit())
+}
+
+/// Runs the checks of the matched articles against the org or snapshot the flags name.
+fn check(args: &DiagnoseArgs, sel: Selection, articles: Vec<usize>) -> Result<Checked, Vec<Diagnostic>> {
+    let (sel, org, source, snapshot) = match &args.snapshot {
+        Some(path) => {
+            let (run, v) = (&args.run, &args.vars);
+            let r = super::replay::prepare(sel, path, Wanted::Among(articles), v, run.max_total, run.max_body)?;
+            (r.sel, r.org, r.source, Some(r.info))
+        }
+        None => {
+            let Selection {
+                config,
+                content,
+                checks,
+                ..
+            } = sel;
+            let sel = Selection::of(config, content, checks, articles, None);
+            let org_args = OrgArgs {
+                org: args.org.clone(),
+                org_url: args.org_url.clone(),
+                vars: args.vars.clone(),
+                admin_url: args.admin_url.clone(),
+                need_secret: true,
+            };
+            let org = Org::resolve(&sel.config, &org_args, &|k| std::env::var(k).ok())?;
+            for w in &org.warnings {
+                eprintln!("warning: {w}");
+            }
+            let client = super::run::client(&args.run, &org, &sel.scopes(&org))?;
+            (sel, org, Source::Org(client), None)
+        }
+    };
+    let Selection {
+        config,
+        content,
+        checks,
+        all_jobs,
+        jobs,
+        ..
+    } = sel;
+    let checks = Arc::new(checks);
+    let ran = super::run::execute(Arc::new(source), checks.clone(), &jobs, &org).map_err(|d| vec![*d])?;
+    let mut report: Report = super::check::build_report(&config, &content, &checks, &org, &all_jobs, ran.finished);
+    report.interrupted = ran.interrupted;
+    let present: Vec<String> = report
+        .articles
+        .iter()
+        .filter(|a| a.status == Status::Fail)
+        .map(|a| a.slug.clone())
+        .collect();
+    let solutions = present
+        .iter()
+        .filter_map(|slug| {
+            let a = content.articles.iter().find(|a| &a.slug == slug)?;
+            Some((slug.clone(), crate::markdown::plain::section(a.body(), "Solution")?))
+        })
+        .collect();
+    let verdict = if report.articles.is_empty() {
+        "none"
+    } else if !present.is_empty() {
+        "present"
+    } else if report.articles.iter().any(|a| a.status == Status::Error) || report.interrupted {
+        "unknown"
+    } else {
+        "absent"
+    };
+    Ok(Checked {
+        org: report.org.clone(),
+        org_url: report.org_url.clone(),
+        snapshot,
+        verdict,
+        present,
+        solutions,
+        exit: report.exit_code(),
+        articles: report.articles,
+    })
+}
+
+/// The diagnosis for a terminal.
+fn human(d: &Diagnosis) -> String {
+    let mut out = String::new();
+    if d.matches.is_empty() {
+        let _ = writeln!(
+            out,
+            "No article matches this text. Try fewer words, or the error code alone."
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} for the pasted text:\n",
+        count(d.matches.len(), "article matches").replace("articles matches", "articles match")
+    );
+    for (n, m) in d.matches.iter().enumerate() {
+        let _ = writeln!(out, "{}. {}\n   {}", n + 1, m.title, m.permalink);
+        for w in &m.why {
+            let what = match w.kind {
+                "signature" => "the error message",
+                "code" => "the error code",
+                _ => "the words",
+            };
+            let _ = writeln!(out, "   matched {what}: {}", w.text);
+        }
+        if !m.has_checks {
+            let _ = writeln!(out, "   (no checks: read the article to tell whether it applies)");
+        }
+    }
+    match (&d.checked, &d.command) {
+        (None, Some(cmd)) => {
+            let _ = writeln!(
+                out,
+                "\nNothing was sent to an org. To check whether your org has these problems:\n  {cmd}\n(or kb diagnose \
+                 again with --org NAME, --org-url URL or --snapshot FILE)"
+            );
+        }
+        (None, None) => {}
+        (Some(c), _) => checked(&mut out, c),
+    }
+    out
+}
+
+fn checked(out: &mut String, c: &Checked) {
+    let _ = writeln!(out, "\nChecked against {} ({}):", c.org, c.org_url);
+    if let Some(s) = &c.snapshot {
+        let _ = writeln!(out, "{}", s.line());
+    }
+    for a in &c.articles {
+        let _ = writeln!(out, "\n{}  {}", a.status.as_str().to_uppercase(), a.title);
+        for ch in &a.checks {
+            let _ = writeln!(
+                out,
+                "  {}  {}: {}",
+                ch.status.as_str(),
+                ch.title,
+                ch.message.as_deref().unwrap_or("")
+            );
+            for f in &ch.findings {
+                let _ = writeln!(out, "        - {}", f.label);
+            }
+        }
+    }
+    match c.verdict {
+        "present" => {
+            for slug in &c.present {
+                let Some(a) = c.articles.iter().find(|a| &a.slug == slug) else {
+                    continue;
+                };
+                let _ = writeln!(out, "\nYour org has this problem: {}\n  {}", a.title, a.permalink);
+                if let Some(s) = c.solutions.get(slug) {
+                    let _ = writeln!(out, "\nSolution:\n{}", indent(s));
+                }
+            }
+        }
+        "absent" => {
+            let _ = writeln!(out, "\nNone of the matched articles' problems is present in this org.");
+        }
+        "unknown" => {
+            let _ = writeln!(
+                out,
+                "\nkb could not tell: a check erred (above), and none failed. Fix what the error says and run again."
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "\nNone of the matched articles has checks this source can run.");
+        }
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("  {l}\n")).collect()
+}

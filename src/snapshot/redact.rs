@@ -1,0 +1,462 @@
+//! People's values out of a snapshot: logins, emails, names, phone numbers and IP addresses become pseudonyms.
+//!
+//! Two ways a value is found:
+//! - **By field**: the fields Okta's schemas give people (a user's `login`, `email`, `secondEmail`, `firstName`,
+//!   `lastName`, `middleName`, `displayName`, `nickName`, `mobilePhone`, `primaryPhone`; a log event's
+//!   `alternateId`, `displayName` and `ipAddress`; an app user's `userName`), anywhere in any answer, and the vars
+//!   that name a person (`admin`, `user`, and any ending in `_user`, `_login`, `_email` or `_admin`). Each value
+//!   found is then replaced wherever it occurs, in any text: an app's label, an error's `errorSummary`, a URL.
+//! - **By pattern**, in every text: emails, phone numbers written with separators or a `+`, IPv4 and IPv6
+//!   addresses.
+//!
+//! A pseudonym is the same for every occurrence of a value in one snapshot, whatever its case (`Bob@Acme.com` and
+//! `bob@acme.com` are one login, as in Okta), so that a replay joins a var, a URL and an answer as the live run did.
+//! It is a number in order of appearance (`user-3`, `Name-7`, `phone-2`, `198.18.0.4`), so it cannot be reversed
+//! from the file: nothing of the value is in it. An email keeps its domain (`user-3@acme.com`): domains say which
+//! organisation, not which person, and checks compare them. Values the selected checks themselves name (their
+//! literals) are not people's and are kept, so that a check still compares what it compared live.
+//!
+//! Limits (README's "For support teams"): a person's name typed into free text is only caught when it is also the
+//! value of a person's field in the answers or a person var; values of one character are kept.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
+use regex::Regex;
+use serde_json::{Map, Value};
+use url::Url;
+
+/// The fields whose string values are people's, and what kind of value each holds.
+const FIELDS: &[(&str, Kind)] = &[
+    ("login", Kind::Login),
+    ("email", Kind::Login),
+    ("secondEmail", Kind::Login),
+    ("alternateId", Kind::Login),
+    ("userName", Kind::Login),
+    ("firstName", Kind::Name),
+    ("lastName", Kind::Name),
+    ("middleName", Kind::Name),
+    ("displayName", Kind::Name),
+    ("nickName", Kind::Name),
+    ("mobilePhone", Kind::Phone),
+    ("primaryPhone", Kind::Phone),
+    ("ipAddress", Kind::Ip),
+];
+
+/// Whether a var names a person.
+pub fn person_var(name: &str) -> bool {
+    matches!(name, "admin" | "user")
+        || ["_user", "_login", "_email", "_admin"]
+            .iter()
+            .any(|s| name.ends_with(s))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A login, which may be an email.
+    Login,
+    Name,
+    Phone,
+    Ip,
+}
+
+/// Finds people's values and gives each its pseudonym.
+#[derive(Default)]
+pub struct Redactor {
+    /// Lowercase value → pseudonym.
+    table: BTreeMap<String, String>,
+    /// The values found by field or var, lowercase: searched for in every text.
+    known: Vec<String>,
+    matcher: Option<AhoCorasick>,
+    /// Lowercase literals of the selected checks: never redacted.
+    spare: HashSet<String>,
+    users: usize,
+    names: usize,
+    phones: usize,
+    ips: usize,
+}
+
+fn patterns() -> &'static [Regex; 4] {
+    static P: OnceLock<[Regex; 4]> = OnceLock::new();
+    P.get_or_init(|| {
+        [
+            // Emails.
+            Regex::new(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+").unwrap(),
+            // Phone numbers: with separators, or `+` and 8 digits or more.
+            Regex::new(r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,4}|\+\d{8,15}")
+                .unwrap(),
+            // IPv4.
+            Regex::new(r"\d{1,3}(?:\.\d{1,3}){3}").unwrap(),
+            // IPv6 candidates, each parsed before it counts.
+            Regex::new(r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}").unwrap(),
+        ]
+    })
+}
+
+impl Redactor {
+    /// A redactor that keeps `literals` (the selected checks' own values).
+    pub fn new(literals: impl IntoIterator<Item = String>) -> Redactor {
+        Redactor {
+            spare: literals.into_iter().map(|l| l.to_lowercase()).collect(),
+            ..Redactor::default()
+        }
+    }
+
+    /// Learns the people's values of an answer (by field).
+    pub fn learn(&mut self, v: &Value) {
+        match v {
+            Value::Object(o) => {
+                for (k, v) in o {
+                    match (FIELDS.iter().find(|(f, _)| f == k), v) {
+                        (Some((_, kind)), Value::String(s)) => self.known(*kind, s),
+                        _ => self.learn(v),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| self.learn(i)),
+            _ => {}
+        }
+    }
+
+    /// Learns a var's value when the var names a person.
+    pub fn learn_var(&mut self, name: &str, v: &Value) {
+        if let Value::String(s) = v
+            && person_var(name)
+        {
+            self.known(Kind::Login, s);
+        }
+    }
+
+    fn known(&mut self, kind: Kind, value: &str) {
+        let key = value.to_lowercase();
+        if value.chars().count() < 2 || self.spare.contains(&key) || self.table.contains_key(&key) {
+            return;
+        }
+        let pseudonym = self.make(kind, value);
+        self.table.insert(key.clone(), pseudonym);
+        self.known.push(key);
+        self.matcher = None;
+    }
+
+    fn make(&mut self, kind: Kind, value: &str) -> String {
+        match kind {
+            Kind::Login => {
+                self.users += 1;
+                match email_domain(value) {
+                    Some(domain) => format!("user-{}@{}", self.users, domain.to_lowercase()),
+                    None => format!("user-{}", self.users),
+                }
+            }
+            Kind::Name => {
+                self.names += 1;
+                format!("Name-{}", self.names)
+            }
+            Kind::Phone => {
+                self.phones += 1;
+                format!("phone-{}", self.phones)
+            }
+            Kind::Ip => {
+                self.ips += 1;
+                pseudo_ip(value.contains(':'), self.ips)
+            }
+        }
+    }
+
+    /// The pseudonym of a value found by pattern.
+    fn found(&mut self, kind: Kind, value: &str) -> Option<String> {
+        let key = value.to_lowercase();
+        if self.spare.contains(&key) {
+            return None;
+        }
+        if let Some(p) = self.table.get(&key) {
+            return Some(p.clone());
+        }
+        let p = self.make(kind, value);
+        self.table.insert(key, p.clone());
+        Some(p)
+    }
+
+    /// `s` with every person's value replaced, in one pass (a pseudonym is never redacted again).
+    pub fn text(&mut self, s: &str) -> String {
+        if s.is_empty() {
+            return String::new();
+        }
+        let mut spans: Vec<(usize, usize, String)> = Vec::new();
+        self.known_spans(s, &mut spans);
+        let [email, phone, v4, v6] = patterns();
+        let bounded = |a: usize, b: usize, extra: &str| {
+            let before = s[..a].chars().next_back();
+            let after = s[b..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || extra.contains(c));
+            !word(before) && !word(after)
+        };
+        for m in email.find_iter(s) {
+            if email_domain(m.as_str()).is_some()
+                && let Some(p) = self.found(Kind::Login, m.as_str())
+            {
+                spans.push((m.start(), m.end(), p));
+            }
+        }
+        for m in phone.find_iter(s) {
+            if bounded(m.start(), m.end(), "")
+                && let Some(p) = self.found(Kind::Phone, m.as_str())
+            {
+                spans.push((m.start(), m.end(), p));
+            }
+        }
+        for m in v4.find_iter(s) {
+            let ok = m
+                .as_str()
+                .parse::<Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_unspecified() && !ip.is_loopback());
+            if ok
+                && bounded(m.start(), m.end(), ".")
+                && let Some(p) = self.found(Kind::Ip, m.as_str())
+            {
+                spans.push((m.start(), m.end(), p));
+            }
+        }
+        for m in v6.find_iter(s) {
+            let ok = m
+                .as_str()
+                .parse::<Ipv6Addr>()
+                .is_ok_and(|ip| !ip.is_unspecified() && !ip.is_loopback());
+            if ok
+                && bounded(m.start(), m.end(), ":")
+                && let Some(p) = self.found(Kind::Ip, m.as_str())
+            {
+                spans.push((m.start(), m.end(), p));
+            }
+        }
+        if spans.is_empty() {
+            return s.to_string();
+        }
+        // Leftmost first, the longest of those starting together, none overlapping.
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = String::with_capacity(s.len());
+        let mut at = 0;
+        for (start, end, p) in spans {
+            if start < at {
+                continue;
+            }
+            out.push_str(&s[at..start]);
+            out.push_str(&p);
+            at = end;
+        }
+        out.push_str(&s[at..]);
+        out
+    }
+
+    /// Where the known values occur in `s` (whatever their case), as whole words.
+    fn known_spans(&mut self, s: &str, spans: &mut Vec<(usize, usize, String)>) {
+        if self.known.is_empty() {
+            return;
+        }
+        if self.matcher.is_none() {
+            self.matcher = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&self.known)
+                .ok();
+        }
+        let Some(matcher) = &self.matcher else { return };
+        // The lowercase text, and for each of its bytes the original's byte offset.
+        let mut low = String::with_capacity(s.len());
+        let mut from: Vec<usize> = Vec::with_capacity(s.len() + 1);
+        for (off, c) in s.char_indices() {
+            let start = low.len();
+            low.extend(c.to_lowercase());
+            from.extend(std::iter::repeat_n(off, low.len() - start));
+        }
+        from.push(s.len());
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        for m in matcher.find_iter(&low) {
+            let (a, b) = (from[m.start()], from[m.end()]);
+            // A match ending inside one character's lowercase form is no match of the original.
+            if m.end() < low.len() && from[m.end()] == from[m.end() - 1] {
+                continue;
+            }
+            if word(s[..a].chars().next_back()) || word(s[b..].chars().next()) {
+                continue;
+            }
+            if let Some(p) = self.table.get(&self.known[m.pattern().as_usize()]) {
+                spans.push((a, b, p.clone()));
+            }
+        }
+    }
+
+    /// A URL with each path segment and query value redacted as text, encoded again as kb encodes them.
+    pub fn url(&mut self, url: &Url) -> Url {
+        let mut out = url.clone();
+        let segments: Vec<String> = url
+            .path_segments()
+            .map(|segs| {
+                segs.map(|s| {
+                    let decoded = percent_decode_str(s).decode_utf8_lossy();
+                    utf8_percent_encode(&self.text(&decoded), crate::checks::path::SEGMENT).to_string()
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+        out.set_path(&format!("/{}", segments.join("/")));
+        if url.query().is_some() {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), self.text(&v)))
+                .collect();
+            out.set_query(None);
+            out.query_pairs_mut().extend_pairs(pairs);
+        }
+        out
+    }
+
+    /// A JSON value with every string redacted (keys are kept: they are the schema's names).
+    pub fn value(&mut self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.string(s)),
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.value(i)).collect()),
+            Value::Object(o) => {
+                let mut out = Map::new();
+                for (k, v) in o {
+                    out.insert(k.clone(), self.value(v));
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// A string, redacted: as a URL when it is one (its parts decoded first), else as text.
+    pub fn string(&mut self, s: &str) -> String {
+        if s.starts_with("https://") || s.starts_with("http://") {
+            if let Ok(u) = Url::parse(s) {
+                let redacted = self.url(&u);
+                if redacted != u {
+                    return self.text(redacted.as_str());
+                }
+            }
+        }
+        self.text(s)
+    }
+}
+
+/// The values the checks themselves compare and ask with: their request paths and query values, JSONPaths,
+/// `where` values and expected values, whole and word by word. A person's value equal to one of them is kept, so
+/// that a check compares and asks for what it did live (a last name `Active` stays, or `status eq "ACTIVE"` would
+/// change).
+pub fn literals(checks: &[&crate::checks::Check]) -> Vec<String> {
+    use crate::checks::model::{Expected, Test};
+    use crate::checks::path::Segment;
+    let mut texts: Vec<String> = Vec::new();
+    for c in checks {
+        texts.extend(c.args.iter().map(|(_, t)| t.source.clone()));
+        for s in c.steps() {
+            for seg in &s.path.segments {
+                if let Segment::Literal(l) = seg {
+                    texts.push(l.clone());
+                }
+            }
+            texts.extend(s.query.iter().map(|(_, t)| t.source.clone()));
+            for cap in &s.captures {
+                texts.push(cap.source.clone());
+                texts.extend(cap.filter.iter().map(|(_, t)| t.source.clone()));
+            }
+            for p in s.expect.iter().chain(&s.skip_unless) {
+                let expected: Vec<&Expected> = match &p.test {
+                    Test::Equals(e) | Test::NotEquals(e) | Test::Contains(e) | Test::NotContains(e) => vec![e],
+                    Test::OneOf(list) => list.iter().collect(),
+                    Test::Matches(re) => {
+                        texts.push(re.as_str().to_string());
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+                for e in expected {
+                    if let Expected::Str(t) = e {
+                        texts.push(t.source.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for t in texts {
+        out.extend(
+            t.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| w.chars().count() >= 2)
+                .map(str::to_string),
+        );
+        out.push(t);
+    }
+    out
+}
+
+/// The domain of an email address, when `s` is one.
+fn email_domain(s: &str) -> Option<&str> {
+    let (local, domain) = s.rsplit_once('@')?;
+    (!local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.contains(char::is_whitespace))
+        .then_some(domain)
+}
+
+/// The `n`th pseudonymous address: in 198.18.0.0/15 (set aside for benchmarks) or 2001:db8::/32 (for
+/// documentation), so never a real host's.
+fn pseudo_ip(v6: bool, n: usize) -> String {
+    if v6 {
+        return Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, (n >> 16) as u16, n as u16).to_string();
+    }
+    let base = u32::from(Ipv4Addr::new(198, 18, 0, 0));
+    Ipv4Addr::from(base + (n as u32 % (1 << 17))).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn learned() -> Redactor {
+        let mut r = Redactor::new(["Okta Workflows".to_string()]);
+        r.learn(
+            &json!([{"profile": {"login": "Alice@Acme.com", "firstName": "Alice", "lastName": "Okta Workflows",
+            "mobilePhone": "5550100"}}]),
+        );
+        r.learn_var("admin", &json!("bob"));
+        r
+    }
+
+    #[test]
+    fn people_become_pseudonyms_wherever_they_occur() {
+        let mut r = learned();
+        assert_eq!(r.text("alice@acme.com"), "user-1@acme.com");
+        assert_eq!(r.text("ALICE@ACME.COM signed in"), "user-1@acme.com signed in");
+        assert_eq!(
+            r.text("Not found: Resource not found: bob (User)"),
+            "Not found: Resource not found: user-2 (User)"
+        );
+        assert_eq!(r.text("Alice's app"), "Name-1's app");
+        // Within another word, a name is not that name.
+        assert_eq!(r.text("Malice"), "Malice");
+        // The checks' own literal is not a person's value, even when a field held it.
+        assert_eq!(r.text("Okta Workflows"), "Okta Workflows");
+        assert_eq!(r.text("call 555 0100 or +1 (415) 555-0100"), "call 555 0100 or phone-2");
+        assert_eq!(
+            r.text("from 203.0.113.9 and 2001:db8:85a3::8a2e:370:7334"),
+            "from 198.18.0.1 and 2001:db8::2"
+        );
+        // Dates and times are not phone numbers or addresses.
+        assert_eq!(r.text("2026-12-02T10:20:30.000Z"), "2026-12-02T10:20:30.000Z");
+        assert_eq!(r.text("carol@example.org"), "user-3@example.org");
+        assert_eq!(r.text("carol@example.org"), "user-3@example.org", "stable");
+    }
+
+    #[test]
+    fn urls_are_redacted_across_percent_encoding() {
+        let mut r = learned();
+        let u = Url::parse("https://o.test/api/v1/users/alice%40acme.com?search=profile.login+eq+%22bob%22").unwrap();
+        assert_eq!(
+            r.url(&u).as_str(),
+            "https://o.test/api/v1/users/user-1%40acme.com?search=profile.login+eq+%22user-2%22"
+        );
+    }
+}
