@@ -16,18 +16,18 @@ use serde::Serialize;
 use super::exit;
 use super::replay::Wanted;
 use super::run::{RunFlags, Selection};
-use crate::content::Article;
+use crate::content::{Article, Content};
 use crate::diag::Diagnostic;
 use crate::report::{ArticleReport, FromSnapshot, Report, Status};
 use crate::runner::Source;
 use crate::runner::org::{Org, OrgArgs};
-use crate::site::search::query::Index;
-use crate::text::count;
+use crate::site::search::query::{Answer, CORRECTED, Correction, Index};
 
 /// The JSON output's version; its JSON Schema is `docs/diagnose.v<N>.schema.json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// A match is shown when its score is at least this share of the best article's (and three at most).
+/// A match is shown when it needs no more corrected words than the best article, and its score is at least this
+/// share of the best's (three at most).
 pub const MATCH_SHARE: f64 = 0.25;
 
 /// Matches shown at most.
@@ -86,6 +86,7 @@ pub struct Diagnosis {
 
 #[derive(Debug, Serialize)]
 pub struct Ranked {
+    /// The page's URL, as the search page links it.
     pub url: String,
     pub title: String,
     pub score: f64,
@@ -99,7 +100,7 @@ pub struct Match {
     pub permalink: String,
     pub score: f64,
     /// Why it matched: `signature` (one of its error messages is in the text), `code` (an error code it lists),
-    /// or `words` (the text's words it holds).
+    /// `correction` (a word it holds that the text had a typo in), or else `words` (the text's words it holds).
     pub why: Vec<Why>,
     pub has_checks: bool,
 }
@@ -160,7 +161,8 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
     if std::env::var_os("KB_TIMING").is_some() {
         eprintln!("search index built in {} ms", t.elapsed().as_millis());
     }
-    let (ranking, found) = rank(&index, &sel, text);
+    let answer = index.query(text);
+    let (ranking, found) = rank(&index, &sel.content, &answer);
     let matches: Vec<Match> = found
         .iter()
         .map(|&(i, score)| {
@@ -171,7 +173,7 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
                 url: a.url.clone(),
                 permalink: sel.config.permalink(&a.url),
                 score,
-                why: why(a, text),
+                why: why(a, text, &answer.corrections),
                 has_checks: !sel.checks.by_article[i].is_empty(),
             }
         })
@@ -214,14 +216,22 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
     code
 }
 
+/// A score as the words matched only through a correction (each costs [`CORRECTED`]) and the rest.
+fn split(score: f64) -> (i64, f64) {
+    if score >= 0.0 {
+        return (0, score);
+    }
+    let corrected = (-score / CORRECTED).ceil();
+    (corrected as i64, score + corrected * CORRECTED)
+}
+
 /// The search page's first ten results, and the articles among them above the threshold (index, score).
-fn rank(index: &Index, sel: &Selection, text: &str) -> (Vec<Ranked>, Vec<(usize, f64)>) {
-    let answer = index.query(text);
+pub fn rank(index: &Index, content: &Content, answer: &Answer) -> (Vec<Ranked>, Vec<(usize, f64)>) {
     let mut ranking = Vec::new();
     let mut articles = Vec::new();
     for hit in &answer.hits {
         let Some(page) = index.page(hit.page) else { continue };
-        if let Some(i) = sel.content.articles.iter().position(|a| a.url == page.url) {
+        if let Some(i) = content.articles.iter().position(|a| a.url == page.url) {
             articles.push((i, hit.score));
         }
         if ranking.len() < 10 {
@@ -232,18 +242,21 @@ fn rank(index: &Index, sel: &Selection, text: &str) -> (Vec<Ranked>, Vec<(usize,
             });
         }
     }
-    let best = articles.first().map_or(0.0, |a| a.1);
+    let best = articles.first().map(|a| split(a.1));
     let found = articles
         .into_iter()
-        .filter(|&(_, s)| s > 0.0 && s >= best * MATCH_SHARE)
+        .filter(|&(_, s)| {
+            let (corrected, rest) = split(s);
+            best.is_some_and(|(c, b)| corrected == c && rest > 0.0 && rest >= b * MATCH_SHARE)
+        })
         .take(MATCHES)
         .collect();
     (ranking, found)
 }
 
 /// Why an article matched the text: its error messages found in it (placeholders such as `{0}` match anything),
-/// else the error codes both name, else the words of the text it holds.
-fn why(a: &Article, text: &str) -> Vec<Why> {
+/// the error codes both name, and the corrections it was found through; else the words of the text it holds.
+fn why(a: &Article, text: &str, corrections: &[Correction]) -> Vec<Why> {
     let fold = |s: &str| s.replace(['’', '‘'], "'").replace(['“', '”'], "\"");
     let pasted = fold(text);
     let placeholder = Regex::new(r"\{\d+\}").unwrap();
@@ -276,14 +289,22 @@ fn why(a: &Article, text: &str) -> Vec<Why> {
         let t = w.text.to_lowercase();
         !all.iter().any(|o| o.len() > t.len() && o.contains(&t))
     });
+    let body = format!(
+        "{} {} {}",
+        a.title(),
+        a.meta.description.as_deref().unwrap_or(""),
+        a.body()
+    )
+    .to_lowercase();
+    for c in corrections {
+        if body.contains(&c.to) {
+            out.push(Why {
+                kind: "correction",
+                text: format!("{} (typed {})", shown(&c.to), shown(&c.from)),
+            });
+        }
+    }
     if out.is_empty() {
-        let body = format!(
-            "{} {} {}",
-            a.title(),
-            a.meta.description.as_deref().unwrap_or(""),
-            a.body()
-        )
-        .to_lowercase();
         let mut words: Vec<String> = crate::site::search::words::query_words(text)
             .into_iter()
             .filter(|w| w.chars().count() >= 3 && !crate::site::search::words::STOP.contains(&w.as_str()))
@@ -299,6 +320,15 @@ fn why(a: &Article, text: &str) -> Vec<Why> {
         }
     }
     out
+}
+
+/// A word as people write it: an error code in capitals (`E0000007`), other words as they are.
+fn shown(word: &str) -> String {
+    if word.starts_with(|c: char| c.is_ascii_alphabetic()) && word.chars().skip(1).all(|c| c.is_ascii_digit()) {
+        word.to_uppercase()
+    } else {
+        word.to_string()
+    }
 }
 
 /// An error code as Okta writes them (`E0000007`).
@@ -397,7 +427,10 @@ fn human(d: &Diagnosis) -> String {
     let _ = writeln!(
         out,
         "{} for the pasted text:\n",
-        count(d.matches.len(), "article matches").replace("articles matches", "articles match")
+        match d.matches.len() {
+            1 => "1 article matches".to_string(),
+            n => format!("{n} articles match"),
+        }
     );
     for (n, m) in d.matches.iter().enumerate() {
         let _ = writeln!(out, "{}. {}\n   {}", n + 1, m.title, m.permalink);
@@ -405,6 +438,7 @@ fn human(d: &Diagnosis) -> String {
             let what = match w.kind {
                 "signature" => "the error message",
                 "code" => "the error code",
+                "correction" => "a correction",
                 _ => "the words",
             };
             let _ = writeln!(out, "   matched {what}: {}", w.text);

@@ -10,6 +10,7 @@ mod check_semantics;
 mod checks;
 mod commands;
 mod csp;
+mod diagnose;
 mod findings_properties;
 mod invalid;
 mod knowledge_base;

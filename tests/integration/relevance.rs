@@ -74,8 +74,8 @@ fn the_table_covers_every_kind_of_query() {
     }
 }
 
-/// Every query finds its article first, and the ranking in Rust (what a command ranks pasted text with) gives the
-/// page's first three results (among 3,000 distractors too: `search::the_same_queries_win_among_thousands_of_distractors`).
+/// Every query finds its article first, and the ranking in Rust, on the built index and in `kb diagnose` (its
+/// index built in memory from content/), gives the page's first three results (among 3,000 distractors too: `search::the_same_queries_win_among_thousands_of_distractors`).
 #[tokio::test]
 async fn every_query_of_the_table_finds_its_article_first_and_rust_agrees() {
     let rows = table();
@@ -93,8 +93,32 @@ async fn every_query_of_the_table_finds_its_article_first_and_rust_agrees() {
     assert!(missed.is_empty(), "articles not first:\n{}", missed.join("\n"));
     let differ = disagreements(&index_of(&site), &rows, &page);
     assert!(differ.is_empty(), "the rankings differ:\n{}", differ.join("\n"));
+    let differ = diagnose_disagreements(&rows, &page);
+    assert!(differ.is_empty(), "kb diagnose ranks otherwise:\n{}", differ.join("\n"));
     assert_eq!(b.offsite(), Vec::<String>::new());
     b.close().await;
+}
+
+/// The rows whose first three results differ between the page and `kb diagnose` (its index built in memory).
+fn diagnose_disagreements(rows: &[Row], page: &[Vec<String>]) -> Vec<String> {
+    let mut differ = Vec::new();
+    for (row, page) in rows.iter().zip(page) {
+        let run = crate::support::kb(&repo(), &["diagnose", &row.q, "--format", "json"]);
+        let json: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+        let ranked: Vec<String> = json["ranking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(3)
+            .map(|r| r["url"].as_str().unwrap().to_string())
+            .collect();
+        let page: Vec<String> = page.iter().take(3).cloned().collect();
+        if ranked != page {
+            differ.push(format!("{:?}: page {page:?}, kb diagnose {ranked:?}", row.q));
+        }
+    }
+    differ
 }
 
 /// Each typo row misses without typo tolerance (synonyms on), and each synonym row without synonyms (typos on), so

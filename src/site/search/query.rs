@@ -14,7 +14,10 @@ use super::{File, gunzip};
 // The constants of `search.js`.
 const PREFIX: f64 = 0.5;
 const PHRASE: f64 = 8.0;
-const CORRECTED: f64 = 1e6;
+/// What each word a page holds only through a correction costs it.
+pub const CORRECTED: f64 = 1e6;
+/// What a page gains when the whole query is one of its error signatures, word for word.
+pub const EXACT: f64 = 1e4;
 const SHORT: usize = 4;
 const FEW: usize = 2;
 const MORE: usize = 10;
@@ -612,11 +615,13 @@ fn distance(a: &str, b: &str, max: usize) -> usize {
     prev[b.len()]
 }
 
-/// Pages → bonus for the error signatures `seq` holds word for word, from the chunks of the slots' own words.
+/// Pages → bonus for the error signatures `seq` holds word for word, from the chunks of the slots' own words: [`EXACT`]
+/// for a signature that is the whole query, [`PHRASE`] per word for one of several words within it.
 fn phrase_bonus(slots: &[Slot], seq: &[String]) -> HashMap<u32, f64> {
     let mut bonus: HashMap<u32, f64> = HashMap::new();
     let mut read: Vec<*const Chunk> = Vec::new();
-    let text = format!(" {} ", seq.join(" "));
+    let whole = seq.join(" ");
+    let text = format!(" {whole} ");
     for slot in slots {
         for f in &slot.typed {
             let Some(chunk) = &f.chunk else { continue };
@@ -625,10 +630,14 @@ fn phrase_bonus(slots: &[Slot], seq: &[String]) -> HashMap<u32, f64> {
             }
             read.push(Rc::as_ptr(chunk));
             for (phrase, pages) in &chunk.phrases {
-                if !text.contains(&format!(" {phrase} ")) {
+                let words = phrase.split(' ').count();
+                let b = if *phrase == whole {
+                    EXACT
+                } else if words > 1 && text.contains(&format!(" {phrase} ")) {
+                    PHRASE * words as f64
+                } else {
                     continue;
-                }
-                let b = PHRASE * phrase.split(' ').count() as f64;
+                };
                 for p in ungap(pages) {
                     let e = bonus.entry(p).or_insert(0.0);
                     *e = e.max(b);
@@ -661,6 +670,7 @@ mod tests {
         for (name, value) in [
             ("PREFIX", PREFIX),
             ("PHRASE", PHRASE),
+            ("EXACT", EXACT),
             ("CORRECTED", CORRECTED),
             ("SHORT", SHORT as f64),
             ("FEW", FEW as f64),

@@ -16,6 +16,8 @@ const settings = { excerptLength: 30 };
 const PREFIX = 0.5;
 // The bonus per word of an error signature the query holds word for word.
 const PHRASE = 8;
+// The bonus of a page one of whose error signatures is the whole query, word for word.
+const EXACT = 1e4;
 // What a page loses per query word it holds only as a correction: exact matches always rank first.
 const CORRECTED = 1e6;
 // A query of more words than this is a pasted message: its function words ("you", "because", "this") are in
@@ -416,20 +418,25 @@ function slotScores(m, slot, allowed) {
   return out;
 }
 
-// Pages → bonus, for the error signatures `seq` holds word for word. Each phrase is filed in the chunk of one of
-// its words that a query holding it looks up, so only the query's own chunks are read.
+// Pages → bonus, for the error signatures `seq` holds word for word: EXACT for one that is the whole query,
+// PHRASE per word for one of several words within it. Each phrase is filed in the chunk of one of its words that a
+// query holding it looks up, so only the query's own chunks are read.
 function phraseBonus(slots, seq) {
   const bonus = new Map();
   const read = new Set();
-  const text = " " + seq.join(" ") + " ";
+  const whole = seq.join(" ");
+  const text = " " + whole + " ";
   slots.forEach(function (slot) {
     slot.typed.forEach(function (f) {
       const chunk = f.chunk;
       if (!chunk || !chunk.phrases || read.has(chunk)) return;
       read.add(chunk);
       Object.keys(chunk.phrases).forEach(function (phrase) {
-        if (text.indexOf(" " + phrase + " ") < 0) return;
-        const b = PHRASE * phrase.split(" ").length;
+        const words = phrase.split(" ").length;
+        let b;
+        if (phrase === whole) b = EXACT;
+        else if (words > 1 && text.indexOf(" " + phrase + " ") >= 0) b = PHRASE * words;
+        else return;
         ungap(chunk.phrases[phrase]).forEach(function (p) { bonus.set(p, Math.max(bonus.get(p) || 0, b)); });
       });
     });

@@ -52,25 +52,37 @@ pub fn token_words(token: &str, query: bool, f: &mut impl FnMut(&str)) {
 }
 
 /// The phrases of an error signature a pasted query is matched against: its words as a query's are cut, in
-/// order, joined by spaces; a placeholder (`{0}`, `{app}`) ends a phrase. Phrases of one word are left out (the
-/// word's own score covers them).
+/// order, joined by spaces; a placeholder (`{0}`, `{app}`) ends a phrase. A piece of one word is left out (the
+/// word's own score covers it), unless it is the whole signature (`invalid_grant`): a query that is exactly a
+/// signature ranks the pages listing it first.
 pub fn phrases(signature: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Vec<String> = Vec::new();
-    let mut end = |current: &mut Vec<String>| {
+    let mut pieces = 0;
+    let mut end = |current: &mut Vec<String>, out: &mut Vec<String>| {
         if current.len() > 1 {
             out.push(current.join(" "));
         }
+        pieces += usize::from(!current.is_empty());
         current.clear();
     };
+    let mut placeholder = false;
+    let mut one = None;
     for token in signature.split_whitespace() {
         if token.contains('{') && token.contains('}') {
-            end(&mut current);
+            placeholder = true;
+            end(&mut current, &mut out);
             continue;
         }
         token_words(token, true, &mut |w| current.push(w.to_string()));
     }
-    end(&mut current);
+    if current.len() == 1 {
+        one = current.first().cloned();
+    }
+    end(&mut current, &mut out);
+    if let Some(word) = one.filter(|_| !placeholder && pieces == 1) {
+        out.push(word);
+    }
     out
 }
 
@@ -243,6 +255,8 @@ mod tests {
             ["sorry you can't access", "because you are not assigned"]
         );
         assert_eq!(phrases(r#"error="insufficient_scope""#), ["error insufficient scope"]);
-        assert!(phrases("E0000015").is_empty(), "one word is not a phrase");
+        assert_eq!(phrases("E0000015"), ["e0000015"], "a signature of one word is one");
+        assert_eq!(phrases("invalid_grant"), ["invalid_grant"]);
+        assert!(phrases("{0} failed").is_empty(), "a piece of one word is not");
     }
 }
