@@ -149,17 +149,21 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
     };
     sel.content.cards = sel.checks.cards(&sel.content);
     let t = Instant::now();
-    let index = match crate::site::search_files(&sel.config, &sel.content).map(Index::from_files) {
-        Ok(Some(i)) => i,
-        Ok(None) => {
-            return fail(&[Diagnostic::error(
-                "the search index built from content/ cannot be read back",
-            )]);
-        }
+    let build = || crate::site::search_files(&sel.config, &sel.content);
+    let (index, cached) = match crate::site::search::cache::files(&sel.config, args.site.drafts, build) {
+        Ok((files, cached)) => match Index::from_files(files) {
+            Some(i) => (i, cached),
+            None => {
+                return fail(&[Diagnostic::error(
+                    "the search index built from content/ cannot be read back",
+                )]);
+            }
+        },
         Err(d) => return fail(&d),
     };
-    if std::env::var_os("KB_TIMING").is_some() {
-        eprintln!("search index built in {} ms", t.elapsed().as_millis());
+    if std::env::var_os("KB_TIMINGS").is_some() {
+        let how = if cached { "read from the cache" } else { "built" };
+        eprintln!("search index {how} in {} ms", t.elapsed().as_millis());
     }
     let answer = index.query(text);
     let (ranking, found) = rank(&index, &sel.content, &answer);

@@ -228,3 +228,28 @@ fn bad_input_to_diagnose_is_a_clear_error() {
     assert_eq!(both.code, 2);
     both.assert_stderr_has("cannot be used with");
 }
+
+#[test]
+fn the_index_is_kept_between_runs_and_never_served_stale() {
+    let site = support::fixture("basic");
+    let cache = TempDir::new().unwrap();
+    let env = [("KB_CACHE_DIR", cache.path().to_str().unwrap()), ("KB_TIMINGS", "1")];
+    let run = |text: &str| {
+        let r = kb_env(site.path(), &["diagnose", text, "--format", "json"], &env);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let json: Value = serde_json::from_str(&r.stdout).unwrap();
+        let first = json["matches"][0]["slug"].as_str().map(str::to_string);
+        (r.stderr, first)
+    };
+    let (first, _) = run("token expired");
+    assert!(first.contains("search index built in"), "{first}");
+    let (second, _) = run("token expired");
+    assert!(second.contains("search index read from the cache in"), "{second}");
+    // An edit anywhere in content/ is a new index: a word only the edit brings is found at once.
+    let article = site.path().join("content/guides/token-expired.md");
+    let text = support::read(&article).replace("## ", "Zorblaxian flux.\n\n## ");
+    std::fs::write(&article, text).unwrap();
+    let (third, found) = run("zorblaxian");
+    assert!(third.contains("search index built in"), "{third}");
+    assert_eq!(found.as_deref(), Some("guides/token-expired"));
+}

@@ -51,7 +51,8 @@ pub fn kb_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("KB_TIMINGS")
-        .env_remove("OKTA_API_TOKEN");
+        .env_remove("OKTA_API_TOKEN")
+        .env("KB_CACHE_DIR", std::env::temp_dir().join("kb-test-cache"));
     for (k, v) in env {
         cmd.env(k, v);
     }

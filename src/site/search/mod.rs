@@ -47,6 +47,7 @@ use chunks::{CHUNK_LIMIT, chunk_keys, gaps, json_len, phrase_key};
 pub use entries::{Entries, Ranking};
 use words::{for_each_word, phrases, stem_of, stemmer};
 
+pub mod cache;
 mod chunks;
 mod entries;
 pub mod query;
