@@ -459,4 +459,39 @@ mod tests {
             "https://o.test/api/v1/users/user-1%40acme.com?search=profile.login+eq+%22user-2%22"
         );
     }
+
+    /// The URL a check builds for a user lookup and a search on `login`, as `path::build_url` encodes them.
+    fn lookups(login: &str) -> Url {
+        let segment = utf8_percent_encode(login, crate::checks::path::SEGMENT);
+        let mut u = Url::parse(&format!("https://acme.okta.test/api/v1/users/{segment}")).unwrap();
+        u.query_pairs_mut()
+            .append_pair("search", &format!("profile.login eq \"{login}\""));
+        u
+    }
+
+    proptest::proptest! {
+        /// Hostile logins (quotes, newlines, markup, look-alike letters, zero-width spaces, any case, long): each is
+        /// gone from the var, the answer and the URL, and the redacted URL is the one a replay builds from the
+        /// redacted var, so the replay finds its answer.
+        #[test]
+        fn redaction_of_hostile_values_still_joins(
+            login in "[A-Za-zÀ-ÿа-я]{2,8}(['\"\n ,;<>&%+]|\u{430}|\u{435}|\u{200b})[A-Za-z0-9._@'-]{0,300}",
+            upper in proptest::bool::ANY,
+        ) {
+            let mut r = Redactor::new([]);
+            r.learn_var("user", &json!(login));
+            let served = if upper { login.to_ascii_uppercase() } else { login.clone() };
+            let answer = json!({"profile": {"login": served}, "errorSummary": format!("Not found: {served} (User)")});
+            r.learn(&answer);
+            let var = r.value(&json!(login));
+            let var = var.as_str().unwrap().to_string();
+            let redacted = r.value(&answer);
+            proptest::prop_assert_eq!(redacted["profile"]["login"].as_str(), Some(var.as_str()));
+            let url = r.url(&lookups(&login));
+            let rebuilt = lookups(&var);
+            proptest::prop_assert_eq!(url.as_str(), rebuilt.as_str());
+            let shown = format!("{var} {redacted} {}", percent_decode_str(url.as_str()).decode_utf8_lossy());
+            proptest::prop_assert!(!shown.to_lowercase().contains(&login.to_lowercase()), "{}", shown);
+        }
+    }
 }

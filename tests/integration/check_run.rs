@@ -764,3 +764,46 @@ fn open_hands_the_html_report_to_the_browser() {
         "the report links the article to its page"
     );
 }
+
+#[test]
+fn a_snapshot_taken_as_a_service_app_holds_no_part_of_its_credential() {
+    let fake = service_org(true, &[]);
+    let site = oauth_site(&fake, "");
+    let file = site.path().join("org.json.gz");
+    let args = [
+        "snapshot",
+        "--var",
+        "admin=alice@acme.test",
+        "--output",
+        file.to_str().unwrap(),
+    ];
+    let run = kb_env(site.path(), &args, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = support::snapshot_json(&file).to_string();
+    assert!(text.contains("/api/v1/apps"), "the snapshot holds the answers: {text}");
+    let mut parts: Vec<String> = keys()
+        .private_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::to_string)
+        .collect();
+    // What the org saw of the credential: the DPoP-bound access tokens, the proofs, the client assertions.
+    for secret in fake.seen().iter().flat_map(|s| s.secrets.clone()) {
+        parts.extend(
+            secret
+                .split([' ', '&', '=', ','])
+                .filter(|p| p.len() >= 32)
+                .map(str::to_string),
+        );
+    }
+    assert!(parts.len() > 20, "{parts:?}");
+    for p in &parts {
+        assert!(
+            !text.contains(p.as_str()),
+            "a part of the credential is in the snapshot: {p}"
+        );
+    }
+    for word in ["client_assertion", "access_token", "PRIVATE KEY"] {
+        assert!(!text.contains(word), "{word} in {text}");
+    }
+}

@@ -323,3 +323,32 @@ fn bad_snapshots_are_refused_with_a_clear_error() {
     assert_eq!(both.code, 2);
     both.assert_stderr_has("cannot be used with");
 }
+
+#[test]
+fn bad_input_to_kb_snapshot_is_a_clear_error_and_writes_nothing() {
+    let fake = FakeOrg::start("healthy");
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("org.json.gz");
+    let no_checks = snapshot(&fake, &file, &["api/401-e0000011-invalid-token"]);
+    assert_eq!(no_checks.code, 2, "{}", no_checks.stderr);
+    no_checks.assert_stderr_has("the selected articles have no checks: there is nothing to record");
+    let unknown = snapshot(&fake, &file, &["no/such-article"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    let out = file.to_str().unwrap();
+    let no_token = kb(&support::repo(), &["snapshot", "--org-url", &fake.url, "--output", out]);
+    assert_eq!(no_token.code, 2, "{}", no_token.stderr);
+    no_token.assert_stderr_has("OKTA_API_TOKEN");
+    let nowhere = snapshot(
+        &fake,
+        &dir.path().join("missing/dir/org.json.gz"),
+        &["users/user-locked-out"],
+    );
+    assert_eq!(nowhere.code, 2, "{}", nowhere.stderr);
+    nowhere.assert_stderr_has("cannot write");
+    assert!(!file.exists(), "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial file left"
+    );
+}
