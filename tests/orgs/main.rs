@@ -24,13 +24,13 @@ fn run(org: &str) -> Result<BTreeMap<String, String>, Failed> {
             }
         }
     }
-    replayed_alike(fake, &report)?;
+    replayed_alike(org, fake, &report)?;
     Ok(support::statuses(&report))
 }
 
 /// `kb snapshot` of the org, the org stopped and its address listened on, `kb check --snapshot`: the same status
-/// for every check, and no connection to the org's address.
-fn replayed_alike(fake: FakeOrg, live: &serde_json::Value) -> Result<(), Failed> {
+/// for every check, no connection to the org's address, and none of the org's people in the snapshot or the replay.
+fn replayed_alike(org: &str, fake: FakeOrg, live: &serde_json::Value) -> Result<(), Failed> {
     let dir = tempfile::TempDir::new().unwrap();
     let file = dir.path().join("org.json.gz");
     let took = support::snapshot(&fake, &file, &[]);
@@ -58,6 +58,14 @@ fn replayed_alike(fake: FakeOrg, live: &serde_json::Value) -> Result<(), Failed>
             .map(|(k, v)| format!("{k}: live {v}, replay {:?}", got.get(k)))
             .collect();
         return Err(format!("the replay differs from the live run:\n{}", differ.join("\n")).into());
+    }
+    let people = fixture::load(org).people();
+    let text = support::snapshot_json(&file).to_string();
+    for (what, shown) in [("snapshot", &text), ("replay", &run.stdout)] {
+        let found = support::people_in(shown, &people);
+        if !found.is_empty() {
+            return Err(format!("the {what} holds {found:?}:\n{shown}").into());
+        }
     }
     if replay["snapshot"]["taken_at"].as_str().is_none_or(str::is_empty) {
         return Err("the replay's report does not say it came from a snapshot".into());

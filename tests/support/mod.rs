@@ -336,3 +336,15 @@ pub fn check_statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
 pub fn read_bytes(path: impl AsRef<Path>) -> Vec<u8> {
     std::fs::read(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
 }
+
+/// The values among `people` that `text` holds as whole words, whatever their case.
+pub fn people_in(text: &str, people: &[String]) -> Vec<String> {
+    people
+        .iter()
+        .filter(|v| {
+            let re = format!(r"(?i)(^|[^\w.@+-]){}($|[^\w@-])", regex::escape(v));
+            regex::Regex::new(&re).unwrap().is_match(text)
+        })
+        .cloned()
+        .collect()
+}

@@ -49,6 +49,43 @@ pub struct Fixture {
     pub resources: BTreeMap<String, Resource>,
 }
 
+impl Fixture {
+    /// Every person's value the org serves: its users' logins (and their local parts), names, display names and
+    /// phone numbers, and its resources' people (a log event's actor: `alternateId`, `displayName`, and every
+    /// `ipAddress`). What a redacted snapshot must not hold.
+    pub fn people(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for u in self.users.values() {
+            out.extend([u.login.clone(), u.first_name.clone(), u.last_name.clone()]);
+            out.push(format!("{} {}", u.first_name, u.last_name));
+            out.extend(u.mobile_phone.clone());
+            out.push(u.login.split('@').next().unwrap_or_default().to_string());
+        }
+        fn walk(v: &toml::Value, out: &mut Vec<String>) {
+            match v {
+                toml::Value::Table(t) => {
+                    let person = t.get("type").and_then(|t| t.as_str()) == Some("User");
+                    for (k, v) in t {
+                        match (k.as_str(), v.as_str()) {
+                            ("ipAddress", Some(s)) => out.push(s.to_string()),
+                            ("alternateId" | "displayName", Some(s)) if person => out.push(s.to_string()),
+                            _ => walk(v, out),
+                        }
+                    }
+                }
+                toml::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        for r in self.resources.values() {
+            walk(&toml::Value::Table(r.body.clone()), &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 /// A generic resource: an item of the list endpoint `list`, in the spec's shape.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
