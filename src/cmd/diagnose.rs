@@ -27,7 +27,7 @@ use crate::site::search::query::{Answer, CORRECTED, Correction, Index};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A match is shown when it needs no more corrected words than the best article, and its score is at least this
-/// share of the best's (three at most).
+/// share of the best's (three at most); a text of function words only (`you are`) matches nothing.
 pub const MATCH_SHARE: f64 = 0.25;
 
 /// Matches shown at most.
@@ -166,7 +166,12 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
         eprintln!("search index {how} in {} ms", t.elapsed().as_millis());
     }
     let answer = index.query(text);
-    let (ranking, found) = rank(&index, &sel.content, &answer);
+    let (ranking, mut found) = rank(&index, &sel.content, &answer);
+    // Only function words ("you are"): every article holds them, none is a match.
+    let words = crate::site::search::words::query_words(text);
+    if words.iter().all(|w| crate::site::search::words::STOP.contains(&w.as_str())) {
+        found.clear();
+    }
     let matches: Vec<Match> = found
         .iter()
         .map(|&(i, score)| {
@@ -424,7 +429,7 @@ fn human(d: &Diagnosis) -> String {
     if d.matches.is_empty() {
         let _ = writeln!(
             out,
-            "No article matches this text. Try fewer words, or the error code alone."
+            "No article matches this text. Paste the error message itself, or its code (E0000007, invalid_grant)."
         );
         return out;
     }
