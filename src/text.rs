@@ -129,6 +129,11 @@ pub fn snippet(bytes: &[u8], chars: usize) -> String {
     out
 }
 
+/// Bytes as lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

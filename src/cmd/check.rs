@@ -17,8 +17,7 @@ use crate::checks::{Checks, SkipReason, Skipped, Verdict, with_defaults};
 use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
-use crate::report::{self, ArticleReport, CheckReport, Report, Status, Summary};
-use crate::runner::client::Client;
+use crate::report::{self, ArticleReport, CheckReport, FromSnapshot, Report, Status, Summary};
 use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{Finished, Job, Source};
 use crate::text::count;
@@ -101,9 +100,16 @@ pub fn run(args: &CheckArgs) -> i32 {
         Err(d) => return fail(&d),
     };
     if let Some(path) = &args.snapshot {
-        let (run, v) = (&args.run, &args.vars);
-        return match super::replay::prepare(sel, path, Wanted::Named(&args.articles), v, run.max_total, run.max_body) {
-            Ok(r) => finish(args, r.sel, &r.org, r.source, Some(r.info)),
+        let request = super::replay::Request {
+            path,
+            vars: &args.vars,
+            admin_url: args.admin_url.as_deref(),
+            min_severity: args.min_severity,
+            max_total: args.run.max_total,
+            max_body: args.run.max_body,
+        };
+        return match super::replay::prepare(sel, Wanted::Named(&args.articles), &request) {
+            Ok(r) => finish(args, r.sel, &r.org, r.source, Some((r.info, r.withheld))),
             Err(d) => fail(&d),
         };
     }
@@ -142,9 +148,18 @@ pub fn run(args: &CheckArgs) -> i32 {
     }
 }
 
-/// Runs the selection against `source`, then writes the report as the flags ask: its exit status.
-fn finish(args: &CheckArgs, sel: Selection, org: &Org, source: Source, snapshot: Option<report::FromSnapshot>) -> i32 {
-    let skipped = sel.filtered_out(args.min_severity);
+/// Runs the selection against `source`, then writes the report as the flags ask: its exit status. A replay gives
+/// the snapshot it read and the checks it does not judge.
+fn finish(
+    args: &CheckArgs,
+    sel: Selection,
+    org: &Org,
+    source: Source,
+    replay: Option<(FromSnapshot, Vec<Finished>)>,
+) -> i32 {
+    let mut skipped = sel.filtered_out(args.min_severity);
+    let (snapshot, withheld) = replay.map_or((None, Vec::new()), |(s, w)| (Some(s), w));
+    skipped.extend(withheld);
     let Selection {
         config,
         content,
@@ -180,7 +195,7 @@ fn finish(args: &CheckArgs, sel: Selection, org: &Org, source: Source, snapshot:
             );
         }
         if let Some(path) = &args.run.log {
-            write_log(path, client);
+            super::run::write_log(path, client);
         }
     }
     emit(args, &report)
@@ -223,17 +238,6 @@ fn strict(finished: &mut [Finished]) {
             let message = format!("no value for {} (--strict): pass --var NAME=VALUE", vars.join(", "));
             f.verdict = Verdict::Error(Error::new(Reason::Input, message));
         }
-    }
-}
-
-/// `--log FILE`: one JSON line per request sent. Failing to write it is a warning.
-fn write_log(path: &std::path::Path, client: &Client) {
-    let mut lines = String::new();
-    for sent in client.log() {
-        let _ = writeln!(lines, "{}", serde_json::to_string(&sent).unwrap_or_default());
-    }
-    if let Err(e) = std::fs::write(path, lines) {
-        eprintln!("warning: cannot write the log {}: {e}", path.display());
     }
 }
 

@@ -3,15 +3,35 @@
 //! The org is the snapshot's (its origin, Admin Console and vars); nothing is resolved from kb.toml and no
 //! credential is read. A `--var` is refused unless the snapshot kept people's values (`--no-redact`): a value
 //! given now would not be redacted as the recorded answers were, so it could not join them.
+//!
+//! Some checks are not judged from a snapshot at all, and are `error` with the reason `not_recorded`: those of an
+//! article whose checks changed since the snapshot was taken (a new check may read a field the snapshot left out,
+//! and absence is not a verdict), and those whose replay differed from the live run when it was taken (a redacted
+//! value changed what they compare).
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::run::Selection;
+use crate::checks::Verdict;
+use crate::checks::eval::{Error, Reason};
+use crate::checks::model::Severity;
 use crate::diag::Diagnostic;
 use crate::report::FromSnapshot;
-use crate::runner::Source;
 use crate::runner::org::Org;
+use crate::runner::{Finished, Source};
 use crate::snapshot::{Replay, Snapshot};
+
+/// What a replay is given besides the selection.
+pub struct Request<'a> {
+    pub path: &'a Path,
+    pub vars: &'a [String],
+    /// `--admin-url`: findings' links on this origin rather than the snapshot's.
+    pub admin_url: Option<&'a str>,
+    pub min_severity: Option<Severity>,
+    pub max_total: usize,
+    pub max_body: usize,
+}
 
 /// What a replay runs with.
 pub struct Replayed {
@@ -19,6 +39,8 @@ pub struct Replayed {
     pub org: Org,
     pub source: Source,
     pub info: FromSnapshot,
+    /// The checks not judged from this snapshot, already `error` (`not_recorded`), and why.
+    pub withheld: Vec<Finished>,
 }
 
 /// Which articles a replay runs.
@@ -29,25 +51,17 @@ pub enum Wanted<'a> {
     Among(Vec<usize>),
 }
 
-/// Reads the snapshot at `path` and narrows `sel` to the `wanted` articles. Exit 2 material: an unreadable
-/// snapshot, `--var` on a redacted one, a named article the snapshot lacks, or no article of the snapshot left in
-/// this knowledge base.
-pub fn prepare(
-    sel: Selection,
-    path: &Path,
-    wanted: Wanted<'_>,
-    vars: &[String],
-    max_total: usize,
-    max_body: usize,
-) -> Result<Replayed, Vec<Diagnostic>> {
-    let shown = path.display().to_string();
-    let snapshot = Snapshot::read(path, max_total)
+/// Reads the snapshot and narrows `sel` to the `wanted` articles. Exit 2 material: an unreadable snapshot, `--var`
+/// on a redacted one, a named article the snapshot lacks, or no article of the snapshot left in this knowledge base.
+pub fn prepare(sel: Selection, wanted: Wanted<'_>, r: &Request<'_>) -> Result<Replayed, Vec<Diagnostic>> {
+    let shown = r.path.display().to_string();
+    let snapshot = Snapshot::read(r.path, r.max_total)
         .map_err(|(e, hint)| vec![Diagnostic::error(format!("the snapshot {shown} {e}")).hint(hint)])?;
-    if !vars.is_empty() && snapshot.redacted {
+    if !r.vars.is_empty() && snapshot.redacted {
         return Err(vec![
             Diagnostic::error(format!(
-                "--var cannot be given with {shown}: it was taken with people's values redacted, so a value given now \
-             would not match the recorded answers"
+                "--var cannot be given with {shown}: it was taken with people's values redacted, so a value given \
+                 now would not match the recorded answers"
             ))
             .hint("the snapshot's own vars are used; take a new snapshot with the values you want"),
         ]);
@@ -66,7 +80,7 @@ pub fn prepare(
         Wanted::Named(articles) if !articles.is_empty() => content.select(articles)?,
         Wanted::Named(_) => recorded(&snapshot, &content, &shown)?,
     };
-    let sel = Selection::of(config, content, checks, selected, None);
+    let mut sel = Selection::of(config, content, checks, selected, r.min_severity);
     let (missing, changed) = crate::snapshot::compare(&snapshot, &sel.recorded());
     if !missing.is_empty() {
         let taken: Vec<&str> = snapshot.articles.iter().map(|a| a.slug.as_str()).collect();
@@ -79,21 +93,60 @@ pub fn prepare(
             .hint("ask for a snapshot of these articles (`kb snapshot ARTICLE... --output FILE`)"),
         ]);
     }
-    for slug in changed {
-        eprintln!(
-            "warning: the checks of {slug} changed since the snapshot was taken (kb {}, {}): a request they now make \
-             is an error with reason `not_recorded`",
-            snapshot.kb_version, snapshot.taken_at
-        );
+    let withheld = withhold(&mut sel, &snapshot, &changed);
+    let mut org = org_of(&snapshot, r.vars)?;
+    if let Some(a) = r.admin_url {
+        org.admin_url = Some(url::Url::parse(a).map_err(|e| vec![Diagnostic::error(format!("--admin-url {a}: {e}"))])?);
     }
-    let org = org_of(&snapshot, vars)?;
     let info = FromSnapshot {
         taken_at: snapshot.taken_at.clone(),
         kb_version: snapshot.kb_version.clone(),
         redacted: snapshot.redacted,
     };
-    let source = Source::Snapshot(Replay::new(&snapshot, max_body));
-    Ok(Replayed { sel, org, source, info })
+    let source = Source::Snapshot(Replay::new(&snapshot, r.max_body, r.max_total));
+    Ok(Replayed {
+        sel,
+        org,
+        source,
+        info,
+        withheld,
+    })
+}
+
+/// Takes out of `sel.jobs` the checks not judged from this snapshot: those of the `changed` articles, and those
+/// the snapshot says replayed otherwise than live. Each is an `error` (`not_recorded`) saying why.
+fn withhold(sel: &mut Selection, snapshot: &Snapshot, changed: &[String]) -> Vec<Finished> {
+    let taken = format!("taken {} by kb {}", snapshot.taken_at, snapshot.kb_version);
+    for slug in changed {
+        eprintln!("warning: the checks of {slug} changed since the snapshot was taken ({taken}): they are not judged");
+    }
+    let mut withheld = Vec::new();
+    let (checks, content) = (&sel.checks, &sel.content);
+    sel.jobs.retain(|job| {
+        let slug = &content.articles[job.article].slug;
+        let id = &checks.by_article[job.article][job.index].id;
+        let why = if changed.contains(slug) {
+            format!(
+                "this article's checks changed since the snapshot was taken ({taken}); a check may now read what the \
+                 snapshot left out, so kb does not judge it: take a new snapshot"
+            )
+        } else if let Some(d) = snapshot.differs.iter().find(|d| &d.slug == slug && &d.check == id) {
+            format!(
+                "when the snapshot was taken, its replay gave {} where the org gave {}: a redacted value changed \
+                 what this check compares, so kb does not judge it from this snapshot; take one with --no-redact",
+                d.replay, d.live
+            )
+        } else {
+            return true;
+        };
+        withheld.push(Finished {
+            job: *job,
+            verdict: Verdict::Error(Error::new(Reason::NotRecorded, why)),
+            duration: Duration::ZERO,
+        });
+        false
+    });
+    withheld
 }
 
 /// The org a snapshot recorded, with its vars (and `--var` values, for a snapshot that is not redacted).

@@ -2,6 +2,7 @@
 //! client they make, and running the checks against a [`Source`] until done or interrupted.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -218,6 +219,17 @@ pub fn execute(source: Arc<Source>, checks: Arc<Checks>, jobs: &[Job], org: &Org
     runtime.shutdown_background();
     let finished = std::mem::take(&mut *sink.lock().unwrap());
     Ok(Ran { finished, interrupted })
+}
+
+/// `--log FILE`: one JSON line per request sent. Failing to write it is a warning.
+pub fn write_log(path: &std::path::Path, client: &Client) {
+    let mut lines = String::new();
+    for sent in client.log() {
+        let _ = writeln!(lines, "{}", serde_json::to_string(&sent).unwrap_or_default());
+    }
+    if let Err(e) = std::fs::write(path, lines) {
+        eprintln!("warning: cannot write the log {}: {e}", path.display());
+    }
 }
 
 /// A progress bar on a terminal, for runs long enough to want one; hidden otherwise.

@@ -13,12 +13,13 @@ use super::exit;
 use super::run::{RunFlags, Selection};
 use crate::checks::{Checks, Verdict};
 use crate::diag::Diagnostic;
+use crate::runner::client::Client;
 use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{Finished, Job, Source};
 use crate::snapshot::keep::Plan;
 use crate::snapshot::redact::{Redactor, literals};
 use crate::snapshot::tape::Manifest;
-use crate::snapshot::{Recorded, Replay, Snapshot, Tape};
+use crate::snapshot::{Differs, Recorded, Replay, Snapshot, Tape};
 use crate::text::count;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -84,6 +85,47 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         Ok(c) => c,
         Err(d) => return fail(&d),
     };
+    let checked = sel.jobs.len();
+    let snapshot = match record(args, sel, &org, client) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let bytes = match snapshot.to_bytes() {
+        Ok(b) => b,
+        Err(e) => return fail(&[Diagnostic::error(format!("cannot write the snapshot: {e}"))]),
+    };
+    if let Err(e) = crate::site::output::write_file(&args.output, &bytes) {
+        return fail(&[Diagnostic::error(format!(
+            "cannot write {}: {e}",
+            args.output.display()
+        ))]);
+    }
+    for d in &snapshot.differs {
+        eprintln!(
+            "warning: the replay of {}#{} gives {} where the org gave {}: a redacted value changed what it compares; \
+             a replay reports it as an error (take the snapshot with --no-redact to have it judged)",
+            d.slug, d.check, d.replay, d.live
+        );
+    }
+    eprintln!(
+        "Snapshot of {} ({}, {}) written to {} ({}){}",
+        count(snapshot.articles.len(), "article"),
+        count(checked, "check"),
+        count(snapshot.answers.len(), "answer"),
+        args.output.display(),
+        crate::checks::answer::size(bytes.len() as u64),
+        if snapshot.redacted {
+            "; people's values redacted"
+        } else {
+            ""
+        }
+    );
+    exit::OK
+}
+
+/// Runs the selection against the org, recording, and makes the snapshot of what was read, verified by a replay.
+/// `Err` is the exit status (interrupted, or the run could not start).
+fn record(args: &SnapshotArgs, sel: Selection, org: &Org, client: Client) -> Result<Snapshot, i32> {
     let recorded: Vec<Recorded> = sel
         .recorded()
         .into_iter()
@@ -92,20 +134,27 @@ pub fn run(args: &SnapshotArgs) -> i32 {
             checks,
         })
         .collect();
-    let Selection { checks, jobs, .. } = sel;
+    let Selection {
+        checks, content, jobs, ..
+    } = sel;
     let checks = Arc::new(checks);
     let source = Arc::new(Source::Recording(client, Tape::default()));
     let taken_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let live = match super::run::execute(source.clone(), checks.clone(), &jobs, &org) {
+    let live = match super::run::execute(source.clone(), checks.clone(), &jobs, org) {
         Ok(r) if r.interrupted => {
             eprintln!("kb snapshot: interrupted; nothing was written");
-            return exit::INTERRUPTED;
+            return Err(exit::INTERRUPTED);
         }
         Ok(r) => r.finished,
-        Err(d) => return fail(&[*d]),
+        Err(d) => return Err(fail(&[*d])),
     };
+    if let (Some(path), Some(client)) = (&args.run.log, source.client()) {
+        super::run::write_log(path, client);
+    }
     let Ok(Source::Recording(_, tape)) = Arc::try_unwrap(source) else {
-        return fail(&[Diagnostic::error("the run still held its answers; nothing was written")]);
+        return Err(fail(&[Diagnostic::error(
+            "the run still held its answers; nothing was written",
+        )]));
     };
     let selected: Vec<&crate::checks::Check> = jobs.iter().map(|j| &checks.by_article[j.article][j.index]).collect();
     let plan = Plan::new(selected.iter().copied());
@@ -126,60 +175,46 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         articles: recorded,
         vars: org.vars.clone(),
     };
-    let snapshot = tape.into_snapshot(&plan, redactor, manifest);
-    let differ = verify(&snapshot, &checks, &jobs, &live, args.run.max_body);
-    let bytes = match snapshot.to_bytes() {
-        Ok(b) => b,
-        Err(e) => return fail(&[Diagnostic::error(format!("cannot write the snapshot: {e}"))]),
-    };
-    if let Err(e) = write_atomically(&args.output, &bytes) {
-        return fail(&[Diagnostic::error(format!(
-            "cannot write {}: {e}",
-            args.output.display()
-        ))]);
-    }
-    for d in &differ {
-        eprintln!("warning: {d}");
-    }
-    eprintln!(
-        "Snapshot of {} ({}, {}) written to {} ({}){}",
-        count(snapshot.articles.len(), "article"),
-        count(jobs.len(), "check"),
-        count(snapshot.answers.len(), "answer"),
-        args.output.display(),
-        crate::checks::answer::size(bytes.len() as u64),
-        if snapshot.redacted {
-            "; people's values redacted"
-        } else {
-            ""
-        }
-    );
-    exit::OK
+    let mut snapshot = tape.into_snapshot(&plan, redactor, manifest);
+    snapshot.differs = verify(&snapshot, &checks, &content, &jobs, &live, &args.run);
+    Ok(snapshot)
 }
 
-/// Replays `snapshot` in memory: a line for each check whose verdict differs from the live run's.
-fn verify(snapshot: &Snapshot, checks: &Arc<Checks>, jobs: &[Job], live: &[Finished], max_body: usize) -> Vec<String> {
+/// Replays `snapshot` in memory: the checks whose verdict differs from the live run's.
+fn verify(
+    snapshot: &Snapshot,
+    checks: &Arc<Checks>,
+    content: &crate::content::Content,
+    jobs: &[Job],
+    live: &[Finished],
+    flags: &RunFlags,
+) -> Vec<Differs> {
+    let unverified = |why: &str| {
+        eprintln!("warning: the snapshot could not be replayed to verify it ({why})");
+        Vec::new()
+    };
     let org = match super::replay::org_of(snapshot, &[]) {
         Ok(o) => o,
-        Err(_) => return vec!["the snapshot could not be replayed to verify it".into()],
+        Err(_) => return unverified("its org"),
     };
-    let source = Arc::new(Source::Snapshot(Replay::new(snapshot, max_body)));
-    let Ok(replayed) = super::run::execute(source, checks.clone(), jobs, &org) else {
-        return vec!["the snapshot could not be replayed to verify it".into()];
+    let source = Arc::new(Source::Snapshot(Replay::new(snapshot, flags.max_body, flags.max_total)));
+    let replayed = match super::run::execute(source, checks.clone(), jobs, &org) {
+        Ok(r) => r.finished,
+        Err(_) => return unverified("the runtime"),
     };
     let mut differ = Vec::new();
     for f in live {
-        let Some(r) = replayed.finished.iter().find(|r| r.job == f.job) else {
+        let Some(r) = replayed.iter().find(|r| r.job == f.job) else {
             continue;
         };
         let (a, b) = (outline(&f.verdict), outline(&r.verdict));
         if a != b {
-            let check = &checks.by_article[f.job.article][f.job.index];
-            differ.push(format!(
-                "the snapshot's replay of check {} gives {b} where the org gave {a}: a redacted value changed what it \
-                 compares; replay it with care, or take the snapshot with --no-redact",
-                check.id
-            ));
+            differ.push(Differs {
+                slug: content.articles[f.job.article].slug.clone(),
+                check: checks.by_article[f.job.article][f.job.index].id.clone(),
+                live: a,
+                replay: b,
+            });
         }
     }
     differ
@@ -189,21 +224,15 @@ fn verify(snapshot: &Snapshot, checks: &Arc<Checks>, jobs: &[Job], live: &[Finis
 fn outline(v: &Verdict) -> String {
     match v {
         Verdict::Pass => "pass".into(),
+        Verdict::Fail(f) if f.findings.is_empty() => "fail".into(),
         Verdict::Fail(f) => format!("fail ({})", count(f.findings.len(), "finding")),
-        Verdict::Error(e) => format!("error ({:?})", e.reason),
+        Verdict::Error(e) => format!(
+            "error ({})",
+            serde_json::to_value(e.reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ),
         Verdict::Skip(s) => format!("skip ({})", s.reason.as_str()),
     }
-}
-
-/// Writes `bytes` beside `path`, then renames: a failed write leaves no half snapshot.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }

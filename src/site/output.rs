@@ -4,6 +4,20 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// Writes one file atomically: its bytes beside it (a name of this process's), then a rename over it, so a reader
+/// never sees half of it and a failed write leaves nothing behind.
+pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 pub struct Staging {
     dir: PathBuf,
     target: PathBuf,

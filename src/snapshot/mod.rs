@@ -34,11 +34,11 @@ pub use tape::Tape;
 pub const VERSION: u32 = 1;
 
 /// The headers a snapshot keeps of every answer, besides those a selected check names: what the checks and the
-/// rules every check shares read (the org's clock, the media type, a scope refusal, the rate limits).
+/// rules every check shares read (the org's clock, the media type, a scope refusal, the rate limits). A list's
+/// pages are one answer, so `Link` is not among them.
 pub const HEADERS: &[&str] = &[
     "date",
     "content-type",
-    "link",
     "www-authenticate",
     "x-rate-limit-limit",
     "x-rate-limit-remaining",
@@ -71,6 +71,19 @@ pub struct Snapshot {
     #[serde(default)]
     pub refused: Vec<Refusal>,
     pub answers: Vec<Entry>,
+    /// Checks whose replay of this snapshot, when it was taken, gave another verdict than the org did (a redacted
+    /// value changed what they compare): a replay never judges them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differs: Vec<Differs>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Differs {
+    pub slug: String,
+    pub check: String,
+    /// The org's verdict and the replay's, in words (`fail (2 findings)`, `pass`).
+    pub live: String,
+    pub replay: String,
 }
 
 /// An article whose checks the snapshot recorded, with a hash of its check blocks and the definitions they use.
@@ -143,7 +156,7 @@ pub fn checks_hash(checks: &[Check]) -> String {
         h.update(c.definition.text.as_bytes());
         h.update([0]);
     }
-    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize()[..12])
 }
 
 impl Snapshot {
@@ -158,12 +171,22 @@ impl Snapshot {
     /// Reads a snapshot file, inflating at most `max_total` bytes. `Err` says in words what is wrong with it
     /// (after "the snapshot FILE"), and what to do.
     pub fn read(path: &Path, max_total: usize) -> Result<Snapshot, (String, String)> {
-        let raw = std::fs::read(path).map_err(|e| {
+        let unreadable = |e: std::io::Error| {
             (
                 format!("cannot be read: {e}"),
                 "check the path: it is the file `kb snapshot --output FILE` wrote".to_string(),
             )
-        })?;
+        };
+        let mut raw = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max_total as u64 + 1).read_to_end(&mut raw))
+            .map_err(unreadable)?;
+        if raw.len() > max_total {
+            return Err((
+                format!("is over {} (--max-total); kb did not read it", size(max_total as u64)),
+                "a snapshot is small (kilobytes to a few megabytes); check that this is the file kb wrote".into(),
+            ));
+        }
         Snapshot::from_bytes(&raw, max_total).map_err(|e| {
             let hint = if e.starts_with(NEWER) {
                 "install the kb that took it, or a newer one".to_string()
@@ -247,16 +270,18 @@ pub struct Replay {
 
 impl Replay {
     /// The answers of `snapshot`, each body parsed within `max_body` (over it, the request is a `body` error as
-    /// it would have been live).
-    pub fn new(snapshot: &Snapshot, max_body: usize) -> Replay {
+    /// it would have been live), and all of them within `max_total` (past it, the answers that do not fit are).
+    pub fn new(snapshot: &Snapshot, max_body: usize, max_total: usize) -> Replay {
         let mut answers = HashMap::new();
+        let mut held = 0usize;
         for e in &snapshot.answers {
             let method = match e.method.as_str() {
                 "GET" => Method::Get,
                 "HEAD" => Method::Head,
                 _ => continue,
             };
-            answers.insert((method, e.url.clone()), replayed(e, max_body).map(Arc::new));
+            let answer = replayed(e, max_body, &mut held, max_total).map(Arc::new);
+            answers.insert((method, e.url.clone()), answer);
         }
         let refused = snapshot
             .refused
@@ -292,8 +317,8 @@ impl Replay {
     }
 }
 
-/// A recorded entry as the runner would have read it.
-fn replayed(e: &Entry, max_body: usize) -> Result<Response, Error> {
+/// A recorded entry as the runner would have read it; `held` counts what the parsed answers take.
+fn replayed(e: &Entry, max_body: usize, held: &mut usize, max_total: usize) -> Result<Response, Error> {
     if let Some(f) = &e.error {
         return Err(Error::from(f));
     }
@@ -322,7 +347,18 @@ fn replayed(e: &Entry, max_body: usize) -> Result<Response, Error> {
                     ),
                 ));
             }
-            answer::parse(bytes, header(&headers, "content-type"), max_body).0
+            let (body, cost) = answer::parse(bytes, header(&headers, "content-type"), max_body);
+            *held += cost;
+            if *held > max_total {
+                return Err(Error::new(
+                    Reason::Body,
+                    format!(
+                        "the snapshot's answers would hold more than {} (--max-total); kb stopped reading {what}",
+                        size(max_total as u64)
+                    ),
+                ));
+            }
+            body
         }
         (None, Some(words)) => Body::Unreadable(crate::text::snippet(words.as_bytes(), 400)),
         (None, None) => Body::Empty,

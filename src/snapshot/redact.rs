@@ -41,6 +41,7 @@ const FIELDS: &[(&str, Kind)] = &[
     ("middleName", Kind::Name),
     ("displayName", Kind::Name),
     ("nickName", Kind::Name),
+    ("manager", Kind::Name),
     ("mobilePhone", Kind::Phone),
     ("primaryPhone", Kind::Phone),
     ("ipAddress", Kind::Ip),
@@ -48,10 +49,45 @@ const FIELDS: &[(&str, Kind)] = &[
 
 /// Whether a var names a person.
 pub fn person_var(name: &str) -> bool {
-    matches!(name, "admin" | "user")
-        || ["_user", "_login", "_email", "_admin"]
+    matches!(name, "admin" | "user" | "login" | "email" | "username")
+        || ["_user", "_login", "_email", "_admin", "_username"]
             .iter()
             .any(|s| name.ends_with(s))
+}
+
+/// Fields whose values are secrets, removed from every snapshot, `--no-redact` or not: no check needs to read a
+/// secret, and one kept by a check that reads a whole object must not travel.
+const SECRETS: &[&str] = &[
+    "client_secret",
+    "password",
+    "secret",
+    "sharedSecret",
+    "privateKey",
+    "private_key",
+    "authScheme",
+];
+
+/// What a secret's value becomes.
+pub const REMOVED: &str = "(secret removed by kb)";
+
+/// `v` with the value of every secret field ([`SECRETS`]) replaced by [`REMOVED`].
+pub fn without_secrets(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| {
+                    let v = if SECRETS.contains(&k.as_str()) && !v.is_null() {
+                        Value::String(REMOVED.into())
+                    } else {
+                        without_secrets(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_secrets).collect()),
+        other => other.clone(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,12 +115,14 @@ pub struct Redactor {
     ips: usize,
 }
 
-fn patterns() -> &'static [Regex; 4] {
-    static P: OnceLock<[Regex; 4]> = OnceLock::new();
+fn patterns() -> &'static [Regex; 5] {
+    static P: OnceLock<[Regex; 5]> = OnceLock::new();
     P.get_or_init(|| {
         [
+            // URLs, redacted part by part, decoded first.
+            Regex::new(r#"https?://[^\s"'<>]+"#).unwrap(),
             // Emails.
-            Regex::new(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+").unwrap(),
+            Regex::new(r"[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+").unwrap(),
             // Phone numbers: with separators, or `+` and 8 digits or more.
             Regex::new(r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,4}|\+\d{8,15}")
                 .unwrap(),
@@ -105,12 +143,15 @@ impl Redactor {
         }
     }
 
-    /// Learns the people's values of an answer (by field).
+    /// Learns the people's values of an answer (by field). A `displayName` is a person's unless its object says it
+    /// is something else (`"type": "InlineHook"`, as a log event's targets do).
     pub fn learn(&mut self, v: &Value) {
         match v {
             Value::Object(o) => {
+                let thing = o.get("type").and_then(Value::as_str).is_some_and(|t| t != "User");
                 for (k, v) in o {
                     match (FIELDS.iter().find(|(f, _)| f == k), v) {
+                        (Some((f, _)), _) if thing && *f == "displayName" => {}
                         (Some((_, kind)), Value::String(s)) => self.known(*kind, s),
                         _ => self.learn(v),
                     }
@@ -121,12 +162,15 @@ impl Redactor {
         }
     }
 
-    /// Learns a var's value when the var names a person.
+    /// Learns a var's value (or each of its values) when the var names a person.
     pub fn learn_var(&mut self, name: &str, v: &Value) {
-        if let Value::String(s) = v
-            && person_var(name)
-        {
-            self.known(Kind::Login, s);
+        if !person_var(name) {
+            return;
+        }
+        match v {
+            Value::String(s) => self.known(Kind::Login, s),
+            Value::Array(items) => items.iter().for_each(|i| self.learn_var(name, i)),
+            _ => {}
         }
     }
 
@@ -186,13 +230,21 @@ impl Redactor {
         }
         let mut spans: Vec<(usize, usize, String)> = Vec::new();
         self.known_spans(s, &mut spans);
-        let [email, phone, v4, v6] = patterns();
+        let [urls, email, phone, v4, v6] = patterns();
         let bounded = |a: usize, b: usize, extra: &str| {
             let before = s[..a].chars().next_back();
             let after = s[b..].chars().next();
             let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || extra.contains(c));
             !word(before) && !word(after)
         };
+        for m in urls.find_iter(s) {
+            if let Ok(u) = Url::parse(m.as_str()) {
+                let redacted = self.url(&u);
+                if redacted != u {
+                    spans.push((m.start(), m.end(), redacted.to_string()));
+                }
+            }
+        }
         for m in email.find_iter(s) {
             if email_domain(m.as_str()).is_some()
                 && let Some(p) = self.found(Kind::Login, m.as_str())
@@ -328,15 +380,13 @@ impl Redactor {
         }
     }
 
-    /// A string, redacted: as a URL when it is one (its parts decoded first), else as text.
+    /// A string, redacted: as a URL when it is one (its path and query decoded first; the host, the org's, kept),
+    /// else as text (URLs within it likewise).
     pub fn string(&mut self, s: &str) -> String {
-        if s.starts_with("https://") || s.starts_with("http://") {
-            if let Ok(u) = Url::parse(s) {
-                let redacted = self.url(&u);
-                if redacted != u {
-                    return self.text(redacted.as_str());
-                }
-            }
+        if (s.starts_with("https://") || s.starts_with("http://"))
+            && let Ok(u) = Url::parse(s)
+        {
+            return self.url(&u).to_string();
         }
         self.text(s)
     }
@@ -400,14 +450,19 @@ fn email_domain(s: &str) -> Option<&str> {
         .then_some(domain)
 }
 
-/// The `n`th pseudonymous address: in 198.18.0.0/15 (set aside for benchmarks) or 2001:db8::/32 (for
-/// documentation), so never a real host's.
+/// The `n`th pseudonymous address: in 198.18.0.0/15 (set aside for benchmarks), then 240.0.0.0/4 (reserved), or
+/// 2001:db8::/32 (for documentation), so never a real host's, and never two values' alike.
 fn pseudo_ip(v6: bool, n: usize) -> String {
     if v6 {
-        return Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, (n >> 16) as u16, n as u16).to_string();
+        return Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, (n >> 32) as u16, (n >> 16) as u16, n as u16).to_string();
     }
-    let base = u32::from(Ipv4Addr::new(198, 18, 0, 0));
-    Ipv4Addr::from(base + (n as u32 % (1 << 17))).to_string()
+    let n = n as u32;
+    let ip = if n < 1 << 17 {
+        u32::from(Ipv4Addr::new(198, 18, 0, 0)) + n
+    } else {
+        u32::from(Ipv4Addr::new(240, 0, 0, 0)) + (n - (1 << 17))
+    };
+    Ipv4Addr::from(ip).to_string()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::keep::Plan;
-use super::redact::Redactor;
+use super::redact::{Redactor, without_secrets};
 use super::{Entry, Failure, HEADERS, Recorded, Refusal, Snapshot, VERSION};
 use crate::checks::eval::Error;
 use crate::checks::path::{Method, Request};
@@ -106,7 +106,7 @@ impl Tape {
                         Body::Json(v) => {
                             let method = if *method == "HEAD" { Method::Head } else { Method::Get };
                             let segments = parsed.as_ref().map(decoded).unwrap_or_default();
-                            let kept = plan.keep(method, &segments, resp.status, v);
+                            let kept = without_secrets(&plan.keep(method, &segments, resp.status, v));
                             let kept = match r {
                                 Some(red) => red.value(&kept),
                                 None => kept,
@@ -153,6 +153,7 @@ impl Tape {
             vars,
             refused,
             answers: entries,
+            differs: Vec::new(),
         }
     }
 }

@@ -183,7 +183,7 @@ fn with_a_healthy_org_it_says_none_of_the_problems_is_present() {
     assert!(
         human
             .stdout
-            .contains("None of the matched articles' problems is present in this org."),
+            .contains("None of the checked articles' problems is present in this org."),
         "{}",
         human.stdout
     );

@@ -337,3 +337,63 @@ fn bad_input_to_kb_snapshot_is_a_clear_error_and_writes_nothing() {
         "no partial file left"
     );
 }
+
+#[test]
+fn checks_changed_since_the_snapshot_are_not_judged() {
+    let fake = FakeOrg::start("broken/users/user-locked-out");
+    let (_dir, file) = took(&fake, &["users/user-locked-out"]);
+    drop(fake);
+    // As if the knowledge base had changed the article's checks since: a new check may read a field the snapshot
+    // left out, and a field's absence is no verdict.
+    edited(&file, |j| {
+        j["articles"][0]["checks"] = "000000000000000000000000".into()
+    });
+    let (run, report) = replay(&file, &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_stderr_has("warning: the checks of users/user-locked-out changed since the snapshot was taken");
+    for c in support::checks_of(report.as_ref().unwrap(), "users/user-locked-out") {
+        assert_eq!(
+            (c["status"].as_str(), c["reason"].as_str()),
+            (Some("error"), Some("not_recorded")),
+            "{c}"
+        );
+        assert!(c["message"].as_str().unwrap().contains("take a new snapshot"), "{c}");
+    }
+}
+
+#[test]
+fn a_check_whose_replay_differs_from_the_org_is_not_judged_from_the_snapshot() {
+    let fake = FakeOrg::start("healthy");
+    // A check that compares the admin's login with a pattern: redacted, the login no longer matches it.
+    let block = "```check\nid = \"admin-login-pattern\"\ntitle = \"The admin's login starts as Alice's\"\n\
+                 scopes = [\"okta.users.read\"]\n\n[[step]]\nget = \"/api/v1/users/me\"\n\
+                 capture = { login = \"$.profile.login\" }\nexpect = [{ capture = \"login\", matches = \"^a.i.e@\" }]\n```\n";
+    let site = support::site(&[("content/admin.md", support::article("Admin", block).as_bytes())]);
+    let file = site.path().join("org.json.gz");
+    let out = file.to_str().unwrap();
+    let env = [("OKTA_API_TOKEN", TOKEN)];
+    let took = support::kb_env(
+        site.path(),
+        &["snapshot", "--org-url", &fake.url, "--output", out],
+        &env,
+    );
+    assert_eq!(took.code, 0, "{}", took.stderr);
+    took.assert_stderr_has("warning: the replay of admin#admin-login-pattern gives fail where the org gave pass");
+    drop(fake);
+    let run = kb(site.path(), &["check", "--snapshot", out, "--format", "json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = support::json_report(&run.stdout).unwrap();
+    let c = &support::checks_of(&report, "admin")[0];
+    assert_eq!(
+        (c["status"].as_str(), c["reason"].as_str()),
+        (Some("error"), Some("not_recorded")),
+        "{c}"
+    );
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("gave fail where the org gave pass"),
+        "{c}"
+    );
+}

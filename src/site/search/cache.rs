@@ -38,7 +38,7 @@ pub fn files<E>(
     let key = key(config, drafts);
     let path = dir.join(format!(
         "index-{}.bin",
-        hex(&Sha256::digest(config.root.to_string_lossy().as_bytes()))
+        crate::text::hex(&Sha256::digest(config.root.to_string_lossy().as_bytes()))
     ));
     if let Some(files) = read(&path, &key) {
         return Ok((files, true));
@@ -72,11 +72,7 @@ fn key(config: &Config, drafts: bool) -> String {
         h.update(std::fs::read(&f).unwrap_or_default());
         h.update([0]);
     }
-    hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize())
 }
 
 /// The files of a cache file whose key is `key`; `None` for any other file or one cut short.
@@ -103,7 +99,7 @@ fn read(path: &Path, key: &str) -> Option<Vec<File>> {
     (at == rest.len()).then_some(files)
 }
 
-/// Writes the cache file beside its place, then renames: a reader never sees half of one.
+/// Writes the cache file, atomically: a reader never sees half of one.
 fn write(dir: &Path, path: &Path, key: &str, files: &[File]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut out = Vec::from(MAGIC);
@@ -116,11 +112,7 @@ fn write(dir: &Path, path: &Path, key: &str, files: &[File]) -> std::io::Result<
         out.extend_from_slice(&(f.bytes.len() as u64).to_le_bytes());
         out.extend_from_slice(&f.bytes);
     }
-    let tmp = path.with_extension(format!("{}.partial", std::process::id()));
-    std::fs::write(&tmp, out)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::site::output::write_file(path, &out)
 }
 
 #[cfg(test)]

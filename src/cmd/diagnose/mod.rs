@@ -5,23 +5,22 @@
 //! Without `--org`, `--org-url` or `--snapshot` nothing is sent: the matches are shown with the command that would
 //! check them.
 
-use std::fmt::Write as _;
+mod checked;
+
+pub use checked::Checked;
+
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use regex::Regex;
 use serde::Serialize;
 
 use super::exit;
-use super::replay::Wanted;
 use super::run::{RunFlags, Selection};
 use crate::content::{Article, Content};
 use crate::diag::Diagnostic;
-use crate::report::{ArticleReport, FromSnapshot, Report, Status};
-use crate::runner::Source;
-use crate::runner::org::{Org, OrgArgs};
 use crate::site::search::query::{Answer, CORRECTED, Correction, Index};
+use crate::site::search::words;
 
 /// The JSON output's version; its JSON Schema is `docs/diagnose.v<N>.schema.json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -111,25 +110,6 @@ pub struct Why {
     pub text: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Checked {
-    pub org: String,
-    pub org_url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<FromSnapshot>,
-    /// `present` (a matched article's checks fail), `absent` (every check ran and none failed or erred),
-    /// `unknown` (a check erred, and none failed), `none` (no match has checks this source holds).
-    pub verdict: &'static str,
-    /// The slugs of the matched articles whose problem the org has.
-    pub present: Vec<String>,
-    /// Each checked article, as `kb check`'s JSON report gives it.
-    pub articles: Vec<ArticleReport>,
-    /// The Solution section of each article present, as text, by slug.
-    pub solutions: std::collections::BTreeMap<String, String>,
-    #[serde(skip)]
-    exit: i32,
-}
-
 fn fail(diags: &[Diagnostic]) -> i32 {
     super::report(diags, "kb diagnose");
     exit::INVALID
@@ -168,8 +148,8 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
     let answer = index.query(text);
     let (ranking, mut found) = rank(&index, &sel.content, &answer);
     // Only function words ("you are"): every article holds them, none is a match.
-    let words = crate::site::search::words::query_words(text);
-    if words.iter().all(|w| crate::site::search::words::STOP.contains(&w.as_str())) {
+    let words = words::query_words(text);
+    if words.iter().all(|w| words::STOP.contains(&w.as_str())) {
         found.clear();
     }
     let matches: Vec<Match> = found
@@ -188,9 +168,10 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
         })
         .collect();
     let asked = args.org.is_some() || args.org_url.is_some() || args.snapshot.is_some();
-    let with_checks: Vec<usize> = found
+    let matched: Vec<usize> = found.iter().map(|&(i, _)| i).collect();
+    let with_checks: Vec<usize> = matched
         .iter()
-        .map(|&(i, _)| i)
+        .copied()
         .filter(|&i| !sel.checks.by_article[i].is_empty())
         .collect();
     let command = (!asked && !with_checks.is_empty()).then(|| {
@@ -201,7 +182,7 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
         format!("kb check {} --org NAME", slugs.join(" "))
     });
     let checked = if asked {
-        match check(args, sel, with_checks) {
+        match checked::check(args, sel, &matched) {
             Ok(c) => Some(c),
             Err(d) => return fail(&d),
         }
@@ -220,7 +201,7 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
     };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&diagnosis).unwrap_or_default()),
-        Format::Human => print!("{}", human(&diagnosis)),
+        Format::Human => print!("{}", checked::human(&diagnosis)),
     }
     code
 }
@@ -268,14 +249,14 @@ pub fn rank(index: &Index, content: &Content, answer: &Answer) -> (Vec<Ranked>, 
 fn why(a: &Article, text: &str, corrections: &[Correction]) -> Vec<Why> {
     let fold = |s: &str| s.replace(['’', '‘'], "'").replace(['“', '”'], "\"");
     let pasted = fold(text);
-    let placeholder = Regex::new(r"\{\d+\}").unwrap();
+    let placeholder = Regex::new(r"\{[^{}]*\}").unwrap();
     let mut out = Vec::new();
     for sig in &a.meta.errors {
         let parts: Vec<String> = placeholder
             .split(&fold(sig))
             .map(|p| p.split_whitespace().map(regex::escape).collect::<Vec<_>>().join(r"\s+"))
             .collect();
-        let code = is_code(sig);
+        let code = words::is_code(&sig.trim().to_lowercase());
         let pattern = format!(
             "(?i){}{}{}",
             if code { r"\b" } else { "" },
@@ -314,9 +295,9 @@ fn why(a: &Article, text: &str, corrections: &[Correction]) -> Vec<Why> {
         }
     }
     if out.is_empty() {
-        let mut words: Vec<String> = crate::site::search::words::query_words(text)
+        let mut words: Vec<String> = words::query_words(text)
             .into_iter()
-            .filter(|w| w.chars().count() >= 3 && !crate::site::search::words::STOP.contains(&w.as_str()))
+            .filter(|w| w.chars().count() >= 3 && !words::STOP.contains(&w.as_str()))
             .filter(|w| body.contains(w.as_str()))
             .collect();
         words.dedup();
@@ -333,190 +314,9 @@ fn why(a: &Article, text: &str, corrections: &[Correction]) -> Vec<Why> {
 
 /// A word as people write it: an error code in capitals (`E0000007`), other words as they are.
 fn shown(word: &str) -> String {
-    if word.starts_with(|c: char| c.is_ascii_alphabetic()) && word.chars().skip(1).all(|c| c.is_ascii_digit()) {
+    if words::is_code(word) {
         word.to_uppercase()
     } else {
         word.to_string()
     }
-}
-
-/// An error code as Okta writes them (`E0000007`).
-fn is_code(s: &str) -> bool {
-    let s = s.trim();
-    s.len() == 8 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit())
-}
-
-/// Runs the checks of the matched articles against the org or snapshot the flags name.
-fn check(args: &DiagnoseArgs, sel: Selection, articles: Vec<usize>) -> Result<Checked, Vec<Diagnostic>> {
-    let (sel, org, source, snapshot) = match &args.snapshot {
-        Some(path) => {
-            let (run, v) = (&args.run, &args.vars);
-            let r = super::replay::prepare(sel, path, Wanted::Among(articles), v, run.max_total, run.max_body)?;
-            (r.sel, r.org, r.source, Some(r.info))
-        }
-        None => {
-            let Selection {
-                config,
-                content,
-                checks,
-                ..
-            } = sel;
-            let sel = Selection::of(config, content, checks, articles, None);
-            let org_args = OrgArgs {
-                org: args.org.clone(),
-                org_url: args.org_url.clone(),
-                vars: args.vars.clone(),
-                admin_url: args.admin_url.clone(),
-                need_secret: true,
-            };
-            let org = Org::resolve(&sel.config, &org_args, &|k| std::env::var(k).ok())?;
-            for w in &org.warnings {
-                eprintln!("warning: {w}");
-            }
-            let client = super::run::client(&args.run, &org, &sel.scopes(&org))?;
-            (sel, org, Source::Org(client), None)
-        }
-    };
-    let Selection {
-        config,
-        content,
-        checks,
-        all_jobs,
-        jobs,
-        ..
-    } = sel;
-    let checks = Arc::new(checks);
-    let ran = super::run::execute(Arc::new(source), checks.clone(), &jobs, &org).map_err(|d| vec![*d])?;
-    let mut report: Report = super::check::build_report(&config, &content, &checks, &org, &all_jobs, ran.finished);
-    report.interrupted = ran.interrupted;
-    let present: Vec<String> = report
-        .articles
-        .iter()
-        .filter(|a| a.status == Status::Fail)
-        .map(|a| a.slug.clone())
-        .collect();
-    let solutions = present
-        .iter()
-        .filter_map(|slug| {
-            let a = content.articles.iter().find(|a| &a.slug == slug)?;
-            Some((slug.clone(), crate::markdown::plain::section(a.body(), "Solution")?))
-        })
-        .collect();
-    let verdict = if report.articles.is_empty() {
-        "none"
-    } else if !present.is_empty() {
-        "present"
-    } else if report.articles.iter().any(|a| a.status == Status::Error) || report.interrupted {
-        "unknown"
-    } else {
-        "absent"
-    };
-    Ok(Checked {
-        org: report.org.clone(),
-        org_url: report.org_url.clone(),
-        snapshot,
-        verdict,
-        present,
-        solutions,
-        exit: report.exit_code(),
-        articles: report.articles,
-    })
-}
-
-/// The diagnosis for a terminal.
-fn human(d: &Diagnosis) -> String {
-    let mut out = String::new();
-    if d.matches.is_empty() {
-        let _ = writeln!(
-            out,
-            "No article matches this text. Paste the error message itself, or its code (E0000007, invalid_grant)."
-        );
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "{} for the pasted text:\n",
-        match d.matches.len() {
-            1 => "1 article matches".to_string(),
-            n => format!("{n} articles match"),
-        }
-    );
-    for (n, m) in d.matches.iter().enumerate() {
-        let _ = writeln!(out, "{}. {}\n   {}", n + 1, m.title, m.permalink);
-        for w in &m.why {
-            let what = match w.kind {
-                "signature" => "the error message",
-                "code" => "the error code",
-                "correction" => "a correction",
-                _ => "the words",
-            };
-            let _ = writeln!(out, "   matched {what}: {}", w.text);
-        }
-        if !m.has_checks {
-            let _ = writeln!(out, "   (no checks: read the article to tell whether it applies)");
-        }
-    }
-    match (&d.checked, &d.command) {
-        (None, Some(cmd)) => {
-            let _ = writeln!(
-                out,
-                "\nNothing was sent to an org. To check whether your org has these problems:\n  {cmd}\n(or kb diagnose \
-                 again with --org NAME, --org-url URL or --snapshot FILE)"
-            );
-        }
-        (None, None) => {}
-        (Some(c), _) => checked(&mut out, c),
-    }
-    out
-}
-
-fn checked(out: &mut String, c: &Checked) {
-    let _ = writeln!(out, "\nChecked against {} ({}):", c.org, c.org_url);
-    if let Some(s) = &c.snapshot {
-        let _ = writeln!(out, "{}", s.line());
-    }
-    for a in &c.articles {
-        let _ = writeln!(out, "\n{}  {}", a.status.as_str().to_uppercase(), a.title);
-        for ch in &a.checks {
-            let _ = writeln!(
-                out,
-                "  {}  {}: {}",
-                ch.status.as_str(),
-                ch.title,
-                ch.message.as_deref().unwrap_or("")
-            );
-            for f in &ch.findings {
-                let _ = writeln!(out, "        - {}", f.label);
-            }
-        }
-    }
-    match c.verdict {
-        "present" => {
-            for slug in &c.present {
-                let Some(a) = c.articles.iter().find(|a| &a.slug == slug) else {
-                    continue;
-                };
-                let _ = writeln!(out, "\nYour org has this problem: {}\n  {}", a.title, a.permalink);
-                if let Some(s) = c.solutions.get(slug) {
-                    let _ = writeln!(out, "\nSolution:\n{}", indent(s));
-                }
-            }
-        }
-        "absent" => {
-            let _ = writeln!(out, "\nNone of the matched articles' problems is present in this org.");
-        }
-        "unknown" => {
-            let _ = writeln!(
-                out,
-                "\nkb could not tell: a check erred (above), and none failed. Fix what the error says and run again."
-            );
-        }
-        _ => {
-            let _ = writeln!(out, "\nNone of the matched articles has checks this source can run.");
-        }
-    }
-}
-
-fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}\n")).collect()
 }
