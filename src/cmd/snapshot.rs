@@ -151,11 +151,12 @@ fn record(args: &SnapshotArgs, sel: Selection, org: &Org, client: Client) -> Res
     if let (Some(path), Some(client)) = (&args.run.log, source.client()) {
         super::run::write_log(path, client);
     }
-    let Ok(Source::Recording(_, tape)) = Arc::try_unwrap(source) else {
+    let Source::Recording(_, tape) = &*source else {
         return Err(fail(&[Diagnostic::error(
-            "the run still held its answers; nothing was written",
+            "the run recorded nothing; nothing was written",
         )]));
     };
+    let tape = tape.take();
     let selected: Vec<&crate::checks::Check> = jobs.iter().map(|j| &checks.by_article[j.article][j.index]).collect();
     let plan = Plan::new(selected.iter().copied());
     let redactor = if args.no_redact {

@@ -149,28 +149,25 @@ impl Plan {
         plan
     }
 
-    /// What is kept of the answer to `method` `url` (its path's segments, decoded) with `status`.
+    /// What is kept of the answer to `method` `url` (its path's segments, decoded) with `status`. An error answer
+    /// (not 2xx) gives captures nothing (they read `null`), so only what the rules read of it is kept.
     pub fn keep(&self, method: Method, segments: &[String], status: u16, body: &Value) -> Value {
-        let mut nodes: Vec<&Node> = self
+        if !(200..300).contains(&status) {
+            let mut error = Node::default();
+            for f in ERROR_FIELDS {
+                error.insert(&[Step::Field(f.to_string())], Leaf::Whole);
+            }
+            return error.prune(body);
+        }
+        let nodes: Vec<&Node> = self
             .steps
             .iter()
             .filter(|(m, p, _)| *m == method && fits(p, segments))
             .map(|(_, _, n)| n)
             .collect();
         // A request no step makes (kb's bug if so): kept whole rather than judged on less than was read.
-        let whole = Node {
-            whole: true,
-            ..Node::default()
-        };
         if nodes.is_empty() {
-            nodes.push(&whole);
-        }
-        let mut error = Node::default();
-        if !(200..300).contains(&status) {
-            for f in ERROR_FIELDS {
-                error.insert(&[Step::Field(f.to_string())], Leaf::Whole);
-            }
-            nodes.push(&error);
+            return body.clone();
         }
         prune(&nodes, body)
     }
@@ -389,6 +386,21 @@ impl<'c> Uses<'c> {
             return;
         }
         self.add(name, steps_of(rest), leaf);
+        // A list whose items a `for_each` step joined captures to, read through its own name: `apps.0.users.id`
+        // reads the joined `users`; the whole list reads every joined capture whole.
+        let joined: Vec<&str> = self
+            .joins
+            .iter()
+            .filter(|(_, l)| **l == name.as_str())
+            .map(|(c, _)| *c)
+            .collect();
+        for j in joined {
+            match rest {
+                [] => self.add(j, Vec::new(), leaf),
+                [_, field, under @ ..] if field == j => self.add(j, steps_of(under), leaf),
+                _ => {}
+            }
+        }
     }
 
     fn add(&mut self, capture: &str, rel: Vec<Step>, leaf: Leaf) {
@@ -612,6 +624,65 @@ mod tests {
         assert_eq!(
             whole.prune(&json!({"settings": {"x": 1, "y": [1]}})),
             json!({"settings": {"x": 1, "y": [1]}})
+        );
+    }
+
+    /// The checks of one check block, loaded as an article's are.
+    fn block(text: &str) -> Vec<Check> {
+        let file = crate::diag::SourceFile::new("content/a.md", text);
+        let block = crate::content::blocks::CheckBlock {
+            text: text.to_string(),
+            pieces: vec![(0, 0)],
+            fence: 0..text.len(),
+        };
+        let mut diags = Vec::new();
+        let checks = crate::checks::Library::default().checks(&file, &[block], &[], &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        checks
+    }
+
+    #[test]
+    fn a_check_keeps_what_its_steps_templates_and_joins_read() {
+        let checks = block(
+            r#"id = "x"
+title = "Apps have no users"
+scopes = ["okta.apps.read"]
+fail = "{{ apps.0.users.0.profile.login }} and others"
+
+[finding]
+label = "{{ item.label }}"
+
+[[step]]
+get = "/api/v1/apps"
+capture = { apps = { path = "$[?@.status == 'ACTIVE']", all = true } }
+
+[[step]]
+get = "/api/v1/apps/{{ item.id }}/users"
+for_each = "apps"
+capture = { users = { path = "$[*]", all = true } }
+expect = [{ capture = "users", count = 0 }]
+"#,
+        );
+        let plan = Plan::new(&checks);
+        let seg = |p: &str| p.split('/').map(str::to_string).collect::<Vec<_>>();
+        let apps = json!([{"id": "a1", "status": "ACTIVE", "label": "Payroll", "name": "x", "signOnMode": "SAML_2_0",
+            "settings": {"deep": 1}}]);
+        // Okta's spec says every app carries id, label, signOnMode and status: kept for the shape check.
+        assert_eq!(
+            plan.keep(Method::Get, &seg("api/v1/apps"), 200, &apps),
+            json!([{"id": "a1", "status": "ACTIVE", "label": "Payroll", "signOnMode": "SAML_2_0"}])
+        );
+        let users = json!([{"id": "u1", "scope": "USER", "profile": {"login": "a@b.c", "mobilePhone": "1"},
+            "credentials": {"userName": "a"}}]);
+        assert_eq!(
+            plan.keep(Method::Get, &seg("api/v1/apps/a1/users"), 200, &users),
+            json!([{"id": "u1", "profile": {"login": "a@b.c"}}]),
+            "the joined capture read through the list's name (`apps.0.users.0.profile.login`)"
+        );
+        let error = json!({"errorCode": "E0000007", "errorSummary": "Not found", "errorId": "x", "extra": 1});
+        assert_eq!(
+            plan.keep(Method::Get, &seg("api/v1/apps/a1/users"), 404, &error),
+            json!({"errorCode": "E0000007", "errorSummary": "Not found"})
         );
     }
 }

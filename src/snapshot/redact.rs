@@ -386,7 +386,13 @@ impl Redactor {
         if (s.starts_with("https://") || s.starts_with("http://"))
             && let Ok(u) = Url::parse(s)
         {
-            return self.url(&u).to_string();
+            // Unchanged, it stays as written (a URL parsed and written again may gain a `/`).
+            let redacted = self.url(&u);
+            return if redacted == u {
+                s.to_string()
+            } else {
+                redacted.to_string()
+            };
         }
         self.text(s)
     }

@@ -53,6 +53,15 @@ impl Tape {
         self.refused.lock().unwrap().entry(scopes).or_insert_with(|| e.clone());
     }
 
+    /// What was recorded so far, taken out (a prefetch the run cancelled may still hold the source: the tape is
+    /// taken, not the source unwrapped; every answer a finished check read was recorded before it finished).
+    pub fn take(&self) -> Tape {
+        Tape {
+            answers: Mutex::new(std::mem::take(&mut *self.answers.lock().unwrap())),
+            refused: Mutex::new(std::mem::take(&mut *self.refused.lock().unwrap())),
+        }
+    }
+
     /// The snapshot of what was recorded: each answer cut to what `plan` keeps, then, with a `redactor`, every
     /// person's value replaced, in the URLs, headers, bodies, error messages and vars alike.
     pub fn into_snapshot(self, plan: &Plan, mut redactor: Option<Redactor>, m: Manifest) -> Snapshot {
