@@ -230,8 +230,13 @@ pub fn ends_with_first_filter(source: &str) -> bool {
     let Some(start) = source.find("[?") else {
         return false;
     };
+    bracket_end(&source[start..]).is_some_and(|i| source[start + i + 1..].trim().is_empty())
+}
+
+/// Where the bracket opening `s` closes, minding quotes (and escapes in them) and nested brackets.
+pub fn bracket_end(s: &str) -> Option<usize> {
     let (mut depth, mut quote) = (0usize, None::<char>);
-    let mut chars = source[start..].char_indices();
+    let mut chars = s.char_indices();
     while let Some((i, c)) = chars.next() {
         match (quote, c) {
             (Some(_), '\\') => {
@@ -242,15 +247,15 @@ pub fn ends_with_first_filter(source: &str) -> bool {
             (None, '\'' | '"') => quote = Some(c),
             (None, '[') => depth += 1,
             (None, ']') => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    return source[start + i + 1..].trim().is_empty();
+                    return Some(i);
                 }
             }
             _ => {}
         }
     }
-    false
+    None
 }
 
 /// Walks the plain part of a JSONPath through `body`: a value that is present but cannot hold what the path reads

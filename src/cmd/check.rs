@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
 use crate::report::{self, ArticleReport, CheckReport, FromSnapshot, Report, Status, Summary};
-use crate::runner::org::{Org, OrgArgs};
+use crate::runner::org::Org;
 use crate::runner::{Finished, Job, Source};
 use crate::text::count;
 
@@ -38,19 +38,8 @@ pub struct CheckArgs {
     /// Articles (slug, source path or section folder) or tags; all articles with checks when none is given
     #[arg(value_name = "ARTICLE|TAG")]
     pub articles: Vec<String>,
-    /// The org profile of kb.toml ([orgs.NAME]); the default when only one is defined
-    #[arg(long, value_name = "NAME")]
-    pub org: Option<String>,
-    /// The org's URL, without a profile (the token then comes from OKTA_API_TOKEN)
-    #[arg(long, value_name = "URL")]
-    pub org_url: Option<String>,
-    /// The Admin Console's origin for findings' links, e.g. https://acme-admin.okta.com (by default derived from
-    /// the org's URL; needed for a custom domain)
-    #[arg(long, value_name = "URL")]
-    pub admin_url: Option<String>,
-    /// A value for the checks' `vars`, e.g. --var admin=alice@acme.com (repeatable)
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
+    #[command(flatten)]
+    pub target: super::run::OrgFlags,
     /// The report's format
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -102,8 +91,8 @@ pub fn run(args: &CheckArgs) -> i32 {
     if let Some(path) = &args.snapshot {
         let request = super::replay::Request {
             path,
-            vars: &args.vars,
-            admin_url: args.admin_url.as_deref(),
+            vars: &args.target.vars,
+            admin_url: args.target.admin_url.as_deref(),
             min_severity: args.min_severity,
             max_total: args.run.max_total,
             max_body: args.run.max_body,
@@ -113,20 +102,10 @@ pub fn run(args: &CheckArgs) -> i32 {
             Err(d) => fail(&d),
         };
     }
-    let org_args = OrgArgs {
-        org: args.org.clone(),
-        org_url: args.org_url.clone(),
-        vars: args.vars.clone(),
-        admin_url: args.admin_url.clone(),
-        need_secret: !args.plan,
-    };
-    let org = match Org::resolve(&sel.config, &org_args, &|k| std::env::var(k).ok()) {
+    let org = match args.target.resolve(&sel.config, !args.plan) {
         Ok(o) => o,
         Err(d) => return fail(&d),
     };
-    for w in &org.warnings {
-        eprintln!("warning: {w}");
-    }
     let scopes = sel.scopes(&org);
     if args.plan {
         print!(

@@ -14,8 +14,50 @@ use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
 use crate::runner::client::{Client, Options};
-use crate::runner::org::Org;
+use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{self, Finished, Job, Source, auth::Auth, http};
+
+/// Which org a run reads, and with which vars: `kb check`'s, `kb snapshot`'s and `kb diagnose`'s flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct OrgFlags {
+    /// The org profile of kb.toml ([orgs.NAME]); the default when only one is defined
+    #[arg(long, value_name = "NAME")]
+    pub org: Option<String>,
+    /// The org's URL, without a profile (the token then comes from OKTA_API_TOKEN)
+    #[arg(long, value_name = "URL")]
+    pub org_url: Option<String>,
+    /// The Admin Console's origin for findings' links, e.g. https://acme-admin.okta.com (by default derived from
+    /// the org's URL; needed for a custom domain)
+    #[arg(long, value_name = "URL")]
+    pub admin_url: Option<String>,
+    /// A value for the checks' `vars`, e.g. --var admin=alice@acme.com (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+impl OrgFlags {
+    /// Whether an org was named (`--org` or `--org-url`).
+    pub fn named(&self) -> bool {
+        self.org.is_some() || self.org_url.is_some()
+    }
+
+    /// The org these flags name, from kb.toml's profiles and the environment (its secret only when
+    /// `need_secret`); its warnings are printed.
+    pub fn resolve(&self, config: &Config, need_secret: bool) -> Result<Org, Vec<Diagnostic>> {
+        let args = OrgArgs {
+            org: self.org.clone(),
+            org_url: self.org_url.clone(),
+            vars: self.vars.clone(),
+            admin_url: self.admin_url.clone(),
+            need_secret,
+        };
+        let org = Org::resolve(config, &args, &|k| std::env::var(k).ok())?;
+        for w in &org.warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(org)
+    }
+}
 
 /// How a run talks to the org: `kb check`'s and `kb snapshot`'s flags.
 #[derive(clap::Args, Debug, Clone)]

@@ -14,7 +14,7 @@ use super::run::{RunFlags, Selection};
 use crate::checks::{Checks, Verdict};
 use crate::diag::Diagnostic;
 use crate::runner::client::Client;
-use crate::runner::org::{Org, OrgArgs};
+use crate::runner::org::Org;
 use crate::runner::{Finished, Job, Source};
 use crate::snapshot::keep::Plan;
 use crate::snapshot::redact::{Redactor, literals};
@@ -29,18 +29,8 @@ pub struct SnapshotArgs {
     /// Articles (slug, source path or section folder) or tags; all articles with checks when none is given
     #[arg(value_name = "ARTICLE|TAG")]
     pub articles: Vec<String>,
-    /// The org profile of kb.toml ([orgs.NAME]); the default when only one is defined
-    #[arg(long, value_name = "NAME")]
-    pub org: Option<String>,
-    /// The org's URL, without a profile (the token then comes from OKTA_API_TOKEN)
-    #[arg(long, value_name = "URL")]
-    pub org_url: Option<String>,
-    /// The Admin Console's origin for findings' links (by default derived from the org's URL)
-    #[arg(long, value_name = "URL")]
-    pub admin_url: Option<String>,
-    /// A value for the checks' `vars`, e.g. --var admin=alice@acme.com (repeatable)
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
+    #[command(flatten)]
+    pub target: super::run::OrgFlags,
     /// The snapshot file to write (gzip JSON; `.json.gz` by convention)
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
@@ -61,20 +51,10 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         Ok(s) => s,
         Err(d) => return fail(&d),
     };
-    let org_args = OrgArgs {
-        org: args.org.clone(),
-        org_url: args.org_url.clone(),
-        vars: args.vars.clone(),
-        admin_url: args.admin_url.clone(),
-        need_secret: true,
-    };
-    let org = match Org::resolve(&sel.config, &org_args, &|k| std::env::var(k).ok()) {
+    let org = match args.target.resolve(&sel.config, true) {
         Ok(o) => o,
         Err(d) => return fail(&d),
     };
-    for w in &org.warnings {
-        eprintln!("warning: {w}");
-    }
     if sel.jobs.is_empty() {
         return fail(&[
             Diagnostic::error("the selected articles have no checks: there is nothing to record")

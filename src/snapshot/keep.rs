@@ -446,7 +446,7 @@ pub fn jsonpath(source: &str) -> Result<Way, Vec<Step>> {
             path.push(Step::Field(r[..end].to_string()));
             rest = &r[end..];
         } else if rest.starts_with("[?") {
-            let Some(end) = bracket_end(rest) else {
+            let Some(end) = crate::checks::shape::bracket_end(rest) else {
                 return Err(path);
             };
             path.push(Step::Every);
@@ -472,31 +472,6 @@ pub fn jsonpath(source: &str) -> Result<Way, Vec<Step>> {
         }
     }
     Ok((path, filters))
-}
-
-/// Where the bracket opening `s` closes, minding quotes and nested brackets.
-fn bracket_end(s: &str) -> Option<usize> {
-    let (mut depth, mut quote) = (0usize, None::<char>);
-    let mut chars = s.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match (quote, c) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '[') => depth += 1,
-            (None, ']') => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The paths a filter expression reads from its candidate (`@.status`, `@['a'].b`): `None` when it reads the root

@@ -99,6 +99,10 @@ enum Kind {
     Ip,
 }
 
+/// A pattern of [`Redactor::text`]: what it finds, the characters besides letters and digits that may not touch a
+/// match (`None`: any may), and whether a match is one.
+type Finder<'a> = (&'a Regex, Kind, Option<&'a str>, &'a dyn Fn(&str) -> bool);
+
 /// Finds people's values and gives each its pseudonym.
 #[derive(Default)]
 pub struct Redactor {
@@ -245,42 +249,27 @@ impl Redactor {
                 }
             }
         }
-        for m in email.find_iter(s) {
-            if email_domain(m.as_str()).is_some()
-                && let Some(p) = self.found(Kind::Login, m.as_str())
-            {
-                spans.push((m.start(), m.end(), p));
-            }
-        }
-        for m in phone.find_iter(s) {
-            if bounded(m.start(), m.end(), "")
-                && let Some(p) = self.found(Kind::Phone, m.as_str())
-            {
-                spans.push((m.start(), m.end(), p));
-            }
-        }
-        for m in v4.find_iter(s) {
-            let ok = m
-                .as_str()
-                .parse::<Ipv4Addr>()
-                .is_ok_and(|ip| !ip.is_unspecified() && !ip.is_loopback());
-            if ok
-                && bounded(m.start(), m.end(), ".")
-                && let Some(p) = self.found(Kind::Ip, m.as_str())
-            {
-                spans.push((m.start(), m.end(), p));
-            }
-        }
-        for m in v6.find_iter(s) {
-            let ok = m
-                .as_str()
-                .parse::<Ipv6Addr>()
-                .is_ok_and(|ip| !ip.is_unspecified() && !ip.is_loopback());
-            if ok
-                && bounded(m.start(), m.end(), ":")
-                && let Some(p) = self.found(Kind::Ip, m.as_str())
-            {
-                spans.push((m.start(), m.end(), p));
+        // Each pattern: what it finds, what else may touch it, whether a match is one.
+        let ip = |ip: std::net::IpAddr| !ip.is_unspecified() && !ip.is_loopback();
+        let finders: [Finder<'_>; 4] = [
+            (email, Kind::Login, None, &|m| email_domain(m).is_some()),
+            (phone, Kind::Phone, Some(""), &|_| true),
+            (v4, Kind::Ip, Some("."), &|m| {
+                m.parse::<Ipv4Addr>().is_ok_and(|a| ip(a.into()))
+            }),
+            (v6, Kind::Ip, Some(":"), &|m| {
+                m.parse::<Ipv6Addr>().is_ok_and(|a| ip(a.into()))
+            }),
+        ];
+        for (re, kind, extra, valid) in finders {
+            for m in re.find_iter(s) {
+                let alone = extra.is_none_or(|e| bounded(m.start(), m.end(), e));
+                if alone
+                    && valid(m.as_str())
+                    && let Some(p) = self.found(kind, m.as_str())
+                {
+                    spans.push((m.start(), m.end(), p));
+                }
             }
         }
         if spans.is_empty() {

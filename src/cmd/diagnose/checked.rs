@@ -13,7 +13,7 @@ use crate::cmd::run::Selection;
 use crate::diag::Diagnostic;
 use crate::report::{ArticleReport, FromSnapshot, Report, Status};
 use crate::runner::Source;
-use crate::runner::org::{Org, OrgArgs};
+use crate::runner::org::Org;
 
 #[derive(Debug, Serialize)]
 pub struct Checked {
@@ -51,7 +51,12 @@ pub(super) fn check(args: &DiagnoseArgs, sel: Selection, matched: &[usize]) -> R
         of.iter().map(|&i| sel.content.articles[i].slug.clone()).collect()
     };
     if with_checks.is_empty() {
-        let target = args.org.clone().or(args.org_url.clone()).unwrap_or_default();
+        let target = args
+            .target
+            .org
+            .clone()
+            .or(args.target.org_url.clone())
+            .unwrap_or_default();
         return Ok(Checked {
             org: target.clone(),
             org_url: target,
@@ -126,8 +131,8 @@ fn source(args: &DiagnoseArgs, sel: Selection, articles: Vec<usize>) -> Result<P
     if let Some(path) = &args.snapshot {
         let request = replay::Request {
             path,
-            vars: &args.vars,
-            admin_url: args.admin_url.as_deref(),
+            vars: &args.target.vars,
+            admin_url: args.target.admin_url.as_deref(),
             min_severity: None,
             max_total: args.run.max_total,
             max_body: args.run.max_body,
@@ -142,17 +147,7 @@ fn source(args: &DiagnoseArgs, sel: Selection, articles: Vec<usize>) -> Result<P
         ..
     } = sel;
     let sel = Selection::of(config, content, checks, articles, None);
-    let org_args = OrgArgs {
-        org: args.org.clone(),
-        org_url: args.org_url.clone(),
-        vars: args.vars.clone(),
-        admin_url: args.admin_url.clone(),
-        need_secret: true,
-    };
-    let org = Org::resolve(&sel.config, &org_args, &|k| std::env::var(k).ok())?;
-    for w in &org.warnings {
-        eprintln!("warning: {w}");
-    }
+    let org = args.target.resolve(&sel.config, true)?;
     let client = crate::cmd::run::client(&args.run, &org, &sel.scopes(&org))?;
     Ok((sel, org, Source::Org(client), None, Vec::new()))
 }

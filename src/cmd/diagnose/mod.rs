@@ -45,21 +45,13 @@ pub struct DiagnoseArgs {
     /// The error message or symptom, as pasted (quote it)
     #[arg(value_name = "PASTED TEXT")]
     pub text: String,
-    /// Check the matches against this org profile of kb.toml
-    #[arg(long, value_name = "NAME", conflicts_with = "snapshot")]
-    pub org: Option<String>,
-    /// Check the matches against the org at this URL (the token then comes from OKTA_API_TOKEN)
-    #[arg(long, value_name = "URL", conflicts_with = "snapshot")]
-    pub org_url: Option<String>,
+    /// The org to check the matches against (nothing is sent without `--org`, `--org-url` or `--snapshot`)
+    #[command(flatten)]
+    pub target: super::run::OrgFlags,
     /// Check the matches against a snapshot taken by `kb snapshot`, with no network
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url"])]
     pub snapshot: Option<PathBuf>,
-    /// The Admin Console's origin for findings' links
-    #[arg(long, value_name = "URL")]
-    pub admin_url: Option<String>,
-    /// A value for the checks' `vars` (repeatable)
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
+    /// The output's format: `json` is versioned (docs/diagnose.v1.schema.json)
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     #[command(flatten)]
@@ -167,7 +159,7 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
             }
         })
         .collect();
-    let asked = args.org.is_some() || args.org_url.is_some() || args.snapshot.is_some();
+    let asked = args.target.named() || args.snapshot.is_some();
     let matched: Vec<usize> = found.iter().map(|&(i, _)| i).collect();
     let with_checks: Vec<usize> = matched
         .iter()
