@@ -49,7 +49,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub run: super::run::RunFlags,
     /// Replay a snapshot taken by `kb snapshot` instead of asking an org: no request is sent
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url", "plan"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url", "plan", "log"])]
     pub snapshot: Option<PathBuf>,
     /// Print the requests the checks would make, and send none
     #[arg(long)]

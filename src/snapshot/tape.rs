@@ -78,57 +78,10 @@ impl Tape {
             }
         }
         let r = &mut redactor;
-        let mut entries = Vec::with_capacity(answers.len());
-        for ((method, url), answer) in &answers {
-            let parsed = Url::parse(url).ok();
-            let url = match &parsed {
-                Some(u) => text(r, u.as_str()),
-                None => text(r, url),
-            };
-            let mut entry = Entry {
-                method: method.to_string(),
-                url,
-                status: None,
-                headers: Vec::new(),
-                body: None,
-                unreadable: None,
-                error: None,
-            };
-            match answer {
-                Err(e) => {
-                    entry.error = Some(Failure {
-                        message: text(r, &e.message),
-                        ..Failure::from(e)
-                    })
-                }
-                Ok(resp) => {
-                    entry.status = Some(resp.status);
-                    for (k, v) in &resp.headers {
-                        if HEADERS.contains(&k.as_str()) || plan.headers.contains(k) {
-                            let clock = k == "date" || k.starts_with("x-rate-limit-");
-                            entry
-                                .headers
-                                .push((k.clone(), if clock { v.clone() } else { text(r, v) }));
-                        }
-                    }
-                    match &resp.body {
-                        Body::Json(v) => {
-                            let method = if *method == "HEAD" { Method::Head } else { Method::Get };
-                            let segments = parsed.as_ref().map(decoded).unwrap_or_default();
-                            let kept = without_secrets(&plan.keep(method, &segments, resp.status, v));
-                            let kept = match r {
-                                Some(red) => red.value(&kept),
-                                None => kept,
-                            };
-                            entry.body = RawValue::from_string(kept.to_string()).ok();
-                        }
-                        Body::Unreadable(words) => entry.unreadable = Some(text(r, words)),
-                        Body::Empty => {}
-                    }
-                }
-            }
-            entries.push(entry);
-        }
+        let entries = answers
+            .iter()
+            .map(|((method, url), answer)| entry(method, url, answer, plan, r))
+            .collect();
         let refused = refused
             .iter()
             .map(|(scopes, e)| Refusal {
@@ -165,6 +118,55 @@ impl Tape {
             differs: Vec::new(),
         }
     }
+}
+
+/// One recorded answer as the snapshot holds it: its URL, headers, body and messages redacted (with `r`), its body
+/// cut to what `plan` keeps, its secrets removed.
+fn entry(method: &str, url: &str, answer: &Answer, plan: &Plan, r: &mut Option<Redactor>) -> Entry {
+    let parsed = Url::parse(url).ok();
+    let mut entry = Entry {
+        method: method.to_string(),
+        url: text(r, parsed.as_ref().map_or(url, Url::as_str)),
+        status: None,
+        headers: Vec::new(),
+        body: None,
+        unreadable: None,
+        error: None,
+    };
+    let resp = match answer {
+        Err(e) => {
+            entry.error = Some(Failure {
+                message: text(r, &e.message),
+                ..Failure::from(e)
+            });
+            return entry;
+        }
+        Ok(resp) => resp,
+    };
+    entry.status = Some(resp.status);
+    for (k, v) in &resp.headers {
+        if HEADERS.contains(&k.as_str()) || plan.headers.contains(k) {
+            let clock = k == "date" || k.starts_with("x-rate-limit-");
+            entry
+                .headers
+                .push((k.clone(), if clock { v.clone() } else { text(r, v) }));
+        }
+    }
+    match &resp.body {
+        Body::Json(v) => {
+            let method = if method == "HEAD" { Method::Head } else { Method::Get };
+            let segments = parsed.as_ref().map(decoded).unwrap_or_default();
+            let kept = without_secrets(&plan.keep(method, &segments, resp.status, v));
+            let kept = match r {
+                Some(red) => red.value(&kept),
+                None => kept,
+            };
+            entry.body = RawValue::from_string(kept.to_string()).ok();
+        }
+        Body::Unreadable(words) => entry.unreadable = Some(text(r, words)),
+        Body::Empty => {}
+    }
+    entry
 }
 
 /// A text redacted, when redacting.

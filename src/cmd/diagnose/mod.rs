@@ -49,7 +49,7 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub target: super::run::OrgFlags,
     /// Check the matches against a snapshot taken by `kb snapshot`, with no network
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url", "log"])]
     pub snapshot: Option<PathBuf>,
     /// The output's format: `json` is versioned (docs/diagnose.v1.schema.json)
     #[arg(long, value_enum, default_value = "human")]
