@@ -29,6 +29,35 @@ pub enum Format {
     Junit,
     Markdown,
     Html,
+    /// Short Markdown for a CI job's summary or a chat message (at most 60 KiB).
+    Summary,
+}
+
+impl Format {
+    /// The report in this format (`color`: the human report's, on a terminal).
+    pub fn render(self, report: &Report, color: bool) -> String {
+        match self {
+            Format::Human => report::human::render(report, color),
+            Format::Json => report.to_json(),
+            Format::Junit => report::junit::render(report),
+            Format::Markdown => report::markdown::render(report),
+            Format::Html => report::html::render(report),
+            Format::Summary => report::summary::render(report),
+        }
+    }
+}
+
+/// `--reporter FORMAT:FILE`: one more report of the run, in that format, written to that file.
+fn reporter(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}` is not FORMAT:FILE, e.g. junit:out/junit.xml"))?;
+    let format = <Format as clap::ValueEnum>::from_str(format, true)
+        .map_err(|_| format!("`{format}` is not a format: one of human, json, junit, markdown, html, summary"))?;
+    if file.is_empty() {
+        return Err(format!("`{s}` names no file: write FORMAT:FILE"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -46,6 +75,10 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// One more report of the same run, e.g. --reporter junit:out/junit.xml --reporter summary:$GITHUB_STEP_SUMMARY
+    /// (repeatable; the report of --format still goes to standard output or --output)
+    #[arg(long, value_name = "FORMAT:FILE", value_parser = reporter)]
+    pub reporter: Vec<(Format, PathBuf)>,
     #[command(flatten)]
     pub run: super::run::RunFlags,
     /// Replay a snapshot taken by `kb snapshot` instead of asking an org: no request is sent
@@ -183,13 +216,18 @@ fn finish(
 /// Writes the report in the chosen format, to `--output` or standard output, and opens it with `--open`.
 fn emit(args: &CheckArgs, report: &Report) -> i32 {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let text = match args.format {
-        Format::Human => report::human::render(report, to_terminal && super::color_allowed()),
-        Format::Json => report.to_json(),
-        Format::Junit => report::junit::render(report),
-        Format::Markdown => report::markdown::render(report),
-        Format::Html => report::html::render(report),
-    };
+    let text = args.format.render(report, to_terminal && super::color_allowed());
+    for (format, path) in &args.reporter {
+        let written = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::site::output::write_file(path, format.render(report, false).as_bytes()));
+        if let Err(e) = written {
+            eprintln!("error: cannot write the report {}: {e}", path.display());
+            return exit::INVALID;
+        }
+    }
     match &args.output {
         None => print!("{text}"),
         Some(path) => {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{Report, Status, shown_findings};
 
 /// A URL safe as a Markdown link target: spaces, parentheses and angle brackets encoded.
-fn link(u: &str) -> String {
+pub(super) fn link(u: &str) -> String {
     u.replace(' ', "%20")
         .replace('(', "%28")
         .replace(')', "%29")
@@ -16,7 +16,7 @@ fn link(u: &str) -> String {
 }
 
 /// Text safe inside a Markdown table cell.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -1,10 +1,12 @@
 //! The results of a `kb check` run, per article, and their formats: human (the terminal), JSON (a public,
-//! versioned interface), JUnit XML, Markdown and a self-contained HTML page. One file per format.
+//! versioned interface), JUnit XML, Markdown, a short Markdown summary and a self-contained HTML page. One file per
+//! format.
 
 pub mod html;
 pub mod human;
 pub mod junit;
 pub mod markdown;
+pub mod summary;
 
 use std::collections::BTreeMap;
 

@@ -807,3 +807,46 @@ fn a_snapshot_taken_as_a_service_app_holds_no_part_of_its_credential() {
         assert!(!text.contains(word), "{word} in {text}");
     }
 }
+
+/// A report with what differs from one run to the next (times, durations) blanked.
+fn timeless(text: &str) -> String {
+    let stamps = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z").unwrap();
+    let durations = regex::Regex::new(r#"("duration_ms": |time=")[\d.]+|\d+ ms"#).unwrap();
+    durations.replace_all(&stamps.replace_all(text, "T"), "D").into_owned()
+}
+
+#[test]
+fn one_run_writes_every_report_the_separate_runs_write() {
+    let fake = FakeOrg::start("broken/users/user-locked-out");
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join("out").join(name);
+    let reporters = [
+        ("json", "report.json"),
+        ("junit", "junit.xml"),
+        ("html", "report.html"),
+        ("summary", "summary.md"),
+    ];
+    let flags: Vec<String> = reporters
+        .iter()
+        .map(|(f, name)| format!("{f}:{}", out(name).display()))
+        .collect();
+    let mut extra = vec!["users", "--format", "human"];
+    for f in &flags {
+        extra.extend(["--reporter", f.as_str()]);
+    }
+    let (run, _) = check(&fake, &extra);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("FAIL"),
+        "the terminal keeps the human report:\n{}",
+        run.stdout
+    );
+    for (format, name) in reporters {
+        let (alone, _) = check(&fake, &["users", "--format", format]);
+        assert_eq!(timeless(&support::read(out(name))), timeless(&alone.stdout), "{format}");
+    }
+    assert!(support::read(out("summary.md")).contains("- **fail** [User locked out"));
+    let bad = support::kb(&support::repo(), &["check", "--reporter", "pdf:x.pdf"]);
+    assert_eq!(bad.code, 2);
+    bad.assert_stderr_has("`pdf` is not a format");
+}
