@@ -75,6 +75,10 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A previous JSON report of the same org: every report then leads with what changed since (new failures,
+    /// fixed, still failing, ...)
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub compare: Option<PathBuf>,
     /// One more report of the same run, e.g. --reporter junit:out/junit.xml --reporter summary:$GITHUB_STEP_SUMMARY
     /// (repeatable; the report of --format still goes to standard output or --output)
     #[arg(long, value_name = "FORMAT:FILE", value_parser = reporter)]
@@ -121,6 +125,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         Ok(s) => s,
         Err(d) => return fail(&d),
     };
+    // The previous report is read before anything is sent: a bad one stops the run at once.
+    let previous = match args.compare.as_deref().map(report::read::file).transpose() {
+        Ok(p) => p,
+        Err(d) => return fail(&d),
+    };
     if let Some(path) = &args.snapshot {
         let request = super::replay::Request {
             path,
@@ -131,7 +140,10 @@ pub fn run(args: &CheckArgs) -> i32 {
             max_body: args.run.max_body,
         };
         return match super::replay::prepare(sel, Wanted::Named(&args.articles), &request) {
-            Ok(r) => finish(args, r.sel, &r.org, r.source, Some((r.info, r.withheld))),
+            Ok(r) => match same_org(previous.as_ref(), &r.org) {
+                Ok(()) => finish(args, r.sel, &r.org, r.source, Some((r.info, r.withheld)), previous),
+                Err(d) => fail(&d),
+            },
             Err(d) => fail(&d),
         };
     }
@@ -139,6 +151,9 @@ pub fn run(args: &CheckArgs) -> i32 {
         Ok(o) => o,
         Err(d) => return fail(&d),
     };
+    if let Err(d) = same_org(previous.as_ref(), &org) {
+        return fail(&d);
+    }
     let scopes = sel.scopes(&org);
     if args.plan {
         print!(
@@ -155,7 +170,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         return exit::OK;
     }
     match super::run::client(&args.run, &org, &scopes) {
-        Ok(c) => finish(args, sel, &org, Source::Org(c), None),
+        Ok(c) => finish(args, sel, &org, Source::Org(c), None, previous),
         Err(d) => fail(&d),
     }
 }
@@ -168,6 +183,7 @@ fn finish(
     org: &Org,
     source: Source,
     replay: Option<(FromSnapshot, Vec<Finished>)>,
+    previous: Option<Report>,
 ) -> i32 {
     let mut skipped = sel.filtered_out(args.min_severity);
     let (snapshot, withheld) = replay.map_or((None, Vec::new()), |(s, w)| (Some(s), w));
@@ -198,6 +214,7 @@ fn finish(
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.interrupted = ran.interrupted;
     report.snapshot = snapshot;
+    report.changes = previous.map(|p| report::compare::compare(&p, &report));
     if let Some(client) = source.client() {
         let undated = client.undated();
         if undated > 0 {
@@ -211,6 +228,21 @@ fn finish(
         }
     }
     emit(args, &report)
+}
+
+/// A previous report (`--compare`) must be of the org this run reads: compared by origin, not profile name.
+fn same_org(previous: Option<&Report>, org: &Org) -> Result<(), Vec<Diagnostic>> {
+    let origin = org.url.origin().ascii_serialization();
+    match previous {
+        Some(p) if p.org_url.trim_end_matches('/') != origin => {
+            Err(vec![Diagnostic::error(format!(
+            "the previous report (--compare) is of {}, and this run is of {origin}: there is nothing to compare",
+            p.org_url
+        ))
+        .hint("compare with a report of the same org (its org_url)")])
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Writes the report in the chosen format, to `--output` or standard output, and opens it with `--open`.
@@ -341,6 +373,7 @@ pub fn build_report(
         interrupted: false,
         fail_on: None,
         snapshot: None,
+        changes: None,
     };
     report.finish();
     report

@@ -37,6 +37,24 @@ pub fn render(report: &Report) -> String {
     if let Some(s) = &report.snapshot {
         let _ = writeln!(out, "<p class=\"m\">{}</p>", escape(&s.line()));
     }
+    if let Some(c) = &report.changes {
+        let _ = writeln!(out, "<h2>Changes</h2>\n<p><strong>{}</strong></p>", escape(&c.line()));
+        let notable: Vec<_> = c.notable().collect();
+        if !notable.is_empty() {
+            out.push_str("<ul>\n");
+            for ch in notable {
+                let _ = writeln!(
+                    out,
+                    "<li>{}: {} <span class=\"m\">{} · {}</span></li>",
+                    escape(ch.change.as_str()),
+                    escape(&ch.title),
+                    escape(&ch.slug),
+                    escape(&ch.check)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+    }
     summary(&mut out, report);
     out.push_str("<table><thead><tr><th>Status</th><th>Article</th><th>Checks</th></tr></thead><tbody>\n");
     let mut order: Vec<_> = report.articles.iter().collect();

@@ -1,9 +1,8 @@
 //! The terminal report: one line per article, the messages of checks that did not pass under it with the
 //! article's URL, and a closing line counting articles.
 
-use std::fmt::Write as _;
-
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use super::{Report, Status, shown_findings};
 use crate::text::{count, printable, printable_line};
@@ -39,6 +38,20 @@ pub fn render(report: &Report, color: bool) -> String {
     );
     if let Some(s) = &report.snapshot {
         let _ = writeln!(out, "{}\n", s.line());
+    }
+    if let Some(c) = &report.changes {
+        let _ = writeln!(out, "{}", c.line());
+        for ch in c.notable() {
+            let _ = writeln!(
+                out,
+                "  {:<16} {}  {} ({})",
+                ch.change.as_str(),
+                printable_line(&ch.slug),
+                printable_line(&ch.title),
+                printable_line(&ch.check)
+            );
+        }
+        out.push('\n');
     }
     for a in &report.articles {
         let _ = writeln!(

@@ -40,6 +40,24 @@ pub(super) fn cell(s: &str) -> String {
     out
 }
 
+/// The changes since the previous run (`--compare`): the line, then each notable change.
+pub(super) fn changes(out: &mut String, report: &Report) {
+    let Some(c) = &report.changes else { return };
+    let _ = writeln!(out, "**{}**\n", cell(&c.line()));
+    for ch in c.notable() {
+        let _ = writeln!(
+            out,
+            "- {}: {} ({})",
+            ch.change.as_str(),
+            cell(&ch.title),
+            cell(&ch.slug)
+        );
+    }
+    if c.notable().next().is_some() {
+        out.push('\n');
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## kb check: {}\n", cell(&report.org));
@@ -55,6 +73,7 @@ pub fn render(report: &Report) -> String {
     if let Some(s) = &report.snapshot {
         let _ = writeln!(out, "{}\n", cell(&s.line()));
     }
+    changes(&mut out, report);
     let (attention, rest): (Vec<_>, Vec<_>) = report
         .articles
         .iter()

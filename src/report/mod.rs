@@ -2,10 +2,12 @@
 //! versioned interface), JUnit XML, Markdown, a short Markdown summary and a self-contained HTML page. One file per
 //! format.
 
+pub mod compare;
 pub mod html;
 pub mod human;
 pub mod junit;
 pub mod markdown;
+pub mod read;
 pub mod summary;
 
 use std::collections::BTreeMap;
@@ -18,11 +20,11 @@ use crate::checks::{Finding, SkipReason, Verdict};
 /// The JSON report's version: bumped on any change that could break a reader, a new value of an enumeration
 /// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`;
 /// version 3 severities, findings, and the skip reasons `needs_var` and `filtered`; version 4 the reason
-/// `not_recorded` and `snapshot` (a replay's source).
-pub const SCHEMA_VERSION: u32 = 4;
+/// `not_recorded` and `snapshot` (a replay's source); version 5 `changes` (`--compare`).
+pub const SCHEMA_VERSION: u32 = 5;
 
-/// The versions kb's own readers (`kb build --report`) accept.
-pub const READS: &[u32] = &[1, 2, 3, 4];
+/// The versions kb's own readers (`kb build --report`, `kb check --compare`) accept.
+pub const READS: &[u32] = &[1, 2, 3, 4, 5];
 
 /// Findings a report shows per check; `findings_total` counts them all.
 pub const FINDINGS_SHOWN: usize = 20;
@@ -90,6 +92,9 @@ pub struct Report {
     /// Set when the run replayed a snapshot (`kb check --snapshot`) instead of asking the org.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<FromSnapshot>,
+    /// What changed since a previous run (`--compare PREVIOUS.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<compare::Changes>,
 }
 
 impl FromSnapshot {

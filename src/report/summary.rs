@@ -17,6 +17,7 @@ pub fn render(report: &Report) -> String {
     if let Some(s) = &report.snapshot {
         let _ = writeln!(out, "{}\n", cell(&s.line()));
     }
+    super::markdown::changes(&mut out, report);
     let attention: Vec<_> = report
         .articles
         .iter()
@@ -103,6 +104,7 @@ mod tests {
             interrupted: false,
             fail_on: None,
             snapshot: None,
+            changes: None,
         };
         r.finish();
         r

@@ -850,3 +850,69 @@ fn one_run_writes_every_report_the_separate_runs_write() {
     assert_eq!(bad.code, 2);
     bad.assert_stderr_has("`pdf` is not a format");
 }
+
+/// `kb check --format json` of a fake org written to a file, its `org_url` made `as_org` (the same org, another
+/// day).
+fn saved_report(fake: &FakeOrg, as_org: &str, dir: &Path) -> std::path::PathBuf {
+    let (run, report) = check(fake, &[]);
+    let mut report = report.unwrap_or_else(|| panic!("{}", run.stderr));
+    report["org_url"] = as_org.into();
+    let path = dir.join("previous.json");
+    std::fs::write(&path, report.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn compare_lists_the_broken_articles_failures_as_new_and_the_reverse_as_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (healthy, broken) = (
+        FakeOrg::start("healthy"),
+        FakeOrg::start("broken/users/user-locked-out"),
+    );
+    let previous = saved_report(&healthy, &broken.url, dir.path());
+    let (run, report) = check(&broken, &["--compare", previous.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = report.unwrap();
+    let changes = &report["changes"];
+    let failing: Vec<String> = support::checks_of(&report, "users/user-locked-out")
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| format!("users/user-locked-out#{}", c["id"].as_str().unwrap()))
+        .collect();
+    assert!(!failing.is_empty());
+    let listed: Vec<String> = changes["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["change"], "new_failure", "{c}");
+            format!("{}#{}", c["slug"].as_str().unwrap(), c["check"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(listed, failing, "{changes:#}");
+    assert_eq!(changes["articles"][0]["slug"], "users/user-locked-out");
+    assert_eq!(changes["counts"]["new_failure"], failing.len());
+    let human = check(&broken, &["--compare", previous.to_str().unwrap(), "--format", "human"]).0;
+    assert!(human.stdout.contains("Since the run of "), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("new failure      users/user-locked-out"),
+        "{}",
+        human.stdout
+    );
+    // The reverse: yesterday's broken org, healthy today.
+    let previous = saved_report(&broken, &healthy.url, dir.path());
+    let (run, report) = check(&healthy, &["--compare", previous.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let changes = &report.unwrap()["changes"];
+    let fixed: Vec<&str> = changes["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(fixed, vec!["fixed"; failing.len()], "{changes:#}");
+    // Another org's report is refused before anything is sent.
+    let (run, _) = check(&broken, &["--compare", previous.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_stderr_has("the previous report (--compare) is of");
+}

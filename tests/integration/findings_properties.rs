@@ -112,6 +112,7 @@ fn report_of(verdict: &Verdict) -> Report {
         interrupted: false,
         fail_on: None,
         snapshot: None,
+        changes: None,
     };
     r.finish();
     r
