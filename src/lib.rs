@@ -16,3 +16,4 @@ pub mod site;
 pub mod snapshot;
 pub mod text;
 pub mod timing;
+pub mod waivers;

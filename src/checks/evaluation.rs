@@ -61,6 +61,8 @@ pub enum SkipReason {
     NeedsVar(Vec<String>),
     /// Left out by `--min-severity`.
     Filtered,
+    /// Not run: a waiver with `run = false`.
+    Waived,
 }
 
 /// The flags that would give these variables: `--var client_id=... --var redirect_uri=...`.
@@ -75,6 +77,7 @@ impl SkipReason {
             SkipReason::Precondition => "precondition",
             SkipReason::NeedsVar(_) => "needs_var",
             SkipReason::Filtered => "filtered",
+            SkipReason::Waived => "waived",
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::report::{self, ArticleReport, CheckReport, FromSnapshot, Report, Stat
 use crate::runner::org::Org;
 use crate::runner::{Finished, Job, Source};
 use crate::text::count;
+use crate::waivers::Waivers;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -75,6 +76,9 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The waivers: accepted failures with a reason and an expiry [default: waivers.toml beside kb.toml, if any]
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// A previous JSON report of the same org: every report then leads with what changed since (new failures,
     /// fixed, still failing, ...)
     #[arg(long, value_name = "PREVIOUS.json")]
@@ -130,6 +134,11 @@ pub fn run(args: &CheckArgs) -> i32 {
         Ok(p) => p,
         Err(d) => return fail(&d),
     };
+    let waivers = match load_waivers(args, &sel) {
+        Ok(w) => w,
+        Err(d) => return fail(&d),
+    };
+    let extra = Extra { previous, waivers };
     if let Some(path) = &args.snapshot {
         let request = super::replay::Request {
             path,
@@ -140,8 +149,8 @@ pub fn run(args: &CheckArgs) -> i32 {
             max_body: args.run.max_body,
         };
         return match super::replay::prepare(sel, Wanted::Named(&args.articles), &request) {
-            Ok(r) => match same_org(previous.as_ref(), &r.org) {
-                Ok(()) => finish(args, r.sel, &r.org, r.source, Some((r.info, r.withheld)), previous),
+            Ok(r) => match same_org(extra.previous.as_ref(), &r.org) {
+                Ok(()) => finish(args, r.sel, &r.org, r.source, Some((r.info, r.withheld)), extra),
                 Err(d) => fail(&d),
             },
             Err(d) => fail(&d),
@@ -151,7 +160,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         Ok(o) => o,
         Err(d) => return fail(&d),
     };
-    if let Err(d) = same_org(previous.as_ref(), &org) {
+    if let Err(d) = same_org(extra.previous.as_ref(), &org) {
         return fail(&d);
     }
     let scopes = sel.scopes(&org);
@@ -170,7 +179,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         return exit::OK;
     }
     match super::run::client(&args.run, &org, &scopes) {
-        Ok(c) => finish(args, sel, &org, Source::Org(c), None, previous),
+        Ok(c) => finish(args, sel, &org, Source::Org(c), None, extra),
         Err(d) => fail(&d),
     }
 }
@@ -183,9 +192,11 @@ fn finish(
     org: &Org,
     source: Source,
     replay: Option<(FromSnapshot, Vec<Finished>)>,
-    previous: Option<Report>,
+    extra: Extra,
 ) -> i32 {
+    let mut sel = sel;
     let mut skipped = sel.filtered_out(args.min_severity);
+    skipped.extend(not_run(&mut sel, &extra.waivers));
     let (snapshot, withheld) = replay.map_or((None, Vec::new()), |(s, w)| (Some(s), w));
     skipped.extend(withheld);
     let Selection {
@@ -214,7 +225,8 @@ fn finish(
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.interrupted = ran.interrupted;
     report.snapshot = snapshot;
-    report.changes = previous.map(|p| report::compare::compare(&p, &report));
+    report.apply(&extra.waivers);
+    report.changes = extra.previous.map(|p| report::compare::compare(&p, &report));
     if let Some(client) = source.client() {
         let undated = client.undated();
         if undated > 0 {
@@ -228,6 +240,54 @@ fn finish(
         }
     }
     emit(args, &report)
+}
+
+/// What a run is judged against besides the org: a previous report (`--compare`) and the waivers.
+struct Extra {
+    previous: Option<Report>,
+    waivers: Waivers,
+}
+
+/// The waivers (`--waivers FILE`, else `waivers.toml` beside kb.toml when there is one), checked against the
+/// knowledge base; its warnings (expired, expiring soon) printed.
+fn load_waivers(args: &CheckArgs, sel: &Selection) -> Result<Waivers, Vec<Diagnostic>> {
+    let today = crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok())?;
+    let (waivers, warnings) = Waivers::load(
+        &sel.config.root,
+        args.waivers.as_deref(),
+        &sel.content,
+        &sel.checks,
+        today,
+    )?;
+    eprint!("{}", crate::diag::render(&warnings, super::color()));
+    Ok(waivers)
+}
+
+/// The checks a waiver says not to run (`run = false`): taken out of the run, `skip` with the reason `waived`.
+fn not_run(sel: &mut Selection, waivers: &Waivers) -> Vec<Finished> {
+    let mut out = Vec::new();
+    let (content, checks) = (&sel.content, &sel.checks);
+    sel.jobs.retain(|job| {
+        let (slug, id) = (
+            &content.articles[job.article].slug,
+            &checks.by_article[job.article][job.index].id,
+        );
+        match waivers.of(slug, id).filter(|w| !w.run) {
+            Some(w) => {
+                out.push(Finished {
+                    job: *job,
+                    verdict: Verdict::Skip(Skipped {
+                        reason: SkipReason::Waived,
+                        message: format!("not run: waived until {} ({})", w.expires, w.reason),
+                    }),
+                    duration: std::time::Duration::ZERO,
+                });
+                false
+            }
+            None => true,
+        }
+    });
+    out
 }
 
 /// A previous report (`--compare`) must be of the org this run reads: compared by origin, not profile name.

@@ -13,6 +13,17 @@ pub fn run(args: &SiteArgs) -> i32 {
         }
     };
     let loaded = super::load(&config, args.drafts);
+    // waivers.toml, when there is one: its targets are checked against the checks just loaded.
+    let today = crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok());
+    let waivers =
+        today.and_then(|t| crate::waivers::Waivers::load(&config.root, None, &loaded.content, &loaded.checks, t));
+    match waivers {
+        Err(d) => {
+            super::report(&d, "validation");
+            return exit::INVALID;
+        }
+        Ok((_, warnings)) => eprint!("{}", crate::diag::render(&warnings, super::color())),
+    }
     match site::build(
         &config,
         &loaded.content,

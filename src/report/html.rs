@@ -82,6 +82,9 @@ pub fn render(report: &Report) -> String {
             if let Some(m) = &c.message {
                 let _ = write!(out, "<div class=\"m\">{}</div>", escape(m));
             }
+            if let Some(w) = &c.waiver {
+                let _ = write!(out, "<div class=\"m\"><em>{}</em></div>", escape(&w.line()));
+            }
             findings(&mut out, c);
             out.push_str("</li>");
         }

@@ -79,6 +79,9 @@ pub fn render(report: &Report, color: bool) -> String {
             if let Some(m) = &c.message {
                 let _ = writeln!(out, "         {}", printable_line(m));
             }
+            if let Some(w) = &c.waiver {
+                let _ = writeln!(out, "         {}", paint(color, "36", &printable_line(&w.line())));
+            }
             for f in shown_findings(c) {
                 let detail = f
                     .detail

@@ -100,6 +100,9 @@ pub fn render(report: &Report) -> String {
                 if c.unlisted() > 0 {
                     message.push_str(&format!("<br>• and {} more", c.unlisted()));
                 }
+                if let Some(w) = &c.waiver {
+                    message.push_str(&format!("<br>*{}*", cell(&w.line())));
+                }
                 let severity = if c.status == Status::Fail {
                     c.severity.as_str()
                 } else {

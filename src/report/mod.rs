@@ -133,6 +133,9 @@ pub struct Summary {
     /// Failing checks by severity (every severity, 0 included).
     #[serde(default)]
     pub failed_by_severity: BTreeMap<Severity, usize>,
+    /// Results a waiver accepts (not counted for the exit status), apart from the counts above.
+    #[serde(default)]
+    pub waived: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -173,6 +176,9 @@ pub struct CheckReport {
     #[serde(default)]
     pub findings_total: usize,
     pub duration_ms: u64,
+    /// The waiver that applies to this check, and whether it accepts this result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<crate::waivers::Shown>,
 }
 
 impl CheckReport {
@@ -189,6 +195,7 @@ impl CheckReport {
             findings: Vec::new(),
             findings_total: 0,
             duration_ms,
+            waiver: None,
         };
         match verdict {
             Verdict::Pass => {}
@@ -241,6 +248,11 @@ pub fn shown_findings(c: &CheckReport) -> Vec<Finding> {
 }
 
 impl CheckReport {
+    /// Whether a waiver accepts this result: then it does not count for the exit status.
+    pub fn waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| w.accepted)
+    }
+
     /// How many failing items the report does not list.
     pub fn unlisted(&self) -> usize {
         self.findings_total
@@ -249,6 +261,41 @@ impl CheckReport {
 }
 
 impl Report {
+    /// Shows each check's waiver next to its result, and says whether it accepts it: a failure (with `findings`,
+    /// only when the report lists every finding and each is one of them), or with `errors = true` an error that is
+    /// not about the run itself. Then the summary is worked out again.
+    pub fn apply(&mut self, waivers: &crate::waivers::Waivers) {
+        for a in &mut self.articles {
+            for c in &mut a.checks {
+                let Some(w) = waivers.of(&a.slug, &c.id) else { continue };
+                let accepted = match c.status {
+                    Status::Fail if w.findings.is_empty() => true,
+                    Status::Fail => {
+                        c.findings_total == c.findings.len() && c.findings.iter().all(|f| w.findings.contains(&f.label))
+                    }
+                    Status::Error => {
+                        w.errors
+                            && !crate::waivers::NEVER_WAIVED.iter().any(|r| {
+                                serde_json::to_value(r)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    == c.reason
+                            })
+                    }
+                    Status::Pass | Status::Skip => false,
+                };
+                c.waiver = Some(crate::waivers::Shown {
+                    reason: w.reason.clone(),
+                    expires: w.expires.to_string(),
+                    owner: w.owner.clone(),
+                    findings: w.findings.clone(),
+                    accepted,
+                });
+            }
+        }
+        self.finish();
+    }
+
     /// Fills in each article's status and the summary from the checks.
     pub fn finish(&mut self) {
         let mut s = Summary {
@@ -268,6 +315,7 @@ impl Report {
             }
             s.articles += 1;
             s.checks += a.checks.iter().filter(|c| c.status != Status::Skip).count();
+            s.waived += a.checks.iter().filter(|c| c.waived()).count();
             match a.status {
                 Status::Pass => s.pass += 1,
                 Status::Fail => s.fail += 1,
@@ -282,13 +330,14 @@ impl Report {
     /// error, else 0.
     pub fn exit_code(&self) -> i32 {
         use crate::exit;
-        let counted = |c: &&CheckReport| c.status == Status::Fail && self.fail_on.is_none_or(|f| c.severity >= f);
+        let counted =
+            |c: &&CheckReport| c.status == Status::Fail && !c.waived() && self.fail_on.is_none_or(|f| c.severity >= f);
         let fails = self.articles.iter().flat_map(|a| &a.checks).filter(counted).count();
         let errors = self
             .articles
             .iter()
             .flat_map(|a| &a.checks)
-            .any(|c| c.status == Status::Error);
+            .any(|c| c.status == Status::Error && !c.waived());
         if self.interrupted {
             exit::INTERRUPTED
         } else if fails > 0 {
@@ -315,6 +364,9 @@ impl Report {
         }
         if s.skip > 0 {
             line.push_str(&format!(", {} skipped", s.skip));
+        }
+        if s.waived > 0 {
+            line.push_str(&format!(" ({} waived)", crate::text::count(s.waived, "result")));
         }
         if self.interrupted {
             line.push_str(" (interrupted: the other checks did not run)");

@@ -44,6 +44,9 @@ pub fn render(report: &Report) -> String {
             }
             line.push(')');
         }
+        if let Some(w) = &c.waiver {
+            let _ = write!(line, "; {}", cell(&w.line()));
+        }
         line.push('\n');
         if out.len() + line.len() > room {
             let left = attention.len() - i;

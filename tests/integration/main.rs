@@ -26,3 +26,4 @@ mod search;
 mod serve;
 mod snapshots;
 mod unreadable;
+mod waivers;
