@@ -128,8 +128,10 @@ pub fn today(var: Option<String>) -> Result<NaiveDate, Vec<Diagnostic>> {
     match var.filter(|v| !v.is_empty()) {
         None => Ok(chrono::Local::now().date_naive()),
         Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
-            Diagnostic::error(format!("{TODAY_VAR}={v} is not a date"))
-                .hint(format!("write it as {TODAY_VAR}=2026-12-01"))
+            vec![
+                Diagnostic::error(format!("{TODAY_VAR}={v} is not a date"))
+                    .hint(format!("write it as {TODAY_VAR}=2026-12-01")),
+            ]
         }),
     }
 }
