@@ -22,6 +22,7 @@ mod raw_html;
 mod relevance;
 mod replay;
 mod report_site;
+mod schedule;
 mod search;
 mod serve;
 mod snapshots;

@@ -28,7 +28,12 @@ pub struct Background {
 impl Background {
     /// Binds a port, then serves the app `make` builds for the server's URL (`http://127.0.0.1:PORT`).
     pub fn start(make: impl FnOnce(&str) -> axum::Router) -> Background {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        Background::start_on("127.0.0.1:0", make)
+    }
+
+    /// [`Background::start`] on this address (`127.0.0.1:PORT`): a server that takes over from one just stopped.
+    pub fn start_on(addr: &str, make: impl FnOnce(&str) -> axum::Router) -> Background {
+        let listener = std::net::TcpListener::bind(addr).expect("a loopback port");
         listener.set_nonblocking(true).unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");

@@ -107,8 +107,13 @@ impl FakeOrg {
     }
 
     pub fn serve(org: Fixture) -> FakeOrg {
+        FakeOrg::serve_on(org, "127.0.0.1:0")
+    }
+
+    /// Serves `org` on this address: the same org's URL with other data (stop the one there first).
+    pub fn serve_on(org: Fixture, addr: &str) -> FakeOrg {
         let mut state = None;
-        let server = Background::start(|origin| {
+        let server = Background::start_on(addr, |origin| {
             let s = Arc::new(State {
                 origin: origin.to_string(),
                 org,
