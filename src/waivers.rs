@@ -83,7 +83,7 @@ impl Shown {
             format!("waived until {}: {}{owner}", self.expires, self.reason)
         } else {
             format!(
-                "a waiver until {} ({}{owner}) does not accept this result, which counts",
+                "a waiver until {} ({}{owner}) is in force but does not accept this result",
                 self.expires, self.reason
             )
         }
@@ -123,16 +123,19 @@ fn yes() -> bool {
     true
 }
 
-/// Today: `KB_TODAY` when set (`YYYY-MM-DD`), else the local date.
+/// Today: `KB_TODAY` when set (`YYYY-MM-DD`; said on stderr, since it decides which waivers are in force), else
+/// the local date.
 pub fn today(var: Option<String>) -> Result<NaiveDate, Vec<Diagnostic>> {
     match var.filter(|v| !v.is_empty()) {
         None => Ok(chrono::Local::now().date_naive()),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
-            vec![
-                Diagnostic::error(format!("{TODAY_VAR}={v} is not a date"))
-                    .hint(format!("write it as {TODAY_VAR}=2026-12-01")),
-            ]
-        }),
+        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .inspect(|d| eprintln!("note: {TODAY_VAR}={d}: waivers are judged as of that date"))
+            .map_err(|_| {
+                vec![
+                    Diagnostic::error(format!("{TODAY_VAR}={v} is not a date"))
+                        .hint(format!("write it as {TODAY_VAR}=2026-12-01")),
+                ]
+            }),
     }
 }
 
@@ -179,10 +182,19 @@ impl Waivers {
             else {
                 continue;
             };
-            if let Some((_, first)) = list.iter().find(|(o, _)| o.target == waiver.target) {
+            if let Some((other, first)) = list.iter().find(|(o, _)| overlap(&o.target, &waiver.target)) {
                 let line = file.line_col(first.start).0;
+                let message = if other.target == waiver.target {
+                    format!("{} is waived twice", name(&waiver.target))
+                } else {
+                    format!(
+                        "{} and {} are both waived: a check would be under two waivers",
+                        name(&other.target),
+                        name(&waiver.target)
+                    )
+                };
                 diags.push(
-                    Diagnostic::error(format!("{} is waived twice", name(&waiver.target)))
+                    Diagnostic::error(message)
                         .at(&file, span.clone())
                         .hint(format!("keep one waiver for it (the other is at line {line})")),
                 );
@@ -232,6 +244,15 @@ impl Waivers {
 
 const HINT: &str = "each [[waiver]] has `check = \"ARTICLE#CHECK\"` (or `article = \"ARTICLE\"`), `reason` and `expires = \
                     YYYY-MM-DD`; optional: `owner`, `run`, `errors`, `findings`";
+
+/// Whether two waivers would apply to one check: the same target, or an article and one of its checks (with one
+/// expired, the other would stay in force unseen).
+fn overlap(a: &Target, b: &Target) -> bool {
+    let article = |t: &Target| match t {
+        Target::Article(s) | Target::Check(s, _) => s.clone(),
+    };
+    a == b || (article(a) == article(b) && (matches!(a, Target::Article(_)) || matches!(b, Target::Article(_))))
+}
 
 /// How a waiver's target is named in messages.
 pub fn name(t: &Target) -> String {
@@ -323,6 +344,15 @@ fn check_one(
             ))
             .at(file, d.span())
             .hint("a waiver is looked at again within a year: give an earlier `expires`"),
+        );
+    }
+    if !w.run && !w.findings.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "a waiver with `run = false` cannot list `findings`: a check not run has none to compare",
+            )
+            .at(file, span.clone())
+            .hint("drop `run = false` to accept only these findings, or `findings` to accept the check whole"),
         );
     }
     if diags.len() > before {

@@ -1,5 +1,6 @@
 //! `kb check --compare PREVIOUS.json`: what changed since an earlier run of the same org, check by check and
-//! article by article. Every report format leads with it; the JSON carries it as `changes`.
+//! article by article. The human, Markdown, HTML and summary reports lead with it; the JSON carries it as
+//! `changes`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -145,6 +146,25 @@ impl Changes {
     }
 }
 
+impl CheckChange {
+    /// The change in words, with the status a new check has (`new check (fail)`) and how many findings were added
+    /// and removed.
+    pub fn label(&self) -> String {
+        let mut label = self.change.as_str().to_string();
+        if let (Change::NewCheck, Some(now)) = (self.change, self.now) {
+            label.push_str(&format!(" ({})", now.as_str()));
+        }
+        if self.change == Change::FindingsChanged {
+            label.push_str(&format!(
+                " (+{} −{})",
+                self.findings_added.len(),
+                self.findings_removed.len()
+            ));
+        }
+        label
+    }
+}
+
 impl Changes {
     /// The changes worth a line of their own: every check that did not stay unchanged or still failing with the
     /// same findings, in order.
@@ -177,7 +197,15 @@ pub fn compare(previous: &Report, now: &Report) -> Changes {
         };
         let (lw, ln) = (labels(w), labels(n));
         let differ = lw != ln || w.map(|c| c.findings_total) != n.map(|c| c.findings_total);
-        let change = Change::of(w.map(|c| c.status), n.map(|c| c.status), differ);
+        let mut change = Change::of(w.map(|c| c.status), n.map(|c| c.status), differ);
+        // A failure a waiver accepted then that counts now (its waiver expired, or no longer covers it) is new to
+        // the run's outcome.
+        if matches!(change, Change::StillFailing | Change::FindingsChanged)
+            && w.is_some_and(CheckReport::waived)
+            && !n.is_some_and(CheckReport::waived)
+        {
+            change = Change::NewFailure;
+        }
         *counts.entry(change).or_insert(0) += 1;
         if change == Change::Unchanged {
             continue;
@@ -266,5 +294,92 @@ mod tests {
         assert_eq!(Change::of(Some(Pass), None, false), Change::RemovedCheck);
         assert_eq!(Change::of(Some(Pass), Some(Pass), false), Change::Unchanged);
         assert_eq!(Change::of(Some(Skip), Some(Pass), false), Change::Unchanged);
+    }
+}
+
+#[cfg(test)]
+mod waived {
+    use super::*;
+    use crate::checks::model::Severity;
+    use crate::checks::{Failed, Finding, Verdict};
+    use crate::report::{ArticleReport, Summary};
+    use crate::waivers::{Target, Waiver, Waivers};
+
+    fn report(findings: &[&str], waiver: Option<Vec<String>>) -> Report {
+        let verdict = Verdict::Fail(Failed {
+            message: "Users are locked out".into(),
+            findings: findings
+                .iter()
+                .map(|l| Finding {
+                    label: l.to_string(),
+                    detail: None,
+                    url: None,
+                })
+                .collect(),
+        });
+        let mut r = Report {
+            schema_version: crate::report::SCHEMA_VERSION,
+            kb_version: "0.1.0".into(),
+            org: "acme".into(),
+            org_url: "https://acme.okta.com".into(),
+            started_at: "2026-12-02T08:00:00Z".into(),
+            duration_ms: 1,
+            summary: Summary::default(),
+            articles: vec![ArticleReport {
+                slug: "users/x".into(),
+                title: "Locked".into(),
+                url: "/users/x/".into(),
+                permalink: "https://help.acme.test/users/x/".into(),
+                status: Status::Skip,
+                severity: None,
+                checks: vec![CheckReport::new("locked", "Locked", Severity::Low, &verdict, 1)],
+            }],
+            interrupted: false,
+            fail_on: None,
+            snapshot: None,
+            changes: None,
+        };
+        let waivers = Waivers {
+            list: waiver
+                .map(|findings| Waiver {
+                    target: Target::Check("users/x".into(), "locked".into()),
+                    reason: "on leave".into(),
+                    expires: chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+                    owner: None,
+                    run: true,
+                    errors: false,
+                    findings,
+                })
+                .into_iter()
+                .collect(),
+        };
+        r.apply(&waivers);
+        r
+    }
+
+    #[test]
+    fn a_per_finding_waiver_accepts_only_failures_made_of_its_findings() {
+        let listed = || Some(vec!["bob".to_string()]);
+        assert!(report(&["bob"], listed()).articles[0].checks[0].waived());
+        assert!(!report(&["bob", "carol"], listed()).articles[0].checks[0].waived());
+        assert!(
+            !report(&[], listed()).articles[0].checks[0].waived(),
+            "a failure with no findings is another"
+        );
+        assert_eq!(report(&["bob"], listed()).exit_code(), crate::exit::OK);
+        assert_eq!(report(&[], listed()).exit_code(), crate::exit::FAIL);
+    }
+
+    #[test]
+    fn a_failure_that_counts_again_is_a_new_failure() {
+        let before = report(&["bob"], Some(Vec::new()));
+        let after = report(&["bob"], None);
+        let changes = compare(&before, &after);
+        assert_eq!(changes.checks[0].change, Change::NewFailure);
+        assert_eq!(
+            compare(&after, &after).notable().count(),
+            0,
+            "a failure still counting is still failing, not listed"
+        );
     }
 }

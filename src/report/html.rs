@@ -46,7 +46,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "<li>{}: {} <span class=\"m\">{} · {}</span></li>",
-                    escape(ch.change.as_str()),
+                    escape(&ch.label()),
                     escape(&ch.title),
                     escape(&ch.slug),
                     escape(&ch.check)

@@ -45,7 +45,7 @@ pub fn render(report: &Report, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "  {:<16} {}  {} ({})",
-                ch.change.as_str(),
+                ch.label(),
                 printable_line(&ch.slug),
                 printable_line(&ch.title),
                 printable_line(&ch.check)

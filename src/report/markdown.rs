@@ -40,20 +40,22 @@ pub(super) fn cell(s: &str) -> String {
     out
 }
 
-/// The changes since the previous run (`--compare`): the line, then each notable change.
-pub(super) fn changes(out: &mut String, report: &Report) {
+/// The changes since the previous run (`--compare`): the line, then each notable change, `max` at most.
+pub(super) fn changes(out: &mut String, report: &Report, max: usize) {
     let Some(c) = &report.changes else { return };
     let _ = writeln!(out, "**{}**\n", cell(&c.line()));
-    for ch in c.notable() {
+    let notable: Vec<_> = c.notable().collect();
+    for ch in notable.iter().take(max) {
+        let _ = writeln!(out, "- {}: {} ({})", cell(&ch.label()), cell(&ch.title), cell(&ch.slug));
+    }
+    if notable.len() > max {
         let _ = writeln!(
             out,
-            "- {}: {} ({})",
-            ch.change.as_str(),
-            cell(&ch.title),
-            cell(&ch.slug)
+            "- and {} more changes (the full report lists them)",
+            notable.len() - max
         );
     }
-    if c.notable().next().is_some() {
+    if !notable.is_empty() {
         out.push('\n');
     }
 }
@@ -73,7 +75,7 @@ pub fn render(report: &Report) -> String {
     if let Some(s) = &report.snapshot {
         let _ = writeln!(out, "{}\n", cell(&s.line()));
     }
-    changes(&mut out, report);
+    changes(&mut out, report, usize::MAX);
     let (attention, rest): (Vec<_>, Vec<_>) = report
         .articles
         .iter()

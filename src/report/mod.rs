@@ -20,7 +20,8 @@ use crate::checks::{Finding, SkipReason, Verdict};
 /// The JSON report's version: bumped on any change that could break a reader, a new value of an enumeration
 /// included. Each version's JSON Schema is `docs/report.v<N>.schema.json`. Version 2 added the reason `body`;
 /// version 3 severities, findings, and the skip reasons `needs_var` and `filtered`; version 4 the reason
-/// `not_recorded` and `snapshot` (a replay's source); version 5 `changes` (`--compare`).
+/// `not_recorded` and `snapshot` (a replay's source); version 5 `changes` (`--compare`), `waiver` on a check,
+/// `summary.waived` and the skip reason `waived`.
 pub const SCHEMA_VERSION: u32 = 5;
 
 /// The versions kb's own readers (`kb build --report`, `kb check --compare`) accept.
@@ -270,8 +271,11 @@ impl Report {
                 let Some(w) = waivers.of(&a.slug, &c.id) else { continue };
                 let accepted = match c.status {
                     Status::Fail if w.findings.is_empty() => true,
+                    // A failure without findings failed otherwise than by its items: not what the waiver lists.
                     Status::Fail => {
-                        c.findings_total == c.findings.len() && c.findings.iter().all(|f| w.findings.contains(&f.label))
+                        !c.findings.is_empty()
+                            && c.findings_total == c.findings.len()
+                            && c.findings.iter().all(|f| w.findings.contains(&f.label))
                     }
                     Status::Error => {
                         w.errors
@@ -282,7 +286,9 @@ impl Report {
                                     == c.reason
                             })
                     }
-                    Status::Pass | Status::Skip => false,
+                    // Not run because the waiver said so.
+                    Status::Skip => c.reason.as_deref() == Some("waived"),
+                    Status::Pass => false,
                 };
                 c.waiver = Some(crate::waivers::Shown {
                     reason: w.reason.clone(),

@@ -10,6 +10,9 @@ use super::{Report, Status};
 /// The most a summary holds: GitHub's job summaries take 1 MiB, a chat message far less.
 pub const LIMIT: usize = 60 * 1024;
 
+/// Changes listed at most (`--compare`); the rest are counted.
+const CHANGES: usize = 50;
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### kb check: {}\n", cell(&report.org));
@@ -17,7 +20,7 @@ pub fn render(report: &Report) -> String {
     if let Some(s) = &report.snapshot {
         let _ = writeln!(out, "{}\n", cell(&s.line()));
     }
-    super::markdown::changes(&mut out, report);
+    super::markdown::changes(&mut out, report, CHANGES);
     let attention: Vec<_> = report
         .articles
         .iter()
@@ -26,7 +29,15 @@ pub fn render(report: &Report) -> String {
     // Room kept for the line that counts what was left out.
     let room = LIMIT - 200;
     for (i, a) in attention.iter().enumerate() {
-        let Some(c) = a.checks.iter().find(|c| c.status == a.status) else {
+        // The check that makes the article's status: one that counts first.
+        let makes = |c: &&super::CheckReport| c.status == a.status;
+        let Some(c) = a
+            .checks
+            .iter()
+            .filter(makes)
+            .find(|c| !c.waived())
+            .or_else(|| a.checks.iter().find(makes))
+        else {
             continue;
         };
         let mut line = format!(

@@ -116,3 +116,18 @@ fn the_scheduled_script_compares_each_run_with_the_last() {
     }
     assert!(read(out.path().join("summary.md")).contains("1 new failure"));
 }
+
+#[test]
+fn a_previous_report_kb_refuses_is_set_aside_and_the_run_goes_on() {
+    let (state, out) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    std::fs::write(state.path().join("previous.json"), "{\"schema_version\": 99}").unwrap();
+    let healthy = FakeOrg::start("healthy");
+    let (code, report) = scheduled(state.path(), out.path(), &healthy);
+    assert_eq!(code, 0);
+    assert!(report.get("changes").is_none());
+    assert!(state.path().join("previous.json.refused").exists());
+    assert!(
+        state.path().join("previous.json").exists(),
+        "this run is the next one's previous report"
+    );
+}

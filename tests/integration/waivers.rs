@@ -174,6 +174,18 @@ expires = 2027-01-15
 check = \"users/user-locked-out#admin-not-locked-out\"
 reason = \"again\"
 expires = 2027-02-15
+
+[[waiver]]
+article = \"users/user-locked-out\"
+reason = \"the whole article too\"
+expires = 2027-02-15
+
+[[waiver]]
+article = \"users/user-suspended\"
+reason = \"r\"
+expires = 2027-01-15
+run = false
+findings = [\"x\"]
 ";
     let site = site(bad);
     let env = [("KB_TODAY", TODAY)];
