@@ -17,7 +17,7 @@ use crate::checks::{Checks, SkipReason, Skipped, Verdict, with_defaults};
 use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
-use crate::report::{self, ArticleReport, CheckReport, FromSnapshot, Report, Status, Summary};
+use crate::report::{self, ArticleReport, CheckReport, FromSnapshot, Report, Status};
 use crate::runner::org::Org;
 use crate::runner::{Finished, Job, Source};
 use crate::text::count;
@@ -421,22 +421,7 @@ pub fn build_report(
             }),
         }
     }
-    let mut report = Report {
-        schema_version: report::SCHEMA_VERSION,
-        kb_version: env!("CARGO_PKG_VERSION").to_string(),
-        org: org.name.clone(),
-        org_url: org.url.origin().ascii_serialization(),
-        started_at: String::new(),
-        duration_ms: 0,
-        summary: Summary::default(),
-        articles,
-        interrupted: false,
-        fail_on: None,
-        snapshot: None,
-        changes: None,
-    };
-    report.finish();
-    report
+    Report::of(&org.name, &org.url.origin().ascii_serialization(), articles)
 }
 
 /// The plan: per article and check, each request with every value known before the run filled in; values that

@@ -302,7 +302,7 @@ mod waived {
     use super::*;
     use crate::checks::model::Severity;
     use crate::checks::{Failed, Finding, Verdict};
-    use crate::report::{ArticleReport, Summary};
+    use crate::report::ArticleReport;
     use crate::waivers::{Target, Waiver, Waivers};
 
     fn report(findings: &[&str], waiver: Option<Vec<String>>) -> Report {
@@ -317,15 +317,10 @@ mod waived {
                 })
                 .collect(),
         });
-        let mut r = Report {
-            schema_version: crate::report::SCHEMA_VERSION,
-            kb_version: "0.1.0".into(),
-            org: "acme".into(),
-            org_url: "https://acme.okta.com".into(),
-            started_at: "2026-12-02T08:00:00Z".into(),
-            duration_ms: 1,
-            summary: Summary::default(),
-            articles: vec![ArticleReport {
+        let mut r = Report::of(
+            "acme",
+            "https://acme.okta.com",
+            vec![ArticleReport {
                 slug: "users/x".into(),
                 title: "Locked".into(),
                 url: "/users/x/".into(),
@@ -334,11 +329,7 @@ mod waived {
                 severity: None,
                 checks: vec![CheckReport::new("locked", "Locked", Severity::Low, &verdict, 1)],
             }],
-            interrupted: false,
-            fail_on: None,
-            snapshot: None,
-            changes: None,
-        };
+        );
         let waivers = Waivers {
             list: waiver
                 .map(|findings| Waiver {

@@ -262,6 +262,27 @@ impl CheckReport {
 }
 
 impl Report {
+    /// A report of these articles' results for this org, by this kb, its statuses and counts worked out; the start
+    /// time, duration and the rest are the caller's to fill in.
+    pub fn of(org: &str, org_url: &str, articles: Vec<ArticleReport>) -> Report {
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION,
+            kb_version: env!("CARGO_PKG_VERSION").to_string(),
+            org: org.to_string(),
+            org_url: org_url.to_string(),
+            started_at: String::new(),
+            duration_ms: 0,
+            summary: Summary::default(),
+            articles,
+            interrupted: false,
+            fail_on: None,
+            snapshot: None,
+            changes: None,
+        };
+        report.finish();
+        report
+    }
+
     /// Shows each check's waiver next to its result, and says whether it accepts it: a failure (with `findings`,
     /// only when the report lists every finding and each is one of them), or with `errors = true` an error that is
     /// not about the run itself. Then the summary is worked out again.

@@ -82,7 +82,7 @@ mod tests {
     use super::*;
     use crate::checks::model::Severity;
     use crate::checks::{Failed, Finding, Verdict};
-    use crate::report::{ArticleReport, CheckReport, Summary};
+    use crate::report::{ArticleReport, CheckReport};
 
     fn failing(n: usize) -> Report {
         let verdict = Verdict::Fail(Failed {
@@ -106,22 +106,7 @@ mod tests {
                 checks: vec![CheckReport::new("certs", "Certificates", Severity::High, &verdict, 3)],
             })
             .collect();
-        let mut r = Report {
-            schema_version: crate::report::SCHEMA_VERSION,
-            kb_version: "0.1.0".into(),
-            org: "acme".into(),
-            org_url: "https://acme.okta.com".into(),
-            started_at: "2026-12-02T08:00:00Z".into(),
-            duration_ms: 3,
-            summary: Summary::default(),
-            articles,
-            interrupted: false,
-            fail_on: None,
-            snapshot: None,
-            changes: None,
-        };
-        r.finish();
-        r
+        Report::of("acme", "https://acme.okta.com", articles)
     }
 
     #[test]
