@@ -195,3 +195,41 @@ findings = [\"x\"]
     assert_eq!(validate.code, 2, "{}", validate.stderr);
     insta::assert_snapshot!("bad_waivers", check.stderr);
 }
+
+#[test]
+fn a_replay_of_another_orgs_snapshot_ignores_the_knowledge_bases_waivers() {
+    let fake = FakeOrg::start("broken/users/user-locked-out");
+    let site = site(LOCKED);
+    let file = site.path().join("org.json.gz");
+    let mut args = vec![
+        "snapshot",
+        "users/user-locked-out",
+        "--org-url",
+        fake.url.as_str(),
+        "--output",
+    ];
+    args.push(file.to_str().unwrap());
+    let vars = fake.vars();
+    for v in &vars {
+        args.extend(["--var", v.as_str()]);
+    }
+    let took = kb_env(site.path(), &args, &[("OKTA_API_TOKEN", TOKEN)]);
+    assert_eq!(took.code, 0, "{}", took.stderr);
+    drop(fake);
+    let env = [("KB_TODAY", TODAY)];
+    let replay = kb_env(site.path(), &["check", "--snapshot", file.to_str().unwrap()], &env);
+    assert_eq!(replay.code, 1, "waivers.toml is not the customer's: {}", replay.stdout);
+    let waivers = site.path().join("waivers.toml");
+    let given = [
+        "check",
+        "--snapshot",
+        file.to_str().unwrap(),
+        "--waivers",
+        waivers.to_str().unwrap(),
+    ];
+    assert_eq!(
+        kb_env(site.path(), &given, &env).code,
+        0,
+        "a --waivers given for the replay applies"
+    );
+}
