@@ -8,6 +8,7 @@ pub mod plain;
 pub mod raw;
 pub mod sanitize;
 pub mod tags;
+mod wrap;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -476,7 +477,7 @@ impl<'a> Renderer<'_, 'a> {
             let (events, markup, raw) = (self.events, &self.kb_markup, &self.raw_html);
             sanitize::write_sanitized(self.doc, events, markup, raw, &mut out.html, self.diags);
         } else {
-            html::push_html(&mut out.html, self.events.into_iter().map(wrap_tables));
+            html::push_html(&mut out.html, self.events.into_iter().map(wrap::wrap));
         }
         out
     }
@@ -528,19 +529,6 @@ pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
     out
-}
-
-/// Tables scroll inside a wrapper, so that a wide table keeps its table semantics for screen readers.
-pub(crate) fn wrap_tables(event: Event<'_>) -> Event<'_> {
-    match event {
-        Event::Start(Tag::Table(_)) => {
-            let mut html = String::from("<div class=\"table-wrap\">");
-            html::push_html(&mut html, std::iter::once(event));
-            Event::Html(html.into())
-        }
-        Event::End(TagEnd::Table) => Event::Html("</table></div>\n".into()),
-        other => other,
-    }
 }
 
 fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {

@@ -16,7 +16,8 @@ use std::ops::Range;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd, html};
 
 use super::raw::{self, SANITIZER};
-use super::{Doc, tags, wrap_tables};
+use super::wrap::wrap;
+use super::{Doc, tags};
 use crate::diag::{Diagnostic, SourceFile};
 
 /// The author's raw HTML in a document's events.
@@ -69,7 +70,7 @@ pub fn write_sanitized(
         .map(|(s, _)| s)
         .collect();
     if segments.is_empty() {
-        html::push_html(out, events.into_iter().map(wrap_tables));
+        html::push_html(out, events.into_iter().map(wrap));
         return;
     }
     let mut markup = Vec::new();
@@ -102,7 +103,7 @@ pub fn write_sanitized(
         .flatten()
         .chain(marker(ends.contains(&len), SEGMENT_END));
     let mut writer = Writer::new(out, markup);
-    html::write_html_fmt(&mut writer, marked.map(wrap_tables)).expect("writing to a String cannot fail");
+    html::write_html_fmt(&mut writer, marked.map(wrap)).expect("writing to a String cannot fail");
     for n in std::mem::take(&mut writer.lost) {
         let start = segments[n].start;
         let span = raw_html
