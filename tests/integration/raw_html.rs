@@ -231,3 +231,17 @@ fn the_fixtures_with_raw_html_load_nothing_from_another_host() {
     let problems = crawl::crawl(&dir.path().join("site"), "https://help.fixture.test", "/");
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[test]
+fn a_callout_is_kept_beside_the_authors_raw_html() {
+    let body = "Press <kbd>Ctrl</kbd>.\n\n> [!CAUTION]\n> Deleting the app removes its users' assignments.\n";
+    let dir = crate::support::site(&[("content/a.md", crate::support::article("A", body).as_bytes())]);
+    let run = crate::support::kb(dir.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = crate::support::read(dir.path().join("site/a/index.html"));
+    assert!(page.contains("<kbd>Ctrl</kbd>"), "{page}");
+    assert!(
+        page.contains("<div class=\"callout callout-caution\" role=\"note\"><p class=\"callout-title\">Caution</p>"),
+        "{page}"
+    );
+}
