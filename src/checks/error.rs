@@ -44,6 +44,28 @@ pub enum Reason {
     NotRecorded,
 }
 
+impl Reason {
+    /// The reason as the JSON report names it (`missing_scope`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::MissingScope => "missing_scope",
+            Reason::AccessDenied => "access_denied",
+            Reason::InvalidToken => "invalid_token",
+            Reason::Credentials => "credentials",
+            Reason::RateLimited => "rate_limited",
+            Reason::HttpStatus => "http_status",
+            Reason::Ambiguous => "ambiguous",
+            Reason::Truncated => "truncated",
+            Reason::Network => "network",
+            Reason::Timeout => "timeout",
+            Reason::Redirect => "redirect",
+            Reason::Input => "input",
+            Reason::Body => "body",
+            Reason::NotRecorded => "not_recorded",
+        }
+    }
+}
+
 impl Error {
     pub fn new(reason: Reason, message: impl Into<String>) -> Error {
         Error {
@@ -65,5 +87,33 @@ impl Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_reads_as_the_json_names_it() {
+        use Reason::*;
+        for r in [
+            MissingScope,
+            AccessDenied,
+            InvalidToken,
+            Credentials,
+            RateLimited,
+            HttpStatus,
+            Ambiguous,
+            Truncated,
+            Network,
+            Timeout,
+            Redirect,
+            Input,
+            Body,
+            NotRecorded,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
     }
 }

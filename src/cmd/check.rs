@@ -5,19 +5,15 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
 
 use super::replay::Wanted;
 use super::run::Selection;
 use super::{SiteArgs, exit};
-use crate::checks::eval::{Error, Reason};
 use crate::checks::model::Severity;
 use crate::checks::{Checks, SkipReason, Skipped, Verdict, with_defaults};
-use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
-use crate::report::{self, ArticleReport, CheckReport, FromSnapshot, Report, Status};
+use crate::report::{self, FromSnapshot, Report};
 use crate::runner::org::Org;
 use crate::runner::{Finished, Job, Source};
 use crate::text::count;
@@ -199,46 +195,15 @@ fn finish(
     skipped.extend(not_run(&mut sel, &extra.waivers));
     let (snapshot, withheld) = replay.map_or((None, Vec::new()), |(s, w)| (Some(s), w));
     skipped.extend(withheld);
-    let Selection {
-        config,
-        content,
-        checks,
-        all_jobs,
-        jobs,
-        ..
-    } = sel;
-    let (source, checks) = (Arc::new(source), Arc::new(checks));
-    let started_at = chrono::Utc::now();
-    let started = Instant::now();
-    let ran = match super::run::execute(source.clone(), checks.clone(), &jobs, org) {
+    let log = args.run.log.as_deref();
+    let mut report = match super::run::report(sel, org, source, skipped, args.strict, log) {
         Ok(r) => r,
         Err(d) => return fail(&[*d]),
     };
-    let mut finished = ran.finished;
-    finished.extend(skipped);
-    if args.strict {
-        strict(&mut finished);
-    }
-    let mut report = build_report(&config, &content, &checks, org, &all_jobs, finished);
     report.fail_on = args.fail_on;
-    report.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    report.interrupted = ran.interrupted;
     report.snapshot = snapshot;
     report.apply(&extra.waivers);
     report.changes = extra.previous.map(|p| report::compare::compare(&p, &report));
-    if let Some(client) = source.client() {
-        let undated = client.undated();
-        if undated > 0 {
-            eprintln!(
-                "note: {} had no readable `Date` header; kb waited for rate-limit resets by its own clock",
-                count(undated, "answer")
-            );
-        }
-        if let Some(path) = &args.run.log {
-            super::run::write_log(path, client);
-        }
-    }
     emit(args, &report)
 }
 
@@ -341,20 +306,6 @@ fn emit(args: &CheckArgs, report: &Report) -> i32 {
     report.exit_code()
 }
 
-/// `--strict`: a check that could not run for want of a variable is an error.
-fn strict(finished: &mut [Finished]) {
-    for f in finished {
-        if let Verdict::Skip(Skipped {
-            reason: SkipReason::NeedsVar(vars),
-            ..
-        }) = &f.verdict
-        {
-            let message = format!("no value for {} (--strict): pass --var NAME=VALUE", vars.join(", "));
-            f.verdict = Verdict::Error(Error::new(Reason::Input, message));
-        }
-    }
-}
-
 /// Opens the run's HTML report, writing it first unless `--output` already holds it. Failing to open is a warning:
 /// the run and its exit status stand.
 fn open_html(args: &CheckArgs, report: &report::Report) {
@@ -388,45 +339,6 @@ fn open_html(args: &CheckArgs, report: &report::Report) {
             path.display()
         ),
     }
-}
-
-/// The report of the checks that finished, in the order of `jobs`, grouped by article. Start time, duration and
-/// interruption are the caller's to fill in.
-pub fn build_report(
-    config: &Config,
-    content: &Content,
-    checks: &Checks,
-    org: &Org,
-    jobs: &[Job],
-    finished: Vec<Finished>,
-) -> Report {
-    let mut by_job: std::collections::HashMap<Job, Finished> = finished.into_iter().map(|f| (f.job, f)).collect();
-    let mut articles: Vec<ArticleReport> = Vec::new();
-    for job in jobs {
-        let Some(f) = by_job.remove(job) else { continue };
-        let a = &content.articles[job.article];
-        let check = &checks.by_article[job.article][job.index];
-        let report = CheckReport::new(
-            &check.id,
-            &check.title,
-            check.severity,
-            &f.verdict,
-            f.duration.as_millis() as u64,
-        );
-        match articles.last_mut() {
-            Some(last) if last.slug == a.slug => last.checks.push(report),
-            _ => articles.push(ArticleReport {
-                slug: a.slug.clone(),
-                title: a.title().to_string(),
-                url: a.url.clone(),
-                permalink: config.permalink(&a.url),
-                status: Status::Skip,
-                severity: None,
-                checks: vec![report],
-            }),
-        }
-    }
-    Report::of(&org.name, &org.url.origin().ascii_serialization(), articles)
 }
 
 /// The plan: per article and check, each request with every value known before the run filled in; values that

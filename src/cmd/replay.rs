@@ -66,21 +66,16 @@ pub fn prepare(sel: Selection, wanted: Wanted<'_>, r: &Request<'_>) -> Result<Re
             .hint("the snapshot's own vars are used; take a new snapshot with the values you want"),
         ]);
     }
-    let Selection {
-        config,
-        content,
-        checks,
-        ..
-    } = sel;
+    let content = &sel.content;
     let selected = match wanted {
         Wanted::Among(among) => among
             .into_iter()
             .filter(|&i| snapshot.article(&content.articles[i].slug).is_some())
             .collect(),
         Wanted::Named(articles) if !articles.is_empty() => content.select(articles)?,
-        Wanted::Named(_) => recorded(&snapshot, &content, &shown)?,
+        Wanted::Named(_) => recorded(&snapshot, content, &shown)?,
     };
-    let mut sel = Selection::of(config, content, checks, selected, r.min_severity);
+    let mut sel = sel.narrow(selected, r.min_severity);
     let (missing, changed) = crate::snapshot::compare(&snapshot, &sel.recorded());
     if !missing.is_empty() {
         let taken: Vec<&str> = snapshot.articles.iter().map(|a| a.slug.as_str()).collect();

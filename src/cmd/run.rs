@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::checks::eval::{Error, Reason};
 use crate::checks::model::Severity;
 use crate::checks::{Checks, SkipReason, Skipped, Verdict};
 use crate::config::Config;
 use crate::content::Content;
 use crate::diag::Diagnostic;
+use crate::report::{ArticleReport, CheckReport, Report, Status};
 use crate::runner::client::{Client, Options};
 use crate::runner::org::{Org, OrgArgs};
 use crate::runner::{self, Finished, Job, Source, auth::Auth, http};
@@ -156,6 +158,11 @@ impl Selection {
         }
     }
 
+    /// The same knowledge base with other articles selected.
+    pub fn narrow(self, selected: Vec<usize>, min: Option<Severity>) -> Selection {
+        Selection::of(self.config, self.content, self.checks, selected, min)
+    }
+
     /// The scopes of the checks that will run: not those below --min-severity, nor those missing a variable.
     pub fn scopes(&self, org: &Org) -> Vec<String> {
         self.jobs
@@ -261,6 +268,106 @@ pub fn execute(source: Arc<Source>, checks: Arc<Checks>, jobs: &[Job], org: &Org
     runtime.shutdown_background();
     let finished = std::mem::take(&mut *sink.lock().unwrap());
     Ok(Ran { finished, interrupted })
+}
+
+/// Runs the selection's checks against `source` and reports them together with `more` (checks that did not run,
+/// already judged): the report with its start time, duration and interruption. `strict` makes a `needs_var` skip an
+/// error; the client's requests go to `log`, and answers without a readable `Date` are noted.
+pub fn report(
+    sel: Selection,
+    org: &Org,
+    source: Source,
+    more: Vec<Finished>,
+    strict: bool,
+    log: Option<&std::path::Path>,
+) -> Result<Report, Box<Diagnostic>> {
+    let Selection {
+        config,
+        content,
+        checks,
+        all_jobs,
+        jobs,
+        ..
+    } = sel;
+    let (source, checks) = (Arc::new(source), Arc::new(checks));
+    let started_at = chrono::Utc::now();
+    let started = std::time::Instant::now();
+    let ran = execute(source.clone(), checks.clone(), &jobs, org)?;
+    let mut finished = ran.finished;
+    finished.extend(more);
+    if strict {
+        strict_vars(&mut finished);
+    }
+    let mut report = build_report(&config, &content, &checks, org, &all_jobs, finished);
+    report.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.interrupted = ran.interrupted;
+    if let Some(client) = source.client() {
+        let undated = client.undated();
+        if undated > 0 {
+            eprintln!(
+                "note: {} had no readable `Date` header; kb waited for rate-limit resets by its own clock",
+                crate::text::count(undated, "answer")
+            );
+        }
+        if let Some(path) = log {
+            write_log(path, client);
+        }
+    }
+    Ok(report)
+}
+
+/// `--strict`: a check that could not run for want of a variable is an error.
+fn strict_vars(finished: &mut [Finished]) {
+    for f in finished {
+        if let Verdict::Skip(Skipped {
+            reason: SkipReason::NeedsVar(vars),
+            ..
+        }) = &f.verdict
+        {
+            let message = format!("no value for {} (--strict): pass --var NAME=VALUE", vars.join(", "));
+            f.verdict = Verdict::Error(Error::new(Reason::Input, message));
+        }
+    }
+}
+
+/// The report of the checks that finished, in the order of `jobs`, grouped by article. Start time, duration and
+/// interruption are the caller's to fill in.
+pub fn build_report(
+    config: &Config,
+    content: &Content,
+    checks: &Checks,
+    org: &Org,
+    jobs: &[Job],
+    finished: Vec<Finished>,
+) -> Report {
+    let mut by_job: std::collections::HashMap<Job, Finished> = finished.into_iter().map(|f| (f.job, f)).collect();
+    let mut articles: Vec<ArticleReport> = Vec::new();
+    for job in jobs {
+        let Some(f) = by_job.remove(job) else { continue };
+        let a = &content.articles[job.article];
+        let check = &checks.by_article[job.article][job.index];
+        let report = CheckReport::new(
+            &check.id,
+            &check.title,
+            check.severity,
+            &f.verdict,
+            f.duration.as_millis() as u64,
+        );
+        match articles.last_mut() {
+            Some(last) if last.slug == a.slug => last.checks.push(report),
+            _ => articles.push(ArticleReport {
+                slug: a.slug.clone(),
+                title: a.title().to_string(),
+                url: a.url.clone(),
+                permalink: config.permalink(&a.url),
+                status: Status::Skip,
+                severity: None,
+                checks: vec![report],
+            }),
+        }
+    }
+    Report::of(&org.name, &org.url.origin().ascii_serialization(), articles)
 }
 
 /// `--log FILE`: one JSON line per request sent. Failing to write it is a warning.

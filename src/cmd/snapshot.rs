@@ -207,13 +207,7 @@ fn outline(v: &Verdict) -> String {
         Verdict::Pass => "pass".into(),
         Verdict::Fail(f) if f.findings.is_empty() => "fail".into(),
         Verdict::Fail(f) => format!("fail ({})", count(f.findings.len(), "finding")),
-        Verdict::Error(e) => format!(
-            "error ({})",
-            serde_json::to_value(e.reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        ),
+        Verdict::Error(e) => format!("error ({})", e.reason.as_str()),
         Verdict::Skip(s) => format!("skip ({})", s.reason.as_str()),
     }
 }

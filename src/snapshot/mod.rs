@@ -47,6 +47,41 @@ pub const HEADERS: &[&str] = &[
 
 const NEWER: &str = "is of snapshot format";
 
+/// Why JSON that does not read as a snapshot is not one: cut short, not a snapshot at all, of a newer format, or a
+/// snapshot kb cannot read.
+fn not_a_snapshot(json: &[u8], e: &serde_json::Error) -> String {
+    const NOT: &str = "is not a kb snapshot";
+    #[derive(Deserialize)]
+    struct Head {
+        kb_snapshot: Option<Value>,
+        #[serde(default)]
+        kb_version: Option<String>,
+    }
+    if e.is_eof() {
+        return format!("is cut short: its JSON ends early ({e})");
+    }
+    let head: Head = match serde_json::from_slice(json) {
+        Ok(h) => h,
+        Err(e) => return format!("{NOT}: its content is not the JSON of one ({e})"),
+    };
+    match head.kb_snapshot {
+        None => format!("{NOT}: it is gzip JSON without `kb_snapshot`"),
+        Some(v) => match v.as_u64() {
+            None => format!("{NOT}: `kb_snapshot` is {v}, not a version"),
+            Some(n) if n > u64::from(VERSION) => newer(n, head.kb_version.as_deref()),
+            Some(_) => format!("is not a snapshot kb can read: {e}"),
+        },
+    }
+}
+
+/// A snapshot of a format this kb does not read.
+fn newer(version: u64, by: Option<&str>) -> String {
+    format!(
+        "{NEWER} {version} (taken by kb {}); this kb reads format {VERSION} only",
+        by.unwrap_or("?")
+    )
+}
+
 /// A snapshot file, as written.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -224,34 +259,50 @@ impl Snapshot {
                 size(max_total as u64)
             ));
         }
-        #[derive(Deserialize)]
-        struct Head {
-            kb_snapshot: Option<Value>,
-            #[serde(default)]
-            kb_version: Option<String>,
-        }
-        let head: Head = match serde_json::from_slice(&json) {
-            Ok(h) => h,
-            Err(e) if e.is_eof() => return Err(format!("is cut short: its JSON ends early ({e})")),
-            Err(e) => return Err(format!("{NOT}: its content is not the JSON of one ({e})")),
+        // One parse when the file is a snapshot; a second, of its head only, to say what it is when it is not.
+        let snapshot: Snapshot = match serde_json::from_slice(&json) {
+            Ok(s) => s,
+            Err(e) => return Err(not_a_snapshot(&json, &e)),
         };
-        let version = match head.kb_snapshot {
-            None => return Err(format!("{NOT}: it is gzip JSON without `kb_snapshot`")),
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| format!("{NOT}: `kb_snapshot` is {v}, not a version"))?,
-        };
-        if version > u64::from(VERSION) {
-            return Err(format!(
-                "{NEWER} {version} (taken by kb {}); this kb reads format {VERSION} only",
-                head.kb_version.as_deref().unwrap_or("?")
-            ));
+        if snapshot.kb_snapshot > VERSION {
+            return Err(newer(snapshot.kb_snapshot.into(), Some(&snapshot.kb_version)));
         }
-        let snapshot: Snapshot =
-            serde_json::from_slice(&json).map_err(|e| format!("is not a snapshot kb can read: {e}"))?;
-        url::Url::parse(&snapshot.org_url)
-            .map_err(|e| format!("names the org {:?}, not a URL: {e}", snapshot.org_url))?;
+        snapshot.plausible()?;
         Ok(snapshot)
+    }
+
+    /// The manifest's values that reports print are what kb writes: a time, a version, URLs on http(s), a short
+    /// name. A crafted file cannot put text of its own into a report's header, nor send findings' links anywhere
+    /// but an https Admin Console (or one on the org's own host).
+    fn plausible(&self) -> Result<(), String> {
+        let bad = |what: &str, v: &str| {
+            format!(
+                "is not a snapshot kb wrote: its {what} is {}",
+                crate::text::snippet(v.as_bytes(), 60)
+            )
+        };
+        if chrono::DateTime::parse_from_rfc3339(&self.taken_at).is_err() {
+            return Err(bad("time", &self.taken_at));
+        }
+        let version = |v: &str| {
+            !v.is_empty() && v.len() <= 40 && v.chars().all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
+        };
+        if !version(&self.kb_version) {
+            return Err(bad("kb version", &self.kb_version));
+        }
+        if self.org.chars().count() > 200 || self.org.chars().any(char::is_control) {
+            return Err(bad("org name", &self.org));
+        }
+        let org = url::Url::parse(&self.org_url).map_err(|_| bad("org URL", &self.org_url))?;
+        if !matches!(org.scheme(), "https" | "http") {
+            return Err(bad("org URL", &self.org_url));
+        }
+        if let Some(a) = &self.admin_url
+            && !url::Url::parse(a).is_ok_and(|u| u.scheme() == "https" || u.host_str() == org.host_str())
+        {
+            return Err(bad("Admin Console URL", a));
+        }
+        Ok(())
     }
 
     /// The recorded article of this slug.

@@ -282,6 +282,11 @@ fn bad_snapshots_are_refused_with_a_clear_error() {
     };
     let mut newer = snapshot_json(&good);
     newer["kb_snapshot"] = 99.into();
+    // A crafted manifest: text of its own for a report's header, findings' links sent elsewhere.
+    let mut crafted_time = snapshot_json(&good);
+    crafted_time["taken_at"] = "\u{1b}[32mverified by Okta\u{1b}[0m".into();
+    let mut crafted_admin = snapshot_json(&good);
+    crafted_admin["admin_url"] = "http://evil.example".into();
     let cases = [
         ("missing", dir.path().join("none.json.gz"), vec![]),
         ("empty", put("empty.json.gz", b""), vec![]),
@@ -293,6 +298,16 @@ fn bad_snapshots_are_refused_with_a_clear_error() {
             vec![],
         ),
         ("newer", put("newer.json.gz", &gz(&newer.to_string())), vec![]),
+        (
+            "crafted_time",
+            put("time.json.gz", &gz(&crafted_time.to_string())),
+            vec![],
+        ),
+        (
+            "crafted_admin",
+            put("admin.json.gz", &gz(&crafted_admin.to_string())),
+            vec![],
+        ),
         ("other_articles", good.clone(), vec!["users/user-locked-out"]),
         ("var_on_redacted", good.clone(), vec!["--var", "admin=x@acme.test"]),
     ];

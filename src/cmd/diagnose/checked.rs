@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -73,23 +72,17 @@ pub(super) fn check(args: &DiagnoseArgs, sel: Selection, matched: &[usize]) -> R
     let (sel, org, source, snapshot, withheld) = source(args, sel, with_checks)?;
     let unchecked: Vec<usize> = matched.iter().copied().filter(|i| !sel.selected.contains(i)).collect();
     let unchecked = slugs(&sel, &unchecked);
-    let Selection {
-        config,
-        content,
-        checks,
-        all_jobs,
-        jobs,
-        ..
-    } = sel;
-    let (checks, source) = (Arc::new(checks), Arc::new(source));
-    let ran = crate::cmd::run::execute(source.clone(), checks.clone(), &jobs, &org).map_err(|d| vec![*d])?;
-    if let (Some(path), Some(client)) = (&args.run.log, source.client()) {
-        crate::cmd::run::write_log(path, client);
-    }
-    let mut finished = ran.finished;
-    finished.extend(withheld);
-    let mut report = crate::cmd::check::build_report(&config, &content, &checks, &org, &all_jobs, finished);
-    report.interrupted = ran.interrupted;
+    // The fix of each checked article, as text, for those whose problem the org turns out to have.
+    let mut solutions: BTreeMap<String, String> = sel
+        .selected
+        .iter()
+        .filter_map(|&i| {
+            let a = &sel.content.articles[i];
+            Some((a.slug.clone(), crate::markdown::plain::section(a.body(), "Solution")?))
+        })
+        .collect();
+    let mut report =
+        crate::cmd::run::report(sel, &org, source, withheld, false, args.run.log.as_deref()).map_err(|d| vec![*d])?;
     report.snapshot = snapshot.clone();
     let present: Vec<String> = report
         .articles
@@ -97,13 +90,7 @@ pub(super) fn check(args: &DiagnoseArgs, sel: Selection, matched: &[usize]) -> R
         .filter(|a| a.status == Status::Fail)
         .map(|a| a.slug.clone())
         .collect();
-    let solutions = present
-        .iter()
-        .filter_map(|slug| {
-            let a = content.articles.iter().find(|a| &a.slug == slug)?;
-            Some((slug.clone(), crate::markdown::plain::section(a.body(), "Solution")?))
-        })
-        .collect();
+    solutions.retain(|slug, _| present.contains(slug));
     Ok(Checked {
         org: report.org.clone(),
         org_url: report.org_url.clone(),
@@ -140,13 +127,7 @@ fn source(args: &DiagnoseArgs, sel: Selection, articles: Vec<usize>) -> Result<P
         let r = replay::prepare(sel, Wanted::Among(articles), &request)?;
         return Ok((r.sel, r.org, r.source, Some(r.info), r.withheld));
     }
-    let Selection {
-        config,
-        content,
-        checks,
-        ..
-    } = sel;
-    let sel = Selection::of(config, content, checks, articles, None);
+    let sel = sel.narrow(articles, None);
     let org = args.target.resolve(&sel.config, true)?;
     let client = crate::cmd::run::client(&args.run, &org, &sel.scopes(&org))?;
     Ok((sel, org, Source::Org(client), None, Vec::new()))
