@@ -23,6 +23,9 @@ pub enum Command {
     Validate {
         #[command(flatten)]
         site: SiteArgs,
+        /// Fail when an article's review is overdue (otherwise a warning each)
+        #[arg(long)]
+        deny_overdue: bool,
     },
     /// Print the OAuth scopes the selected articles' checks need (all articles when none is named)
     Scopes {
@@ -43,6 +46,8 @@ pub enum Command {
     Diagnose(Box<crate::cmd::diagnose::DiagnoseArgs>),
     /// List the error catalogues' entries that no article covers
     Gaps(crate::cmd::gaps::GapsArgs),
+    /// List the articles whose review is overdue or due within 30 days, with their owners
+    Review(crate::cmd::review::ReviewArgs),
     /// Write a new article skeleton at content/SLUG.md
     New {
         /// The article's slug, e.g. workflows/connector-timeout
@@ -67,7 +72,7 @@ pub fn run() -> i32 {
     match cli.command {
         Command::Build(args) => crate::cmd::build::run(&args),
         Command::Serve(args) => crate::cmd::serve::run(&args),
-        Command::Validate { site } => crate::cmd::validate::run(&site),
+        Command::Validate { site, deny_overdue } => crate::cmd::validate::run(&site, deny_overdue),
         Command::Scopes {
             site,
             articles,
@@ -77,6 +82,7 @@ pub fn run() -> i32 {
         Command::Snapshot(args) => crate::cmd::snapshot::run(&args),
         Command::Diagnose(args) => crate::cmd::diagnose::run(&args),
         Command::Gaps(args) => crate::cmd::gaps::run(&args),
+        Command::Review(args) => crate::cmd::review::run(&args),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }
 }

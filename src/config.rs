@@ -22,7 +22,56 @@ const KEYS: &[&str] = &[
     "csp",
     "errors",
     "search",
+    "audience",
+    "edit_url",
+    "reviews",
+    "links",
 ];
+
+pub use crate::content::front_matter::Audience;
+
+/// How a kind of link problem is reported (`[links]` in kb.toml): as an error that fails the build (the default),
+/// or as a warning while a migrated site is being fixed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    #[default]
+    Error,
+    Warn,
+}
+
+/// `[links]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Links {
+    /// Links to pages or files that do not exist.
+    #[serde(default)]
+    pub broken: Level,
+    /// Links to a heading a page does not have.
+    #[serde(default)]
+    pub anchors: Level,
+}
+
+/// `[reviews]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reviews {
+    /// Days between an article's reviews, unless its section or the article says otherwise.
+    #[serde(default = "default_interval")]
+    pub interval_days: u32,
+}
+
+fn default_interval() -> u32 {
+    365
+}
+
+impl Default for Reviews {
+    fn default() -> Self {
+        Reviews {
+            interval_days: default_interval(),
+        }
+    }
+}
 
 /// `[markdown] html`: what becomes of raw HTML in articles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -105,6 +154,14 @@ pub struct Config {
     /// `[search]`.
     #[serde(skip)]
     pub search: SearchSettings,
+    /// Who the build is for: kb.toml's `audience`, which a command's `--audience` overrides.
+    pub audience: Audience,
+    /// `edit_url`: a source file's path under `content/` appended to it gives its "Edit this page" link.
+    pub edit_url: Option<String>,
+    #[serde(skip)]
+    pub reviews: Reviews,
+    #[serde(skip)]
+    pub links: Links,
     #[serde(skip)]
     pub root: PathBuf,
 }
@@ -159,6 +216,10 @@ struct Raw {
     csp: Option<toml::Table>,
     errors: Option<RawErrors>,
     search: Option<RawSearch>,
+    audience: Option<Audience>,
+    edit_url: Option<String>,
+    reviews: Option<Reviews>,
+    links: Option<Links>,
 }
 
 impl Config {
@@ -276,6 +337,19 @@ impl Config {
             (Ok(s), Ok(c)) => (s, c),
             (s, c) => return Err(s.err().into_iter().chain(c.err()).flatten().collect()),
         };
+        let edit_url = edit_url(raw.edit_url, &file, table.get_ref())?;
+        let reviews = raw.reviews.unwrap_or_default();
+        if !(1..=crate::content::front_matter::MAX_INTERVAL_DAYS).contains(&i64::from(reviews.interval_days)) {
+            return Err(vec![
+                Diagnostic::error(format!(
+                    "`[reviews] interval_days` is {}, not a number of days from 1 to {}",
+                    reviews.interval_days,
+                    crate::content::front_matter::MAX_INTERVAL_DAYS
+                ))
+                .at(&file, key_span(table.get_ref(), "reviews"))
+                .hint("write how many days may pass between reviews, e.g. `interval_days = 365`"),
+            ]);
+        }
         Ok(Config {
             catalogues,
             search,
@@ -292,6 +366,10 @@ impl Config {
             extra: raw.extra.unwrap_or(serde_json::Value::Object(Default::default())),
             orgs: raw.orgs.unwrap_or_default(),
             vars: raw.vars.unwrap_or_default(),
+            audience: raw.audience.unwrap_or_default(),
+            edit_url,
+            reviews,
+            links: raw.links.unwrap_or_default(),
             root: root.to_path_buf(),
         })
     }
@@ -476,6 +554,31 @@ fn parse_base_url(text: &str) -> Result<(String, String), String> {
     let base_path = format!("{path}/");
     let origin = url.origin().ascii_serialization();
     Ok((format!("{origin}{path}"), base_path))
+}
+
+/// The span of a top-level key's value in kb.toml (the file's start when absent).
+fn key_span(table: &toml::de::DeTable<'_>, key: &str) -> std::ops::Range<usize> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref() == key)
+        .map_or(0..0, |(_, v)| v.span())
+}
+
+/// `edit_url` must be an http(s) address; a source path is appended to it as written.
+fn edit_url(
+    url: Option<String>,
+    file: &SourceFile,
+    table: &toml::de::DeTable<'_>,
+) -> Result<Option<String>, Vec<Diagnostic>> {
+    let Some(url) = url else { return Ok(None) };
+    match url::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => Ok(Some(url)),
+        _ => Err(vec![
+            Diagnostic::error(format!("`edit_url` {url:?} is not an http(s) address"))
+                .at(file, key_span(table, "edit_url"))
+                .hint("e.g. edit_url = \"https://github.com/acme/help/edit/main/content/\": each page's source path is appended"),
+        ]),
+    }
 }
 
 #[cfg(test)]

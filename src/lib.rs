@@ -11,6 +11,7 @@ pub mod diag;
 pub mod exit;
 pub mod markdown;
 pub mod report;
+pub mod reviews;
 pub mod runner;
 pub mod site;
 pub mod snapshot;

@@ -129,7 +129,7 @@ pub fn today(var: Option<String>) -> Result<NaiveDate, Vec<Diagnostic>> {
     match var.filter(|v| !v.is_empty()) {
         None => Ok(chrono::Local::now().date_naive()),
         Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .inspect(|d| eprintln!("note: {TODAY_VAR}={d}: waivers are judged as of that date"))
+            .inspect(|d| eprintln!("note: {TODAY_VAR}={d}: waivers and reviews are judged as of that date"))
             .map_err(|_| {
                 vec![
                     Diagnostic::error(format!("{TODAY_VAR}={v} is not a date"))

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{SiteArgs, exit};
-use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::report::Report;
 use crate::site::status::{ArticleStatus, CheckStatus, Counts, OrgStatus};
@@ -27,18 +26,36 @@ pub struct BuildArgs {
     /// on the home page; those pages get noindex and stay out of the sitemap and the search index
     #[arg(long, value_name = "REPORT.json")]
     pub report: Option<PathBuf>,
+    /// Fail when an article's review is overdue (otherwise a warning each)
+    #[arg(long)]
+    pub deny_overdue: bool,
 }
 
 pub fn run(args: &BuildArgs) -> i32 {
     let started = std::time::Instant::now();
-    let config = match Config::load(&args.site.root, args.base_url.as_deref()) {
+    let config = match args.site.config(args.base_url.as_deref(), None) {
         Ok(c) => c,
         Err(d) => {
             super::report(&d, "build");
             return exit::INVALID;
         }
     };
-    let status = match args.report.as_deref().map(load_report).transpose() {
+    let today = match super::today() {
+        Ok(t) => t,
+        Err(d) => {
+            super::report(&d, "build");
+            return exit::INVALID;
+        }
+    };
+    let loaded = super::load(&config, args.site.drafts)
+        .with_cards()
+        .with_reviews(&config, today, args.deny_overdue);
+    let status = match args
+        .report
+        .as_deref()
+        .map(|p| load_report(p, &loaded.content))
+        .transpose()
+    {
         Ok(s) => s,
         Err(d) => {
             super::report(&d, "build");
@@ -51,7 +68,6 @@ pub fn run(args: &BuildArgs) -> i32 {
         search: !args.no_search,
         status,
     };
-    let loaded = super::load(&config, args.site.drafts).with_cards();
     match site::build(&config, &loaded.content, loaded.diags, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");
@@ -77,9 +93,16 @@ pub fn run(args: &BuildArgs) -> i32 {
     }
 }
 
-/// Reads a `kb check` JSON report into what the site shows.
-fn load_report(path: &std::path::Path) -> Result<OrgStatus, Vec<Diagnostic>> {
-    crate::report::read::file(path).map(|r| org_status(&r))
+/// Reads a `kb check` JSON report into what the site shows. A public build shows nothing of an internal
+/// article's results, not even in the counts.
+fn load_report(path: &std::path::Path, content: &crate::content::Content) -> Result<OrgStatus, Vec<Diagnostic>> {
+    let mut report = crate::report::read::file(path)?;
+    let before = report.articles.len();
+    report.articles.retain(|a| !content.internal_slugs.contains(&a.slug));
+    if report.articles.len() != before {
+        report.finish();
+    }
+    Ok(org_status(&report))
 }
 
 fn org_status(report: &Report) -> OrgStatus {

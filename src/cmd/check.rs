@@ -363,7 +363,8 @@ fn plan(content: &Content, checks: &Checks, jobs: &[Job], org: &Org, scopes: &[S
     for job in jobs {
         let a = &content.articles[job.article];
         if last != Some(job.article) {
-            let _ = writeln!(out, "{}", a.slug);
+            let note = if a.internal { " (internal article)" } else { "" };
+            let _ = writeln!(out, "{}{note}", a.slug);
             last = Some(job.article);
         }
         let check = &checks.by_article[job.article][job.index];

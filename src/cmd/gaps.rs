@@ -41,7 +41,7 @@ struct Gap<'a> {
 }
 
 pub fn run(args: &GapsArgs) -> i32 {
-    let config = match Config::load(&args.site.root, None) {
+    let config = match args.site.config(None, None) {
         Ok(c) => c,
         Err(d) => {
             super::report(&d, "kb gaps");

@@ -6,6 +6,7 @@ pub mod diagnose;
 pub mod gaps;
 pub mod new;
 pub mod replay;
+pub mod review;
 pub mod run;
 pub mod scopes;
 pub mod serve;
@@ -32,6 +33,26 @@ pub struct SiteArgs {
     /// Include articles marked `draft = true`
     #[arg(long)]
     pub drafts: bool,
+    /// Who the site is for: `public` leaves out every internal article; `internal` shows them, marked, on a site
+    /// search engines are told to skip [default: kb.toml's `audience`, else public]
+    #[arg(long, value_enum)]
+    pub audience: Option<crate::content::Audience>,
+}
+
+impl SiteArgs {
+    /// kb.toml loaded (with `base_url` overriding its own), its audience overridden by `--audience`, or else by
+    /// `default` when the command has its own (`kb serve` previews internal, `kb check` checks everything).
+    pub fn config(
+        &self,
+        base_url: Option<&str>,
+        default: Option<crate::content::Audience>,
+    ) -> Result<Config, Vec<Diagnostic>> {
+        let mut config = Config::load(&self.root, base_url)?;
+        if let Some(a) = self.audience.or(default) {
+            config.audience = a;
+        }
+        Ok(config)
+    }
 }
 
 /// What every command starts from: `content/` loaded and its check blocks validated against `checks/`. The site
@@ -67,6 +88,20 @@ impl Loaded {
         let t = Instant::now();
         self.content.cards = self.checks.cards(&self.content);
         self.phases.push(("cards", t.elapsed()));
+        self
+    }
+}
+
+/// "Today" for waivers and reviews: the local date, or `KB_TODAY` (said once on stderr when set).
+pub fn today() -> Result<chrono::NaiveDate, Vec<Diagnostic>> {
+    crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok())
+}
+
+impl Loaded {
+    /// A warning per article whose review is overdue, or with `deny` (`--deny-overdue`) an error.
+    pub fn with_reviews(mut self, config: &Config, today: chrono::NaiveDate, deny: bool) -> Loaded {
+        self.diags
+            .extend(crate::reviews::diagnostics(config, &self.content, today, deny));
         self
     }
 }

@@ -122,7 +122,7 @@ impl Selection {
         articles: &[String],
         min: Option<Severity>,
     ) -> Result<Selection, Vec<Diagnostic>> {
-        let config = Config::load(&site.root, None)?;
+        let config = site.config(None, Some(crate::content::Audience::Internal))?;
         let loaded = super::load(&config, site.drafts);
         let mut diags = loaded.diags;
         if diags.iter().any(|d| d.is_error()) {
@@ -361,6 +361,7 @@ pub fn build_report(
                 title: a.title().to_string(),
                 url: a.url.clone(),
                 permalink: config.permalink(&a.url),
+                audience: a.internal.then_some(crate::content::Audience::Internal),
                 status: Status::Skip,
                 severity: None,
                 checks: vec![report],

@@ -7,12 +7,11 @@ use std::fmt::Write as _;
 use super::{SiteArgs, exit};
 use crate::checks::Checks;
 use crate::checks::model::Severity;
-use crate::config::Config;
 use crate::content::Content;
 use crate::text;
 
 pub fn run(args: &SiteArgs, selection: &[String], min_severity: Option<Severity>) -> i32 {
-    let config = match Config::load(&args.root, None) {
+    let config = match args.config(None, Some(crate::content::Audience::Internal)) {
         Ok(c) => c,
         Err(d) => {
             super::report(&d, "kb scopes");

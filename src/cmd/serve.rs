@@ -103,6 +103,8 @@ pub fn run(args: &ServeArgs) -> i32 {
     watch(&mut watcher, &root, &[], &mut watching);
 
     let mut builder = Builder::new(&root, args.site.drafts, !args.no_search, url.trim_end_matches('/'));
+    // A preview shows the support team everything, unless asked to show what a public build publishes.
+    builder.audience = args.site.audience.unwrap_or(crate::content::Audience::Internal);
     let started = Instant::now();
     let first = builder.full();
     let built = first.is_ok();
@@ -121,6 +123,12 @@ pub fn run(args: &ServeArgs) -> i32 {
             "the site (not built yet)".to_string()
         }
     );
+    match builder.audience {
+        crate::content::Audience::Internal => eprintln!(
+            "Previewing the internal site: internal articles are shown and marked (--audience public shows what a public build publishes)."
+        ),
+        crate::content::Audience::Public => eprintln!("Previewing the public site: internal articles are left out."),
+    }
     if !addr.ip().is_loopback() {
         eprintln!(
             "warning: listening on {}: other machines can read this site, drafts included",
@@ -321,6 +329,8 @@ pub struct Builder {
     vars: Vec<String>,
     /// Paths of saves that failed: each update takes them again, so that a fix elsewhere does not hide them.
     pending: BTreeSet<PathBuf>,
+    /// Who the preview is for (internal unless `--audience` says otherwise).
+    pub audience: crate::content::Audience,
 }
 
 impl Builder {
@@ -361,12 +371,14 @@ impl Builder {
             library: Library::default(),
             vars: Vec::new(),
             pending: BTreeSet::new(),
+            audience: crate::content::Audience::Internal,
         }
     }
 
     /// Loads and renders everything.
     pub fn full(&mut self) -> Result<Update, Vec<Diagnostic>> {
-        let config = Config::load(&self.root, Some(&self.base_url))?;
+        let mut config = Config::load(&self.root, Some(&self.base_url))?;
+        config.audience = self.audience;
         let loaded = super::load(&config, self.drafts).with_cards();
         let vars = checks::known_vars(&config);
         let (site, update) = Site::build(config, loaded.content, loaded.diags, self.search)?;

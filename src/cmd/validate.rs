@@ -1,22 +1,26 @@
 //! `kb validate`: everything `kb build` checks, with nothing written.
 
 use super::{SiteArgs, exit};
-use crate::config::Config;
 use crate::site::{self, BuildOptions};
 
-pub fn run(args: &SiteArgs) -> i32 {
-    let config = match Config::load(&args.root, None) {
+pub fn run(args: &SiteArgs, deny_overdue: bool) -> i32 {
+    let config = match args.config(None, None) {
         Ok(c) => c,
         Err(d) => {
             super::report(&d, "validation");
             return exit::INVALID;
         }
     };
-    let loaded = super::load(&config, args.drafts);
+    let today = match super::today() {
+        Ok(t) => t,
+        Err(d) => {
+            super::report(&d, "validation");
+            return exit::INVALID;
+        }
+    };
+    let loaded = super::load(&config, args.drafts).with_reviews(&config, today, deny_overdue);
     // waivers.toml, when there is one: its targets are checked against the checks just loaded.
-    let today = crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok());
-    let waivers =
-        today.and_then(|t| crate::waivers::Waivers::load(&config.root, None, &loaded.content, &loaded.checks, t));
+    let waivers = crate::waivers::Waivers::load(&config.root, None, &loaded.content, &loaded.checks, today);
     match waivers {
         Err(d) => {
             super::report(&d, "validation");

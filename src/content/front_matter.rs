@@ -23,10 +23,42 @@ pub const ARTICLE_KEYS: &[&str] = &[
     "weight",
     "slug",
     "aliases",
+    "audience",
+    "owner",
+    "reviewed",
+    "review_interval_days",
     "extra",
 ];
 
-pub const SECTION_KEYS: &[&str] = &["title", "description", "weight", "extra", "draft"];
+pub const SECTION_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "weight",
+    "extra",
+    "draft",
+    "audience",
+    "owner",
+    "review_interval_days",
+];
+
+/// Who an article is for: `public` (the default) or `internal` (a runbook for the support team, never in a public
+/// build).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    #[default]
+    Public,
+    Internal,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Public => "public",
+            Audience::Internal => "internal",
+        }
+    }
+}
 
 /// What front matter says, once checked.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -44,6 +76,14 @@ pub struct FrontMatter {
     pub weight: i64,
     pub slug: Option<String>,
     pub aliases: Vec<String>,
+    /// `audience` as written (an article without it takes its section's, and public at the top).
+    pub audience: Option<Audience>,
+    /// Who keeps the article true (a name, team or address); reviews are reported to them.
+    pub owner: Option<String>,
+    /// When someone last checked the article was still right.
+    pub reviewed: Option<NaiveDate>,
+    /// How often it is to be reviewed, overriding the section's and kb.toml's.
+    pub review_interval_days: Option<u32>,
     pub extra: serde_json::Value,
 }
 
@@ -155,6 +195,10 @@ struct Raw {
     weight: i64,
     slug: Option<String>,
     aliases: Vec<String>,
+    audience: Option<String>,
+    owner: Option<String>,
+    reviewed: Option<DateValue>,
+    review_interval_days: Option<i64>,
     extra: Option<serde_json::Value>,
 }
 
@@ -210,10 +254,19 @@ pub fn parse(
         weight: raw.weight,
         slug: raw.slug,
         aliases: raw.aliases,
+        audience: None,
+        owner: raw.owner.filter(|o| !o.trim().is_empty()),
+        reviewed: None,
+        review_interval_days: None,
         extra: raw.extra.unwrap_or(serde_json::Value::Object(Default::default())),
     };
     fm.date = check_date(file, &spans, "date", raw.date, diags);
     fm.updated = check_date(file, &spans, "updated", raw.updated, diags);
+    fm.reviewed = check_date(file, &spans, "reviewed", raw.reviewed, diags);
+    fm.audience = raw.audience.and_then(|a| check_audience(file, &spans, &a, diags));
+    fm.review_interval_days = raw
+        .review_interval_days
+        .and_then(|n| check_interval(file, &spans, n, diags));
     if let Some(title) = &fm.title
         && title.trim().is_empty()
     {
@@ -263,6 +316,40 @@ fn check_date(
             None
         }
     }
+}
+
+fn check_audience(file: &SourceFile, spans: &Spans, value: &str, diags: &mut Vec<Diagnostic>) -> Option<Audience> {
+    match value {
+        "public" => Some(Audience::Public),
+        "internal" => Some(Audience::Internal),
+        _ => {
+            diags.push(
+                Diagnostic::error(format!("`audience` is {value:?}, which is not an audience"))
+                    .at(file, spans.value("audience"))
+                    .label("expected \"public\" or \"internal\"")
+                    .hint("write `audience = \"internal\"` for a support-team runbook; public is the default"),
+            );
+            None
+        }
+    }
+}
+
+/// The longest review interval kb takes: ten years.
+pub const MAX_INTERVAL_DAYS: i64 = 3650;
+
+/// A review interval in days, between 1 and [`MAX_INTERVAL_DAYS`].
+pub fn check_interval(file: &SourceFile, spans: &Spans, n: i64, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    if (1..=MAX_INTERVAL_DAYS).contains(&n) {
+        return Some(n as u32);
+    }
+    diags.push(
+        Diagnostic::error(format!(
+            "`review_interval_days` is {n}, not a number of days from 1 to {MAX_INTERVAL_DAYS}"
+        ))
+        .at(file, spans.value("review_interval_days"))
+        .hint("write how many days may pass between reviews, e.g. `review_interval_days = 180`"),
+    );
+    None
 }
 
 /// An ISO date, or the date part of an RFC 3339 date-time.

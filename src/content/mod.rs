@@ -14,8 +14,8 @@ use walkdir::WalkDir;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, SourceFile, did_you_mean, line_col};
-pub use front_matter::FrontMatter;
 use front_matter::Spans;
+pub use front_matter::{Audience, FrontMatter};
 
 pub const CONTENT_DIR: &str = "content";
 
@@ -37,6 +37,10 @@ pub struct Article {
     pub section: usize,
     /// The article's check blocks, in order.
     pub checks: Vec<blocks::CheckBlock>,
+    /// For the support team only: its own `audience`, or its section's (only an internal build holds one).
+    pub internal: bool,
+    /// The date of the last commit that touched the file (`git log`), when the site is in a full git clone.
+    pub committed: Option<chrono::NaiveDate>,
 }
 
 impl Article {
@@ -46,6 +50,11 @@ impl Article {
 
     pub fn title(&self) -> &str {
         self.meta.title.as_deref().unwrap_or_default()
+    }
+
+    /// When it last changed: `updated`, else its last commit's date from git, else `date`.
+    pub fn updated(&self) -> Option<chrono::NaiveDate> {
+        self.meta.updated.or(self.committed).or(self.meta.date)
     }
 }
 
@@ -62,6 +71,8 @@ pub struct Section {
     pub parent: Option<usize>,
     pub articles: Vec<usize>,
     pub subsections: Vec<usize>,
+    /// Its `_index.md`, or a parent's, says `audience = "internal"`.
+    pub internal: bool,
 }
 
 impl Section {
@@ -112,6 +123,10 @@ pub struct Content {
     pub cards: Vec<Vec<blocks::CheckCard>>,
     /// What becomes of raw HTML in the Markdown (`[markdown] html` in kb.toml).
     pub raw_html: crate::config::RawHtml,
+    /// Who the content was loaded for. A public load holds no internal article or section: they are in
+    /// `unpublished` (by source) and `internal_slugs`, so that what points at them is an error.
+    pub audience: Audience,
+    pub internal_slugs: std::collections::HashSet<String>,
 }
 
 /// A file published as it is: from `path` to `out` (relative to the site root), linked as `url`.
@@ -144,6 +159,8 @@ pub enum Reread {
 pub enum Unpublished {
     Draft,
     Invalid,
+    /// Internal, left out of a public build.
+    Internal,
 }
 
 /// A file read from `content/`, before it becomes an article or a section.
@@ -181,6 +198,7 @@ impl Content {
             .collect();
         let mut content = Content {
             raw_html: config.raw_html,
+            audience: config.audience,
             ..Content::default()
         };
         content.sections.push(Section {
@@ -193,25 +211,50 @@ impl Content {
             parent: None,
             articles: Vec::new(),
             subsections: Vec::new(),
+            internal: false,
         });
         let mut indexes = Vec::new();
+        let mut articles = Vec::new();
         for ((_, rel), (item, d)) in files.iter().zip(loaded) {
             diags.extend(d);
             match item {
                 Ok(Loaded::Article(a)) if a.meta.draft && !drafts => {
                     content.unpublished.insert(rel.clone(), Unpublished::Draft);
                 }
-                Ok(Loaded::Article(mut a)) => {
-                    a.url = config.url(&format!("{}/", a.slug));
-                    content.articles.push(*a);
-                }
+                Ok(Loaded::Article(a)) => articles.push(a),
                 Ok(Loaded::SectionIndex(index)) => indexes.push(*index),
                 Err(()) => {
                     content.unpublished.insert(rel.clone(), Unpublished::Invalid);
                 }
             }
         }
+        let internal_dirs = internal_dirs(&indexes);
+        let public = config.audience == Audience::Public;
+        if public {
+            indexes.retain(|index| {
+                let out = internal_dirs.contains(&index.dir);
+                if out {
+                    content
+                        .unpublished
+                        .insert(index_source(&index.dir), Unpublished::Internal);
+                }
+                !out
+            });
+        }
+        for mut a in articles {
+            a.internal = article_is_internal(&a, &internal_dirs, diags);
+            if a.internal && public {
+                content.unpublished.insert(a.source.clone(), Unpublished::Internal);
+                content.internal_slugs.insert(a.slug.clone());
+                continue;
+            }
+            a.url = config.url(&format!("{}/", a.slug));
+            content.articles.push(*a);
+        }
         for (path, rel) in assets {
+            if public && in_internal_dir(parent_dir(&rel), &internal_dirs) {
+                continue;
+            }
             let dir = parent_dir(&rel);
             let name = rel.rsplit('/').next().unwrap_or(&rel);
             let out = if dir.is_empty() {
@@ -248,6 +291,7 @@ impl Content {
             parent: Some(parent),
             articles: Vec::new(),
             subsections: Vec::new(),
+            internal: false,
         });
         self.sections[parent].subsections.push(i);
         self.section_by_dir.insert(dir.to_string(), i);
@@ -272,6 +316,7 @@ impl Content {
             }
             let s = &mut self.sections[i];
             s.file = Some(file);
+            s.internal = meta.audience == Some(Audience::Internal);
             s.meta = meta;
             s.body_offset = body_offset;
             self.by_source.insert(index_source(&dir), Target::Section(i));
@@ -286,6 +331,10 @@ impl Content {
         }
         for s in 0..self.sections.len() {
             self.sort_section(s);
+            // Sections are made parents first, so a parent's mark is final when its children read it.
+            if let Some(p) = self.sections[s].parent {
+                self.sections[s].internal |= self.sections[p].internal;
+            }
         }
         let sections = self.sections.clone();
         for s in &mut self.sections {
@@ -317,9 +366,10 @@ impl Content {
             Ok(Loaded::SectionIndex(_)) => return Reread::Structural,
             Err(()) => return Reread::Invalid,
         };
-        if new.slug != old.slug || (new.meta.draft && !drafts) {
+        if new.slug != old.slug || (new.meta.draft && !drafts) || new.meta.audience != old.meta.audience {
             return Reread::Structural;
         }
+        new.internal = old.internal;
         new.url.clone_from(&old.url);
         new.section = old.section;
         Reread::Article(Box::new(new))
@@ -466,6 +516,47 @@ impl Content {
     pub fn suggest_slug(&self, missing: &str) -> Option<&str> {
         did_you_mean(missing, self.by_slug.keys().map(String::as_str))
     }
+}
+
+/// The folders whose `_index.md` says `audience = "internal"`; everything under them is internal too.
+fn internal_dirs(indexes: &[SectionIndex]) -> std::collections::HashSet<String> {
+    indexes
+        .iter()
+        .filter(|i| i.meta.audience == Some(Audience::Internal))
+        .map(|i| i.dir.clone())
+        .collect()
+}
+
+/// Whether `dir` or a folder above it is internal.
+fn in_internal_dir(dir: &str, internal: &std::collections::HashSet<String>) -> bool {
+    if internal.is_empty() {
+        return false;
+    }
+    let mut d = dir;
+    loop {
+        if internal.contains(d) {
+            return true;
+        }
+        match d.rsplit_once('/') {
+            Some((up, _)) => d = up,
+            None => return internal.contains(""),
+        }
+    }
+}
+
+/// An article is internal when it or its section says so. It cannot be public inside an internal section: its
+/// section's page, lists and breadcrumbs would not be published.
+fn article_is_internal(a: &Article, internal: &std::collections::HashSet<String>, diags: &mut Vec<Diagnostic>) -> bool {
+    let inherited = in_internal_dir(parent_dir(&a.source), internal);
+    if inherited && a.meta.audience == Some(Audience::Public) {
+        diags.push(
+            Diagnostic::error("a public article inside an internal section")
+                .at(&a.file, a.spans.value("audience"))
+                .label("its section's _index.md says `audience = \"internal\"`")
+                .hint("move the article to a public section, or remove its `audience`"),
+        );
+    }
+    inherited || a.meta.audience == Some(Audience::Internal)
 }
 
 fn index_source(dir: &str) -> String {
@@ -673,6 +764,8 @@ fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnosti
         checks: blocks::extract(&file.text[split.body_offset..], split.body_offset),
         body_offset: split.body_offset,
         section: 0,
+        internal: false,
+        committed: None,
         file,
     })))
 }

@@ -114,6 +114,10 @@ pub(super) fn rewrite_link(
                         );
                         return None;
                     }
+                    Some(Unpublished::Internal) => {
+                        diags.push(internal_link(doc, dest_span, &format!("content/{resolved}")));
+                        return None;
+                    }
                     None => {}
                 }
                 let hint = match content.suggest_source(&resolved) {
@@ -133,6 +137,16 @@ pub(super) fn rewrite_link(
             }
         },
     }
+}
+
+/// A public page may not point at an internal one: the public site does not have it.
+pub(crate) fn internal_link(doc: &Doc<'_>, span: Range<usize>, what: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "link to an internal article: {what} is for the support team only"
+    ))
+    .at(doc.file, span)
+    .label("not in a public build")
+    .hint("link a public article instead, or make this article internal too (`audience = \"internal\"`)")
 }
 
 /// Images must be files of this site: a page loads nothing from another host.

@@ -325,6 +325,7 @@ mod waived {
                 title: "Locked".into(),
                 url: "/users/x/".into(),
                 permalink: "https://help.acme.test/users/x/".into(),
+                audience: None,
                 status: Status::Skip,
                 severity: None,
                 checks: vec![CheckReport::new("locked", "Locked", Severity::Low, &verdict, 1)],

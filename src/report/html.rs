@@ -68,10 +68,11 @@ pub fn render(report: &Report) -> String {
         let s = a.status.as_str();
         let _ = write!(
             out,
-            "<tr><td class=\"s {s}\">{s}</td><td><a href=\"{}\">{}</a><div class=\"m\">{}</div></td><td><ul>",
+            "<tr><td class=\"s {s}\">{s}</td><td><a href=\"{}\">{}</a><div class=\"m\">{}{}</div></td><td><ul>",
             escape(&a.permalink),
             escape(&a.title),
-            escape(&a.slug)
+            escape(&a.slug),
+            super::human::internal_note(a)
         );
         for c in &a.checks {
             let cs = c.status.as_str();

@@ -97,7 +97,7 @@ pub fn render(report: &Report, color: bool) -> String {
             }
         }
         if noted && a.status != Status::Skip {
-            let _ = writeln!(out, "       → {}", a.permalink);
+            let _ = writeln!(out, "       → {}{}", a.permalink, internal_note(a));
         }
     }
     if report.articles.is_empty() {
@@ -128,5 +128,14 @@ fn needs_vars(out: &mut String, report: &Report) {
     );
     for (flags, checks) in by_flags {
         let _ = writeln!(out, "  {}: {}", printable(&flags), printable(&checks.join(", ")));
+    }
+}
+
+/// What follows an internal article's link: the public site does not have its page.
+pub fn internal_note(a: &super::ArticleReport) -> &'static str {
+    if a.audience == Some(crate::content::Audience::Internal) {
+        " (internal article: on the internal site only)"
+    } else {
+        ""
     }
 }

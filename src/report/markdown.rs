@@ -112,10 +112,11 @@ pub fn render(report: &Report) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "| {} | {severity} | [{}]({}) | {} | {message} |",
+                    "| {} | {severity} | [{}]({}){} | {} | {message} |",
                     c.status.as_str(),
                     cell(&a.title),
                     link(&a.permalink),
+                    super::human::internal_note(a),
                     cell(&c.title),
                 );
             }

@@ -22,10 +22,10 @@ use crate::checks::{Finding, SkipReason, Verdict};
 /// version 3 severities, findings, and the skip reasons `needs_var` and `filtered`; version 4 the reason
 /// `not_recorded` and `snapshot` (a replay's source); version 5 `changes` (`--compare`), `waiver` on a check,
 /// `summary.waived` and the skip reason `waived`.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The versions kb's own readers (`kb build --report`, `kb check --compare`) accept.
-pub const READS: &[u32] = &[1, 2, 3, 4, 5];
+pub const READS: &[u32] = &[1, 2, 3, 4, 5, 6];
 
 /// Findings a report shows per check; `findings_total` counts them all.
 pub const FINDINGS_SHOWN: usize = 20;
@@ -145,6 +145,10 @@ pub struct ArticleReport {
     pub title: String,
     pub url: String,
     pub permalink: String,
+    /// `internal` for an article only an internal build publishes (its page is on the internal site); absent
+    /// for a public one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<crate::content::Audience>,
     pub status: Status,
     /// The highest severity among its failing checks; `null` when none fails.
     #[serde(default)]

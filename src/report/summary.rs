@@ -101,6 +101,7 @@ mod tests {
                 title: format!("SAML app signing certificate expired or about to expire, number {i}"),
                 url: format!("/saml/problem-{i:05}/"),
                 permalink: format!("https://help.acme.test/saml/problem-{i:05}/"),
+                audience: None,
                 status: Status::Skip,
                 severity: None,
                 checks: vec![CheckReport::new("certs", "Certificates", Severity::High, &verdict, 3)],

@@ -1,5 +1,6 @@
 //! The site: renders the article model into `site/` (pages, lists, feeds, redirects, assets), atomically.
 
+mod article;
 pub mod live;
 pub mod output;
 pub mod pages;
@@ -128,6 +129,11 @@ impl<'a> Model<'a> {
             }
         }
         model
+    }
+
+    /// An internal build: every article, internal ones marked, on a site search engines are told to skip.
+    pub fn internal(&self) -> bool {
+        self.content.audience == crate::content::Audience::Internal
     }
 
     pub fn from_parts(
@@ -387,6 +393,12 @@ pub fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<V
                         }
                     }
                     Some(_) => {}
+                    None if content.internal_slugs.contains(&wanted) => diags.push(
+                        Diagnostic::error(format!("`related` names `{slug}`, an internal article"))
+                            .at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
+                            .label("not in a public build")
+                            .hint("name a public article, or make this article internal too"),
+                    ),
                     None => diags.push(unknown_related(a, content, slug)),
                 }
             }

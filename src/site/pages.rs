@@ -10,13 +10,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
-use super::status::{ArticleStatus, ORDER};
+use super::status::ORDER;
 use super::taxonomy::{Kind, Taxonomy};
 use super::theme::{Theme, tera_error};
 use super::{Model, Sink, alias_file};
 use crate::catalogue::entry_at;
 use crate::diag::Diagnostic;
-use crate::markdown::{Highlighter, TocEntry};
+use crate::markdown::Highlighter;
 
 #[derive(Serialize, Clone)]
 pub struct NamedLink {
@@ -32,6 +32,8 @@ pub struct Item {
     pub description: String,
     pub products: Vec<String>,
     pub updated: Option<String>,
+    /// Only in an internal build: the article is for the support team.
+    pub internal: bool,
 }
 
 #[derive(Serialize)]
@@ -64,28 +66,6 @@ fn pager_window(current: usize, total: usize) -> Vec<usize> {
         }
     }
     out
-}
-
-#[derive(Serialize)]
-struct ArticlePage<'a> {
-    title: &'a str,
-    description: String,
-    url: &'a str,
-    permalink: String,
-    source: String,
-    date: Option<String>,
-    updated: Option<String>,
-    products: Vec<NamedLink>,
-    applies_to: &'a [String],
-    errors: Vec<NamedLink>,
-    tags: Vec<NamedLink>,
-    content: &'a str,
-    toc: &'a [TocEntry],
-    related: Vec<Item>,
-    breadcrumbs: Vec<NamedLink>,
-    extra: &'a serde_json::Value,
-    /// The org's result for this article (`kb build --report`); the page then carries `noindex`.
-    status: Option<&'a ArticleStatus>,
 }
 
 /// What a build will write: its pages and the sitemap's entries.
@@ -161,7 +141,7 @@ fn paged_rel(base_rel: &str, page: usize) -> String {
     if page <= 1 { base } else { format!("{base}page/{page}/") }
 }
 
-fn date_str(d: Option<NaiveDate>) -> Option<String> {
+pub(super) fn date_str(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
@@ -182,7 +162,8 @@ impl Model<'_> {
                 .clone()
                 .unwrap_or_else(|| self.articles[i].summary.trim().to_string()),
             products: a.meta.products.clone(),
-            updated: date_str(a.meta.updated.or(a.meta.date)),
+            updated: date_str(a.updated()),
+            internal: a.internal,
         }
     }
 
@@ -194,7 +175,7 @@ impl Model<'_> {
         }
     }
 
-    fn term_link(&self, kind: Kind, value: &str) -> Option<NamedLink> {
+    pub(super) fn term_link(&self, kind: Kind, value: &str) -> Option<NamedLink> {
         let t = self.taxonomy(kind).term(value)?;
         Some(NamedLink {
             name: value.to_string(),
@@ -229,7 +210,7 @@ impl Model<'_> {
             .collect()
     }
 
-    fn breadcrumbs(&self, mut section: usize) -> Vec<NamedLink> {
+    pub(super) fn breadcrumbs(&self, mut section: usize) -> Vec<NamedLink> {
         let mut out = Vec::new();
         while section != 0 {
             let s = &self.content.sections[section];
@@ -256,6 +237,7 @@ impl Model<'_> {
                     "url": s.url,
                     "description": s.meta.description.clone().unwrap_or_default(),
                     "count": s.articles.len(),
+                    "internal": s.internal,
                 })
             })
             .collect()
@@ -308,6 +290,7 @@ impl Model<'_> {
             "products": products,
             "generator": format!("kb {}", env!("CARGO_PKG_VERSION")),
             "csp": c.csp,
+            "internal": self.internal(),
             "extra": c.extra,
         })
     }
@@ -331,7 +314,9 @@ impl Model<'_> {
             jobs.push(Job::Report);
         }
         let parts = sitemap_len.div_ceil(SITEMAP_MAX);
-        if parts <= 1 {
+        if self.internal() {
+            // An internal site is for the team: nothing tells a search engine what it holds.
+        } else if parts <= 1 {
             jobs.push(Job::Sitemap(0));
         } else {
             jobs.push(Job::SitemapIndex(parts));
@@ -452,10 +437,7 @@ impl Model<'_> {
                 let mut recent: Vec<usize> = (0..self.content.articles.len()).collect();
                 let key = |i: &usize| {
                     let a = &self.content.articles[*i];
-                    (
-                        std::cmp::Reverse(a.meta.updated.or(a.meta.date)),
-                        a.title().to_lowercase(),
-                    )
+                    (std::cmp::Reverse(a.updated()), a.title().to_lowercase())
                 };
                 let n = recent.len().min(10);
                 if n > 0 {
@@ -475,36 +457,7 @@ impl Model<'_> {
                 ("index.html", ctx)
             }
             Job::Article(i) => {
-                let a = &self.content.articles[i];
-                let r = &self.articles[i];
-                let links = |kind: Kind, values: &[String]| -> Vec<NamedLink> {
-                    values.iter().filter_map(|v| self.term_link(kind, v)).collect()
-                };
-                let content = r.full_html();
-                let page = ArticlePage {
-                    title: a.title(),
-                    description: a
-                        .meta
-                        .description
-                        .clone()
-                        .unwrap_or_else(|| r.summary.trim().to_string()),
-                    url: &a.url,
-                    permalink: self.config.permalink(&a.url),
-                    source: a.file.path.clone(),
-                    date: date_str(a.meta.date),
-                    updated: date_str(a.meta.updated.or(a.meta.date)),
-                    products: links(Kind::Products, &a.meta.products),
-                    applies_to: &a.meta.applies_to,
-                    errors: links(Kind::Errors, &a.meta.errors),
-                    tags: links(Kind::Tags, &a.meta.tags),
-                    content: &content,
-                    toc: &r.toc,
-                    related: self.related[i].iter().map(|&j| self.item(j)).collect(),
-                    breadcrumbs: self.breadcrumbs(a.section),
-                    extra: &a.meta.extra,
-                    status: self.status.and_then(|st| st.articles.get(&a.slug)),
-                };
-                ctx.insert("article", &page);
+                ctx.insert("article", &self.article_page(i));
                 ("article.html", ctx)
             }
             Job::Section { index, page } => {
@@ -516,6 +469,7 @@ impl Model<'_> {
                         "title": if index == 0 { self.config.title.clone() } else { s.title() },
                         "description": s.meta.description.clone().unwrap_or_default(),
                         "url": s.url,
+                        "internal": s.internal,
                         "content": if page == 1 { self.sections[index].html.as_str() } else { "" },
                         "subsections": self.section_links(&s.subsections),
                         "breadcrumbs": self.breadcrumbs(s.parent.unwrap_or(0)),
@@ -612,16 +566,11 @@ impl Model<'_> {
                 let mut dated: Vec<usize> = (0..self.content.articles.len()).collect();
                 let key = |i: &usize| {
                     let a = &self.content.articles[*i];
-                    (std::cmp::Reverse(a.meta.updated.or(a.meta.date)), a.slug.clone())
+                    (std::cmp::Reverse(a.updated()), a.slug.clone())
                 };
                 dated.sort_by_cached_key(key);
                 // Undated articles take the newest date of the site (the feed's own), not 1970.
-                let updated = self
-                    .content
-                    .articles
-                    .iter()
-                    .filter_map(|a| a.meta.updated.or(a.meta.date))
-                    .max();
+                let updated = self.content.articles.iter().filter_map(|a| a.updated()).max();
                 dated.truncate(50);
                 let entries: Vec<_> = dated
                     .iter()
@@ -631,7 +580,7 @@ impl Model<'_> {
                         serde_json::json!({
                             "title": item.title,
                             "permalink": self.config.permalink(&a.url),
-                            "updated": rfc3339(a.meta.updated.or(a.meta.date).or(updated)),
+                            "updated": rfc3339(a.updated().or(updated)),
                             "published": a.meta.date.map(|d| rfc3339(Some(d))),
                             "summary": item.description,
                             "categories": a.meta.products,
@@ -685,7 +634,7 @@ impl Model<'_> {
         for a in self.content.articles.iter().filter(|a| !shows_status(&a.slug)) {
             out.push(SitemapEntry {
                 loc: c.permalink(&a.url),
-                lastmod: date_str(a.meta.updated.or(a.meta.date)),
+                lastmod: date_str(a.updated()),
             });
         }
         for s in self.content.sections.iter().skip(1) {

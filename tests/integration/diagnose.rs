@@ -114,7 +114,7 @@ fn diagnose(text: &str, args: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
     let run = kb_env(&repo(), &all, env);
     let json: Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
-    let schema: Value = serde_json::from_str(&support::read(repo().join("docs/diagnose.v1.schema.json"))).unwrap();
+    let schema: Value = serde_json::from_str(&support::read(repo().join("docs/diagnose.v2.schema.json"))).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors = support::violations(&validator, &json);
     assert!(errors.is_empty(), "{}\n{json:#}", errors.join("\n"));

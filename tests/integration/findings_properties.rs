@@ -105,6 +105,7 @@ fn report_of(verdict: &Verdict) -> Report {
             title: "SAML".into(),
             url: "/saml/x/".into(),
             permalink: "https://help.acme.test/saml/x/".into(),
+            audience: None,
             status: Status::Skip,
             severity: None,
             checks: vec![check],

@@ -4,6 +4,7 @@
 mod support;
 
 mod answer_properties;
+mod audiences;
 mod catalogue;
 mod check_run;
 mod check_semantics;
@@ -22,6 +23,7 @@ mod raw_html;
 mod relevance;
 mod replay;
 mod report_site;
+mod reviews;
 mod schedule;
 mod search;
 mod serve;

@@ -169,7 +169,12 @@ pub(super) fn human(d: &Diagnosis) -> String {
         if n == 1 { " matches" } else { "s match" }
     );
     for (i, m) in d.matches.iter().enumerate() {
-        let _ = writeln!(out, "{}. {}\n   {}", i + 1, m.title, m.permalink);
+        let note = if m.audience.is_some() {
+            " (internal article: on the internal site only)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{}. {}\n   {}{note}", i + 1, m.title, m.permalink);
         for w in &m.why {
             let what = match w.kind {
                 "signature" => "the error message",

@@ -23,7 +23,7 @@ use crate::site::search::query::{Answer, CORRECTED, Correction, Index};
 use crate::site::search::words;
 
 /// The JSON output's version; its JSON Schema is `docs/diagnose.v<N>.schema.json`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A match is shown when it needs no more corrected words than the best article, and its score is at least this
 /// share of the best's (three at most); a text of function words only (`you are`) matches nothing.
@@ -51,7 +51,7 @@ pub struct DiagnoseArgs {
     /// Check the matches against a snapshot taken by `kb snapshot`, with no network
     #[arg(long, value_name = "FILE", conflicts_with_all = ["org", "org_url", "log"])]
     pub snapshot: Option<PathBuf>,
-    /// The output's format: `json` is versioned (docs/diagnose.v1.schema.json)
+    /// The output's format: `json` is versioned (docs/diagnose.v2.schema.json)
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     #[command(flatten)]
@@ -89,6 +89,9 @@ pub struct Match {
     pub title: String,
     pub url: String,
     pub permalink: String,
+    /// `internal` for an article only an internal build publishes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<crate::content::Audience>,
     pub score: f64,
     /// Why it matched: `signature` (one of its error messages is in the text), `code` (an error code it lists),
     /// `correction` (a word it holds that the text had a typo in), or else `words` (the text's words it holds).
@@ -153,6 +156,7 @@ pub fn run(args: &DiagnoseArgs) -> i32 {
                 title: a.title().to_string(),
                 url: a.url.clone(),
                 permalink: sel.config.permalink(&a.url),
+                audience: a.internal.then_some(crate::content::Audience::Internal),
                 score,
                 why: why(a, text, &answer.corrections),
                 has_checks: !sel.checks.by_article[i].is_empty(),
