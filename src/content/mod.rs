@@ -4,6 +4,7 @@
 
 pub mod blocks;
 pub mod front_matter;
+pub mod git;
 pub mod slug;
 
 use std::collections::HashMap;
@@ -241,8 +242,11 @@ impl Content {
                 !out
             });
         }
+        let (committed, shallow) = git::dates(&root);
+        diags.extend(shallow);
         for mut a in articles {
             a.internal = article_is_internal(&a, &internal_dirs, diags);
+            a.committed = committed.get(&a.source).copied();
             if a.internal && public {
                 content.unpublished.insert(a.source.clone(), Unpublished::Internal);
                 content.internal_slugs.insert(a.slug.clone());
@@ -370,6 +374,7 @@ impl Content {
             return Reread::Structural;
         }
         new.internal = old.internal;
+        new.committed = old.committed;
         new.url.clone_from(&old.url);
         new.section = old.section;
         Reread::Article(Box::new(new))

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod a11y;
 mod answer_properties;
 mod audiences;
 mod catalogue;

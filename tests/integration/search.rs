@@ -165,6 +165,30 @@ async fn the_search_page_explains_its_results_filters_them_and_works_from_the_ke
         .unwrap();
     let focused = b.js("return document.activeElement.id;").await;
     assert_eq!(focused, "site-search-q");
+    // The single-key shortcut can be turned off (WCAG 2.1.4); the choice is remembered on the next page.
+    b.js("document.activeElement.blur(); return true").await;
+    b.click(".shortcut-toggle").await;
+    b.client.goto(&format!("{base}{NOT_ASSIGNED}")).await.unwrap();
+    b.wait_for("#site-search-q").await;
+    assert_eq!(b.text(".shortcut-toggle").await, "Turn on the / search shortcut");
+    b.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    assert_ne!(b.js("return document.activeElement.id;").await, "site-search-q");
+    b.click(".shortcut-toggle").await;
+    assert_eq!(b.text(".shortcut-toggle").await, "Turn off the / search shortcut");
+    b.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    assert_eq!(b.js("return document.activeElement.id;").await, "site-search-q");
     b.client
         .active_element()
         .await

@@ -297,6 +297,19 @@ impl Browser {
             .expect("chromedriver runs a DevTools command");
     }
 
+    /// Emulates a CSS media type (`"print"`, or `""` for the screen) and a colour scheme (`"light"` or `"dark"`)
+    /// for the pages from now on (DevTools' `Emulation.setEmulatedMedia`).
+    pub async fn emulate(&self, media: &str, scheme: &str) {
+        let cmd = Cdp {
+            cmd: "Emulation.setEmulatedMedia",
+            params: json!({ "media": media, "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        };
+        self.client
+            .issue_cmd(cmd)
+            .await
+            .expect("chromedriver runs a DevTools command");
+    }
+
     /// The violations the current page reported (directive, blocked URL, sample); panics if the listener of
     /// [`Browser::watch_csp`] is not on the page, so that an empty list always means it listened.
     pub async fn csp_violations(&self) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real `kb` binary on a site folder, copy fixtures, read trees.
 #![allow(dead_code)]
 
+pub mod axe;
 pub mod browser;
 pub mod corpus;
 pub mod crawl;

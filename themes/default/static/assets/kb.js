@@ -31,15 +31,42 @@
   }
 
   // "/" focuses the search box from anywhere on the site, unless the reader is typing somewhere; Ctrl+K (Cmd+K on a
-  // Mac) does too, even from a field (Ctrl+Shift+K is left to the browser).
+  // Mac) does too, even from a field (Ctrl+Shift+K is left to the browser). A single-key shortcut can be turned off
+  // (WCAG 2.1.4, for readers of speech input): the footer's button, remembered in this browser.
+  var SLASH_OFF = "kb-slash-shortcut-off";
+  function slashOff() {
+    try { return localStorage.getItem(SLASH_OFF) === "1"; } catch (e) { return false; }
+  }
+  function showSlash() {
+    var off = slashOff();
+    var toggle = document.querySelector(".shortcut-toggle");
+    if (toggle) {
+      toggle.hidden = false;
+      toggle.setAttribute("aria-pressed", off ? "false" : "true");
+      toggle.textContent = off ? "Turn on the / search shortcut" : "Turn off the / search shortcut";
+    }
+    document.querySelectorAll(".search-key").forEach(function (k) { k.hidden = off; });
+    var box = document.getElementById("site-search-q");
+    if (box) box.setAttribute("aria-keyshortcuts", off ? "Control+K" : "/ Control+K");
+  }
   function setUpSearchKey() {
     // On a Mac, Ctrl+K deletes to the end of the line in a text field: there the shortcut is Cmd+K only.
     var mac = /Mac|iPhone|iPad/.test(navigator.platform || "");
+    var toggle = document.querySelector(".shortcut-toggle");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        try {
+          if (slashOff()) localStorage.removeItem(SLASH_OFF); else localStorage.setItem(SLASH_OFF, "1");
+        } catch (e) { /* storage refused: the setting lasts for this page only */ }
+        showSlash();
+      });
+    }
+    showSlash();
     document.addEventListener("keydown", function (e) {
       if (e.defaultPrevented || e.altKey || e.isComposing) return;
       var combo = (mac ? e.metaKey : e.ctrlKey) && !e.shiftKey && (e.key === "k" || e.key === "K");
       if (!combo) {
-        if (e.key !== "/" || e.ctrlKey || e.metaKey) return;
+        if (e.key !== "/" || e.ctrlKey || e.metaKey || slashOff()) return;
         var t = e.target;
         if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
       }
