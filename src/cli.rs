@@ -48,6 +48,15 @@ pub enum Command {
     Gaps(crate::cmd::gaps::GapsArgs),
     /// List the articles whose review is overdue or due within 30 days, with their owners
     Review(crate::cmd::review::ReviewArgs),
+    /// Start a new knowledge base in DIR (empty, or holding only .git): kb.toml, sample articles, checks/, CI
+    Init {
+        /// The folder to create it in
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The site's title [default: Help Center]
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Write a new article skeleton at content/SLUG.md
     New {
         /// The article's slug, e.g. workflows/connector-timeout
@@ -83,6 +92,7 @@ pub fn run() -> i32 {
         Command::Diagnose(args) => crate::cmd::diagnose::run(&args),
         Command::Gaps(args) => crate::cmd::gaps::run(&args),
         Command::Review(args) => crate::cmd::review::run(&args),
+        Command::Init { dir, title } => crate::cmd::init::run(&dir, title.as_deref()),
         Command::New { slug, root, title } => crate::cmd::new::run(&root, &slug, title.as_deref()),
     }
 }

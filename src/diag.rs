@@ -80,6 +80,17 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub hint: Option<String>,
     pub notes: Vec<String>,
+    /// A kind of problem kb.toml may report as a warning instead (`[links]`).
+    pub class: Option<Class>,
+}
+
+/// Problems whose level `[links]` in kb.toml sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A link or image to a page or file that does not exist (`[links] broken`).
+    BrokenLink,
+    /// A link to a heading a page does not have (`[links] anchors`).
+    MissingAnchor,
 }
 
 impl Diagnostic {
@@ -91,6 +102,7 @@ impl Diagnostic {
             label: None,
             hint: None,
             notes: Vec::new(),
+            class: None,
         }
     }
 
@@ -135,6 +147,11 @@ impl Diagnostic {
 
     pub fn hint_opt(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
+        self
+    }
+
+    pub fn class(mut self, class: Class) -> Self {
+        self.class = Some(class);
         self
     }
 
@@ -243,13 +260,20 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // On a tie, the first in sort order: the hint is the same whatever order a map lists its keys in.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tie_suggests_the_first_in_sort_order_whatever_the_order_given() {
+        assert_eq!(did_you_mean("guides/x", ["guides/b", "guides/a"]), Some("guides/a"));
+        assert_eq!(did_you_mean("guides/x", ["guides/a", "guides/b"]), Some("guides/a"));
+    }
 
     #[test]
     fn line_col_counts_characters_not_bytes() {

@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod diagnose;
 pub mod gaps;
+pub mod init;
 pub mod new;
 pub mod replay;
 pub mod review;

@@ -11,7 +11,7 @@ use super::tags::Pieces;
 use super::{AnchorRef, Doc, Rendered};
 use crate::config::RawHtml;
 use crate::content::{Content, Target, Unpublished};
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Class, Diagnostic, SourceFile};
 
 enum LinkKind {
     /// Leave as written: another host, `mailto:`, a site-absolute path, or a relative non-Markdown file.
@@ -24,7 +24,21 @@ enum LinkKind {
     Asset { path: String },
     /// An absolute URL on another host.
     External,
+    /// A path on this site written as a URL (`/sso/x/#y`), from the site's root, with or without its base path.
+    SiteUrl { path: String, anchor: Option<String> },
 }
+
+/// First URL segments of pages kb generates (and of the search index): links to them are not checked.
+const GENERATED: &[&str] = &[
+    "products",
+    "tags",
+    "errors",
+    "assets",
+    "report",
+    "search",
+    "search-index",
+    "page",
+];
 
 fn classify(dest: &str) -> LinkKind {
     if let Some(anchor) = dest.strip_prefix('#') {
@@ -48,8 +62,7 @@ fn classify(dest: &str) -> LinkKind {
     if decoded.to_ascii_lowercase().ends_with(".md") {
         LinkKind::Source { path: decoded, anchor }
     } else if dest.starts_with('/') {
-        // A path on this site, written by hand (`/tags/`): left as it is.
-        LinkKind::Verbatim
+        LinkKind::SiteUrl { path: decoded, anchor }
     } else {
         LinkKind::Asset { path: decoded }
     }
@@ -79,6 +92,7 @@ pub(super) fn rewrite_link(
     match classify(dest) {
         LinkKind::Verbatim | LinkKind::External => None,
         LinkKind::Asset { path } => asset_url(doc, content, &path, dest, dest_span, "link", diags),
+        LinkKind::SiteUrl { path, anchor } => site_url(doc, content, dest, &path, anchor, dest_span, out, diags),
         LinkKind::Local(anchor) => {
             local_refs.push((anchor, dest_span));
             None
@@ -129,6 +143,7 @@ pub(super) fn rewrite_link(
                     Diagnostic::error(format!(
                         "broken link: `{dest}` points to content/{resolved}, which does not exist"
                     ))
+                    .class(Class::BrokenLink)
                     .at(doc.file, dest_span)
                     .label("no such article")
                     .hint(hint),
@@ -171,6 +186,8 @@ pub(super) fn rewrite_image(
         LinkKind::Asset { path } | LinkKind::Source { path, .. } => {
             asset_url(doc, content, &path, dest, dest_span, "image", diags)
         }
+        // A file on this site, by its URL: it carries the base path like every other link.
+        LinkKind::SiteUrl { .. } => Some(with_base(content, dest)),
         LinkKind::Verbatim => {
             if content.raw_html != RawHtml::Trusted
                 && let Some(from) = raw::from_elsewhere(dest)
@@ -187,6 +204,89 @@ pub(super) fn rewrite_image(
             None
         }
         LinkKind::Local(_) => None,
+    }
+}
+
+/// `dest`, a URL path from the site's root, carrying the site's base path (unless it already does).
+fn with_base(content: &Content, dest: &str) -> String {
+    let base = &content.sections[0].url;
+    if base == "/" || dest.starts_with(base.as_str()) {
+        dest.to_string()
+    } else {
+        format!("{base}{}", &dest[1..])
+    }
+}
+
+/// A link written as a site URL (`/sso/x/`, `/sso/x/#y`, or with the base path in front): checked like a source
+/// path when it names a page kb makes from content/ (an article, a section, the home page, an alias), and given the
+/// base path; a generated page (`/tags/…`) or a file (`/humans.txt`) only gets the base path.
+#[allow(clippy::too_many_arguments)]
+fn site_url(
+    doc: &Doc<'_>,
+    content: &Content,
+    dest: &str,
+    path: &str,
+    anchor: Option<String>,
+    dest_span: Range<usize>,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let base = &content.sections[0].url;
+    let rel = match path.strip_prefix(base.as_str()) {
+        Some(rest) if base != "/" => rest,
+        _ => path.trim_start_matches('/'),
+    };
+    let last = rel.rsplit('/').next().unwrap_or_default();
+    let first = rel.split('/').next().unwrap_or_default();
+    if GENERATED.contains(&first) || (last.contains('.') && last != "index.html") {
+        return Some(with_base(content, dest));
+    }
+    let slug = rel.trim_end_matches("index.html").trim_matches('/');
+    let target = if slug.is_empty() {
+        Some(Target::Section(0))
+    } else if let Some(&i) = content.by_slug.get(slug) {
+        Some(Target::Article(i))
+    } else {
+        (1..content.sections.len())
+            .find(|&i| content.sections[i].slug == slug)
+            .map(Target::Section)
+    };
+    let Some(target) = target else {
+        if content.internal_slugs.contains(slug) {
+            diags.push(internal_link(doc, dest_span, &format!("`/{slug}/`")));
+            return None;
+        }
+        let alias = |a: &String| a.trim().trim_matches('/') == slug;
+        if content.articles.iter().any(|a| a.meta.aliases.iter().any(alias)) {
+            return Some(with_base(content, dest));
+        }
+        let hint = match content.suggest_slug(slug) {
+            Some(s) => format!("did you mean `/{s}/`?"),
+            None => "a site URL names a page by its slug, e.g. `/workflows/403-not-assigned-app/`".into(),
+        };
+        diags.push(
+            Diagnostic::error(format!("broken link: `{dest}` is not a page of this site"))
+                .class(Class::BrokenLink)
+                .at(doc.file, dest_span)
+                .label("no article or section has this URL")
+                .hint(hint),
+        );
+        return None;
+    };
+    let url = match target {
+        Target::Article(i) => &content.articles[i].url,
+        Target::Section(i) => &content.sections[i].url,
+    };
+    match anchor {
+        Some(a) if !a.is_empty() => {
+            out.anchor_refs.push(AnchorRef {
+                target,
+                anchor: a.clone(),
+                span: dest_span,
+            });
+            Some(format!("{url}#{a}"))
+        }
+        _ => Some(url.clone()),
     }
 }
 
@@ -207,6 +307,7 @@ fn asset_url(
                 Diagnostic::error(format!(
                     "broken {what}: `{dest}` points to content/{resolved}, which does not exist"
                 ))
+                .class(Class::BrokenLink)
                 .at(doc.file, dest_span)
                 .label("no such file")
                 .hint("put the file next to the article, or give its path relative to the article"),
@@ -256,6 +357,7 @@ pub fn missing_anchor(
         }
     };
     Diagnostic::error(format!("missing anchor: {page} has no heading `#{anchor}`"))
+        .class(Class::MissingAnchor)
         .at(file, span)
         .label("no such anchor")
         .hint(hint)

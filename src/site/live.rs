@@ -230,6 +230,7 @@ impl Site {
             (plan, files)
         });
         phases.push(("plan", clock.elapsed()));
+        super::link_levels(&self.config, &mut diags);
         let mut outcome = None;
         if !diags.iter().any(Diagnostic::is_error) {
             let site_value = lists.then(|| model.site_value());

@@ -110,6 +110,7 @@ impl<'a> Model<'a> {
             sections,
         };
         let model = Model::from_parts(config, content, parts, search, status);
+        link_levels(config, diags);
         if let Some(st) = model.status {
             let mut unknown: Vec<&str> = st
                 .articles
@@ -365,6 +366,26 @@ pub fn check_anchors(content: &Content, articles: &[Rendered], sections: &[Rende
                 ));
             }
         }
+    }
+}
+
+/// Broken links and missing anchors as warnings where kb.toml's `[links]` says `warn` (a migrated site building
+/// while it is being fixed); everything else keeps its level.
+pub fn link_levels(config: &Config, diags: &mut [Diagnostic]) {
+    use crate::config::Level;
+    use crate::diag::{Class, Severity};
+    for d in diags.iter_mut().filter(|d| d.is_error()) {
+        let (key, then) = match d.class {
+            Some(Class::BrokenLink) if config.links.broken == Level::Warn => ("broken", "the link is left as written"),
+            Some(Class::MissingAnchor) if config.links.anchors == Level::Warn => {
+                ("anchors", "the link goes to the top of that page")
+            }
+            _ => continue,
+        };
+        d.severity = Severity::Warning;
+        d.notes.push(format!(
+            "a warning while kb.toml has `[links] {key} = \"warn\"`; {then}"
+        ));
     }
 }
 
