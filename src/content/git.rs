@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn the_newest_commit_that_names_a_file_gives_its_date() {
-        let log = "\02026-11-20\n\nsso/a.md\n\02026-10-01\n\nsso/a.md\nsso/b b.md\n";
+        let log = "\x002026-11-20\n\nsso/a.md\n\x002026-10-01\n\nsso/a.md\nsso/b b.md\n";
         let d = parse(log);
         assert_eq!(d["sso/a.md"], NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
         assert_eq!(d["sso/b b.md"], NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
