@@ -6,6 +6,7 @@ mod support;
 mod a11y;
 mod answer_properties;
 mod audiences;
+mod authoring;
 mod catalogue;
 mod check_run;
 mod check_semantics;
