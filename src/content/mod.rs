@@ -513,6 +513,11 @@ impl Content {
         self.assets.get(&joined).ok_or(joined)
     }
 
+    /// The path every URL of the site starts with (`/`, or `/help/` under `base_url = "https://acme.com/help"`).
+    pub fn base_path(&self) -> &str {
+        self.sections.first().map_or("/", |root| root.url.as_str())
+    }
+
     /// The closest existing source path to a missing one, for a "did you mean" hint.
     pub fn suggest_source(&self, missing: &str) -> Option<&str> {
         did_you_mean(missing, self.by_source.keys().map(String::as_str))

@@ -209,8 +209,8 @@ pub(super) fn rewrite_image(
 
 /// `dest`, a URL path from the site's root, carrying the site's base path (unless it already does).
 fn with_base(content: &Content, dest: &str) -> String {
-    let base = &content.sections[0].url;
-    if base == "/" || dest.starts_with(base.as_str()) {
+    let base = content.base_path();
+    if base == "/" || dest.starts_with(base) {
         dest.to_string()
     } else {
         format!("{base}{}", &dest[1..])
@@ -231,8 +231,8 @@ fn site_url(
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    let base = &content.sections[0].url;
-    let rel = match path.strip_prefix(base.as_str()) {
+    let base = content.base_path();
+    let rel = match path.strip_prefix(base) {
         Some(rest) if base != "/" => rest,
         _ => path.trim_start_matches('/'),
     };
@@ -243,7 +243,7 @@ fn site_url(
     }
     let slug = rel.trim_end_matches("index.html").trim_matches('/');
     let target = if slug.is_empty() {
-        Some(Target::Section(0))
+        Some(Target::Section(0)).filter(|_| !content.sections.is_empty())
     } else if let Some(&i) = content.by_slug.get(slug) {
         Some(Target::Article(i))
     } else {
