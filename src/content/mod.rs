@@ -189,6 +189,9 @@ impl Content {
             );
             return Content::default();
         }
+        // git's history is read while the files are parsed.
+        let git_dir = root.clone();
+        let git = std::thread::spawn(move || git::dates(&git_dir));
         let (files, assets) = walk(&config.root, &root, diags);
         let loaded: Vec<(Result<Loaded, ()>, Vec<Diagnostic>)> = files
             .par_iter()
@@ -242,7 +245,7 @@ impl Content {
                 !out
             });
         }
-        let (committed, shallow) = git::dates(&root);
+        let (committed, shallow) = git.join().unwrap_or_default();
         diags.extend(shallow);
         for mut a in articles {
             a.internal = article_is_internal(&a, &internal_dirs, diags);

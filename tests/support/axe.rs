@@ -63,7 +63,7 @@ pub async fn audit(b: &Browser, axe: &str) -> Audit {
              passes: r.passes.length,
              violations: r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 5)
                .map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\\s+/g, ' ')).join(' | ')),
-             incomplete: r.incomplete.map(v => v.id + ' on ' + v.nodes.length + ' node(s)'),
+             incomplete: r.incomplete.map(v => v.id + ' on ' + v.nodes.length + ' node(s), e.g. ' + v.nodes[0].target.join(' ')),
            }}))
            .catch(e => done({{ error: String(e) }}));",
         tags = serde_json::to_string(TAGS).unwrap()
