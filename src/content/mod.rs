@@ -2,6 +2,7 @@
 //!
 //! This is where the site side and the check side meet: both read `Article`, nothing else of each other.
 
+mod audience;
 pub mod blocks;
 pub mod front_matter;
 pub mod git;
@@ -232,7 +233,7 @@ impl Content {
                 }
             }
         }
-        let internal_dirs = internal_dirs(&indexes);
+        let internal_dirs = audience::internal_dirs(indexes.iter().map(|i| (i.dir.as_str(), &i.meta)));
         let public = config.audience == Audience::Public;
         if public {
             indexes.retain(|index| {
@@ -248,7 +249,7 @@ impl Content {
         let (committed, shallow) = git.join().unwrap_or_default();
         diags.extend(shallow);
         for mut a in articles {
-            a.internal = article_is_internal(&a, &internal_dirs, diags);
+            a.internal = audience::article_is_internal(&a, &internal_dirs, diags);
             a.committed = committed.get(&a.source).copied();
             if a.internal && public {
                 content.unpublished.insert(a.source.clone(), Unpublished::Internal);
@@ -259,7 +260,7 @@ impl Content {
             content.articles.push(*a);
         }
         for (path, rel) in assets {
-            if public && in_internal_dir(parent_dir(&rel), &internal_dirs) {
+            if public && audience::in_internal_dir(parent_dir(&rel), &internal_dirs) {
                 continue;
             }
             let dir = parent_dir(&rel);
@@ -529,47 +530,6 @@ impl Content {
     pub fn suggest_slug(&self, missing: &str) -> Option<&str> {
         did_you_mean(missing, self.by_slug.keys().map(String::as_str))
     }
-}
-
-/// The folders whose `_index.md` says `audience = "internal"`; everything under them is internal too.
-fn internal_dirs(indexes: &[SectionIndex]) -> std::collections::HashSet<String> {
-    indexes
-        .iter()
-        .filter(|i| i.meta.audience == Some(Audience::Internal))
-        .map(|i| i.dir.clone())
-        .collect()
-}
-
-/// Whether `dir` or a folder above it is internal.
-fn in_internal_dir(dir: &str, internal: &std::collections::HashSet<String>) -> bool {
-    if internal.is_empty() {
-        return false;
-    }
-    let mut d = dir;
-    loop {
-        if internal.contains(d) {
-            return true;
-        }
-        match d.rsplit_once('/') {
-            Some((up, _)) => d = up,
-            None => return internal.contains(""),
-        }
-    }
-}
-
-/// An article is internal when it or its section says so. It cannot be public inside an internal section: its
-/// section's page, lists and breadcrumbs would not be published.
-fn article_is_internal(a: &Article, internal: &std::collections::HashSet<String>, diags: &mut Vec<Diagnostic>) -> bool {
-    let inherited = in_internal_dir(parent_dir(&a.source), internal);
-    if inherited && a.meta.audience == Some(Audience::Public) {
-        diags.push(
-            Diagnostic::error("a public article inside an internal section")
-                .at(&a.file, a.spans.value("audience"))
-                .label("its section's _index.md says `audience = \"internal\"`")
-                .hint("move the article to a public section, or remove its `audience`"),
-        );
-    }
-    inherited || a.meta.audience == Some(Audience::Internal)
 }
 
 fn index_source(dir: &str) -> String {

@@ -6,6 +6,7 @@ pub mod output;
 pub mod pages;
 pub mod search;
 pub mod serve;
+mod sitemap;
 pub mod status;
 pub mod taxonomy;
 pub mod theme;

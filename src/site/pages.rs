@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
+use super::sitemap::{SITEMAP_MAX, SitemapEntry, sitemap_part};
 use super::status::ORDER;
 use super::taxonomy::{Kind, Taxonomy};
 use super::theme::{Theme, tera_error};
@@ -81,12 +82,6 @@ impl Plan {
     }
 }
 
-#[derive(Serialize, PartialEq)]
-struct SitemapEntry {
-    loc: String,
-    lastmod: Option<String>,
-}
-
 enum Job {
     Home,
     Article(usize),
@@ -146,7 +141,7 @@ pub(super) fn date_str(d: Option<NaiveDate>) -> Option<String> {
 }
 
 impl Model<'_> {
-    fn url(&self, rel: &str) -> String {
+    pub(super) fn url(&self, rel: &str) -> String {
         self.config.url(rel)
     }
 
@@ -619,54 +614,6 @@ impl Model<'_> {
             })
             .collect()
     }
-
-    fn sitemap(&self) -> Vec<SitemapEntry> {
-        let c = self.config;
-        let mut out = Vec::new();
-        // Pages that show an org's results stay out of the sitemap: the home page and every checked article.
-        let shows_status = |slug: &str| self.status.is_some_and(|st| st.articles.contains_key(slug));
-        if self.status.is_none() {
-            out.push(SitemapEntry {
-                loc: c.permalink(&self.url("")),
-                lastmod: None,
-            });
-        }
-        for a in self.content.articles.iter().filter(|a| !shows_status(&a.slug)) {
-            out.push(SitemapEntry {
-                loc: c.permalink(&a.url),
-                lastmod: date_str(a.updated()),
-            });
-        }
-        for s in self.content.sections.iter().skip(1) {
-            out.push(SitemapEntry {
-                loc: c.permalink(&s.url),
-                lastmod: None,
-            });
-        }
-        for kind in [Kind::Products, Kind::Tags, Kind::Errors] {
-            out.push(SitemapEntry {
-                loc: c.permalink(&self.url(&format!("{}/", kind.dir()))),
-                lastmod: None,
-            });
-            for t in &self.taxonomy(kind).terms {
-                let url = self.url(&format!("{}/{}/", kind.dir(), t.slug));
-                out.push(SitemapEntry {
-                    loc: c.permalink(&url),
-                    lastmod: None,
-                });
-            }
-        }
-        out
-    }
-}
-
-/// The sitemap protocol's limit of URLs per file.
-const SITEMAP_MAX: usize = 50_000;
-
-/// The entries of sitemap part `part` (0: the only one) of `len` entries, at most `max` per part.
-fn sitemap_part(len: usize, part: usize, max: usize) -> std::ops::Range<usize> {
-    let start = part.saturating_sub(1) * max;
-    start.min(len)..(start + max).min(len)
 }
 
 fn rfc3339(d: Option<NaiveDate>) -> String {
@@ -813,9 +760,6 @@ mod tests {
         assert_eq!(pages_needed(0, 20), 1);
         assert_eq!(pages_needed(41, 20), 3);
         assert_eq!(file_for_slug(""), "index.html");
-        assert_eq!(sitemap_part(10, 0, 50), 0..10);
-        assert_eq!(sitemap_part(120, 1, 50), 0..50);
-        assert_eq!(sitemap_part(120, 3, 50), 100..120);
         assert_eq!(pager_window(1, 1), vec![1]);
         assert_eq!(pager_window(1, 3), vec![1, 2, 3]);
         assert_eq!(pager_window(50, 100), vec![1, 0, 48, 49, 50, 51, 52, 0, 100]);
