@@ -162,6 +162,10 @@ pub struct Config {
     pub reviews: Reviews,
     #[serde(skip)]
     pub links: Links,
+    /// Whether articles without `updated` take their last commit's date from git: set by the commands that
+    /// publish pages (`kb build`, `kb serve`, `kb validate`), so that the others never run git.
+    #[serde(skip)]
+    pub git_dates: bool,
     #[serde(skip)]
     pub root: PathBuf,
 }
@@ -346,7 +350,7 @@ impl Config {
                     reviews.interval_days,
                     crate::content::front_matter::MAX_INTERVAL_DAYS
                 ))
-                .at(&file, key_span(table.get_ref(), "reviews"))
+                .at(&file, nested_span(table.get_ref(), "reviews", "interval_days"))
                 .hint("write how many days may pass between reviews, e.g. `interval_days = 365`"),
             ]);
         }
@@ -370,6 +374,7 @@ impl Config {
             edit_url,
             reviews,
             links: raw.links.unwrap_or_default(),
+            git_dates: false,
             root: root.to_path_buf(),
         })
     }
@@ -562,6 +567,17 @@ fn key_span(table: &toml::de::DeTable<'_>, key: &str) -> std::ops::Range<usize> 
         .iter()
         .find(|(k, _)| k.get_ref() == key)
         .map_or(0..0, |(_, v)| v.span())
+}
+
+/// The span of `key`'s value in the table `table_key` of kb.toml (the table's, or the file's start, when absent).
+fn nested_span(table: &toml::de::DeTable<'_>, table_key: &str, key: &str) -> std::ops::Range<usize> {
+    let Some((_, t)) = table.iter().find(|(k, _)| k.get_ref() == table_key) else {
+        return 0..0;
+    };
+    t.get_ref()
+        .as_table()
+        .and_then(|inner| inner.iter().find(|(k, _)| k.get_ref() == key))
+        .map_or(t.span(), |(_, v)| v.span())
 }
 
 /// `edit_url` must be an http(s) address; a source path is appended to it as written.

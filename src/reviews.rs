@@ -72,7 +72,8 @@ fn review(config: &Config, content: &Content, a: &Article, today: NaiveDate) -> 
         (None, None, Some(d)) => (Some(d), "date"),
         (None, None, None) => (None, "none"),
     };
-    let due = last_reviewed.map(|d| d + chrono::Days::new(u64::from(interval_days)));
+    // A date near the end of chrono's range has no due date rather than a panic.
+    let due = last_reviewed.and_then(|d| d.checked_add_days(chrono::Days::new(u64::from(interval_days))));
     Review {
         file: a.file.path.clone(),
         slug: a.slug.clone(),
@@ -87,7 +88,7 @@ fn review(config: &Config, content: &Content, a: &Article, today: NaiveDate) -> 
         basis,
         interval_days,
         due,
-        days_overdue: due.map_or(0, |d| (today - d).num_days()),
+        days_overdue: due.map_or(0, |d| today.signed_duration_since(d).num_days()),
     }
 }
 

@@ -1,6 +1,13 @@
 //! Text helpers both sides use.
 
 /// `1 check`, `2 checks`: a count and an English noun that takes `s` in the plural.
+/// Everything but RFC 3986's unreserved characters is percent-encoded in a URL path segment.
+pub const URL_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 pub fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

@@ -5,7 +5,7 @@
 //! written. A value fills a whole segment and is percent-encoded when the URL is built, so no value can add a
 //! segment, a query, or another origin.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 use serde_json::Value;
 use url::Url;
 
@@ -15,7 +15,7 @@ use super::template::{Lookup, Template, TemplateError, to_text};
 pub const PREFIXES: &[&str] = &["/api/v1/", "/.well-known/"];
 
 /// Everything but RFC 3986's unreserved characters is encoded in a templated path segment.
-pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub const SEGMENT: &AsciiSet = crate::text::URL_SEGMENT;
 
 /// Read-only methods: the only ones a check can express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

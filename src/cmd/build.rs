@@ -40,6 +40,9 @@ pub fn run(args: &BuildArgs) -> i32 {
             return exit::INVALID;
         }
     };
+    let mut config = config;
+    // A published page's "Last updated" may come from git.
+    config.git_dates = true;
     let today = match super::today() {
         Ok(t) => t,
         Err(d) => {
@@ -98,7 +101,12 @@ pub fn run(args: &BuildArgs) -> i32 {
 fn load_report(path: &std::path::Path, content: &crate::content::Content) -> Result<OrgStatus, Vec<Diagnostic>> {
     let mut report = crate::report::read::file(path)?;
     let before = report.articles.len();
-    report.articles.retain(|a| !content.internal_slugs.contains(&a.slug));
+    let public = content.audience == crate::content::Audience::Public;
+    report.articles.retain(|a| {
+        let internal =
+            a.audience == Some(crate::content::Audience::Internal) || content.internal_slugs.contains(&a.slug);
+        !(public && internal)
+    });
     if report.articles.len() != before {
         report.finish();
     }

@@ -35,14 +35,15 @@ pub struct SiteArgs {
     #[arg(long)]
     pub drafts: bool,
     /// Who the site is for: `public` leaves out every internal article; `internal` shows them, marked, on a site
-    /// search engines are told to skip [default: kb.toml's `audience`, else public]
+    /// search engines are told to skip [default: kb.toml's `audience`, else public, for build and validate;
+    /// internal for serve, and for the commands that check or list articles]
     #[arg(long, value_enum)]
     pub audience: Option<crate::content::Audience>,
 }
 
 impl SiteArgs {
     /// kb.toml loaded (with `base_url` overriding its own), its audience overridden by `--audience`, or else by
-    /// `default` when the command has its own (`kb serve` previews internal, `kb check` checks everything).
+    /// `default` when the command has its own (`kb check` checks everything).
     pub fn config(
         &self,
         base_url: Option<&str>,

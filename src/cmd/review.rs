@@ -41,7 +41,7 @@ pub fn run(args: &ReviewArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let today = match crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok()) {
+    let today = match super::today() {
         Ok(t) => t,
         Err(d) => {
             super::report(&d, "kb review");
@@ -56,7 +56,11 @@ pub fn run(args: &ReviewArgs) -> i32 {
     }
     let mut all = reviews::all(&config, &content, today);
     if let Some(owner) = &args.owner {
-        all.retain(|r| r.owner.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(owner.trim())));
+        all.retain(|r| {
+            r.owner
+                .as_deref()
+                .is_some_and(|o| o.trim().eq_ignore_ascii_case(owner.trim()))
+        });
     }
     // Most overdue first; then by file, so that the order is stable.
     all.sort_by(|a, b| (b.due.is_none(), b.days_overdue, &a.file).cmp(&(a.due.is_none(), a.days_overdue, &b.file)));
@@ -107,6 +111,7 @@ fn human(l: &Listing<'_>, total: usize) -> String {
                     "due {d}, {} overdue",
                     crate::text::count(r.days_overdue as usize, "day")
                 ),
+                Some(d) if r.days_overdue == 0 => format!("due {d}, today"),
                 Some(d) => format!("due {d}, in {}", crate::text::count((-r.days_overdue) as usize, "day")),
             };
             let internal = if r.audience == Audience::Internal {

@@ -11,6 +11,9 @@ pub fn run(args: &SiteArgs, deny_overdue: bool) -> i32 {
             return exit::INVALID;
         }
     };
+    let mut config = config;
+    // What a build would publish, dates from git included (and a shallow clone's warning).
+    config.git_dates = true;
     let today = match super::today() {
         Ok(t) => t,
         Err(d) => {

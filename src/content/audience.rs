@@ -45,6 +45,31 @@ pub(super) fn article_is_internal(a: &Article, internal: &HashSet<String>, diags
     inherited || a.meta.audience == Some(Audience::Internal)
 }
 
+/// A section cannot be public inside an internal one: its parent's page, lists and breadcrumbs would not be
+/// published.
+pub(super) fn check_section(
+    dir: &str,
+    file: &crate::diag::SourceFile,
+    meta: &FrontMatter,
+    spans: &super::front_matter::Spans,
+    internal: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let parent = dir.rsplit_once('/').map(|(p, _)| p);
+    let under_internal = match parent {
+        Some(p) => in_internal_dir(p, internal),
+        None => !dir.is_empty() && internal.contains(""),
+    };
+    if under_internal && meta.audience == Some(Audience::Public) {
+        diags.push(
+            Diagnostic::error("a public section inside an internal section")
+                .at(file, spans.value("audience"))
+                .label("a folder above says `audience = \"internal\"`")
+                .hint("move the folder out of the internal section, or remove its `audience`"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

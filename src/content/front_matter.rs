@@ -51,15 +51,6 @@ pub enum Audience {
     Internal,
 }
 
-impl Audience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::Public => "public",
-            Audience::Internal => "internal",
-        }
-    }
-}
-
 /// What front matter says, once checked.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct FrontMatter {

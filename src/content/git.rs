@@ -33,10 +33,9 @@ pub fn dates(content_dir: &Path) -> (HashMap<String, NaiveDate>, Option<Diagnost
         return (HashMap::new(), Some(d));
     }
     let Some(log) = git(&[
-        "-c",
-        "core.quotePath=false",
         "log",
-        "--format=%x00%cs",
+        "-z",
+        "--format=%x01%cs",
         "--name-only",
         "--no-renames",
         "--relative",
@@ -48,17 +47,19 @@ pub fn dates(content_dir: &Path) -> (HashMap<String, NaiveDate>, Option<Diagnost
     (parse(&String::from_utf8_lossy(&log.stdout)), None)
 }
 
-/// `git log --format=%x00%cs --name-only` output, newest first: the first date seen for a file is its last.
+/// `git log -z --format=%x01%cs --name-only` output, newest first: each commit's date after a `\x01`, then its
+/// files, every field ended by a NUL (so that no file name is quoted). The first date seen for a file is its last.
 fn parse(log: &str) -> HashMap<String, NaiveDate> {
     let mut out = HashMap::new();
     let mut date = None;
-    for line in log.lines() {
-        if let Some(d) = line.strip_prefix('\0') {
+    for field in log.split('\0') {
+        let field = field.strip_prefix('\n').unwrap_or(field);
+        if let Some(d) = field.strip_prefix('\x01') {
             date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok();
-        } else if !line.is_empty()
+        } else if !field.is_empty()
             && let Some(d) = date
         {
-            out.entry(line.to_string()).or_insert(d);
+            out.entry(field.to_string()).or_insert(d);
         }
     }
     out
@@ -70,10 +71,10 @@ mod tests {
 
     #[test]
     fn the_newest_commit_that_names_a_file_gives_its_date() {
-        let log = "\x002026-11-20\n\nsso/a.md\n\x002026-10-01\n\nsso/a.md\nsso/b b.md\n";
+        let log = "\x012026-11-20\0\nsso/a.md\0\x012026-10-01\0\nsso/a.md\0sso/b \"b\"\n.md\0";
         let d = parse(log);
         assert_eq!(d["sso/a.md"], NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
-        assert_eq!(d["sso/b b.md"], NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
+        assert_eq!(d["sso/b \"b\"\n.md"], NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
         assert_eq!(d.len(), 2);
     }
 }

@@ -125,8 +125,9 @@ pub struct Content {
     pub cards: Vec<Vec<blocks::CheckCard>>,
     /// What becomes of raw HTML in the Markdown (`[markdown] html` in kb.toml).
     pub raw_html: crate::config::RawHtml,
-    /// Who the content was loaded for. A public load holds no internal article or section: they are in
-    /// `unpublished` (by source) and `internal_slugs`, so that what points at them is an error.
+    /// Who the content was loaded for. A public load holds no internal article, section or file: they are in
+    /// `unpublished` (by source path), and the URL paths of internal articles, sections and aliases in
+    /// `internal_slugs` (without slashes), so that what points at them is an error.
     pub audience: Audience,
     pub internal_slugs: std::collections::HashSet<String>,
 }
@@ -175,6 +176,7 @@ struct SectionIndex {
     dir: String,
     file: SourceFile,
     meta: FrontMatter,
+    spans: Spans,
     body_offset: usize,
 }
 
@@ -192,7 +194,14 @@ impl Content {
         }
         // git's history is read while the files are parsed.
         let git_dir = root.clone();
-        let git = std::thread::spawn(move || git::dates(&git_dir));
+        let with_git = config.git_dates;
+        let git = std::thread::spawn(move || {
+            if with_git {
+                git::dates(&git_dir)
+            } else {
+                Default::default()
+            }
+        });
         let (files, assets) = walk(&config.root, &root, diags);
         let loaded: Vec<(Result<Loaded, ()>, Vec<Diagnostic>)> = files
             .par_iter()
@@ -235,13 +244,24 @@ impl Content {
         }
         let internal_dirs = audience::internal_dirs(indexes.iter().map(|i| (i.dir.as_str(), &i.meta)));
         let public = config.audience == Audience::Public;
+        for index in &indexes {
+            audience::check_section(
+                &index.dir,
+                &index.file,
+                &index.meta,
+                &index.spans,
+                &internal_dirs,
+                diags,
+            );
+        }
         if public {
+            // An internal section and every section under it.
             indexes.retain(|index| {
-                let out = internal_dirs.contains(&index.dir);
+                let out = audience::in_internal_dir(&index.dir, &internal_dirs);
                 if out {
-                    content
-                        .unpublished
-                        .insert(index_source(&index.dir), Unpublished::Internal);
+                    let source = index_source(&index.dir);
+                    content.unpublished.insert(source, Unpublished::Internal);
+                    content.internal_slugs.insert(slug::slugify_path(&index.dir));
                 }
                 !out
             });
@@ -254,6 +274,8 @@ impl Content {
             if a.internal && public {
                 content.unpublished.insert(a.source.clone(), Unpublished::Internal);
                 content.internal_slugs.insert(a.slug.clone());
+                let aliases = a.meta.aliases.iter().map(|x| x.trim().trim_matches('/').to_string());
+                content.internal_slugs.extend(aliases);
                 continue;
             }
             a.url = config.url(&format!("{}/", a.slug));
@@ -261,6 +283,7 @@ impl Content {
         }
         for (path, rel) in assets {
             if public && audience::in_internal_dir(parent_dir(&rel), &internal_dirs) {
+                content.unpublished.insert(rel, Unpublished::Internal);
                 continue;
             }
             let dir = parent_dir(&rel);
@@ -312,6 +335,7 @@ impl Content {
             file,
             meta,
             body_offset,
+            ..
         } in indexes
         {
             let i = self.section_for_dir(config, &dir);
@@ -676,7 +700,7 @@ fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnosti
     };
     let parsed = front_matter::parse(&file, &split, keys, diags);
     if is_index {
-        let (meta, _) = parsed.ok_or(())?;
+        let (meta, spans) = parsed.ok_or(())?;
         for block in blocks::extract(&file.text[split.body_offset..], split.body_offset) {
             diags.push(
                 Diagnostic::error("a check block in a section's `_index.md` is never run")
@@ -689,6 +713,7 @@ fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnosti
             dir,
             file,
             meta,
+            spans,
             body_offset: split.body_offset,
         })));
     }

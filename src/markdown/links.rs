@@ -28,17 +28,9 @@ enum LinkKind {
     SiteUrl { path: String, anchor: Option<String> },
 }
 
-/// First URL segments of pages kb generates (and of the search index): links to them are not checked.
-const GENERATED: &[&str] = &[
-    "products",
-    "tags",
-    "errors",
-    "assets",
-    "report",
-    "search",
-    "search-index",
-    "page",
-];
+/// First URL segments of pages kb generates beyond [`crate::content::RESERVED`] (the search page and its index, the
+/// home page's further pages): links under them are not checked.
+const GENERATED: &[&str] = &["search", "search-index", "page"];
 
 fn classify(dest: &str) -> LinkKind {
     if let Some(anchor) = dest.strip_prefix('#') {
@@ -98,23 +90,7 @@ pub(super) fn rewrite_link(
             None
         }
         LinkKind::Source { path, anchor } => match content.resolve_source(doc.source, &path) {
-            Ok(target) => {
-                let url = match target {
-                    Target::Article(i) => &content.articles[i].url,
-                    Target::Section(i) => &content.sections[i].url,
-                };
-                match anchor {
-                    Some(a) if !a.is_empty() => {
-                        out.anchor_refs.push(AnchorRef {
-                            target,
-                            anchor: a.clone(),
-                            span: dest_span,
-                        });
-                        Some(format!("{url}#{a}"))
-                    }
-                    _ => Some(url.clone()),
-                }
-            }
+            Ok(target) => Some(page_link(doc, content, target, anchor, dest_span, out, diags)),
             Err(resolved) => {
                 match content.unpublished.get(&resolved) {
                     // The file has errors of its own, reported where they are.
@@ -156,12 +132,10 @@ pub(super) fn rewrite_link(
 
 /// A public page may not point at an internal one: the public site does not have it.
 pub(crate) fn internal_link(doc: &Doc<'_>, span: Range<usize>, what: &str) -> Diagnostic {
-    Diagnostic::error(format!(
-        "link to an internal article: {what} is for the support team only"
-    ))
-    .at(doc.file, span)
-    .label("not in a public build")
-    .hint("link a public article instead, or make this article internal too (`audience = \"internal\"`)")
+    Diagnostic::error(format!("link to internal content: {what} is for the support team only"))
+        .at(doc.file, span)
+        .label("not in a public build")
+        .hint("link a public article instead, or make this article internal too (`audience = \"internal\"`)")
 }
 
 /// Images must be files of this site: a page loads nothing from another host.
@@ -187,7 +161,13 @@ pub(super) fn rewrite_image(
             asset_url(doc, content, &path, dest, dest_span, "image", diags)
         }
         // A file on this site, by its URL: it carries the base path like every other link.
-        LinkKind::SiteUrl { .. } => Some(with_base(content, dest)),
+        LinkKind::SiteUrl { path, .. } => match internal_prefix(content, site_rel(content, &path)) {
+            Some(prefix) => {
+                diags.push(internal_link(doc, dest_span, &format!("`/{prefix}/`")));
+                None
+            }
+            None => Some(with_base(content, dest)),
+        },
         LinkKind::Verbatim => {
             if content.raw_html != RawHtml::Trusted
                 && let Some(from) = raw::from_elsewhere(dest)
@@ -217,6 +197,28 @@ fn with_base(content: &Content, dest: &str) -> String {
     }
 }
 
+/// A site URL's path from the site's root, without the base path if it was written with it: `/help/sso/x/` and
+/// `/sso/x/` are both `sso/x/` under `base_url = "https://acme.com/help"`.
+fn site_rel<'p>(content: &Content, path: &'p str) -> &'p str {
+    let base = content.base_path();
+    match path.strip_prefix(base) {
+        Some(rest) if base != "/" => rest,
+        _ if base != "/" && path == base.trim_end_matches('/') => "",
+        _ => path.trim_start_matches('/'),
+    }
+}
+
+/// The internal article's, section's or alias's URL path (in a public build) that `rel` is at or under.
+fn internal_prefix<'p>(content: &Content, rel: &'p str) -> Option<&'p str> {
+    let mut prefix = rel.trim_end_matches('/');
+    loop {
+        if !prefix.is_empty() && content.internal_slugs.contains(prefix) {
+            return Some(prefix);
+        }
+        prefix = prefix.rsplit_once('/')?.0;
+    }
+}
+
 /// A link written as a site URL (`/sso/x/`, `/sso/x/#y`, or with the base path in front): checked like a source
 /// path when it names a page kb makes from content/ (an article, a section, the home page, an alias), and given the
 /// base path; a generated page (`/tags/…`) or a file (`/humans.txt`) only gets the base path.
@@ -231,14 +233,15 @@ fn site_url(
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    let base = content.base_path();
-    let rel = match path.strip_prefix(base) {
-        Some(rest) if base != "/" => rest,
-        _ => path.trim_start_matches('/'),
-    };
+    let rel = site_rel(content, path);
+    if let Some(prefix) = internal_prefix(content, rel) {
+        diags.push(internal_link(doc, dest_span, &format!("`/{prefix}/`")));
+        return None;
+    }
     let last = rel.rsplit('/').next().unwrap_or_default();
     let first = rel.split('/').next().unwrap_or_default();
-    if GENERATED.contains(&first) || (last.contains('.') && last != "index.html") {
+    let generated = crate::content::RESERVED.contains(&first) || GENERATED.contains(&first);
+    if generated || (last.contains('.') && last != "index.html") {
         return Some(with_base(content, dest));
     }
     let slug = rel.trim_end_matches("index.html").trim_matches('/');
@@ -252,10 +255,6 @@ fn site_url(
             .map(Target::Section)
     };
     let Some(target) = target else {
-        if content.internal_slugs.contains(slug) {
-            diags.push(internal_link(doc, dest_span, &format!("`/{slug}/`")));
-            return None;
-        }
         let alias = |a: &String| a.trim().trim_matches('/') == slug;
         if content.articles.iter().any(|a| a.meta.aliases.iter().any(alias)) {
             return Some(with_base(content, dest));
@@ -273,20 +272,48 @@ fn site_url(
         );
         return None;
     };
-    let url = match target {
-        Target::Article(i) => &content.articles[i].url,
-        Target::Section(i) => &content.sections[i].url,
+    Some(page_link(doc, content, target, anchor, dest_span, out, diags))
+}
+
+/// The URL of a page the link resolved to, with its anchor, which is checked once every page is rendered. In an
+/// internal build, a public page's link to an internal one is a warning: the public build fails on it.
+fn page_link(
+    doc: &Doc<'_>,
+    content: &Content,
+    target: Target,
+    anchor: Option<String>,
+    dest_span: Range<usize>,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    let (url, internal) = match target {
+        Target::Article(i) => (&content.articles[i].url, content.articles[i].internal),
+        Target::Section(i) => (&content.sections[i].url, content.sections[i].internal),
     };
+    let from_internal = match content.by_source.get(doc.source) {
+        Some(Target::Article(i)) => content.articles[*i].internal,
+        Some(Target::Section(i)) => content.sections[*i].internal,
+        None => false,
+    };
+    if internal && !from_internal {
+        diags.push(
+            Diagnostic::warning("a public page links to internal content: a public build fails on this link")
+                .at(doc.file, dest_span.clone())
+                .label("internal")
+                .hint("link a public article instead, or make this article internal too (`audience = \"internal\"`)"),
+        );
+    }
     match anchor {
         Some(a) if !a.is_empty() => {
+            let link = format!("{url}#{a}");
             out.anchor_refs.push(AnchorRef {
                 target,
-                anchor: a.clone(),
+                anchor: a,
                 span: dest_span,
             });
-            Some(format!("{url}#{a}"))
+            link
         }
-        _ => Some(url.clone()),
+        _ => url.clone(),
     }
 }
 
@@ -302,6 +329,10 @@ fn asset_url(
 ) -> Option<String> {
     match content.resolve_asset(doc.source, path) {
         Ok(asset) => Some(asset.url.clone()),
+        Err(resolved) if content.unpublished.get(&resolved) == Some(&Unpublished::Internal) => {
+            diags.push(internal_link(doc, dest_span, &format!("content/{resolved}")));
+            None
+        }
         Err(resolved) => {
             diags.push(
                 Diagnostic::error(format!(

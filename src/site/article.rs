@@ -18,7 +18,8 @@ pub(super) struct ArticlePage<'a> {
     date: Option<String>,
     /// `updated`, else the last commit's date from git, else `date`.
     updated: Option<String>,
-    /// When someone last checked it was still right (`reviewed`), and who keeps it (`owner`).
+    /// When someone last checked it was still right (`reviewed`), and who keeps it (`owner`, in an internal build
+    /// only).
     reviewed: Option<String>,
     owner: Option<&'a str>,
     /// Where its source can be edited (`edit_url` in kb.toml).
@@ -64,7 +65,8 @@ impl Model<'_> {
             date: date_str(a.meta.date),
             updated: date_str(a.updated()),
             reviewed: date_str(a.meta.reviewed),
-            owner: a.meta.owner.as_deref(),
+            // Often a person's address: shown to the team only.
+            owner: a.meta.owner.as_deref().filter(|_| self.internal()),
             edit_url: self.config.edit_url.as_ref().map(|base| edit_link(base, &a.source)),
             internal: a.internal,
             products: links(Kind::Products, &a.meta.products),
@@ -93,18 +95,11 @@ fn has_related_heading(toc: &[TocEntry]) -> bool {
     })
 }
 
-/// What a path segment keeps as it is.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// `edit_url` with the source path appended, each segment percent-encoded.
 fn edit_link(base: &str, source: &str) -> String {
     let path: Vec<String> = source
         .split('/')
-        .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
+        .map(|seg| percent_encoding::utf8_percent_encode(seg, crate::text::URL_SEGMENT).to_string())
         .collect();
     let sep = if base.ends_with('/') { "" } else { "/" };
     format!("{base}{sep}{}", path.join("/"))

@@ -410,6 +410,15 @@ pub fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<V
                 let wanted = crate::content::slug::slugify_path(slug);
                 match content.by_slug.get(&wanted) {
                     Some(&j) if j != i => {
+                        if content.articles[j].internal && !a.internal {
+                            diags.push(
+                                Diagnostic::warning(format!(
+                                    "`related` names `{slug}`, an internal article: a public build fails on it"
+                                ))
+                                .at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
+                                .hint("name a public article, or make this article internal too"),
+                            );
+                        }
                         if !out.contains(&j) {
                             out.push(j);
                         }

@@ -1,55 +1,16 @@
 //! Accessibility: axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules over every kind of page, in the light and the dark
 //! scheme, in a real Chromium; and the print stylesheet, in Chromium's print emulation.
 
-use std::path::Path;
-
 use crate::support::axe;
 use crate::support::browser::with_browser;
-use crate::support::okta::FakeOrg;
 use crate::support::serve::Server;
-use crate::support::{build_from, check};
-
-/// The first folder under `dir` (a tag, an error page): its name.
-fn first_dir(dir: &Path) -> String {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.path().join("index.html").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names.into_iter().next().expect("a page folder")
-}
+use crate::support::{page_kinds, site_with_report};
 
 #[test]
 fn every_page_kind_passes_axe_in_light_and_dark() {
     let axe_js = axe::source();
-    let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
-    let (run, report) = check(&org, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let (_dir, site, run) = build_from(&report.unwrap());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let tag = first_dir(&site.join("tags"));
-    let error = first_dir(&site.join("errors"));
-    let pages = [
-        ("home", "/".to_string(), "main h1"),
-        (
-            "article with check cards and a callout",
-            "/workflows/403-not-assigned-app/".into(),
-            ".check-card ~ * , .callout",
-        ),
-        ("section", "/workflows/".into(), "main h1"),
-        ("tag", format!("/tags/{tag}/"), "main h1"),
-        ("error page", format!("/errors/{error}/"), "main h1"),
-        ("error index", "/errors/".into(), "main h1"),
-        (
-            "search with results and facets",
-            "/search/?q=token".into(),
-            "#search-results li .result-url",
-        ),
-        ("report", "/report/".into(), "main h1"),
-        ("404", "/404.html".into(), "main h1"),
-    ];
+    let (_dir, site) = site_with_report();
+    let pages = page_kinds(&site);
     let server = Server::start(&site);
     with_browser(async |b| {
         let mut failures = Vec::new();
@@ -88,10 +49,7 @@ fn every_page_kind_passes_axe_in_light_and_dark() {
 
 #[test]
 fn the_print_stylesheet_hides_the_chrome_and_shows_link_addresses() {
-    let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
-    let (_, report) = check(&org, &[]);
-    let (_dir, site, run) = build_from(&report.unwrap());
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_dir, site) = site_with_report();
     let server = Server::start(&site);
     with_browser(async |b| {
         let page = format!("{}/workflows/403-not-assigned-app/", server.url);
@@ -120,5 +78,19 @@ fn the_print_stylesheet_hides_the_chrome_and_shows_link_addresses() {
             after.as_str().is_some_and(|s| s.contains('/') && s.contains('<')),
             "{after}"
         );
+        // Paper is light whatever the screen's scheme: a dark reader's print has the light page's colours.
+        let colours = "return [getComputedStyle(document.body).backgroundColor,
+            getComputedStyle(document.querySelector('.code pre') || document.body).backgroundColor,
+            ...[...document.querySelectorAll('.code [class*=hl-]')].slice(0, 40).map(e => getComputedStyle(e).color)]";
+        let light = b.js(colours).await;
+        b.emulate("print", "dark").await;
+        b.client.goto(&page).await.unwrap();
+        b.wait_for(".code button.copy").await;
+        assert_eq!(b.js(colours).await, light, "printing from a dark screen");
+        assert_eq!(light[0], "rgb(255, 255, 255)");
+        b.emulate("", "dark").await;
+        b.client.goto(&page).await.unwrap();
+        b.wait_for(".code button.copy").await;
+        assert_ne!(b.js(colours).await, light, "the screen's dark scheme is dark");
     });
 }

@@ -68,13 +68,15 @@ fn an_internal_build_holds_everything_marked_and_noindex() {
     let dir = fixture("audiences");
     let run = kb(dir.path(), &["build", "--audience", "internal"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("Built 4 articles"), "{}", run.stderr);
+    assert!(run.stderr.contains("Built 5 articles"), "{}", run.stderr);
     let site = dir.path().join("site");
     let found = holding(&site, MARKER);
     for file in [
         "public/zqxmarker-escalation/index.html",
         "zqxmarker-team/index.html",
         "zqxmarker-team/handover/index.html",
+        "zqxmarker-team/sub/index.html",
+        "zqxmarker-team/sub/zqxmarker-deep/index.html",
         "zqxmarker-team/zqxmarker-notes.txt",
         "old/zqxmarker-alias/index.html",
         "tags/zqxmarker-tag/index.html",
@@ -88,7 +90,10 @@ fn an_internal_build_holds_everything_marked_and_noindex() {
         page.contains("<span class=\"badge-internal\">Internal</span>"),
         "{page}"
     );
-    assert!(page.contains("id=\"zqxmarker-check\"") || page.contains("zqxmarker-check"));
+    assert!(
+        page.contains("kb check public/zqxmarker-escalation"),
+        "the check card is on the page"
+    );
     assert!(read(site.join("public/index.html")).contains("badge-internal"));
     for (rel, text) in texts(&site).into_iter().filter(|(r, _)| r.ends_with(".html")) {
         assert!(text.contains("noindex"), "{rel} has no noindex");
@@ -108,7 +113,14 @@ fn a_public_article_pointing_at_an_internal_one_fails_a_public_build_at_its_plac
         )
         .replace(
             "Check the address and the spam folder.",
-            "Check the address. Support: [escalate](zqxmarker-escalation.md#zqxmarker-heading).",
+            "Check the address. Support: [escalate](zqxmarker-escalation.md#zqxmarker-heading).\n\n\
+             - [by URL](/public/zqxmarker-escalation/)\n\
+             - [its alias](/old/zqxmarker-alias/)\n\
+             - [the section](/zqxmarker-team/)\n\
+             - [a subsection](/zqxmarker-team/sub/)\n\
+             - [a file by URL](/zqxmarker-team/zqxmarker-notes.txt)\n\
+             - [a file by path](../zqxmarker-team/zqxmarker-notes.txt)\n\
+             - [the section's index](../zqxmarker-team/sub/_index.md)\n",
         );
     std::fs::write(&path, text).unwrap();
     std::fs::create_dir_all(dir.path().join("site")).unwrap();
@@ -117,10 +129,26 @@ fn a_public_article_pointing_at_an_internal_one_fails_a_public_build_at_its_plac
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(read(dir.path().join("site/keep.txt")), "the last good site");
     insta::assert_snapshot!(run.stderr);
-    // validate checks what a public build would publish; the internal build has every article, so it passes.
+    // Even with broken links as warnings, a link to internal content stays an error.
+    let toml = dir.path().join("kb.toml");
+    std::fs::write(&toml, read(&toml) + "[links]\nbroken = \"warn\"\nanchors = \"warn\"\n").unwrap();
+    let warned = kb(dir.path(), &["build"]);
+    assert_eq!(warned.code, 2, "{}", warned.stderr);
+    assert_eq!(
+        warned.stderr.matches("error: link to internal content").count(),
+        8,
+        "{}",
+        warned.stderr
+    );
+    // validate checks what a public build would publish; the internal build has every article, so it passes, and
+    // says what a public build would fail on.
     assert_eq!(kb(dir.path(), &["validate"]).code, 2);
     let internal = kb(dir.path(), &["validate", "--audience", "internal"]);
     assert_eq!(internal.code, 0, "{}", internal.stderr);
+    internal.assert_stderr_has("warning: a public page links to internal content: a public build fails on this link");
+    internal.assert_stderr_has(
+        "warning: `related` names `zqxmarker-team/handover`, an internal article: a public build fails on it",
+    );
 }
 
 #[test]
@@ -139,12 +167,27 @@ fn a_public_article_in_an_internal_section_is_an_error() {
 }
 
 #[test]
+fn a_public_section_in_an_internal_section_is_an_error() {
+    let dir = fixture("audiences");
+    let path = dir.path().join("content/zqxmarker-team/sub/_index.md");
+    std::fs::write(
+        &path,
+        read(&path).replace("+++\ntitle", "+++\naudience = \"public\"\ntitle"),
+    )
+    .unwrap();
+    let run = kb(dir.path(), &["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_stderr_has("--> content/zqxmarker-team/sub/_index.md:2:12");
+    run.assert_stderr_has("a public section inside an internal section");
+}
+
+#[test]
 fn kb_toml_sets_the_default_audience_and_the_flag_overrides_it() {
     let dir = fixture("audiences");
     let toml = dir.path().join("kb.toml");
     std::fs::write(&toml, format!("{}audience = \"internal\"\n", read(&toml))).unwrap();
     let run = kb(dir.path(), &["build"]);
-    assert!(run.stderr.contains("Built 4 articles"), "{}", run.stderr);
+    assert!(run.stderr.contains("Built 5 articles"), "{}", run.stderr);
     let run = kb(dir.path(), &["build", "--audience", "public"]);
     assert!(run.stderr.contains("Built 2 articles"), "{}", run.stderr);
     std::fs::write(

@@ -2,54 +2,14 @@
 //! a single violation, the theme's scripts (search, copy buttons) still work, and the listener that would see a
 //! violation is proved to hear one.
 
-use std::path::Path;
-
 use crate::support::browser::with_browser;
-use crate::support::okta::FakeOrg;
 use crate::support::serve::Server;
-use crate::support::{build_from, check};
-
-/// The first folder under `dir` (a tag, an error page): its name.
-fn first_dir(dir: &Path) -> String {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.path().join("index.html").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names.into_iter().next().expect("a page folder")
-}
+use crate::support::{page_kinds, site_with_report};
 
 #[test]
 fn every_page_kind_loads_under_the_policy_without_a_violation_in_a_real_browser() {
-    // The knowledge base with an org's report, so that the report page and the status on articles are there too.
-    let org = FakeOrg::start("broken/workflows/403-not-assigned-app");
-    let (run, report) = check(&org, &[]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let (_dir, site, run) = build_from(&report.unwrap());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let tag = first_dir(&site.join("tags"));
-    let error = first_dir(&site.join("errors"));
-    let pages = [
-        ("home", "/".to_string(), "main h1"),
-        (
-            "article with check cards and code",
-            "/workflows/403-not-assigned-app/".into(),
-            ".check-card",
-        ),
-        ("section", "/workflows/".into(), "main h1"),
-        ("tag", format!("/tags/{tag}/"), "main h1"),
-        ("error page", format!("/errors/{error}/"), "main h1"),
-        ("error index", "/errors/".into(), "main h1"),
-        (
-            "search with results",
-            "/search/?q=E0000011".into(),
-            "#search-results li",
-        ),
-        ("report", "/report/".into(), "main h1"),
-        ("404", "/404.html".into(), "main h1"),
-    ];
+    let (_dir, site) = site_with_report();
+    let pages = page_kinds(&site);
     let server = Server::start(&site);
     with_browser(async |b| {
         b.watch_csp().await;

@@ -70,7 +70,8 @@ fn the_ci_workflow_installs_kb_as_the_scheduled_recipes_do_then_validates_and_bu
     assert_eq!(kb(dir.path(), &["init"]).code, 0);
     let workflow: serde_norway::Value =
         serde_norway::from_str(&read(dir.path().join(".github/workflows/kb.yml"))).unwrap();
-    assert!(workflow["on"]["push"].is_null() || workflow["on"].get("push").is_some());
+    let on = workflow["on"].as_mapping().expect("triggers");
+    assert!(on.contains_key("push") && on.contains_key("pull_request"), "{on:?}");
     let runs: Vec<&str> = workflow["jobs"]["build"]["steps"]
         .as_sequence()
         .unwrap()

@@ -25,8 +25,14 @@ fn build(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let run = kb(out.path(), &args);
     assert_eq!(run.code, 0, "build failed:\n{}", run.stderr);
     run.assert_stderr_has("Built ");
-    assert!(
-        !run.stderr.contains("warning"),
+    // A shallow clone of this repository (CI checkouts often are) is said once; nothing else may warn.
+    let warnings = run.stderr.matches("warning: ").count().saturating_sub(
+        run.stderr
+            .matches("warning: the site is in a shallow git clone")
+            .count(),
+    );
+    assert_eq!(
+        warnings, 0,
         "the knowledge base builds without warnings:\n{}",
         run.stderr
     );

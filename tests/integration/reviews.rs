@@ -94,12 +94,20 @@ fn a_bad_interval_is_an_error_at_its_place() {
 #[test]
 fn the_article_page_shows_when_it_was_last_reviewed_and_by_whom() {
     let dir = fixture("reviews");
-    let run = kb_env(dir.path(), &["build"], &[TODAY]);
+    let run = kb_env(dir.path(), &["build", "--audience", "internal"], &[TODAY]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let page = read(dir.path().join("site/guides/fresh/index.html"));
     assert!(
         page.contains("<dt>Last reviewed</dt><dd><time datetime=\"2026-11-01\">2026-11-01</time> by alice</dd>"),
         "{page}"
     );
+    // An owner is often a person's address: a public page shows the date only.
+    assert_eq!(kb_env(dir.path(), &["build"], &[TODAY]).code, 0);
+    let page = read(dir.path().join("site/guides/fresh/index.html"));
+    assert!(
+        page.contains("<dt>Last reviewed</dt><dd><time datetime=\"2026-11-01\">2026-11-01</time></dd>"),
+        "{page}"
+    );
+    assert!(!page.contains("alice"));
     assert!(!read(dir.path().join("site/guides/soon/index.html")).contains("Last reviewed"));
 }

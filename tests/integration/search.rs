@@ -156,13 +156,7 @@ async fn the_search_page_explains_its_results_filters_them_and_works_from_the_ke
     // Keyboard: "/" on an article focuses the header's box; Enter searches; arrows walk the results; Enter opens.
     b.client.goto(&format!("{base}{NOT_ASSIGNED}")).await.unwrap();
     b.wait_for("#site-search-q").await;
-    b.client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("/")
-        .await
-        .unwrap();
+    slash(&b).await;
     let focused = b.js("return document.activeElement.id;").await;
     assert_eq!(focused, "site-search-q");
     // The single-key shortcut can be turned off (WCAG 2.1.4); the choice is remembered on the next page.
@@ -171,23 +165,11 @@ async fn the_search_page_explains_its_results_filters_them_and_works_from_the_ke
     b.client.goto(&format!("{base}{NOT_ASSIGNED}")).await.unwrap();
     b.wait_for("#site-search-q").await;
     assert_eq!(b.text(".shortcut-toggle").await, "Turn on the / search shortcut");
-    b.client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("/")
-        .await
-        .unwrap();
+    slash(&b).await;
     assert_ne!(b.js("return document.activeElement.id;").await, "site-search-q");
     b.click(".shortcut-toggle").await;
     assert_eq!(b.text(".shortcut-toggle").await, "Turn off the / search shortcut");
-    b.client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("/")
-        .await
-        .unwrap();
+    slash(&b).await;
     assert_eq!(b.js("return document.activeElement.id;").await, "site-search-q");
     b.client
         .active_element()
@@ -580,4 +562,10 @@ async fn a_rare_word_is_also_searched_as_its_common_neighbour_ranked_below() {
     let status = b.text("#search-status").await;
     assert!(status.starts_with("Also showing results for assigned."), "{status}");
     b.close().await;
+}
+
+/// Presses `/` on the page's body.
+async fn slash(b: &Browser) {
+    let body = b.client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("/").await.unwrap();
 }

@@ -349,3 +349,49 @@ pub fn people_in(text: &str, people: &[String]) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// The knowledge base built with a report of the fake org whose Workflows admin is not assigned (so that the report
+/// page and the status on articles are there too): the folder holding it, and the site.
+pub fn site_with_report() -> (TempDir, PathBuf) {
+    let org = okta::FakeOrg::start("broken/workflows/403-not-assigned-app");
+    let (run, report) = check(&org, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let (dir, site, run) = build_from(&report.expect("a JSON report"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (dir, site)
+}
+
+/// Every kind of page of such a site, as (what it is, its path, a CSS selector that shows it has loaded).
+pub fn page_kinds(site: &Path) -> Vec<(&'static str, String, &'static str)> {
+    let first_dir = |dir: &Path| -> String {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().join("index.html").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names.into_iter().next().expect("a page folder")
+    };
+    let tag = first_dir(&site.join("tags"));
+    let error = first_dir(&site.join("errors"));
+    vec![
+        ("home", "/".to_string(), "main h1"),
+        (
+            "article with check cards, code and a callout",
+            "/workflows/403-not-assigned-app/".into(),
+            ".check-card",
+        ),
+        ("section", "/workflows/".into(), "main h1"),
+        ("tag", format!("/tags/{tag}/"), "main h1"),
+        ("error page", format!("/errors/{error}/"), "main h1"),
+        ("error index", "/errors/".into(), "main h1"),
+        (
+            "search with results and facets",
+            "/search/?q=token".into(),
+            "#search-results li .result-url",
+        ),
+        ("report", "/report/".into(), "main h1"),
+        ("404", "/404.html".into(), "main h1"),
+    ]
+}

@@ -76,6 +76,7 @@ impl Builder {
     pub fn full(&mut self) -> Result<Update, Vec<Diagnostic>> {
         let mut config = Config::load(&self.root, Some(&self.base_url))?;
         config.audience = self.audience;
+        config.git_dates = true;
         let loaded = crate::cmd::load(&config, self.drafts).with_cards();
         let vars = checks::known_vars(&config);
         let (site, update) = Site::build(config, loaded.content, loaded.diags, self.search)?;

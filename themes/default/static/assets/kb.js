@@ -42,7 +42,6 @@
     var toggle = document.querySelector(".shortcut-toggle");
     if (toggle) {
       toggle.hidden = false;
-      toggle.setAttribute("aria-pressed", off ? "false" : "true");
       toggle.textContent = off ? "Turn on the / search shortcut" : "Turn off the / search shortcut";
     }
     document.querySelectorAll(".search-key").forEach(function (k) { k.hidden = off; });
