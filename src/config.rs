@@ -253,33 +253,7 @@ impl Config {
         if !errors.is_empty() {
             return Err(diags);
         }
-        let mut url_span = 0..0;
-        let mut markdown_span = 0..0;
-        for (k, v) in table.get_ref().iter() {
-            let key: &str = k.get_ref();
-            if key == "base_url" {
-                url_span = v.span();
-            }
-            if key == "markdown" {
-                let html = v
-                    .get_ref()
-                    .as_table()
-                    .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == "html"));
-                markdown_span = html.map_or(k.span(), |(_, v)| v.span());
-            }
-            if !KEYS.contains(&key) {
-                let hint = did_you_mean(key, KEYS.iter().copied()).map_or_else(
-                    || format!("known keys: {}; free-form settings go under [extra]", KEYS.join(", ")),
-                    |k| format!("did you mean `{k}`?"),
-                );
-                diags.push(
-                    Diagnostic::error(format!("unknown setting `{key}` in kb.toml"))
-                        .at(&file, k.span())
-                        .label("not a known setting")
-                        .hint(hint),
-                );
-            }
-        }
+        let (url_span, markdown_span) = check_keys(table.get_ref(), &file, &mut diags);
         // Unknown settings are ignored by this pass, so that a wrong type elsewhere is reported with them.
         let raw: Raw = match toml::from_str(&text) {
             Ok(raw) if diags.is_empty() => raw,
@@ -342,18 +316,7 @@ impl Config {
             (s, c) => return Err(s.err().into_iter().chain(c.err()).flatten().collect()),
         };
         let edit_url = edit_url(raw.edit_url, &file, table.get_ref())?;
-        let reviews = raw.reviews.unwrap_or_default();
-        if !(1..=crate::content::front_matter::MAX_INTERVAL_DAYS).contains(&i64::from(reviews.interval_days)) {
-            return Err(vec![
-                Diagnostic::error(format!(
-                    "`[reviews] interval_days` is {}, not a number of days from 1 to {}",
-                    reviews.interval_days,
-                    crate::content::front_matter::MAX_INTERVAL_DAYS
-                ))
-                .at(&file, nested_span(table.get_ref(), "reviews", "interval_days"))
-                .hint("write how many days may pass between reviews, e.g. `interval_days = 365`"),
-            ]);
-        }
+        let reviews = reviews(raw.reviews.unwrap_or_default(), &file, table.get_ref())?;
         Ok(Config {
             catalogues,
             search,
@@ -559,6 +522,59 @@ fn parse_base_url(text: &str) -> Result<(String, String), String> {
     let base_path = format!("{path}/");
     let origin = url.origin().ascii_serialization();
     Ok((format!("{origin}{path}"), base_path))
+}
+
+/// Every top-level key is a known setting (each unknown one an error at its place). Returns where `base_url` and
+/// `[markdown] html` are, for later errors about their values.
+fn check_keys(
+    table: &toml::de::DeTable<'_>,
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let mut url_span = 0..0;
+    let mut markdown_span = 0..0;
+    for (k, v) in table.iter() {
+        let key: &str = k.get_ref();
+        if key == "base_url" {
+            url_span = v.span();
+        }
+        if key == "markdown" {
+            let html = v
+                .get_ref()
+                .as_table()
+                .and_then(|t| t.iter().find(|(k, _)| k.get_ref() == "html"));
+            markdown_span = html.map_or(k.span(), |(_, v)| v.span());
+        }
+        if !KEYS.contains(&key) {
+            let hint = did_you_mean(key, KEYS.iter().copied()).map_or_else(
+                || format!("known keys: {}; free-form settings go under [extra]", KEYS.join(", ")),
+                |k| format!("did you mean `{k}`?"),
+            );
+            diags.push(
+                Diagnostic::error(format!("unknown setting `{key}` in kb.toml"))
+                    .at(file, k.span())
+                    .label("not a known setting")
+                    .hint(hint),
+            );
+        }
+    }
+    (url_span, markdown_span)
+}
+
+/// `[reviews] interval_days` is a number of days from 1 to ten years.
+fn reviews(reviews: Reviews, file: &SourceFile, table: &toml::de::DeTable<'_>) -> Result<Reviews, Vec<Diagnostic>> {
+    let max = crate::content::front_matter::MAX_INTERVAL_DAYS;
+    if (1..=max).contains(&i64::from(reviews.interval_days)) {
+        return Ok(reviews);
+    }
+    Err(vec![
+        Diagnostic::error(format!(
+            "`[reviews] interval_days` is {}, not a number of days from 1 to {max}",
+            reviews.interval_days
+        ))
+        .at(file, nested_span(table, "reviews", "interval_days"))
+        .hint("write how many days may pass between reviews, e.g. `interval_days = 365`"),
+    ])
 }
 
 /// The span of a top-level key's value in kb.toml (the file's start when absent).

@@ -8,7 +8,7 @@ pub mod front_matter;
 pub mod git;
 pub mod slug;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -129,7 +129,7 @@ pub struct Content {
     /// `unpublished` (by source path), and the URL paths of internal articles, sections and aliases in
     /// `internal_slugs` (without slashes), so that what points at them is an error.
     pub audience: Audience,
-    pub internal_slugs: std::collections::HashSet<String>,
+    pub internal_slugs: HashSet<String>,
 }
 
 /// A file published as it is: from `path` to `out` (relative to the site root), linked as `url`.
@@ -235,55 +235,74 @@ impl Content {
                 Ok(Loaded::Article(a)) if a.meta.draft && !drafts => {
                     content.unpublished.insert(rel.clone(), Unpublished::Draft);
                 }
-                Ok(Loaded::Article(a)) => articles.push(a),
+                Ok(Loaded::Article(a)) => articles.push(*a),
                 Ok(Loaded::SectionIndex(index)) => indexes.push(*index),
                 Err(()) => {
                     content.unpublished.insert(rel.clone(), Unpublished::Invalid);
                 }
             }
         }
+        let internal_dirs = content.keep_for_audience(&mut indexes, diags);
+        let (committed, shallow) = git.join().unwrap_or_default();
+        diags.extend(shallow);
+        content.add_articles(config, articles, &internal_dirs, &committed, diags);
+        content.add_assets(config, assets, &internal_dirs);
+        content.build_sections(config, indexes, diags);
+        content.check_slugs(diags);
+        content
+    }
+
+    /// The internal folders; in a public load, the sections at or under them are left out (and noted, so that what
+    /// points at them is an error).
+    fn keep_for_audience(&mut self, indexes: &mut Vec<SectionIndex>, diags: &mut Vec<Diagnostic>) -> HashSet<String> {
         let internal_dirs = audience::internal_dirs(indexes.iter().map(|i| (i.dir.as_str(), &i.meta)));
-        let public = config.audience == Audience::Public;
-        for index in &indexes {
-            audience::check_section(
-                &index.dir,
-                &index.file,
-                &index.meta,
-                &index.spans,
-                &internal_dirs,
-                diags,
-            );
+        for i in indexes.iter() {
+            audience::check_section(&i.dir, &i.file, &i.meta, &i.spans, &internal_dirs, diags);
         }
-        if public {
-            // An internal section and every section under it.
+        if self.audience == Audience::Public {
             indexes.retain(|index| {
                 let out = audience::in_internal_dir(&index.dir, &internal_dirs);
                 if out {
-                    let source = index_source(&index.dir);
-                    content.unpublished.insert(source, Unpublished::Internal);
-                    content.internal_slugs.insert(slug::slugify_path(&index.dir));
+                    self.unpublished.insert(index_source(&index.dir), Unpublished::Internal);
+                    self.internal_slugs.insert(slug::slugify_path(&index.dir));
                 }
                 !out
             });
         }
-        let (committed, shallow) = git.join().unwrap_or_default();
-        diags.extend(shallow);
+        internal_dirs
+    }
+
+    /// The loaded articles, marked internal or not and dated from git; a public load notes the internal ones (their
+    /// source, slug and aliases) instead of keeping them.
+    fn add_articles(
+        &mut self,
+        config: &Config,
+        articles: Vec<Article>,
+        internal_dirs: &HashSet<String>,
+        committed: &HashMap<String, chrono::NaiveDate>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         for mut a in articles {
-            a.internal = audience::article_is_internal(&a, &internal_dirs, diags);
+            a.internal = audience::article_is_internal(&a, internal_dirs, diags);
             a.committed = committed.get(&a.source).copied();
-            if a.internal && public {
-                content.unpublished.insert(a.source.clone(), Unpublished::Internal);
-                content.internal_slugs.insert(a.slug.clone());
+            if a.internal && self.audience == Audience::Public {
+                self.unpublished.insert(a.source.clone(), Unpublished::Internal);
+                self.internal_slugs.insert(a.slug.clone());
                 let aliases = a.meta.aliases.iter().map(|x| x.trim().trim_matches('/').to_string());
-                content.internal_slugs.extend(aliases);
+                self.internal_slugs.extend(aliases);
                 continue;
             }
             a.url = config.url(&format!("{}/", a.slug));
-            content.articles.push(*a);
+            self.articles.push(a);
         }
+    }
+
+    /// Files beside the articles, published under their folder's slug (none of an internal folder's in a public
+    /// load).
+    fn add_assets(&mut self, config: &Config, assets: Vec<(PathBuf, String)>, internal_dirs: &HashSet<String>) {
         for (path, rel) in assets {
-            if public && audience::in_internal_dir(parent_dir(&rel), &internal_dirs) {
-                content.unpublished.insert(rel, Unpublished::Internal);
+            if self.audience == Audience::Public && audience::in_internal_dir(parent_dir(&rel), internal_dirs) {
+                self.unpublished.insert(rel, Unpublished::Internal);
                 continue;
             }
             let dir = parent_dir(&rel);
@@ -294,11 +313,8 @@ impl Content {
                 format!("{}/{name}", slug::slugify_path(dir))
             };
             let url = config.url(&percent_encoding::utf8_percent_encode(&out, URL_PATH).to_string());
-            content.assets.insert(rel, Asset { path, out, url });
+            self.assets.insert(rel, Asset { path, out, url });
         }
-        content.build_sections(config, indexes, diags);
-        content.check_slugs(diags);
-        content
     }
 
     fn section_for_dir(&mut self, config: &Config, dir: &str) -> usize {
