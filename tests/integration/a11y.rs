@@ -94,3 +94,28 @@ fn the_print_stylesheet_hides_the_chrome_and_shows_link_addresses() {
         assert_ne!(b.js(colours).await, light, "the screen's dark scheme is dark");
     });
 }
+
+#[test]
+fn an_internal_sites_banner_and_badges_pass_axe_too() {
+    let axe_js = axe::source();
+    let dir = crate::support::fixture("audiences");
+    let run = crate::support::kb(dir.path(), &["build", "--audience", "internal"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let server = Server::start(&dir.path().join("site"));
+    with_browser(async |b| {
+        let mut failures = Vec::new();
+        for scheme in ["light", "dark"] {
+            b.emulate("", scheme).await;
+            for path in ["/", "/public/", "/public/zqxmarker-escalation/"] {
+                b.client.goto(&format!("{}{path}", server.url)).await.unwrap();
+                b.wait_for(".internal-banner").await;
+                b.wait_for(".badge-internal").await;
+                let audit = axe::audit(b, &axe_js).await;
+                assert_eq!(audit.version, axe::AXE_VERSION, "{path}: axe did not run");
+                assert!(audit.passes > 10, "{path}: axe passed only {} rules", audit.passes);
+                failures.extend(audit.violations.into_iter().map(|v| format!("{path} ({scheme}): {v}")));
+            }
+        }
+        assert!(failures.is_empty(), "axe found violations:\n{}", failures.join("\n"));
+    });
+}
