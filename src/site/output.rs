@@ -22,6 +22,8 @@ pub struct Staging {
     dir: PathBuf,
     target: PathBuf,
     committed: bool,
+    /// Deleting the outputs earlier swaps set aside, while this build renders.
+    cleaner: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Staging {
@@ -40,10 +42,12 @@ impl Staging {
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir(&dir)?;
+        let cleaner = Some(clean_leftovers(parent, &name));
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
             committed: false,
+            cleaner,
         })
     }
 
@@ -60,29 +64,32 @@ impl Staging {
         std::fs::write(path, bytes)
     }
 
-    /// Swaps the staging folder in: the old output is renamed aside, the new one renamed into place, then the old
-    /// one deleted. If the second rename fails the old output is put back.
+    /// Swaps the staging folder in: the old output is renamed aside, the new one renamed into place. If the second
+    /// rename fails the old output is put back. The old output is not deleted here, where deleting tens of thousands
+    /// of files would delay the command's exit: the next build deletes it while it renders ([`clean_leftovers`]).
     pub fn commit(mut self) -> io::Result<()> {
+        let result = self.swap();
+        if let Some(cleaner) = self.cleaner.take() {
+            // What an earlier run left aside has been going while this one rendered.
+            let _ = cleaner.join();
+        }
+        result
+    }
+
+    fn swap(&mut self) -> io::Result<()> {
         if self.target.exists() {
             let parent = self.dir.parent().unwrap_or(Path::new("."));
             let name = self
                 .target
                 .file_name()
                 .map_or("site".into(), |n| n.to_string_lossy().into_owned());
-            let old = parent.join(format!(".{name}-old-{}", std::process::id()));
-            if old.exists() {
-                std::fs::remove_dir_all(&old)?;
-            }
+            let old = parent.join(format!("{}{}", old_prefix(&name), unique()));
             std::fs::rename(&self.target, &old)?;
             if let Err(e) = std::fs::rename(&self.dir, &self.target) {
                 let _ = std::fs::rename(&old, &self.target);
                 return Err(e);
             }
             self.committed = true;
-            // The new site is in place; a leftover old copy is only clutter.
-            if let Err(e) = std::fs::remove_dir_all(&old) {
-                eprintln!("warning: could not delete the previous site at {}: {e}", old.display());
-            }
         } else {
             std::fs::rename(&self.dir, &self.target)?;
             self.committed = true;
@@ -96,7 +103,44 @@ impl Drop for Staging {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+        if let Some(cleaner) = self.cleaner.take() {
+            let _ = cleaner.join();
+        }
     }
+}
+
+/// The name prefix of a previous output set aside by a swap: `.site-old-`.
+fn old_prefix(name: &str) -> String {
+    format!(".{name}-old-")
+}
+
+/// This process's id and the time, so that two swaps never pick the same name.
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// Deletes, on a thread of its own, the previous outputs that earlier swaps set aside beside `name` (`.site-old-*`),
+/// as they are now: the one this build's swap sets aside is left for the next. A failure is said and left for the
+/// next run.
+fn clean_leftovers(parent: &Path, name: &str) -> std::thread::JoinHandle<()> {
+    let prefix = old_prefix(name);
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(parent)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    std::thread::spawn(move || {
+        for old in leftovers {
+            if let Err(err) = std::fs::remove_dir_all(&old) {
+                eprintln!("warning: could not delete a previous site at {}: {err}", old.display());
+            }
+        }
+    })
 }
 
 /// Folders of a site that hold sources; the output may not be one of them or inside one.
@@ -173,8 +217,33 @@ mod tests {
         s.commit().unwrap();
         assert!(!target.join("old.html").exists());
         assert_eq!(std::fs::read_to_string(target.join("a/index.html")).unwrap(), "new");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "staging and old folders are gone");
+        // The old site is set aside, not deleted on the way out; the next build deletes it while it renders.
+        let names = |dir: &Path| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let after_first = names(dir.path());
+        assert_eq!(after_first.len(), 2, "{after_first:?}");
+        assert!(after_first[0].starts_with(".site-old-"), "{after_first:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&after_first[0]).join("old.html")).unwrap(),
+            "old"
+        );
+        let s = Staging::new(&target).unwrap();
+        s.write("b.html", b"newer").unwrap();
+        s.commit().unwrap();
+        let after_second = names(dir.path());
+        assert_eq!(
+            after_second.len(),
+            2,
+            "only the latest old site is left: {after_second:?}"
+        );
+        assert_ne!(after_second[0], after_first[0]);
+        assert!(target.join("b.html").exists() && !target.join("a/index.html").exists());
     }
 
     #[test]
