@@ -436,6 +436,45 @@ mod tests {
     }
 
     #[test]
+    fn an_audience_change_rebuilds_and_a_public_preview_drops_the_article() {
+        let (_dir, root) = fixture();
+        let mut builder = Builder::new(&root, false, false, URL);
+        builder.audience = crate::content::Audience::Public;
+        let mut served = Files::new();
+        apply(&mut served, builder.full().unwrap());
+        assert!(served.contains_key("guides/third/index.html"));
+        let changed = edit(&root, "content/guides/third.md", |t| {
+            t.replacen("+++\n", "+++\naudience = \"internal\"\n", 1)
+        });
+        let Some((_, Ok(update))) = builder.update(changed.clone()) else {
+            panic!("builds")
+        };
+        assert!(update.complete, "a new audience changes the site's structure");
+        apply(&mut served, update);
+        assert!(!served.contains_key("guides/third/index.html"));
+        let mut full = Builder::new(&root, false, false, URL);
+        full.audience = crate::content::Audience::Public;
+        assert_same(&served, &full.full().unwrap().files, "an article made internal");
+        // The internal preview (the default) keeps it, marked.
+        let mut internal = Builder::new(&root, false, false, URL);
+        let files = internal.full().unwrap().files;
+        let page = String::from_utf8_lossy(&files["guides/third/index.html"]).into_owned();
+        assert!(page.contains("badge-internal"), "{page}");
+        // An article public ones link to cannot become internal in a public preview: the save is an error there,
+        // and the last good site stays.
+        let linked = edit(&root, "content/guides/rate-limit.md", |t| {
+            t.replacen("---\n", "---\naudience: \"internal\"\n", 1)
+        });
+        let Some((_, Err(diags))) = builder.update(linked) else {
+            panic!("a public page links to it")
+        };
+        assert!(
+            diags.iter().any(|d| d.message.starts_with("link to internal content")),
+            "{diags:?}"
+        );
+    }
+
+    #[test]
     fn structural_changes_rebuild_everything() {
         let (_dir, root) = fixture();
         let mut builder = Builder::new(&root, false, false, URL);
