@@ -8,8 +8,10 @@
 //! `kb serve` (the release build) runs on a free loopback port. Each timed save rewrites one article's file (a
 //! different article each time), and the clock runs from the write's return until an HTTP GET of the article's page
 //! returns the new text (polled every 2 ms over fresh connections), and until the live-reload channel says the page
-//! changed. Body edits re-render the article's page; title edits also re-render the lists, feeds and indexes that
-//! show it. Measured without the search index, then with it, while the index is being refreshed in the background.
+//! changed. Body edits re-render the article's page; title edits (front matter) also re-render the lists, feeds and
+//! indexes that show it. A new article is timed until its page is served, and its deletion until its page answers
+//! 404. The server's resident memory is reported before and after. Measured without the search index, then with it,
+//! while the index is being refreshed in the background.
 
 #[allow(dead_code)]
 #[path = "../tests/support/corpus.rs"]
@@ -90,6 +92,54 @@ fn time_saves(
     t
 }
 
+/// Adds `saves` new articles one after another (each timed until its page is served), then deletes them (each timed
+/// until its page answers 404).
+fn time_new_and_deleted(server: &KbServe, root: &Path, saves: usize, round: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut added, mut deleted) = (Vec::new(), Vec::new());
+    let mut made = Vec::new();
+    for k in 0..saves {
+        let section = corpus::path_of("", k * 7 + round)
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let slug = format!("{section}/bench-new-{round}-{k}");
+        let path = root.join("content").join(format!("{slug}.md"));
+        let marker = format!("A new article, save {k}.");
+        let text = format!("+++\ntitle = \"New article {round}-{k}\"\ndate = 2026-11-21\n+++\n\n{marker}\n");
+        std::thread::sleep(Duration::from_millis(150));
+        std::fs::write(&path, text).unwrap();
+        let saved = Instant::now();
+        let url = format!("/{slug}/");
+        added.push(served_within(
+            server.authority(),
+            &url,
+            &marker,
+            saved,
+            Duration::from_secs(60),
+        ));
+        made.push((path, url));
+    }
+    for (path, url) in made {
+        std::thread::sleep(Duration::from_millis(150));
+        std::fs::remove_file(&path).unwrap();
+        let saved = Instant::now();
+        deleted.push(gone_within(server.authority(), &url, saved, Duration::from_secs(60)));
+    }
+    (added, deleted)
+}
+
+/// Polls `path` every 2 ms until it answers 404; the time since `since`.
+fn gone_within(authority: &str, path: &str, since: Instant, limit: Duration) -> Duration {
+    loop {
+        if live::get(authority, path).status == 404 {
+            return since.elapsed();
+        }
+        assert!(since.elapsed() < limit, "{path} was still served after {limit:?}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn body_edit(text: &str, k: usize) -> (String, String) {
     let marker = format!("Edited in save {k}.");
     (format!("{text}\n{marker}\n"), marker)
@@ -151,6 +201,8 @@ fn main() {
             round * 2 + 1,
             title_edit,
         );
+        let edits_log = server.log();
+        let (added, deleted) = time_new_and_deleted(&server, root.path(), saves.div_ceil(4), round);
         let (rss, peak) = rss_mb(server.pid());
         println!();
         println!("| save → | saves | median | p90 | max |");
@@ -159,13 +211,18 @@ fn main() {
         row("body edit: reload sent", &body.told);
         row("title edit: page served", &title.served);
         row("title edit: reload sent", &title.told);
+        row("new article: page served", &added);
+        row("deleted article: page gone (404)", &deleted);
         println!();
         println!("memory after the saves: {rss} MB resident, {peak} MB at peak");
-        let log = server.log();
-        let lines: Vec<&str> = log.lines().filter(|l| l.contains(" rendered")).collect();
+        let lines: Vec<&str> = edits_log.lines().filter(|l| l.contains(" rendered")).collect();
         if let (Some(first), Some(last)) = (lines.get(1), lines.last()) {
             println!("kb's own log, a body edit: {first}");
             println!("kb's own log, a title edit: {last}");
+        }
+        let log = server.log();
+        if let Some(last) = log.lines().rfind(|l| l.contains(" rendered")) {
+            println!("kb's own log, a deletion: {last}");
         }
     }
 }
