@@ -70,6 +70,46 @@ pub(super) fn check_section(
     }
 }
 
+/// The files under `content/` an article's Markdown links or shows (relative links and images, by source path).
+fn files_used(a: &Article) -> HashSet<String> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let dir = super::parent_dir(&a.source);
+    Parser::new(a.body())
+        .filter_map(|e| match e {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => Some(dest_url),
+            _ => None,
+        })
+        .filter(|d| !d.starts_with('#') && !d.starts_with('/') && !d.contains(':'))
+        .filter_map(|d| {
+            let path = d.split(['#', '?']).next().unwrap_or_default();
+            let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+            super::join_relative(dir, &decoded).ok()
+        })
+        .collect()
+}
+
+/// In a public load, the files beside articles that only internal articles use: `internal` are the articles left
+/// out, `public` those kept. Files of internal folders are left out anyway, so only articles outside them are read.
+pub(super) fn files_only_internal(internal: &[Article], public: &[Article], dirs: &HashSet<String>) -> HashSet<String> {
+    let outside: Vec<&Article> = internal
+        .iter()
+        .filter(|a| !in_internal_dir(super::parent_dir(&a.source), dirs))
+        .collect();
+    if outside.is_empty() {
+        return HashSet::new();
+    }
+    let mut only: HashSet<String> = outside.iter().flat_map(|a| files_used(a)).collect();
+    for a in public {
+        if only.is_empty() {
+            break;
+        }
+        for f in files_used(a) {
+            only.remove(&f);
+        }
+    }
+    only
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

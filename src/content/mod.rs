@@ -245,8 +245,9 @@ impl Content {
         let internal_dirs = content.keep_for_audience(&mut indexes, diags);
         let (committed, shallow) = git.join().unwrap_or_default();
         diags.extend(shallow);
-        content.add_articles(config, articles, &internal_dirs, &committed, diags);
-        content.add_assets(config, assets, &internal_dirs);
+        let left_out = content.add_articles(config, articles, &internal_dirs, &committed, diags);
+        let only_internal = audience::files_only_internal(&left_out, &content.articles, &internal_dirs);
+        content.add_assets(config, assets, &internal_dirs, &only_internal);
         content.build_sections(config, indexes, diags);
         content.check_slugs(diags);
         content
@@ -273,7 +274,7 @@ impl Content {
     }
 
     /// The loaded articles, marked internal or not and dated from git; a public load notes the internal ones (their
-    /// source, slug and aliases) instead of keeping them.
+    /// source, slug and aliases) instead of keeping them, and returns them.
     fn add_articles(
         &mut self,
         config: &Config,
@@ -281,7 +282,8 @@ impl Content {
         internal_dirs: &HashSet<String>,
         committed: &HashMap<String, chrono::NaiveDate>,
         diags: &mut Vec<Diagnostic>,
-    ) {
+    ) -> Vec<Article> {
+        let mut left_out = Vec::new();
         for mut a in articles {
             a.internal = audience::article_is_internal(&a, internal_dirs, diags);
             a.committed = committed.get(&a.source).copied();
@@ -290,18 +292,27 @@ impl Content {
                 self.internal_slugs.insert(a.slug.clone());
                 let aliases = a.meta.aliases.iter().map(|x| x.trim().trim_matches('/').to_string());
                 self.internal_slugs.extend(aliases);
+                left_out.push(a);
                 continue;
             }
             a.url = config.url(&format!("{}/", a.slug));
             self.articles.push(a);
         }
+        left_out
     }
 
-    /// Files beside the articles, published under their folder's slug (none of an internal folder's in a public
-    /// load).
-    fn add_assets(&mut self, config: &Config, assets: Vec<(PathBuf, String)>, internal_dirs: &HashSet<String>) {
+    /// Files beside the articles, published under their folder's slug; in a public load, none of an internal
+    /// folder's and none that only internal articles use (`only_internal`).
+    fn add_assets(
+        &mut self,
+        config: &Config,
+        assets: Vec<(PathBuf, String)>,
+        internal_dirs: &HashSet<String>,
+        only_internal: &HashSet<String>,
+    ) {
         for (path, rel) in assets {
-            if self.audience == Audience::Public && audience::in_internal_dir(parent_dir(&rel), internal_dirs) {
+            let public = self.audience == Audience::Public;
+            if public && (audience::in_internal_dir(parent_dir(&rel), internal_dirs) || only_internal.contains(&rel)) {
                 self.unpublished.insert(rel, Unpublished::Internal);
                 continue;
             }

@@ -52,6 +52,8 @@ fn a_public_build_holds_nothing_of_an_internal_article() {
     // Nor a path to them, a count of them or a redirect for them.
     assert!(holding(&site, "handover").is_empty());
     assert!(!site.join("old").exists());
+    // A file beside the articles that only an internal one uses is left out; one a public article uses too is not.
+    assert!(site.join("public/shared-shot.png").is_file());
     let home = read(site.join("index.html"));
     assert!(!home.contains("badge-internal") && !home.contains("Internal site"));
     let section = read(site.join("public/index.html"));
@@ -78,6 +80,7 @@ fn an_internal_build_holds_everything_marked_and_noindex() {
         "zqxmarker-team/sub/index.html",
         "zqxmarker-team/sub/zqxmarker-deep/index.html",
         "zqxmarker-team/zqxmarker-notes.txt",
+        "public/zqxmarker-diagram.txt",
         "old/zqxmarker-alias/index.html",
         "tags/zqxmarker-tag/index.html",
         "products/zqxmarker-console/index.html",
