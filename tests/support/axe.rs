@@ -13,8 +13,14 @@ pub const AXE_VERSION: &str = "4.14.1";
 /// The rules run: WCAG 2.0, 2.1 and 2.2, levels A and AA.
 pub const TAGS: &[&str] = &["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
 
-/// axe.min.js, installed with npm if missing.
+/// axe.min.js, installed with npm if missing: once per test process, so that two tests never read it while the
+/// other's npm is still writing it.
 pub fn source() -> String {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(install).clone()
+}
+
+fn install() -> String {
     let tools = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-tools");
     let dir = tools.join("node_modules/axe-core");
     let installed = || {
