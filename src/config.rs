@@ -564,7 +564,7 @@ fn check_keys(
 /// `[reviews] interval_days` is a number of days from 1 to ten years.
 fn reviews(reviews: Reviews, file: &SourceFile, table: &toml::de::DeTable<'_>) -> Result<Reviews, Vec<Diagnostic>> {
     let max = crate::content::front_matter::MAX_INTERVAL_DAYS;
-    if (1..=max).contains(&i64::from(reviews.interval_days)) {
+    if crate::content::front_matter::interval_ok(i64::from(reviews.interval_days)) {
         return Ok(reviews);
     }
     Err(vec![

@@ -115,12 +115,8 @@ pub fn diagnostics(config: &Config, content: &Content, today: NaiveDate, deny: b
             } else {
                 Diagnostic::warning(what)
             };
-            let key = if a.spans.keys.contains_key("reviewed") {
-                "reviewed"
-            } else {
-                r.basis
-            };
-            d.at(&a.file, a.spans.value(key)).label(label).hint(format!(
+            // The key the interval counts from (`reviewed`, `updated` or `date`).
+            d.at(&a.file, a.spans.value(r.basis)).label(label).hint(format!(
                 "check the article is still right, then set `reviewed = {today}`"
             ))
         })

@@ -33,18 +33,8 @@ pub struct BuildArgs {
 
 pub fn run(args: &BuildArgs) -> i32 {
     let started = std::time::Instant::now();
-    let config = match args.site.config(args.base_url.as_deref(), None) {
+    let (config, today) = match args.site.publishing(args.base_url.as_deref()) {
         Ok(c) => c,
-        Err(d) => {
-            super::report(&d, "build");
-            return exit::INVALID;
-        }
-    };
-    let mut config = config;
-    // A published page's "Last updated" may come from git.
-    config.git_dates = true;
-    let today = match super::today() {
-        Ok(t) => t,
         Err(d) => {
             super::report(&d, "build");
             return exit::INVALID;
@@ -104,7 +94,7 @@ fn load_report(path: &std::path::Path, content: &crate::content::Content) -> Res
     let public = content.audience == crate::content::Audience::Public;
     report.articles.retain(|a| {
         let internal =
-            a.audience == Some(crate::content::Audience::Internal) || content.internal_slugs.contains(&a.slug);
+            a.audience == Some(crate::content::Audience::Internal) || content.internal_paths.contains(&a.slug);
         !(public && internal)
     });
     if report.articles.len() != before {

@@ -55,6 +55,14 @@ impl SiteArgs {
         }
         Ok(config)
     }
+
+    /// What a command that publishes pages starts from (`kb build`, `kb validate`): kb.toml for the site's audience,
+    /// with pages dated from git, and "today" for reviews and waivers.
+    pub fn publishing(&self, base_url: Option<&str>) -> Result<(Config, chrono::NaiveDate), Vec<Diagnostic>> {
+        let mut config = self.config(base_url, None)?;
+        config.git_dates = true;
+        Ok((config, today()?))
+    }
 }
 
 /// What every command starts from: `content/` loaded and its check blocks validated against `checks/`. The site
@@ -92,20 +100,18 @@ impl Loaded {
         self.phases.push(("cards", t.elapsed()));
         self
     }
-}
 
-/// "Today" for waivers and reviews: the local date, or `KB_TODAY` (said once on stderr when set).
-pub fn today() -> Result<chrono::NaiveDate, Vec<Diagnostic>> {
-    crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok())
-}
-
-impl Loaded {
     /// A warning per article whose review is overdue, or with `deny` (`--deny-overdue`) an error.
     pub fn with_reviews(mut self, config: &Config, today: chrono::NaiveDate, deny: bool) -> Loaded {
         self.diags
             .extend(crate::reviews::diagnostics(config, &self.content, today, deny));
         self
     }
+}
+
+/// "Today" for waivers and reviews: the local date, or `KB_TODAY` (said once on stderr when set).
+pub fn today() -> Result<chrono::NaiveDate, Vec<Diagnostic>> {
+    crate::waivers::today(std::env::var(crate::waivers::TODAY_VAR).ok())
 }
 
 /// Whether stderr gets colour: a terminal, and `NO_COLOR` unset.

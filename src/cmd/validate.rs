@@ -4,18 +4,9 @@ use super::{SiteArgs, exit};
 use crate::site::{self, BuildOptions};
 
 pub fn run(args: &SiteArgs, deny_overdue: bool) -> i32 {
-    let config = match args.config(None, None) {
-        Ok(c) => c,
-        Err(d) => {
-            super::report(&d, "validation");
-            return exit::INVALID;
-        }
-    };
-    let mut config = config;
     // What a build would publish, dates from git included (and a shallow clone's warning).
-    config.git_dates = true;
-    let today = match super::today() {
-        Ok(t) => t,
+    let (config, today) = match args.publishing(None) {
+        Ok(c) => c,
         Err(d) => {
             super::report(&d, "validation");
             return exit::INVALID;

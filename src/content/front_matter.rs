@@ -328,9 +328,14 @@ fn check_audience(file: &SourceFile, spans: &Spans, value: &str, diags: &mut Vec
 /// The longest review interval kb takes: ten years.
 pub const MAX_INTERVAL_DAYS: i64 = 3650;
 
-/// A review interval in days, between 1 and [`MAX_INTERVAL_DAYS`].
-pub fn check_interval(file: &SourceFile, spans: &Spans, n: i64, diags: &mut Vec<Diagnostic>) -> Option<u32> {
-    if (1..=MAX_INTERVAL_DAYS).contains(&n) {
+/// Whether `n` days is a review interval kb takes: 1 to [`MAX_INTERVAL_DAYS`].
+pub fn interval_ok(n: i64) -> bool {
+    (1..=MAX_INTERVAL_DAYS).contains(&n)
+}
+
+/// A review interval in days, or an error at the key.
+fn check_interval(file: &SourceFile, spans: &Spans, n: i64, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    if interval_ok(n) {
         return Some(n as u32);
     }
     diags.push(

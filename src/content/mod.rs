@@ -127,9 +127,9 @@ pub struct Content {
     pub raw_html: crate::config::RawHtml,
     /// Who the content was loaded for. A public load holds no internal article, section or file: they are in
     /// `unpublished` (by source path), and the URL paths of internal articles, sections and aliases in
-    /// `internal_slugs` (without slashes), so that what points at them is an error.
+    /// `internal_paths` (without slashes), so that what points at them is an error.
     pub audience: Audience,
-    pub internal_slugs: HashSet<String>,
+    pub internal_paths: HashSet<String>,
 }
 
 /// A file published as it is: from `path` to `out` (relative to the site root), linked as `url`.
@@ -193,14 +193,9 @@ impl Content {
             return Content::default();
         }
         // git's history is read while the files are parsed.
-        let git_dir = root.clone();
-        let with_git = config.git_dates;
-        let git = std::thread::spawn(move || {
-            if with_git {
-                git::dates(&git_dir)
-            } else {
-                Default::default()
-            }
+        let git = config.git_dates.then(|| {
+            let dir = root.clone();
+            std::thread::spawn(move || git::dates(&dir))
         });
         let (files, assets) = walk(&config.root, &root, diags);
         let loaded: Vec<(Result<Loaded, ()>, Vec<Diagnostic>)> = files
@@ -243,12 +238,12 @@ impl Content {
             }
         }
         let internal_dirs = content.keep_for_audience(&mut indexes, diags);
-        let (committed, shallow) = git.join().unwrap_or_default();
+        let (committed, shallow) = git.and_then(|g| g.join().ok()).unwrap_or_default();
         diags.extend(shallow);
         let left_out = content.add_articles(config, articles, &internal_dirs, &committed, diags);
         let only_internal = audience::files_only_internal(&left_out, &content.articles, &internal_dirs);
         content.add_assets(config, assets, &internal_dirs, &only_internal);
-        content.build_sections(config, indexes, diags);
+        content.build_sections(config, indexes, &internal_dirs, diags);
         content.check_slugs(diags);
         content
     }
@@ -265,7 +260,7 @@ impl Content {
                 let out = audience::in_internal_dir(&index.dir, &internal_dirs);
                 if out {
                     self.unpublished.insert(index_source(&index.dir), Unpublished::Internal);
-                    self.internal_slugs.insert(slug::slugify_path(&index.dir));
+                    self.internal_paths.insert(slug::slugify_path(&index.dir));
                 }
                 !out
             });
@@ -289,9 +284,9 @@ impl Content {
             a.committed = committed.get(&a.source).copied();
             if a.internal && self.audience == Audience::Public {
                 self.unpublished.insert(a.source.clone(), Unpublished::Internal);
-                self.internal_slugs.insert(a.slug.clone());
+                self.internal_paths.insert(a.slug.clone());
                 let aliases = a.meta.aliases.iter().map(|x| x.trim().trim_matches('/').to_string());
-                self.internal_slugs.extend(aliases);
+                self.internal_paths.extend(aliases);
                 left_out.push(a);
                 continue;
             }
@@ -356,7 +351,13 @@ impl Content {
         i
     }
 
-    fn build_sections(&mut self, config: &Config, indexes: Vec<SectionIndex>, diags: &mut Vec<Diagnostic>) {
+    fn build_sections(
+        &mut self,
+        config: &Config,
+        indexes: Vec<SectionIndex>,
+        internal_dirs: &HashSet<String>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
         for SectionIndex {
             dir,
             file,
@@ -375,7 +376,6 @@ impl Content {
             }
             let s = &mut self.sections[i];
             s.file = Some(file);
-            s.internal = meta.audience == Some(Audience::Internal);
             s.meta = meta;
             s.body_offset = body_offset;
             self.by_source.insert(index_source(&dir), Target::Section(i));
@@ -390,10 +390,7 @@ impl Content {
         }
         for s in 0..self.sections.len() {
             self.sort_section(s);
-            // Sections are made parents first, so a parent's mark is final when its children read it.
-            if let Some(p) = self.sections[s].parent {
-                self.sections[s].internal |= self.sections[p].internal;
-            }
+            self.sections[s].internal = audience::in_internal_dir(&self.sections[s].dir, internal_dirs);
         }
         let sections = self.sections.clone();
         for s in &mut self.sections {

@@ -212,7 +212,7 @@ fn site_rel<'p>(content: &Content, path: &'p str) -> &'p str {
 fn internal_prefix<'p>(content: &Content, rel: &'p str) -> Option<&'p str> {
     let mut prefix = rel.trim_end_matches('/');
     loop {
-        if !prefix.is_empty() && content.internal_slugs.contains(prefix) {
+        if !prefix.is_empty() && content.internal_paths.contains(prefix) {
             return Some(prefix);
         }
         prefix = prefix.rsplit_once('/')?.0;

@@ -411,25 +411,14 @@ pub fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<V
                 match content.by_slug.get(&wanted) {
                     Some(&j) if j != i => {
                         if content.articles[j].internal && !a.internal {
-                            diags.push(
-                                Diagnostic::warning(format!(
-                                    "`related` names `{slug}`, an internal article: a public build fails on it"
-                                ))
-                                .at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
-                                .hint("name a public article, or make this article internal too"),
-                            );
+                            diags.push(related_internal(a, slug, false));
                         }
                         if !out.contains(&j) {
                             out.push(j);
                         }
                     }
                     Some(_) => {}
-                    None if content.internal_slugs.contains(&wanted) => diags.push(
-                        Diagnostic::error(format!("`related` names `{slug}`, an internal article"))
-                            .at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
-                            .label("not in a public build")
-                            .hint("name a public article, or make this article internal too"),
-                    ),
+                    None if content.internal_paths.contains(&wanted) => diags.push(related_internal(a, slug, true)),
                     None => diags.push(unknown_related(a, content, slug)),
                 }
             }
@@ -447,6 +436,20 @@ pub fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<V
             out
         })
         .collect()
+}
+
+/// A public article's `related` entry naming an internal one: an error in a public build, which does not have it,
+/// and a warning in an internal one, which does.
+fn related_internal(a: &Article, slug: &str, public_build: bool) -> Diagnostic {
+    let d = if public_build {
+        Diagnostic::error(format!("`related` names `{slug}`, an internal article")).label("not in a public build")
+    } else {
+        Diagnostic::warning(format!(
+            "`related` names `{slug}`, an internal article: a public build fails on it"
+        ))
+    };
+    d.at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
+        .hint("name a public article, or make this article internal too")
 }
 
 fn unknown_related(a: &Article, content: &Content, slug: &str) -> Diagnostic {

@@ -292,7 +292,7 @@ impl Model<'_> {
 
     /// Every page of the site, and the sitemap's entries, worked out once per build.
     pub fn plan(&self) -> Plan {
-        let sitemap = self.sitemap();
+        let sitemap = if self.internal() { Vec::new() } else { self.sitemap() };
         Plan {
             jobs: self.jobs(sitemap.len()),
             sitemap,
@@ -309,13 +309,14 @@ impl Model<'_> {
             jobs.push(Job::Report);
         }
         let parts = sitemap_len.div_ceil(SITEMAP_MAX);
-        if self.internal() {
-            // An internal site is for the team: nothing tells a search engine what it holds.
-        } else if parts <= 1 {
-            jobs.push(Job::Sitemap(0));
-        } else {
-            jobs.push(Job::SitemapIndex(parts));
-            jobs.extend((1..=parts).map(Job::Sitemap));
+        // An internal site is for the team: nothing tells a search engine what it holds.
+        if !self.internal() {
+            if parts <= 1 {
+                jobs.push(Job::Sitemap(0));
+            } else {
+                jobs.push(Job::SitemapIndex(parts));
+                jobs.extend((1..=parts).map(Job::Sitemap));
+            }
         }
         jobs.extend((0..self.content.articles.len()).map(Job::Article));
         for (index, s) in self.content.sections.iter().enumerate() {
