@@ -12,9 +12,9 @@ use super::template::Template;
 #[derive(Debug)]
 pub struct Definition {
     /// Where it was written: `checks/app-user-assigned.toml`, or the article's path.
-    pub path: String,
-    /// The definition's TOML as written.
-    pub text: String,
+    pub path: std::sync::Arc<str>,
+    /// The definition's TOML as written (shared with every card that shows it).
+    pub text: std::sync::Arc<str>,
     pub description: String,
     pub params: Vec<Param>,
     pub scopes: Vec<String>,

@@ -103,7 +103,7 @@ pub struct CheckCard {
     /// The block as written.
     pub block: String,
     /// The definition it uses: its path and its TOML.
-    pub definition: Option<(String, String)>,
+    pub definition: Option<(std::sync::Arc<str>, std::sync::Arc<str>)>,
     /// Byte offset of the block's fence in the article: the page puts the card where the block was.
     pub fence: usize,
 }

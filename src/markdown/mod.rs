@@ -7,6 +7,7 @@ mod links;
 pub mod plain;
 pub mod raw;
 pub mod sanitize;
+pub mod summary;
 pub mod tags;
 mod wrap;
 
@@ -27,7 +28,6 @@ pub use links::missing_anchor;
 use links::{rewrite_image, rewrite_link};
 
 /// Summaries (the first paragraph, used when there is no `description`) are cut near this many bytes.
-const SUMMARY_MAX: usize = 240;
 
 /// Element ids of the default theme's page chrome and scripts (`kb.js` finds the search page by `#search`), and of
 /// `kb serve`'s error overlay: no heading or raw HTML of an article may take them.
@@ -168,8 +168,7 @@ pub fn render(doc: &Doc<'_>, content: &Content, diags: &mut Vec<Diagnostic>) -> 
         heading_span: 0..0,
         code: None,
         code_start: 0,
-        in_first_paragraph: false,
-        seen_paragraph: false,
+        summary: summary::Summary::default(),
     };
     for (event, range) in Parser::new_ext(&body, crate::content::blocks::markdown_options()).into_offset_iter() {
         let span = (doc.body_offset + range.start)..(doc.body_offset + range.end);
@@ -200,12 +199,12 @@ struct Renderer<'d, 'a> {
     /// The code block being read: its language and text so far.
     code: Option<(String, String)>,
     code_start: usize,
-    in_first_paragraph: bool,
-    seen_paragraph: bool,
+    summary: summary::Summary,
 }
 
 impl<'a> Renderer<'_, 'a> {
     fn event(&mut self, event: Event<'a>, span: Range<usize>) {
+        self.summary.event(&event);
         match event {
             Event::Start(Tag::Heading { .. }) => {
                 self.heading = Some((self.events.len(), String::new()));
@@ -268,21 +267,8 @@ impl<'a> Renderer<'_, 'a> {
                     id,
                 }));
             }
-            Event::Start(Tag::Paragraph) if !self.seen_paragraph && self.heading.is_none() => {
-                self.seen_paragraph = true;
-                self.in_first_paragraph = true;
-                self.events.push(event);
-            }
-            Event::End(TagEnd::Paragraph) => {
-                self.in_first_paragraph = false;
-                self.events.push(event);
-            }
             Event::Text(ref text) | Event::Code(ref text) => {
                 self.text(text);
-                self.events.push(event);
-            }
-            Event::SoftBreak if self.in_first_paragraph => {
-                self.out.summary.push(' ');
                 self.events.push(event);
             }
             Event::Start(Tag::FootnoteDefinition(ref label)) => {
@@ -373,23 +359,10 @@ impl<'a> Renderer<'_, 'a> {
         self.events.push(Event::Html(html.into()));
     }
 
-    /// Text: the heading's, and the summary's while in the first paragraph.
+    /// A heading's text.
     fn text(&mut self, text: &str) {
         if let Some((_, h)) = self.heading.as_mut() {
             h.push_str(text);
-        }
-        let summary = &mut self.out.summary;
-        if self.in_first_paragraph && summary.len() < SUMMARY_MAX {
-            summary.push_str(text);
-            if summary.len() > SUMMARY_MAX {
-                let mut cut = SUMMARY_MAX;
-                while !summary.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                let cut = summary[..cut].rfind(' ').unwrap_or(cut);
-                summary.truncate(cut);
-                summary.push('…');
-            }
         }
     }
 
@@ -471,6 +444,7 @@ impl<'a> Renderer<'_, 'a> {
             }
         }
         let mut out = self.out;
+        out.summary = self.summary.finish();
         out.toc = nest_toc(self.toc_flat);
         out.html.reserve(self.doc.body.len() * 3 / 2);
         if self.policy == RawHtml::Safe && !self.raw_html.at.is_empty() {
@@ -565,6 +539,26 @@ mod tests {
         let content = Content::default();
         let r = render(&doc, &content, &mut diags);
         (r, diags)
+    }
+
+    #[test]
+    fn the_summary_found_without_rendering_is_the_rendered_one() {
+        let long = format!("{} end", "word ".repeat(80));
+        let bodies = [
+            "First *para* with `code` and [a link](https://example.com)\nover two lines.\n\nSecond.",
+            "## A heading first\n\n```json\n{\"x\": 1}\n```\n\nThe paragraph after.",
+            "> [!NOTE]\n> In a callout.\n\nAfter it.",
+            "- a list item\n- another\n\nThen a paragraph.",
+            "<div>raw</div>\n\nText [ref] here.\n\n[ref]: https://example.com",
+            "",
+            long.as_str(),
+        ];
+        for body in bodies {
+            let (r, _) = render_str(body);
+            assert_eq!(summary::of(body), r.summary, "{body:?}");
+        }
+        assert_eq!(render_str(bodies[0]).0.summary, "First para with code and a link over two lines.");
+        assert!(render_str(&long).0.summary.ends_with('…'));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::Model;
 use super::pages::{Item, NamedLink, date_str};
 use super::status::ArticleStatus;
 use super::taxonomy::Kind;
-use crate::markdown::TocEntry;
+use crate::markdown::{Rendered, TocEntry};
 
 #[derive(Serialize)]
 pub(super) struct ArticlePage<'a> {
@@ -41,9 +41,9 @@ pub(super) struct ArticlePage<'a> {
 }
 
 impl Model<'_> {
-    pub(super) fn article_page(&self, i: usize) -> ArticlePage<'_> {
+    /// Article `i`'s page, its Markdown rendered as `r`.
+    pub(super) fn article_page<'m>(&'m self, i: usize, r: &'m Rendered) -> ArticlePage<'m> {
         let a = &self.content.articles[i];
-        let r = &self.articles[i];
         let links = |kind: Kind, values: &[String]| -> Vec<NamedLink> {
             values.iter().filter_map(|v| self.term_link(kind, v)).collect()
         };

@@ -7,6 +7,7 @@ pub mod pages;
 pub mod search;
 pub mod serve;
 mod sitemap;
+pub mod stream;
 pub mod status;
 pub mod taxonomy;
 pub mod theme;
@@ -99,8 +100,21 @@ impl<'a> Model<'a> {
         status: Option<&'a status::OrgStatus>,
         diags: &mut Vec<Diagnostic>,
     ) -> Model<'a> {
-        diags.extend(config.trusted_warning.clone());
         check_anchors(content, &articles, &sections, diags);
+        Model::lists(config, content, (articles, sections), search, status, diags)
+    }
+
+    /// The model as [`Model::assemble`] makes it, without checking links to anchors: for a build, whose articles
+    /// hold only their summaries until [`stream::articles`] renders them (and returns what that check needs).
+    pub fn lists(
+        config: &'a Config,
+        content: &'a Content,
+        (articles, sections): (Vec<Rendered>, Vec<Rendered>),
+        search: bool,
+        status: Option<&'a status::OrgStatus>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Model<'a> {
+        diags.extend(config.trusted_warning.clone());
         check_aliases(content, diags);
         let parts = Parts {
             products: Taxonomy::build(Kind::Products, content, &[]),
@@ -161,86 +175,82 @@ impl<'a> Model<'a> {
 
 /// Renders loaded content into the site. `diags` holds the problems found while loading it: the build fails on any
 /// error among them too, after every problem of its own has been found.
+///
+/// The lists come first (from each article's summary), then the articles a batch at a time ([`stream::articles`]:
+/// Markdown, page and search words), then the list pages, the index and the swap. Nothing is swapped in unless
+/// every step succeeded.
 pub fn build(
     config: &Config,
     content: &Content,
     mut diags: Vec<Diagnostic>,
     opts: &BuildOptions,
 ) -> Result<Summary, Failure> {
+    let fail = |mut diags: Vec<Diagnostic>| {
+        crate::diag::sort(&mut diags);
+        Err(Failure { diagnostics: diags })
+    };
     let mut phases = Vec::new();
     let t = Instant::now();
-    crate::timing::HIGHLIGHTING.take();
-    let rendered = render_markdown(content, &mut diags);
-    phases.push(("markdown", t.elapsed()));
-    phases.push(("  highlighting", crate::timing::HIGHLIGHTING.take()));
-
-    let t = Instant::now();
-    let model = Model::assemble(config, content, rendered, opts.search, opts.status.as_ref(), &mut diags);
+    let lists = (stream::summaries(content), render_sections(content, &mut diags));
+    let model = Model::lists(config, content, lists, opts.search, opts.status.as_ref(), &mut diags);
     let plan = model.plan();
     diags.extend(model.collisions(&plan).1);
-    phases.push(("cross-check", t.elapsed()));
+    phases.push(("lists", t.elapsed()));
     if diags.iter().any(Diagnostic::is_error) {
-        crate::diag::sort(&mut diags);
-        return Err(Failure { diagnostics: diags });
+        return fail(diags);
     }
-
-    let t = Instant::now();
     let theme = match theme::Theme::load(&config.root, &config.theme) {
         Ok(t) => t,
         Err(d) => {
             diags.extend(d);
-            crate::diag::sort(&mut diags);
-            return Err(Failure { diagnostics: diags });
+            return fail(diags);
         }
     };
-    phases.push(("theme", t.elapsed()));
-
-    if let Some(target) = &opts.output
-        && let Err(why) = output::check_target(&config.root, target)
-    {
-        diags.push(Diagnostic::error(why).hint("pass --output with a folder of its own, such as site/"));
-        return Err(Failure { diagnostics: diags });
-    }
-    let staging = match &opts.output {
-        Some(target) => match output::Staging::new(target) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                diags.push(Diagnostic::error(format!(
-                    "cannot create the output folder beside {}: {e}",
-                    target.display()
-                )));
-                return Err(Failure { diagnostics: diags });
-            }
-        },
-        None => None,
+    let staging = match staging(config, opts) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(d);
+            return fail(diags);
+        }
     };
-    let t = Instant::now();
-    crate::timing::TEMPLATES.take();
-    crate::timing::WRITING.take();
     let sink = staging.as_ref().map(|s| s as &dyn Sink);
-    let result = pages::render(&model, &plan, &theme, pages::Pick::All, sink).and_then(|n| {
-        sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s))
-            .map(|()| n)
-    });
-    phases.push(("templates+write", t.elapsed()));
+
+    let t = Instant::now();
+    for counter in [&crate::timing::HIGHLIGHTING, &crate::timing::TEMPLATES, &crate::timing::WRITING] {
+        counter.take();
+    }
+    let settings = search::Settings::of(config);
+    let mut index = (model.search && sink.is_some()).then(|| search::Indexer::new(&settings));
+    let outlines = stream::articles(&model, &theme, sink, index.as_mut(), &mut diags);
+    check_anchors(content, &outlines, &model.sections, &mut diags);
+    link_levels(config, &mut diags);
+    phases.push(("articles", t.elapsed()));
+    phases.push(("  markdown", stream::MARKDOWN.take()));
+    phases.push(("  highlighting", crate::timing::HIGHLIGHTING.take()));
     phases.push(("  templates", crate::timing::TEMPLATES.take()));
     phases.push(("  write", crate::timing::WRITING.take()));
+    phases.push(("  search words", stream::INDEXING.take()));
+    if diags.iter().any(Diagnostic::is_error) {
+        return fail(diags);
+    }
+
+    let t = Instant::now();
+    let result = pages::render(&model, &plan, &theme, pages::Pick::Lists, sink)
+        .and_then(|n| sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s)).map(|()| n));
+    phases.push(("list pages", t.elapsed()));
     let pages = match result {
-        Ok(n) => n,
+        Ok(n) => n + content.articles.len(),
         Err(d) => {
             diags.extend(d);
-            crate::diag::sort(&mut diags);
-            return Err(Failure { diagnostics: diags });
+            return fail(diags);
         }
     };
-    if let Some(staging) = &staging
-        && model.search
-    {
+    if let (Some(staging), Some(index)) = (&staging, index) {
         let t = Instant::now();
-        if let Err(d) = write_index(&search::index(&model), staging) {
+        let entries = search::Entries::new(config, &model.errors);
+        if let Err(d) = write_index(&entries.finish(index, content.articles.len()), staging) {
             diags.push(*d);
-            crate::diag::sort(&mut diags);
-            return Err(Failure { diagnostics: diags });
+            return fail(diags);
         }
         phases.push(("search", t.elapsed()));
     }
@@ -248,7 +258,7 @@ pub fn build(
         let t = Instant::now();
         if let Err(e) = staging.commit() {
             diags.push(Diagnostic::error(format!("cannot swap the new site into place: {e}")));
-            return Err(Failure { diagnostics: diags });
+            return fail(diags);
         }
         phases.push(("swap", t.elapsed()));
     }
@@ -258,6 +268,20 @@ pub fn build(
         pages,
         warnings: diags,
         phases,
+    })
+}
+
+/// The staging folder beside the output, if the build writes one.
+fn staging(config: &Config, opts: &BuildOptions) -> Result<Option<output::Staging>, Diagnostic> {
+    let Some(target) = &opts.output else { return Ok(None) };
+    if let Err(why) = output::check_target(&config.root, target) {
+        return Err(Diagnostic::error(why).hint("pass --output with a folder of its own, such as site/"));
+    }
+    output::Staging::new(target).map(Some).map_err(|e| {
+        Diagnostic::error(format!(
+            "cannot create the output folder beside {}: {e}",
+            target.display()
+        ))
     })
 }
 
@@ -295,6 +319,18 @@ pub fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<R
             (render_article(content, i, &mut d), d)
         })
         .collect();
+    let articles = articles
+        .into_iter()
+        .map(|(r, d)| {
+            diags.extend(d);
+            r
+        })
+        .collect();
+    (articles, render_sections(content, diags))
+}
+
+/// Renders the sections' `_index.md` Markdown (an empty rendering for a folder without one).
+pub fn render_sections(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
     let sections: Vec<(Rendered, Vec<Diagnostic>)> = content
         .sections
         .par_iter()
@@ -317,17 +353,13 @@ pub fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<R
             (r, d)
         })
         .collect();
-    let mut split = |v: Vec<(Rendered, Vec<Diagnostic>)>| {
-        v.into_iter()
-            .map(|(r, d)| {
-                diags.extend(d);
-                r
-            })
-            .collect::<Vec<_>>()
-    };
-    let a = split(articles);
-    let s = split(sections);
-    (a, s)
+    sections
+        .into_iter()
+        .map(|(r, d)| {
+            diags.extend(d);
+            r
+        })
+        .collect()
 }
 
 /// Renders article `i`'s Markdown, with its check cards.

@@ -17,7 +17,7 @@ use super::theme::{Theme, tera_error};
 use super::{Model, Sink, alias_file};
 use crate::catalogue::entry_at;
 use crate::diag::Diagnostic;
-use crate::markdown::Highlighter;
+use crate::markdown::{Highlighter, Rendered};
 
 #[derive(Serialize, Clone)]
 pub struct NamedLink {
@@ -453,7 +453,7 @@ impl Model<'_> {
                 ("index.html", ctx)
             }
             Job::Article(i) => {
-                ctx.insert("article", &self.article_page(i));
+                ctx.insert("article", &self.article_page(i, &self.articles[i]));
                 ("article.html", ctx)
             }
             Job::Section { index, page } => {
@@ -625,6 +625,8 @@ fn rfc3339(d: Option<NaiveDate>) -> String {
 #[derive(Clone, Copy)]
 pub enum Pick<'p> {
     All,
+    /// Every page but the articles' (which a build renders as it renders their Markdown).
+    Lists,
     /// These articles' pages only.
     Articles(&'p HashSet<usize>),
     /// The pages that show what changed of some articles.
@@ -658,6 +660,7 @@ impl Pick<'_> {
     fn wants(&self, job: &Job, model: &Model<'_>) -> bool {
         let touched = match self {
             Pick::All => return true,
+            Pick::Lists => return !matches!(job, Job::Article(_)),
             Pick::Articles(set) => return matches!(job, Job::Article(i) if set.contains(i)),
             Pick::Touched(t) => t,
         };
@@ -700,22 +703,44 @@ pub fn render(
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
         let (template, ctx) = model.render_job(job, plan, &site);
-        match crate::timing::TEMPLATES.time(|| theme.tera.render(template, &ctx)) {
-            Ok(html) => {
-                if let Some(s) = out
-                    && let Err(e) = crate::timing::WRITING.time(|| s.write(&file, html.as_bytes()))
-                {
-                    fail(Diagnostic::error(format!("cannot write {file}: {e}")));
-                }
-            }
-            Err(e) => fail(
-                Diagnostic::error(format!("template `{template}` failed for {file}: {}", tera_error(&e)))
-                    .hint("fix the theme template (themes/<theme>/templates/) named here"),
-            ),
+        if let Err(d) = write_page(theme, template, &ctx, &file, out) {
+            fail(d);
         }
     });
     let errors = errors.into_inner().expect("no panics while holding the lock");
     if errors.is_empty() { Ok(jobs.len()) } else { Err(errors) }
+}
+
+/// Renders article `i`'s page from `rendered`, its Markdown, and writes it.
+pub fn write_article(
+    model: &Model<'_>,
+    i: usize,
+    rendered: &Rendered,
+    theme: &Theme,
+    site: &serde_json::Value,
+    out: Option<&dyn Sink>,
+) -> Result<(), Diagnostic> {
+    let mut ctx = Context::new();
+    ctx.insert("site", site);
+    ctx.insert("article", &model.article_page(i, rendered));
+    let file = file_for_slug(&model.content.articles[i].slug);
+    write_page(theme, "article.html", &ctx, &file, out)
+}
+
+/// Renders one page with `template` and writes it to `file` (nowhere for `None`).
+fn write_page(theme: &Theme, template: &str, ctx: &Context, file: &str, out: Option<&dyn Sink>) -> Result<(), Diagnostic> {
+    match crate::timing::TEMPLATES.time(|| theme.tera.render(template, ctx)) {
+        Ok(html) => match out {
+            Some(s) => crate::timing::WRITING
+                .time(|| s.write(file, html.as_bytes()))
+                .map_err(|e| Diagnostic::error(format!("cannot write {file}: {e}"))),
+            None => Ok(()),
+        },
+        Err(e) => Err(
+            Diagnostic::error(format!("template `{template}` failed for {file}: {}", tera_error(&e)))
+                .hint("fix the theme template (themes/<theme>/templates/) named here"),
+        ),
+    }
 }
 
 /// Writes the files published as they are: the theme's static files, the syntax colours, the site's `static/`

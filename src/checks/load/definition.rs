@@ -83,8 +83,8 @@ impl Ctx<'_> {
         let body = self.body(table, &param_names, vars, at)?;
         self.durations_defaulted(table, &params, &body.steps);
         Some(Definition {
-            path: path.to_string(),
-            text: self.text.to_string(),
+            path: path.into(),
+            text: self.text.into(),
             description: description?,
             params,
             scopes: body.scopes,
@@ -367,8 +367,8 @@ impl Ctx<'_> {
         }
         let body = self.body(table, &[], vars, start)?;
         let def = Definition {
-            path: self.file.path.clone(),
-            text: self.text.to_string(),
+            path: self.file.path.as_str().into(),
+            text: self.text.into(),
             description: description.unwrap_or_default(),
             params: Vec::new(),
             scopes: body.scopes,

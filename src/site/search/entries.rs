@@ -70,6 +70,12 @@ impl Entries {
         index_docs(settings, n + self.len(), &self.ranking(n), doc)
     }
 
+    /// Adds these entries' pages to an index holding `articles` articles' pages, and finishes it.
+    pub fn finish(&self, mut index: super::Indexer<'_>, articles: usize) -> Vec<File> {
+        index.read(self.len(), |i| self.doc(i), false);
+        index.finish(&self.ranking(articles))
+    }
+
     /// How the entries rank, their pages coming after the `articles` pages: below the articles listing them,
     /// and as secondary pages.
     pub fn ranking(&self, articles: usize) -> Ranking {

@@ -177,13 +177,18 @@ impl Settings {
 pub fn index(model: &Model<'_>) -> Vec<File> {
     let entries = Entries::new(model.config, &model.errors);
     entries.index(&Settings::of(model.config), model.content.articles.len(), |i| {
-        let a = &model.content.articles[i];
-        Doc {
-            url: &a.url,
-            meta: &a.meta,
-            body: model.articles[i].own_html(),
-        }
+        article_doc(model, i, &model.articles[i])
     })
+}
+
+/// Article `i` as the index reads it, its Markdown rendered as `r`.
+pub fn article_doc<'a>(model: &'a Model<'_>, i: usize, r: &'a crate::markdown::Rendered) -> Doc<'a> {
+    let a = &model.content.articles[i];
+    Doc {
+        url: &a.url,
+        meta: &a.meta,
+        body: r.own_html(),
+    }
 }
 
 /// A section of a page's text: the part before the first heading with an id (`id` empty), then one per such
@@ -203,7 +208,7 @@ struct Fragment<'a> {
 }
 
 /// A page, read: its fragment and its words with their weights.
-struct Page {
+pub struct Page {
     fragment: File,
     words: Vec<(String, Counts)>,
     lengths: Lengths,
@@ -299,7 +304,7 @@ struct Chunk<'a> {
     phrases: BTreeMap<&'a str, Vec<u32>>,
 }
 
-/// Indexes `n` articles, the `i`-th being `doc(i)`; pages are read in parallel, a batch at a time.
+/// Indexes `n` pages, the `i`-th being `doc(i)`; pages are read in parallel, a batch at a time.
 ///
 /// `ranking` says which pages rank below others and which are secondary (see [`Entries`]).
 pub fn index_docs<'a>(
@@ -308,107 +313,153 @@ pub fn index_docs<'a>(
     ranking: &Ranking,
     doc: impl Fn(usize) -> Doc<'a> + Sync,
 ) -> Vec<File> {
-    let stemmer = stemmer(&settings.language);
-    let articles = ranking.secondary_from.unwrap_or(n as u32);
-    let mut index = Postings::default();
-    let mut fragments = Vec::with_capacity(n);
-    let mut lengths = Vec::with_capacity(n);
-    let mut filters: BTreeMap<&str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
-    let mut phrase_pages: HashMap<String, Vec<u32>> = HashMap::new();
-    for start in (0..n).step_by(BATCH) {
-        let pages: Vec<Page> = (start..(start + BATCH).min(n))
-            .into_par_iter()
-            .map(|i| read_page(&doc(i)))
-            .collect();
-        for (i, page) in pages.into_iter().enumerate() {
-            let p = (start + i) as u32;
-            for (word, counts) in page.words {
-                index.add(stemmer.as_ref(), p, p < articles, word, counts);
-            }
-            for (name, value) in page.filters {
-                filters.entry(name).or_default().entry(value).or_default().push(p);
-            }
-            lengths.push(page.lengths);
-            for phrase in page.phrases {
-                let pages = phrase_pages.entry(phrase).or_default();
-                if pages.last() != Some(&p) {
-                    pages.push(p);
-                }
-            }
-            fragments.push(page.fragment);
+    let articles = ranking.secondary_from.map_or(n, |from| from as usize);
+    let mut index = Indexer::new(settings);
+    index.read(articles, &doc, true);
+    index.read(n - articles, |i| doc(articles + i), false);
+    index.finish(ranking)
+}
+
+/// An index being made, page after page: each page's words are merged in as it comes, so that memory holds the
+/// index, not the pages.
+pub struct Indexer<'s> {
+    settings: &'s Settings,
+    stemmer: Option<Stemmer>,
+    index: Postings,
+    fragments: Vec<File>,
+    lengths: Vec<Lengths>,
+    filters: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>>,
+    phrase_pages: HashMap<String, Vec<u32>>,
+}
+
+impl<'s> Indexer<'s> {
+    pub fn new(settings: &'s Settings) -> Indexer<'s> {
+        Indexer {
+            settings,
+            stemmer: stemmer(&settings.language),
+            index: Postings::default(),
+            fragments: Vec::new(),
+            lengths: Vec::new(),
+            filters: BTreeMap::new(),
+            phrase_pages: HashMap::new(),
         }
     }
 
-    short_names(&mut fragments);
-    let scored = index.scored(&lengths);
-    let pages_of = |word: &str| index.words.get(word).map_or(0, |&id| index.postings[id as usize].len());
-    let keys = chunk_keys(
-        index
-            .words
-            .iter()
-            .map(|(word, &id)| (word.as_str(), word.len() + json_len(&scored[id as usize]))),
-        CHUNK_LIMIT,
-    );
-    let mut chunks: BTreeMap<&str, Chunk> = BTreeMap::new();
-    for (word, &id) in &index.words {
-        let stem = index.stems[id as usize].as_str();
-        let chunk = chunks.entry(keys[word.as_str()].as_str()).or_default();
-        if word != stem {
-            chunk.words.insert(word.as_str(), stem);
-        }
-        chunk.stems.entry(stem).or_insert(&scored[id as usize]);
-    }
-    for (phrase, pages) in &phrase_pages {
-        // A phrase's words are words of the index: its signature was indexed.
-        if let Some(key) = keys.get(phrase_key(phrase, pages_of)) {
-            let chunk = chunks.entry(key.as_str()).or_default();
-            chunk.phrases.insert(phrase, gaps(pages));
+    /// Reads `n` documents (`doc(i)`) in parallel, a batch at a time, and adds them; `article` says whether they are
+    /// articles (not error catalogue entries' pages).
+    pub fn read<'a>(&mut self, n: usize, doc: impl Fn(usize) -> Doc<'a> + Sync, article: bool) {
+        for start in (0..n).step_by(BATCH) {
+            let pages: Vec<Page> = (start..(start + BATCH).min(n))
+                .into_par_iter()
+                .map(|i| Page::read(&doc(i)))
+                .collect();
+            for page in pages {
+                self.add(page, article);
+            }
         }
     }
-    let chunk_files: Vec<((String, String), File)> = chunks
-        .into_par_iter()
-        .map(|(prefix, chunk)| {
-            let bytes = gzip(&serde_json::to_vec(&chunk).expect("serialisable"));
-            let name = hash(&bytes);
-            let path = format!("w/{name}.json.gz");
-            ((prefix.to_string(), name), File { path, bytes })
-        })
-        .collect();
-    let vocabulary = settings.search.typos.then(|| {
-        vocabulary::files(index.words.iter().map(|(word, &id)| vocabulary::Word {
-            word,
-            pages: index.postings[id as usize].len(),
-            signed: index.signed[id as usize],
-        }))
-    });
-    let filters: BTreeMap<&str, BTreeMap<String, Vec<u32>>> = filters
-        .into_iter()
-        .map(|(name, values)| (name, values.into_iter().map(|(v, pages)| (v, gaps(&pages))).collect()))
-        .collect();
-    let meta = serde_json::json!({
-        "version": 2,
-        "language": settings.language,
-        "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
-        "filters": filters,
-        "chunks": chunk_files.iter().map(|((prefix, name), _)| (prefix, name)).collect::<BTreeMap<_, _>>(),
-        "vocabulary": vocabulary.as_ref().map(|v| &v.names),
-        "synonyms": synonyms(stemmer.as_ref(), &settings.search.synonyms),
-        "below": ranking.below,
-        "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": entries::SECONDARY })),
-    });
-    let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
-    files.push(File {
-        path: META.into(),
-        bytes: gzip(&serde_json::to_vec(&meta).expect("serialisable")),
-    });
-    files.push(File {
-        path: "search.js".into(),
-        bytes: runtime().into_bytes(),
-    });
-    files.extend(chunk_files.into_iter().map(|(_, f)| f));
-    files.extend(vocabulary.into_iter().flat_map(|v| v.files));
-    files.extend(fragments);
-    files
+
+    /// Adds a page read with [`Page::read`], numbered after the pages added before it.
+    pub fn add(&mut self, page: Page, article: bool) {
+        let p = self.fragments.len() as u32;
+        for (word, counts) in page.words {
+            self.index.add(self.stemmer.as_ref(), p, article, word, counts);
+        }
+        for (name, value) in page.filters {
+            self.filters.entry(name).or_default().entry(value).or_default().push(p);
+        }
+        self.lengths.push(page.lengths);
+        for phrase in page.phrases {
+            let pages = self.phrase_pages.entry(phrase).or_default();
+            if pages.last() != Some(&p) {
+                pages.push(p);
+            }
+        }
+        self.fragments.push(page.fragment);
+    }
+
+    /// The index's files.
+    pub fn finish(self, ranking: &Ranking) -> Vec<File> {
+        let Indexer {
+            settings,
+            stemmer,
+            index,
+            mut fragments,
+            lengths,
+            filters,
+            phrase_pages,
+        } = self;
+        short_names(&mut fragments);
+        let scored = index.scored(&lengths);
+        let pages_of = |word: &str| index.words.get(word).map_or(0, |&id| index.postings[id as usize].len());
+        let keys = chunk_keys(
+            index
+                .words
+                .iter()
+                .map(|(word, &id)| (word.as_str(), word.len() + json_len(&scored[id as usize]))),
+            CHUNK_LIMIT,
+        );
+        let mut chunks: BTreeMap<&str, Chunk> = BTreeMap::new();
+        for (word, &id) in &index.words {
+            let stem = index.stems[id as usize].as_str();
+            let chunk = chunks.entry(keys[word.as_str()].as_str()).or_default();
+            if word != stem {
+                chunk.words.insert(word.as_str(), stem);
+            }
+            chunk.stems.entry(stem).or_insert(&scored[id as usize]);
+        }
+        for (phrase, pages) in &phrase_pages {
+            // A phrase's words are words of the index: its signature was indexed.
+            if let Some(key) = keys.get(phrase_key(phrase, pages_of)) {
+                let chunk = chunks.entry(key.as_str()).or_default();
+                chunk.phrases.insert(phrase, gaps(pages));
+            }
+        }
+        let chunk_files: Vec<((String, String), File)> = chunks
+            .into_par_iter()
+            .map(|(prefix, chunk)| {
+                let bytes = gzip(&serde_json::to_vec(&chunk).expect("serialisable"));
+                let name = hash(&bytes);
+                let path = format!("w/{name}.json.gz");
+                ((prefix.to_string(), name), File { path, bytes })
+            })
+            .collect();
+        let vocabulary = settings.search.typos.then(|| {
+            vocabulary::files(index.words.iter().map(|(word, &id)| vocabulary::Word {
+                word,
+                pages: index.postings[id as usize].len(),
+                signed: index.signed[id as usize],
+            }))
+        });
+        let filters: BTreeMap<&str, BTreeMap<String, Vec<u32>>> = filters
+            .into_iter()
+            .map(|(name, values)| (name, values.into_iter().map(|(v, pages)| (v, gaps(&pages))).collect()))
+            .collect();
+        let meta = serde_json::json!({
+            "version": 2,
+            "language": settings.language,
+            "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
+            "filters": filters,
+            "chunks": chunk_files.iter().map(|((prefix, name), _)| (prefix, name)).collect::<BTreeMap<_, _>>(),
+            "vocabulary": vocabulary.as_ref().map(|v| &v.names),
+            "synonyms": synonyms(stemmer.as_ref(), &settings.search.synonyms),
+            "below": ranking.below,
+            "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": entries::SECONDARY })),
+        });
+        let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
+        files.push(File {
+            path: META.into(),
+            bytes: gzip(&serde_json::to_vec(&meta).expect("serialisable")),
+        });
+        files.push(File {
+            path: "search.js".into(),
+            bytes: runtime().into_bytes(),
+        });
+        files.extend(chunk_files.into_iter().map(|(_, f)| f));
+        files.extend(vocabulary.into_iter().flat_map(|v| v.files));
+        files.extend(fragments);
+        files
+    }
 }
 
 /// The runtime as the browser gets it: without its whole-line comments (the source, `search.js` in this folder, is
@@ -512,6 +563,13 @@ fn add_words(text: &str, weight: u32, words: &mut HashMap<String, Counts>, lengt
         }
     });
     lengths[field] += count;
+}
+
+impl Page {
+    /// What the index takes of a document.
+    pub fn read(doc: &Doc<'_>) -> Page {
+        read_page(doc)
+    }
 }
 
 fn read_page(doc: &Doc<'_>) -> Page {
