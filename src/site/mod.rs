@@ -229,7 +229,7 @@ pub fn build(
     phases.push(("  highlighting", crate::timing::HIGHLIGHTING.take()));
     phases.push(("  templates", crate::timing::TEMPLATES.take()));
     phases.push(("  write", crate::timing::WRITING.take()));
-    phases.push(("  search words", stream::INDEXING.take()));
+    phases.push(("  search-words", stream::INDEXING.take()));
     if diags.iter().any(Diagnostic::is_error) {
         return fail(diags);
     }
@@ -237,7 +237,7 @@ pub fn build(
     let t = Instant::now();
     let result = pages::render(&model, &plan, &theme, pages::Pick::Lists, sink)
         .and_then(|n| sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s)).map(|()| n));
-    phases.push(("list pages", t.elapsed()));
+    phases.push(("list-pages", t.elapsed()));
     let pages = match result {
         Ok(n) => n + content.articles.len(),
         Err(d) => {
