@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench build                          # 1,000 and 10,000 articles
 //! cargo bench --bench build -- --sizes 2000,20000    # any sizes; --words N and --apps N shape the corpus
+//! cargo bench --bench build -- --sizes 1000,10000,100000 --runs 1   # kb alone above 10,000 (see PEERS_MAX)
 //! cargo bench --bench build -- --runs 5              # runs per tool and size (3): the median is reported
 //! cargo bench --bench build -- --baseline OLD_KB     # this kb against another kb binary only, runs interleaved
 //! cargo bench --bench build -- --baseline OLD_KB --work /dev/shm   # …with corpus and output in memory
@@ -16,6 +17,10 @@
 //! performance targets are about. Hugo (Debian's `hugo`) and Pagefind (npm's `pagefind`, into
 //! `target/bench-tools/`) are installed when missing. The table is also written to `target/bench/build.md`.
 //! Under `cargo test --benches` it is a smoke run of 300 articles.
+//!
+//! Above [`PEERS_MAX`] articles only kb runs: Hugo and the Pagefind CLI would need ~28 and ~37 GB of memory at
+//! 100,000. Disk: nothing is deleted until a size is done, and each kb run at 100,000 writes ~4 GB (so
+//! `--runs 3` needs ~24 GB free under the temporary folder; `--work DIR` is not needed for that).
 
 #[allow(dead_code)]
 #[path = "../tests/support/corpus.rs"]
@@ -30,6 +35,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use measure::{Measured, dir_size, mb};
+
+/// The largest size Hugo and the Pagefind CLI are run at: their memory grows ~0.3 GB per 1,000 articles.
+const PEERS_MAX: usize = 10_000;
 
 /// The Pagefind CLI the benchmark installs: the version of the library kb is built with.
 const PAGEFIND_VERSION: &str = "1.6.0";
@@ -197,6 +205,9 @@ fn measure_size(
         });
     }
 
+    if n > PEERS_MAX {
+        return;
+    }
     // Hugo with the committed config, copied beside the corpus so that nothing is written into the repository.
     let hugo_src = work.path().join("hugo");
     for entry in walkdir::WalkDir::new(repo().join("bench/hugo")) {
@@ -251,7 +262,11 @@ fn measure_size(
 }
 
 fn find<'a>(rows: &'a [Row], tool: &str, n: usize) -> &'a Row {
-    rows.iter().find(|r| r.tool == tool && r.articles == n).unwrap()
+    try_find(rows, tool, n).unwrap()
+}
+
+fn try_find<'a>(rows: &'a [Row], tool: &str, n: usize) -> Option<&'a Row> {
+    rows.iter().find(|r| r.tool == tool && r.articles == n)
 }
 
 /// `--baseline BIN`: this kb and another kb binary (e.g. the previous commit's, built with `cargo build --release`)
@@ -381,8 +396,16 @@ fn main() {
     for &n in &sizes {
         let plain = find(&rows, "kb build --no-search", n);
         let search = find(&rows, "kb build", n);
-        let hugo = find(&rows, "hugo", n);
-        let pf = find(&rows, "pagefind (Hugo's output)", n);
+        let (Some(hugo), Some(pf)) = (
+            try_find(&rows, "hugo", n),
+            try_find(&rows, "pagefind (Hugo's output)", n),
+        ) else {
+            let _ = writeln!(
+                md,
+                "- {n} articles: kb only (Hugo and Pagefind run up to {PEERS_MAX} articles)."
+            );
+            continue;
+        };
         let peers = hugo.run.wall + pf.run.wall;
         let _ = writeln!(
             md,
@@ -394,9 +417,8 @@ fn main() {
             search.run.peak_rss_kb as f64 / pf.run.peak_rss_kb as f64,
         );
     }
-    if let (Some(&small), Some(&large)) = (sizes.first(), sizes.last())
-        && large > small
-    {
+    for pair in sizes.windows(2).filter(|p| p[1] > p[0]) {
+        let (small, large) = (pair[0], pair[1]);
         for tool in ["kb build --no-search", "kb build"] {
             let _ = writeln!(
                 md,

@@ -54,23 +54,44 @@ pub fn known_vars(config: &Config) -> Vec<String> {
 
 /// Loads `checks/` and validates every check block of the content; problems go to `diags`.
 pub fn load(config: &Config, content: &Content, diags: &mut Vec<Diagnostic>) -> Checks {
+    let (library, by_article) = per_article(config, content, diags, |_, checks| checks);
+    Checks { library, by_article }
+}
+
+/// The cards the site shows, by article index, each article's checks dropped as soon as its cards are made (a
+/// build needs nothing else of them, and at 100,000 articles they are hundreds of megabytes). Problems go to
+/// `diags` as with [`load`].
+pub fn cards(config: &Config, content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Vec<CheckCard>> {
+    per_article(config, content, diags, |a, checks| {
+        checks.iter().map(|c| c.card(&a.slug)).collect()
+    })
+    .1
+}
+
+/// Each article's checks, resolved against the library, made into what `keep` keeps of them.
+fn per_article<T: Send>(
+    config: &Config,
+    content: &Content,
+    diags: &mut Vec<Diagnostic>,
+    keep: impl Fn(&crate::content::Article, Vec<Check>) -> T + Sync,
+) -> (Library, Vec<T>) {
     let vars = known_vars(config);
     let library = Library::load(&config.root, &vars, diags);
-    let results: Vec<(Vec<Check>, Vec<Diagnostic>)> = content
+    let results: Vec<(T, Vec<Diagnostic>)> = content
         .articles
         .par_iter()
         .map(|a| {
             let mut d = Vec::new();
             let checks = library.checks(&a.file, &a.checks, &vars, &mut d);
-            (checks, d)
+            (keep(a, checks), d)
         })
         .collect();
-    let mut by_article = Vec::with_capacity(results.len());
-    for (checks, d) in results {
+    let mut kept = Vec::with_capacity(results.len());
+    for (k, d) in results {
         diags.extend(d);
-        by_article.push(checks);
+        kept.push(k);
     }
-    Checks { library, by_article }
+    (library, kept)
 }
 
 impl Checks {

@@ -40,23 +40,13 @@ pub fn run(args: &BuildArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let loaded = super::load(&config, args.site.drafts)
-        .with_cards()
-        .with_reviews(&config, today, args.deny_overdue);
-    // The checks are in the cards now: the rest of the build never reads them, and at 100,000 articles they are
-    // hundreds of megabytes.
-    let super::Loaded {
+    let super::Publishable {
         content,
-        diags,
+        mut diags,
         phases: load_phases,
-        ..
-    } = loaded;
-    let status = match args
-        .report
-        .as_deref()
-        .map(|p| load_report(p, &content))
-        .transpose()
-    {
+    } = super::load_publishable(&config, args.site.drafts);
+    diags.extend(crate::reviews::diagnostics(&config, &content, today, args.deny_overdue));
+    let status = match args.report.as_deref().map(|p| load_report(p, &content)).transpose() {
         Ok(s) => s,
         Err(d) => {
             super::report(&d, "build");

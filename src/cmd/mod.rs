@@ -92,6 +92,25 @@ pub fn load(config: &Config, drafts: bool) -> Loaded {
     }
 }
 
+/// What a build needs: the content, its checks' cards in the article model, and the problems found (the checks
+/// themselves are dropped as soon as each article's cards are made).
+pub struct Publishable {
+    pub content: Content,
+    pub diags: Vec<Diagnostic>,
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+pub fn load_publishable(config: &Config, drafts: bool) -> Publishable {
+    let mut diags = Vec::new();
+    let t = Instant::now();
+    let mut content = Content::load(config, drafts, &mut diags);
+    let mut phases = vec![("load", t.elapsed())];
+    let t = Instant::now();
+    content.cards = checks::cards(config, &content, &mut diags);
+    phases.push(("checks+cards", t.elapsed()));
+    Publishable { content, diags, phases }
+}
+
 impl Loaded {
     /// The checks' cards in the article model, where the site renders them. Only a build needs them.
     pub fn with_cards(mut self) -> Loaded {

@@ -557,7 +557,10 @@ mod tests {
             let (r, _) = render_str(body);
             assert_eq!(summary::of(body), r.summary, "{body:?}");
         }
-        assert_eq!(render_str(bodies[0]).0.summary, "First para with code and a link over two lines.");
+        assert_eq!(
+            render_str(bodies[0]).0.summary,
+            "First para with code and a link over two lines."
+        );
         assert!(render_str(&long).0.summary.ends_with('…'));
     }
 

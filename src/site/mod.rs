@@ -7,8 +7,8 @@ pub mod pages;
 pub mod search;
 pub mod serve;
 mod sitemap;
-pub mod stream;
 pub mod status;
+pub mod stream;
 pub mod taxonomy;
 pub mod theme;
 
@@ -196,32 +196,43 @@ pub fn build(
     let plan = model.plan();
     diags.extend(model.collisions(&plan).1);
     phases.push(("lists", t.elapsed()));
+    // Nothing will be written after an error, but the articles' own problems are reported with it.
+    let failed = |mut diags: Vec<Diagnostic>| {
+        let outlines = stream::articles(&model, None, None, None, &mut diags);
+        check_anchors(content, &outlines, &model.sections, &mut diags);
+        link_levels(config, &mut diags);
+        fail(diags)
+    };
     if diags.iter().any(Diagnostic::is_error) {
-        return fail(diags);
+        return failed(diags);
     }
     let theme = match theme::Theme::load(&config.root, &config.theme) {
         Ok(t) => t,
         Err(d) => {
             diags.extend(d);
-            return fail(diags);
+            return failed(diags);
         }
     };
     let staging = match staging(config, opts) {
         Ok(s) => s,
         Err(d) => {
             diags.push(d);
-            return fail(diags);
+            return failed(diags);
         }
     };
     let sink = staging.as_ref().map(|s| s as &dyn Sink);
 
     let t = Instant::now();
-    for counter in [&crate::timing::HIGHLIGHTING, &crate::timing::TEMPLATES, &crate::timing::WRITING] {
+    for counter in [
+        &crate::timing::HIGHLIGHTING,
+        &crate::timing::TEMPLATES,
+        &crate::timing::WRITING,
+    ] {
         counter.take();
     }
     let settings = search::Settings::of(config);
     let mut index = (model.search && sink.is_some()).then(|| search::Indexer::new(&settings));
-    let outlines = stream::articles(&model, &theme, sink, index.as_mut(), &mut diags);
+    let outlines = stream::articles(&model, Some(&theme), sink, index.as_mut(), &mut diags);
     check_anchors(content, &outlines, &model.sections, &mut diags);
     link_levels(config, &mut diags);
     phases.push(("articles", t.elapsed()));
@@ -235,8 +246,10 @@ pub fn build(
     }
 
     let t = Instant::now();
-    let result = pages::render(&model, &plan, &theme, pages::Pick::Lists, sink)
-        .and_then(|n| sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s)).map(|()| n));
+    let result = pages::render(&model, &plan, &theme, pages::Pick::Lists, sink).and_then(|n| {
+        sink.map_or(Ok(()), |s| pages::write_statics(&model, &theme, s))
+            .map(|()| n)
+    });
     phases.push(("list-pages", t.elapsed()));
     let pages = match result {
         Ok(n) => n + content.articles.len(),

@@ -728,7 +728,13 @@ pub fn write_article(
 }
 
 /// Renders one page with `template` and writes it to `file` (nowhere for `None`).
-fn write_page(theme: &Theme, template: &str, ctx: &Context, file: &str, out: Option<&dyn Sink>) -> Result<(), Diagnostic> {
+fn write_page(
+    theme: &Theme,
+    template: &str,
+    ctx: &Context,
+    file: &str,
+    out: Option<&dyn Sink>,
+) -> Result<(), Diagnostic> {
     match crate::timing::TEMPLATES.time(|| theme.tera.render(template, ctx)) {
         Ok(html) => match out {
             Some(s) => crate::timing::WRITING

@@ -33,12 +33,13 @@ pub fn summaries(model_content: &crate::content::Content) -> Vec<Rendered> {
         .collect()
 }
 
-/// Renders every article's Markdown and writes its page (nowhere for `None`), adding it to `index` if given.
-/// Returns each article's anchors and the anchors it links to (for [`super::check_anchors`]); problems go to
-/// `diags`.
+/// Renders every article's Markdown and, with a theme, its page, written to `out` (nowhere for `None`), adding it
+/// to `index` if given. Without a theme only the Markdown is rendered: a build that has already failed still
+/// reports every problem of its articles. Returns each article's anchors and the anchors it links to (for
+/// [`super::check_anchors`]); problems go to `diags`.
 pub fn articles(
     model: &Model<'_>,
-    theme: &Theme,
+    theme: Option<&Theme>,
     out: Option<&dyn Sink>,
     mut index: Option<&mut search::Indexer<'_>>,
     diags: &mut Vec<Diagnostic>,
@@ -53,7 +54,9 @@ pub fn articles(
             .map(|i| {
                 let mut d = Vec::new();
                 let r = MARKDOWN.time(|| render_article(model.content, i, &mut d));
-                if let Err(e) = pages::write_article(model, i, &r, theme, &site, out) {
+                if let Some(theme) = theme
+                    && let Err(e) = pages::write_article(model, i, &r, theme, &site, out)
+                {
                     d.push(e);
                 }
                 let page = indexing.then(|| INDEXING.time(|| search::Page::read(&search::article_doc(model, i, &r))));
