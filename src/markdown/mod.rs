@@ -27,8 +27,6 @@ pub use highlight::Highlighter;
 pub use links::missing_anchor;
 use links::{rewrite_image, rewrite_link};
 
-/// Summaries (the first paragraph, used when there is no `description`) are cut near this many bytes.
-
 /// Element ids of the default theme's page chrome and scripts (`kb.js` finds the search page by `#search`), and of
 /// `kb serve`'s error overlay: no heading or raw HTML of an article may take them.
 pub const RESERVED_IDS: &[&str] = &[

@@ -216,7 +216,7 @@ pub fn build(
     let staging = match staging(config, opts) {
         Ok(s) => s,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return failed(diags);
         }
     };
@@ -285,16 +285,18 @@ pub fn build(
 }
 
 /// The staging folder beside the output, if the build writes one.
-fn staging(config: &Config, opts: &BuildOptions) -> Result<Option<output::Staging>, Diagnostic> {
+fn staging(config: &Config, opts: &BuildOptions) -> Result<Option<output::Staging>, Box<Diagnostic>> {
     let Some(target) = &opts.output else { return Ok(None) };
     if let Err(why) = output::check_target(&config.root, target) {
-        return Err(Diagnostic::error(why).hint("pass --output with a folder of its own, such as site/"));
+        return Err(Box::new(
+            Diagnostic::error(why).hint("pass --output with a folder of its own, such as site/"),
+        ));
     }
     output::Staging::new(target).map(Some).map_err(|e| {
-        Diagnostic::error(format!(
+        Box::new(Diagnostic::error(format!(
             "cannot create the output folder beside {}: {e}",
             target.display()
-        ))
+        )))
     })
 }
 

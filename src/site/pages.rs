@@ -704,7 +704,7 @@ pub fn render(
         let file = model.job_file(job);
         let (template, ctx) = model.render_job(job, plan, &site);
         if let Err(d) = write_page(theme, template, &ctx, &file, out) {
-            fail(d);
+            fail(*d);
         }
     });
     let errors = errors.into_inner().expect("no panics while holding the lock");
@@ -719,7 +719,7 @@ pub fn write_article(
     theme: &Theme,
     site: &serde_json::Value,
     out: Option<&dyn Sink>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Box<Diagnostic>> {
     let mut ctx = Context::new();
     ctx.insert("site", site);
     ctx.insert("article", &model.article_page(i, rendered));
@@ -734,18 +734,18 @@ fn write_page(
     ctx: &Context,
     file: &str,
     out: Option<&dyn Sink>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Box<Diagnostic>> {
     match crate::timing::TEMPLATES.time(|| theme.tera.render(template, ctx)) {
         Ok(html) => match out {
             Some(s) => crate::timing::WRITING
                 .time(|| s.write(file, html.as_bytes()))
-                .map_err(|e| Diagnostic::error(format!("cannot write {file}: {e}"))),
+                .map_err(|e| Box::new(Diagnostic::error(format!("cannot write {file}: {e}")))),
             None => Ok(()),
         },
-        Err(e) => Err(
+        Err(e) => Err(Box::new(
             Diagnostic::error(format!("template `{template}` failed for {file}: {}", tera_error(&e)))
                 .hint("fix the theme template (themes/<theme>/templates/) named here"),
-        ),
+        )),
     }
 }
 

@@ -57,7 +57,7 @@ pub fn articles(
                 if let Some(theme) = theme
                     && let Err(e) = pages::write_article(model, i, &r, theme, &site, out)
                 {
-                    d.push(e);
+                    d.push(*e);
                 }
                 let page = indexing.then(|| INDEXING.time(|| search::Page::read(&search::article_doc(model, i, &r))));
                 (outline(r), d, page)
