@@ -19,8 +19,8 @@ pub static INDEXING: crate::timing::Counter = crate::timing::Counter::new();
 
 /// What lists show of each article before its Markdown is rendered: its summary, when it has no `description`
 /// (the only one lists and pages show).
-pub fn summaries(model_content: &crate::content::Content) -> Vec<Rendered> {
-    model_content
+pub fn summaries(content: &crate::content::Content) -> Vec<Rendered> {
+    content
         .articles
         .par_iter()
         .map(|a| Rendered {
