@@ -657,75 +657,71 @@ fn add_words(text: &str, weight: u32, words: &mut HashMap<String, Counts>, lengt
 impl Page {
     /// What the index takes of a document.
     pub fn read(doc: &Doc<'_>) -> Page {
-        read_page(doc)
-    }
-}
-
-fn read_page(doc: &Doc<'_>) -> Page {
-    let meta = doc.meta;
-    let title = meta.title.as_deref().unwrap_or_default();
-    let mut words = HashMap::new();
-    let mut lengths = Lengths::default();
-    add_words(title, TITLE_WEIGHT, &mut words, &mut lengths);
-    for e in &meta.errors {
-        add_words(e, ERRORS_WEIGHT, &mut words, &mut lengths);
-    }
-    if let Some(d) = &meta.description {
-        add_words(d, DESCRIPTION_WEIGHT, &mut words, &mut lengths);
-    }
-    let mut intro = Section::default();
-    let mut lead = meta.errors.join(" · ");
-    if let Some(d) = &meta.description {
-        if !lead.is_empty() {
-            lead.push_str(" · ");
+        let meta = doc.meta;
+        let title = meta.title.as_deref().unwrap_or_default();
+        let mut words = HashMap::new();
+        let mut lengths = Lengths::default();
+        add_words(title, TITLE_WEIGHT, &mut words, &mut lengths);
+        for e in &meta.errors {
+            add_words(e, ERRORS_WEIGHT, &mut words, &mut lengths);
         }
-        lead.push_str(d);
-    }
-    intro.text = lead;
-    let mut sections = vec![intro];
-    for piece in text::pieces(&doc.body) {
-        match piece {
-            text::Piece::Heading { level, id, text } => {
-                let weight = HEADING_WEIGHTS[usize::from(level.clamp(1, 6)) - 1];
-                add_words(&text, weight, &mut words, &mut lengths);
-                match id {
-                    Some(id) => sections.push(Section {
-                        id,
-                        title: text,
-                        text: String::new(),
-                    }),
-                    None => push_text(&mut sections, &text),
+        if let Some(d) = &meta.description {
+            add_words(d, DESCRIPTION_WEIGHT, &mut words, &mut lengths);
+        }
+        let mut intro = Section::default();
+        let mut lead = meta.errors.join(" · ");
+        if let Some(d) = &meta.description {
+            if !lead.is_empty() {
+                lead.push_str(" · ");
+            }
+            lead.push_str(d);
+        }
+        intro.text = lead;
+        let mut sections = vec![intro];
+        for piece in text::pieces(&doc.body) {
+            match piece {
+                text::Piece::Heading { level, id, text } => {
+                    let weight = HEADING_WEIGHTS[usize::from(level.clamp(1, 6)) - 1];
+                    add_words(&text, weight, &mut words, &mut lengths);
+                    match id {
+                        Some(id) => sections.push(Section {
+                            id,
+                            title: text,
+                            text: String::new(),
+                        }),
+                        None => push_text(&mut sections, &text),
+                    }
+                }
+                text::Piece::Text(t) => {
+                    add_words(&t, 1, &mut words, &mut lengths);
+                    push_text(&mut sections, &t);
                 }
             }
-            text::Piece::Text(t) => {
-                add_words(&t, 1, &mut words, &mut lengths);
-                push_text(&mut sections, &t);
-            }
         }
-    }
-    let fragment = Fragment {
-        url: doc.url,
-        title,
-        sections,
-    };
-    let bytes = gzip(&serde_json::to_vec(&fragment).expect("serialisable"));
-    let fragment = File {
-        path: format!("f/{}{FRAGMENT_EXT}", hash(&bytes)),
-        bytes,
-    };
-    let mut filters = Vec::new();
-    for v in &meta.products {
-        filters.push(("products", v.clone()));
-    }
-    for v in &meta.applies_to {
-        filters.push(("applies_to", v.clone()));
-    }
-    Page {
-        fragment,
-        words: words.into_iter().collect(),
-        lengths,
-        filters,
-        phrases: meta.errors.iter().flat_map(|e| phrases(e)).collect(),
+        let fragment = Fragment {
+            url: doc.url,
+            title,
+            sections,
+        };
+        let bytes = gzip(&serde_json::to_vec(&fragment).expect("serialisable"));
+        let fragment = File {
+            path: format!("f/{}{FRAGMENT_EXT}", hash(&bytes)),
+            bytes,
+        };
+        let mut filters = Vec::new();
+        for v in &meta.products {
+            filters.push(("products", v.clone()));
+        }
+        for v in &meta.applies_to {
+            filters.push(("applies_to", v.clone()));
+        }
+        Page {
+            fragment,
+            words: words.into_iter().collect(),
+            lengths,
+            filters,
+            phrases: meta.errors.iter().flat_map(|e| phrases(e)).collect(),
+        }
     }
 }
 
