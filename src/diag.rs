@@ -3,16 +3,35 @@
 //! Every stage collects diagnostics rather than stopping at the first, and the command prints them all at the end,
 //! sorted by file and position, in rustc's style (rendered by `annotate-snippets`).
 
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
 /// A file's display path (relative to the site root) and its text, shared by every diagnostic that points into it.
+/// A build may let go of the text ([`SourceFile::release`]) and read it again when it is needed
+/// ([`SourceFile::whole`]); a diagnostic pointing into such a file reads it again when it is made.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
     pub text: Arc<str>,
+    /// Set once the text is let go: where it is on disk, and what it was.
+    released: Option<Arc<Released>>,
+}
+
+#[derive(Debug)]
+struct Released {
+    disk: PathBuf,
+    len: usize,
+    hash: u64,
+}
+
+fn text_hash(text: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 impl SourceFile {
@@ -20,7 +39,42 @@ impl SourceFile {
         SourceFile {
             path: path.into(),
             text: text.into(),
+            released: None,
         }
+    }
+
+    /// Lets go of the text, which was read from `disk` (a byte-order mark dropped): [`SourceFile::whole`] reads it
+    /// again.
+    pub fn release(&mut self, disk: PathBuf) {
+        if self.released.is_some() {
+            return;
+        }
+        let text = std::mem::replace(&mut self.text, Arc::from(""));
+        self.released = Some(Arc::new(Released {
+            disk,
+            len: text.len(),
+            hash: text_hash(&text),
+        }));
+    }
+
+    pub fn is_released(&self) -> bool {
+        self.released.is_some()
+    }
+
+    /// The file with its text: itself, or, once the text was let go, the text read again. A file that changed on
+    /// disk since it was read is an error (what it says): what was checked and listed is not what would be shown.
+    pub fn whole(&self) -> Result<SourceFile, String> {
+        let Some(r) = &self.released else {
+            return Ok(self.clone());
+        };
+        let why = |what: String| format!("{what} while the site was being built");
+        let bytes = std::fs::read(&r.disk).map_err(|e| why(format!("cannot be read again ({e})")))?;
+        let text = String::from_utf8(bytes).map_err(|_| why("stopped being UTF-8".into()))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if text.len() != r.len || text_hash(text) != r.hash {
+            return Err(why("changed".into()));
+        }
+        Ok(SourceFile::new(self.path.clone(), text))
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -113,9 +167,10 @@ impl Diagnostic {
         }
     }
 
+    /// Points into `file` (its text read again if it was let go: the path alone if that fails).
     pub fn at(mut self, file: &SourceFile, span: Range<usize>) -> Self {
         self.location = Some(Location::Span {
-            file: file.clone(),
+            file: file.whole().unwrap_or_else(|_| file.clone()),
             span,
         });
         self

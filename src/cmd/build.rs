@@ -41,7 +41,7 @@ pub fn run(args: &BuildArgs) -> i32 {
         }
     };
     let super::Publishable {
-        content,
+        mut content,
         mut diags,
         phases: load_phases,
     } = super::load_publishable(&config, args.site.drafts);
@@ -59,7 +59,7 @@ pub fn run(args: &BuildArgs) -> i32 {
         search: !args.no_search,
         status,
     };
-    match site::build(&config, &content, diags, &opts) {
+    match site::build(&config, &mut content, diags, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");
             eprintln!(

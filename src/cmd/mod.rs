@@ -103,7 +103,8 @@ pub struct Publishable {
 pub fn load_publishable(config: &Config, drafts: bool) -> Publishable {
     let mut diags = Vec::new();
     let t = Instant::now();
-    let mut content = Content::load(config, drafts, &mut diags);
+    // The build reads each article's text again when it renders it: memory holds no site's worth of sources.
+    let mut content = Content::load_released(config, drafts, crate::markdown::summary::of, &mut diags);
     let mut phases = vec![("load", t.elapsed())];
     let t = Instant::now();
     content.cards = checks::cards(config, &content, &mut diags);

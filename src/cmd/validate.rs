@@ -12,7 +12,7 @@ pub fn run(args: &SiteArgs, deny_overdue: bool) -> i32 {
             return exit::INVALID;
         }
     };
-    let loaded = super::load(&config, args.drafts).with_reviews(&config, today, deny_overdue);
+    let mut loaded = super::load(&config, args.drafts).with_reviews(&config, today, deny_overdue);
     // waivers.toml, when there is one: its targets are checked against the checks just loaded.
     let waivers = crate::waivers::Waivers::load(&config.root, None, &loaded.content, &loaded.checks, today);
     match waivers {
@@ -24,7 +24,7 @@ pub fn run(args: &SiteArgs, deny_overdue: bool) -> i32 {
     }
     match site::build(
         &config,
-        &loaded.content,
+        &mut loaded.content,
         loaded.diags,
         &BuildOptions {
             output: None,

@@ -70,11 +70,13 @@ pub(super) fn check_section(
     }
 }
 
-/// The files under `content/` an article's Markdown links or shows (relative links and images, by source path).
-fn files_used(a: &Article) -> HashSet<String> {
+/// The files under `content/` an article's Markdown links or shows (relative links and images, by source path); its
+/// text is read again if it was let go, and an error if that fails.
+fn files_used(a: &Article) -> Result<HashSet<String>, Box<Diagnostic>> {
     use pulldown_cmark::{Event, Parser, Tag};
     let dir = super::parent_dir(&a.source);
-    Parser::new(a.body())
+    let file = a.source_file()?;
+    Ok(Parser::new(file.text.get(a.body_offset..).unwrap_or_default())
         .filter_map(|e| match e {
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => Some(dest_url),
             _ => None,
@@ -85,12 +87,17 @@ fn files_used(a: &Article) -> HashSet<String> {
             let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
             super::join_relative(dir, &decoded).ok()
         })
-        .collect()
+        .collect())
 }
 
 /// In a public load, the files beside articles that only internal articles use: `internal` are the articles left
 /// out, `public` those kept. Files of internal folders are left out anyway, so only articles outside them are read.
-pub(super) fn files_only_internal(internal: &[Article], public: &[Article], dirs: &HashSet<String>) -> HashSet<String> {
+pub(super) fn files_only_internal(
+    internal: &[Article],
+    public: &[Article],
+    dirs: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> HashSet<String> {
     let outside: Vec<&Article> = internal
         .iter()
         .filter(|a| !in_internal_dir(super::parent_dir(&a.source), dirs))
@@ -98,12 +105,18 @@ pub(super) fn files_only_internal(internal: &[Article], public: &[Article], dirs
     if outside.is_empty() {
         return HashSet::new();
     }
-    let mut only: HashSet<String> = outside.iter().flat_map(|a| files_used(a)).collect();
+    let mut used = |a: &Article| {
+        files_used(a).unwrap_or_else(|d| {
+            diags.push(*d);
+            HashSet::new()
+        })
+    };
+    let mut only: HashSet<String> = outside.iter().flat_map(|a| used(a)).collect();
     for a in public {
         if only.is_empty() {
             break;
         }
-        for f in files_used(a) {
+        for f in used(a) {
             only.remove(&f);
         }
     }

@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod front_matter;
 pub mod git;
 pub mod slug;
+mod texts;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -43,11 +44,16 @@ pub struct Article {
     pub internal: bool,
     /// The date of the last commit that touched the file (`git log`), when the site is in a full git clone.
     pub committed: Option<chrono::NaiveDate>,
+    /// What lists show of it when it has no `description`, worked out at load when a build lets go of its text
+    /// ([`Content::load_released`]); `None` otherwise.
+    pub summary: Option<String>,
 }
 
 impl Article {
+    /// Its Markdown after the front matter; not to be asked once the text is let go ([`Article::source_file`]).
     pub fn body(&self) -> &str {
-        &self.file.text[self.body_offset..]
+        debug_assert!(!self.file.is_released(), "the body of {} was let go", self.source);
+        self.file.text.get(self.body_offset..).unwrap_or_default()
     }
 
     pub fn title(&self) -> &str {
@@ -183,6 +189,27 @@ struct SectionIndex {
 impl Content {
     /// Loads `content/` under the config's root. Problems go to `diags`; what loaded cleanly is returned.
     pub fn load(config: &Config, drafts: bool, diags: &mut Vec<Diagnostic>) -> Content {
+        Content::load_texts(config, drafts, None, diags)
+    }
+
+    /// Loads `content/` as [`Content::load`] does, letting go of each article's text as soon as it is read, its
+    /// summary found with `summary` (for an article without a description): a build's memory then never holds
+    /// every article's source. [`Article::source_file`] reads a text again.
+    pub fn load_released(
+        config: &Config,
+        drafts: bool,
+        summary: fn(&str) -> String,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Content {
+        Content::load_texts(config, drafts, Some(summary), diags)
+    }
+
+    fn load_texts(
+        config: &Config,
+        drafts: bool,
+        release: Option<fn(&str) -> String>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Content {
         let root = config.root.join(CONTENT_DIR);
         if !root.is_dir() {
             diags.push(
@@ -202,7 +229,11 @@ impl Content {
             .par_iter()
             .map(|(path, rel)| {
                 let mut d = Vec::new();
-                (load_file(&config.root, path, rel, &mut d), d)
+                let mut loaded = load_file(&config.root, path, rel, &mut d);
+                if let (Some(summary), Ok(Loaded::Article(a))) = (release, &mut loaded) {
+                    a.release(&config.root, summary);
+                }
+                (loaded, d)
             })
             .collect();
         let mut content = Content {
@@ -241,7 +272,7 @@ impl Content {
         let (committed, shallow) = git.and_then(|g| g.join().ok()).unwrap_or_default();
         diags.extend(shallow);
         let left_out = content.add_articles(config, articles, &internal_dirs, &committed, diags);
-        let only_internal = audience::files_only_internal(&left_out, &content.articles, &internal_dirs);
+        let only_internal = audience::files_only_internal(&left_out, &content.articles, &internal_dirs, diags);
         content.add_assets(config, assets, &internal_dirs, &only_internal);
         content.build_sections(config, indexes, &internal_dirs, diags);
         content.check_slugs(diags);
@@ -788,6 +819,7 @@ fn load_file(site_root: &Path, path: &Path, rel: &str, diags: &mut Vec<Diagnosti
         section: 0,
         internal: false,
         committed: None,
+        summary: None,
         file,
     })))
 }

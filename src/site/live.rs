@@ -35,6 +35,13 @@ impl Sink for Memory {
             .insert(rel.to_string(), bytes.to_vec());
         Ok(())
     }
+
+    fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+        let mut files = self.0.lock().expect("no panics while holding the lock");
+        let bytes = files.remove(from).ok_or(std::io::ErrorKind::NotFound)?;
+        files.insert(to.to_string(), bytes);
+        Ok(())
+    }
 }
 
 impl Memory {

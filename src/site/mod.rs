@@ -70,11 +70,17 @@ impl std::ops::Deref for Model<'_> {
 /// Where rendered files go: a build's staging folder, or `kb serve`'s pages in memory.
 pub trait Sink: Sync {
     fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
+    /// Moves a file written before to another path.
+    fn rename(&self, from: &str, to: &str) -> std::io::Result<()>;
 }
 
 impl Sink for output::Staging {
     fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
         output::Staging::write(self, rel, bytes)
+    }
+
+    fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+        output::Staging::rename(self, from, to)
     }
 }
 
@@ -181,7 +187,7 @@ impl<'a> Model<'a> {
 /// every step succeeded.
 pub fn build(
     config: &Config,
-    content: &Content,
+    content: &mut Content,
     mut diags: Vec<Diagnostic>,
     opts: &BuildOptions,
 ) -> Result<Summary, Failure> {
@@ -192,6 +198,9 @@ pub fn build(
     let mut phases = Vec::new();
     let t = Instant::now();
     let lists = (stream::summaries(content), render_sections(content, &mut diags));
+    // From here on each article's text is read again when its page is rendered: the build never holds them all.
+    content.release_texts(&config.root);
+    let content = &*content;
     let model = Model::lists(config, content, lists, opts.search, opts.status.as_ref(), &mut diags);
     let plan = model.plan();
     diags.extend(model.collisions(&plan).1);
@@ -231,7 +240,12 @@ pub fn build(
         counter.take();
     }
     let settings = search::Settings::of(config);
-    let mut index = (model.search && sink.is_some()).then(|| search::Indexer::new(&settings));
+    // The fragments are written as the pages are read, not held until the index is finished.
+    let written = sink.map(search::Written::new);
+    let mut index = written
+        .as_ref()
+        .filter(|_| model.search)
+        .map(|w| search::Indexer::new(&settings).writing(w));
     let outlines = stream::articles(&model, Some(&theme), sink, index.as_mut(), &mut diags);
     check_anchors(content, &outlines, &model.sections, &mut diags);
     link_levels(config, &mut diags);
@@ -261,8 +275,14 @@ pub fn build(
     if let (Some(staging), Some(index)) = (&staging, index) {
         let t = Instant::now();
         let entries = search::Entries::new(config, &model.errors);
-        if let Err(d) = write_index(&entries.finish(index, content.articles.len()), staging) {
-            diags.push(*d);
+        let mut write = |f: search::File| {
+            let path = format!("{}/{}", search::DIR, f.path);
+            crate::timing::WRITING
+                .time(|| staging.write(&path, &f.bytes))
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write {path}: {e}")))
+        };
+        if let Err(e) = entries.finish_into(index, content.articles.len(), &mut write) {
+            diags.push(Diagnostic::error(e.to_string()));
             return fail(diags);
         }
         phases.push(("search", t.elapsed()));
@@ -380,10 +400,17 @@ pub fn render_sections(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Re
 /// Renders article `i`'s Markdown, with its check cards.
 pub fn render_article(content: &Content, i: usize, diags: &mut Vec<Diagnostic>) -> Rendered {
     let a = &content.articles[i];
+    let file = match a.source_file() {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(*e);
+            return Rendered::default();
+        }
+    };
     let doc = Doc {
-        file: &a.file,
+        file: &file,
         source: &a.source,
-        body: a.body(),
+        body: file.text.get(a.body_offset..).unwrap_or_default(),
         body_offset: a.body_offset,
         cards: content.cards.get(i).map_or(&[], Vec::as_slice),
     };
@@ -495,7 +522,8 @@ fn related_internal(a: &Article, slug: &str, public_build: bool) -> Diagnostic {
             "`related` names `{slug}`, an internal article: a public build fails on it"
         ))
     };
-    d.at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
+    let file = a.diagnostic_file();
+    d.at(&file, a.spans.element(&file, "related", &format!("\"{slug}\"")))
         .hint("name a public article, or make this article internal too")
 }
 
@@ -504,8 +532,9 @@ fn unknown_related(a: &Article, content: &Content, slug: &str) -> Diagnostic {
         Some(s) => format!("did you mean `{s}`?"),
         None => "`related` lists article slugs, e.g. \"workflows/403-not-assigned-app\"".into(),
     };
+    let file = a.diagnostic_file();
     Diagnostic::error(format!("`related` names `{slug}`, which is not an article"))
-        .at(&a.file, a.spans.element(&a.file, "related", &format!("\"{slug}\"")))
+        .at(&file, a.spans.element(&file, "related", &format!("\"{slug}\"")))
         .label("no article has this slug")
         .hint(hint)
 }
@@ -536,10 +565,11 @@ pub fn check_aliases(content: &Content, diags: &mut Vec<Diagnostic>) {
     for a in &content.articles {
         for alias in &a.meta.aliases {
             if let Err(why) = alias_file(alias) {
-                let span = a.spans.element(&a.file, "aliases", &format!("\"{alias}\""));
+                let file = a.diagnostic_file();
+                let span = a.spans.element(&file, "aliases", &format!("\"{alias}\""));
                 diags.push(
                     Diagnostic::error(format!("invalid alias {alias:?}: {why}"))
-                        .at(&a.file, span)
+                        .at(&file, span)
                         .hint("write the old page's path, e.g. \"/kb/old-article/\""),
                 );
             }

@@ -64,6 +64,10 @@ impl Staging {
         std::fs::write(path, bytes)
     }
 
+    pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        std::fs::rename(self.dir.join(from), self.dir.join(to))
+    }
+
     /// Swaps the staging folder in: the old output is renamed aside, the new one renamed into place. If the second
     /// rename fails the old output is put back. The old output is not deleted here, where deleting tens of thousands
     /// of files would delay the command's exit: the next build deletes it while it renders ([`clean_leftovers`]).

@@ -14,19 +14,20 @@ const BATCH: usize = 512;
 
 /// Summed over threads: rendering articles' Markdown while their pages are written.
 pub static MARKDOWN: crate::timing::Counter = crate::timing::Counter::new();
-/// Summed over threads: reading articles' pages into the search index.
+/// Summed over threads: reading articles' pages into the search index (and writing their fragments).
 pub static INDEXING: crate::timing::Counter = crate::timing::Counter::new();
 
 /// What lists show of each article before its Markdown is rendered: its summary, when it has no `description`
-/// (the only one lists and pages show).
+/// (the only one lists and pages show), as found at load if its text was let go then.
 pub fn summaries(content: &crate::content::Content) -> Vec<Rendered> {
     content
         .articles
         .par_iter()
         .map(|a| Rendered {
-            summary: match a.meta.description {
-                Some(_) => String::new(),
-                None => markdown::summary::of(a.body()),
+            summary: match (&a.meta.description, &a.summary) {
+                (Some(_), _) => String::new(),
+                (None, Some(found)) => found.clone(),
+                (None, None) => markdown::summary::of(a.body()),
             },
             ..Rendered::default()
         })
@@ -47,6 +48,7 @@ pub fn articles(
     let site = model.site_value();
     let n = model.content.articles.len();
     let indexing = index.is_some();
+    let written = index.as_ref().and_then(|i| i.written());
     let mut outlines = Vec::with_capacity(n);
     for start in (0..n).step_by(BATCH) {
         let batch: Vec<(Rendered, Vec<Diagnostic>, Option<search::Page>)> = (start..(start + BATCH).min(n))
@@ -59,7 +61,15 @@ pub fn articles(
                 {
                     d.push(*e);
                 }
-                let page = indexing.then(|| INDEXING.time(|| search::Page::read(&search::article_doc(model, i, &r))));
+                let page = indexing.then(|| {
+                    INDEXING.time(|| {
+                        let mut page = search::Page::read(&search::article_doc(model, i, &r));
+                        if let Some(written) = written {
+                            page.write_fragment(written);
+                        }
+                        page
+                    })
+                });
                 (outline(r), d, page)
             })
             .collect();

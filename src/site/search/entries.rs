@@ -70,10 +70,16 @@ impl Entries {
         index_docs(settings, n + self.len(), &self.ranking(n), doc)
     }
 
-    /// Adds these entries' pages to an index holding `articles` articles' pages, and finishes it.
-    pub fn finish(&self, mut index: super::Indexer<'_>, articles: usize) -> Vec<File> {
+    /// Adds these entries' pages to an index holding `articles` articles' pages, and finishes it into `out`
+    /// ([`super::Indexer::finish_into`]).
+    pub fn finish_into(
+        &self,
+        mut index: super::Indexer<'_>,
+        articles: usize,
+        out: &mut dyn FnMut(File) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         index.read(self.len(), |i| self.doc(i), false);
-        index.finish(&self.ranking(articles))
+        index.finish_into(&self.ranking(articles), out)
     }
 
     /// How the entries rank, their pages coming after the `articles` pages: below the articles listing them,

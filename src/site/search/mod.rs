@@ -45,11 +45,13 @@ use crate::content::FrontMatter;
 use crate::diag::Diagnostic;
 use chunks::{CHUNK_LIMIT, chunk_keys, gaps, json_len, phrase_key};
 pub use entries::{Entries, Ranking};
+pub use finish::Written;
 use words::{for_each_word, phrases, stem_of, stemmer};
 
 pub mod cache;
 mod chunks;
 mod entries;
+mod finish;
 pub mod query;
 mod text;
 mod vocabulary;
@@ -258,9 +260,8 @@ impl Postings {
         self.postings[id as usize].add(page, counts);
     }
 
-    /// Each stem's postings as `[page, score, …]`, each page but the first given as its distance from the one
-    /// before (small numbers, which compress well).
-    fn scored(&self, lengths: &[Lengths]) -> Vec<Vec<u32>> {
+    /// Each field's average length over `lengths`, the pages' (at least 1).
+    fn average(lengths: &[Lengths]) -> [f64; FIELDS] {
         let n = lengths.len() as f64;
         let mut average = [0.0; FIELDS];
         for page in lengths {
@@ -271,21 +272,24 @@ impl Postings {
         for a in &mut average {
             *a = (*a / n.max(1.0)).max(1.0);
         }
-        self.postings
-            .par_iter()
-            .map(|list| {
-                let df = list.len() as f64;
-                let rarity = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                let mut last = 0;
-                list.iter()
-                    .flat_map(|(page, counts)| {
-                        let saturated = counts.saturated(&lengths[page as usize], &average);
-                        let score = (rarity * saturated * SCALE).round().max(1.0);
-                        let gap = page - last;
-                        last = page;
-                        [gap, score as u32]
-                    })
-                    .collect()
+        average
+    }
+
+    /// Stem `id`'s postings as `[page, score, …]`, each page but the first given as its distance from the one
+    /// before (small numbers, which compress well); `average` is [`Postings::average`] of `lengths`.
+    fn scored(&self, id: usize, lengths: &[Lengths], average: &[f64; FIELDS]) -> Vec<u32> {
+        let n = lengths.len() as f64;
+        let list = &self.postings[id];
+        let df = list.len() as f64;
+        let rarity = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        let mut last = 0;
+        list.iter()
+            .flat_map(|(page, counts)| {
+                let saturated = counts.saturated(&lengths[page as usize], average);
+                let score = (rarity * saturated * SCALE).round().max(1.0);
+                let gap = page - last;
+                last = page;
+                [gap, score as u32]
             })
             .collect()
     }
@@ -385,14 +389,6 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> u64 {
     }
 }
 
-#[derive(Serialize, Default)]
-struct Chunk<'a> {
-    words: BTreeMap<&'a str, &'a str>,
-    stems: BTreeMap<&'a str, &'a [u32]>,
-    /// Error signatures' phrases filed under a word of the chunk (see [`phrase_key`]), and the pages listing them.
-    phrases: BTreeMap<&'a str, Vec<u32>>,
-}
-
 /// Indexes `n` pages, the `i`-th being `doc(i)`; pages are read in parallel, a batch at a time.
 ///
 /// `ranking` says which pages rank below others and which are secondary (see [`Entries`]).
@@ -419,6 +415,8 @@ pub struct Indexer<'s> {
     lengths: Vec<Lengths>,
     filters: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>>,
     phrase_pages: HashMap<String, Vec<u32>>,
+    /// Where fragments go as they come, if they are not held until the end.
+    written: Option<&'s Written<'s>>,
 }
 
 impl<'s> Indexer<'s> {
@@ -431,7 +429,21 @@ impl<'s> Indexer<'s> {
             lengths: Vec::new(),
             filters: BTreeMap::new(),
             phrase_pages: HashMap::new(),
+            written: None,
         }
+    }
+
+    /// The same index, its pages' fragments written to `written` as they come instead of held until the end.
+    pub fn writing(self, written: &'s Written<'s>) -> Indexer<'s> {
+        Indexer {
+            written: Some(written),
+            ..self
+        }
+    }
+
+    /// Where fragments are written, if they are: a page read on another thread is best written there at once.
+    pub fn written(&self) -> Option<&'s Written<'s>> {
+        self.written
     }
 
     /// Reads `n` documents (`doc(i)`) in parallel, a batch at a time, and adds them; `article` says whether they are
@@ -464,90 +476,11 @@ impl<'s> Indexer<'s> {
                 pages.push(p);
             }
         }
-        self.fragments.push(page.fragment);
-    }
-
-    /// The index's files.
-    pub fn finish(self, ranking: &Ranking) -> Vec<File> {
-        let Indexer {
-            settings,
-            stemmer,
-            index,
-            mut fragments,
-            lengths,
-            filters,
-            phrase_pages,
-        } = self;
-        short_names(&mut fragments);
-        let scored = index.scored(&lengths);
-        let pages_of = |word: &str| index.words.get(word).map_or(0, |&id| index.postings[id as usize].len());
-        let keys = chunk_keys(
-            index
-                .words
-                .iter()
-                .map(|(word, &id)| (word.as_str(), word.len() + json_len(&scored[id as usize]))),
-            CHUNK_LIMIT,
-        );
-        let mut chunks: BTreeMap<&str, Chunk> = BTreeMap::new();
-        for (word, &id) in &index.words {
-            let stem = index.stems[id as usize].as_str();
-            let chunk = chunks.entry(keys[word.as_str()].as_str()).or_default();
-            if word != stem {
-                chunk.words.insert(word.as_str(), stem);
-            }
-            chunk.stems.entry(stem).or_insert(&scored[id as usize]);
+        let mut fragment = page.fragment;
+        if let Some(written) = self.written {
+            written.write(&mut fragment);
         }
-        for (phrase, pages) in &phrase_pages {
-            // A phrase's words are words of the index: its signature was indexed.
-            if let Some(key) = keys.get(phrase_key(phrase, pages_of)) {
-                let chunk = chunks.entry(key.as_str()).or_default();
-                chunk.phrases.insert(phrase, gaps(pages));
-            }
-        }
-        let chunk_files: Vec<((String, String), File)> = chunks
-            .into_par_iter()
-            .map(|(prefix, chunk)| {
-                let bytes = gzip(&serde_json::to_vec(&chunk).expect("serialisable"));
-                let name = hash(&bytes);
-                let path = format!("w/{name}.json.gz");
-                ((prefix.to_string(), name), File { path, bytes })
-            })
-            .collect();
-        let vocabulary = settings.search.typos.then(|| {
-            vocabulary::files(index.words.iter().map(|(word, &id)| vocabulary::Word {
-                word,
-                pages: index.postings[id as usize].len(),
-                signed: index.signed[id as usize],
-            }))
-        });
-        let filters: BTreeMap<&str, BTreeMap<String, Vec<u32>>> = filters
-            .into_iter()
-            .map(|(name, values)| (name, values.into_iter().map(|(v, pages)| (v, gaps(&pages))).collect()))
-            .collect();
-        let meta = serde_json::json!({
-            "version": 2,
-            "language": settings.language,
-            "pages": fragments.iter().map(|f| &f.path[2..f.path.len() - FRAGMENT_EXT.len()]).collect::<Vec<_>>(),
-            "filters": filters,
-            "chunks": chunk_files.iter().map(|((prefix, name), _)| (prefix, name)).collect::<BTreeMap<_, _>>(),
-            "vocabulary": vocabulary.as_ref().map(|v| &v.names),
-            "synonyms": synonyms(stemmer.as_ref(), &settings.search.synonyms),
-            "below": ranking.below,
-            "secondary": ranking.secondary_from.map(|from| serde_json::json!({ "from": from, "factor": entries::SECONDARY })),
-        });
-        let mut files = Vec::with_capacity(fragments.len() + chunk_files.len() + 2);
-        files.push(File {
-            path: META.into(),
-            bytes: gzip(&serde_json::to_vec(&meta).expect("serialisable")),
-        });
-        files.push(File {
-            path: "search.js".into(),
-            bytes: runtime().into_bytes(),
-        });
-        files.extend(chunk_files.into_iter().map(|(_, f)| f));
-        files.extend(vocabulary.into_iter().flat_map(|v| v.files));
-        files.extend(fragments);
-        files
+        self.fragments.push(fragment);
     }
 }
 
@@ -567,7 +500,7 @@ fn runtime() -> String {
 /// Fragment names as the first [`SHORT_NAME`] characters of their hash, which `meta.json.gz` lists for every page,
 /// unless two different fragments would then share a name: then every name keeps its whole hash.
 fn short_names(fragments: &mut [File]) {
-    let short = |f: &File| f.path[..2 + SHORT_NAME].to_string() + FRAGMENT_EXT;
+    let short = |f: &File| finish::short_path(&f.path);
     let mut seen: HashMap<String, &[u8]> = HashMap::with_capacity(fragments.len());
     for f in fragments.iter() {
         if let Some(other) = seen.insert(short(f), &f.bytes)
@@ -655,6 +588,11 @@ fn add_words(text: &str, weight: u32, words: &mut HashMap<String, Counts>, lengt
 }
 
 impl Page {
+    /// Writes the page's fragment now, where the index's fragments go (see [`Written`]); only its name is kept.
+    pub fn write_fragment(&mut self, written: &Written<'_>) {
+        written.write(&mut self.fragment);
+    }
+
     /// What the index takes of a document.
     pub fn read(doc: &Doc<'_>) -> Page {
         let meta = doc.meta;
