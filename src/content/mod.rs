@@ -6,6 +6,7 @@ mod audience;
 pub mod blocks;
 pub mod front_matter;
 pub mod git;
+mod reshape;
 pub mod slug;
 mod texts;
 

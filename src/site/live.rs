@@ -20,6 +20,9 @@ use crate::content::blocks::CheckCard;
 use crate::content::{Article, Content, FrontMatter};
 use crate::diag::Diagnostic;
 
+mod reshape;
+pub use reshape::Reshape;
+
 /// Files by path under the site's root.
 pub type Files = HashMap<String, Vec<u8>>;
 

@@ -366,26 +366,11 @@ pub fn render_markdown(content: &Content, diags: &mut Vec<Diagnostic>) -> (Vec<R
 
 /// Renders the sections' `_index.md` Markdown (an empty rendering for a folder without one).
 pub fn render_sections(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Rendered> {
-    let sections: Vec<(Rendered, Vec<Diagnostic>)> = content
-        .sections
-        .par_iter()
-        .map(|s| {
+    let sections: Vec<(Rendered, Vec<Diagnostic>)> = (0..content.sections.len())
+        .into_par_iter()
+        .map(|i| {
             let mut d = Vec::new();
-            let r = match &s.file {
-                Some(file) => {
-                    let source = s.source();
-                    let doc = Doc {
-                        file,
-                        source: &source,
-                        body: s.body(),
-                        body_offset: s.body_offset,
-                        cards: &[],
-                    };
-                    markdown::render(&doc, content, &mut d)
-                }
-                None => Rendered::default(),
-            };
-            (r, d)
+            (render_section(content, i, &mut d), d)
         })
         .collect();
     sections
@@ -395,6 +380,23 @@ pub fn render_sections(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<Re
             r
         })
         .collect()
+}
+
+/// Renders section `i`'s `_index.md` Markdown (an empty rendering for a folder without one).
+pub fn render_section(content: &Content, i: usize, diags: &mut Vec<Diagnostic>) -> Rendered {
+    let s = &content.sections[i];
+    let Some(file) = &s.file else {
+        return Rendered::default();
+    };
+    let source = s.source();
+    let doc = Doc {
+        file,
+        source: &source,
+        body: s.body(),
+        body_offset: s.body_offset,
+        cards: &[],
+    };
+    markdown::render(&doc, content, diags)
 }
 
 /// Renders article `i`'s Markdown, with its check cards.

@@ -18,6 +18,10 @@ pub struct Theme {
     pub tera: Tera,
     /// Static files by path relative to the site root.
     pub statics: BTreeMap<String, Vec<u8>>,
+    /// Whether a template other than the home page's and the section pages' may show the article counts of
+    /// `site.sections` and `site.products` (the default theme's do not): then a new or a deleted article, which
+    /// changes them, re-renders every page in `kb serve`.
+    pub counts_everywhere: bool,
 }
 
 /// The full text of a Tera error and its causes (Tera puts the useful part in the source chain).
@@ -65,7 +69,16 @@ impl Theme {
             );
             return Err(diags);
         }
-        Ok(Theme { tera, statics })
+        let counts_everywhere = templates.iter().any(|(name, text)| {
+            !matches!(name.as_str(), "index.html" | "section.html")
+                && text.contains("count")
+                && (text.contains("site.sections") || text.contains("site.products"))
+        });
+        Ok(Theme {
+            tera,
+            statics,
+            counts_everywhere,
+        })
     }
 }
 

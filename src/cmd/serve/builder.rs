@@ -10,7 +10,7 @@ use crate::checks::{self, Library};
 use crate::config::{CONFIG_FILE, Config};
 use crate::content::{Reread, Target};
 use crate::diag::{self, Diagnostic};
-use crate::site::live::{Edit, Scope, Site, Update};
+use crate::site::live::{Edit, Reshape, Scope, Site, Update};
 use crate::site::serve::Store;
 use crate::text::count;
 
@@ -52,6 +52,10 @@ enum Plan {
     Nothing,
     /// Articles edited in place (by index), and their source paths.
     Edit(Vec<(usize, String)>),
+    /// One new article's file (its path under `content/`, then under the root), and nothing else.
+    Add(String, String),
+    /// One article whose file is gone (by index, then its path under the root), and nothing else.
+    Remove(usize, String),
     /// Everything, because of this file.
     Full(String),
 }
@@ -92,6 +96,7 @@ impl Builder {
             return Plan::Full("the site".into());
         };
         let mut edits = Vec::new();
+        let mut shapes = Vec::new();
         let catalogues = self.catalogues();
         for path in paths {
             let Ok(rel) = path.strip_prefix(&self.root) else {
@@ -118,12 +123,29 @@ impl Builder {
             if known.is_none() && !site.content.assets.contains_key(source) && !path.exists() {
                 continue;
             }
+            if let Some(Target::Article(i)) = known
+                && !path.exists()
+            {
+                shapes.push(Plan::Remove(*i, rel));
+                continue;
+            }
+            let markdown = Path::new(source)
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("md"));
+            let index = source.rsplit('/').next() == Some("_index.md");
+            if known.is_none() && markdown && !index && path.is_file() && !site.content.unpublished.contains_key(source)
+            {
+                shapes.push(Plan::Add(source.to_string(), rel));
+                continue;
+            }
             return Plan::Full(rel);
         }
-        if edits.is_empty() {
-            Plan::Nothing
-        } else {
-            Plan::Edit(edits)
+        // One more or one fewer article alone is put in or taken out; with anything else, everything is built.
+        match (edits.is_empty(), shapes.len()) {
+            (true, 0) => Plan::Nothing,
+            (false, 0) => Plan::Edit(edits),
+            (true, 1) => shapes.pop().expect("one"),
+            _ => Plan::Full("several files".into()),
         }
     }
 
@@ -137,6 +159,11 @@ impl Builder {
                 return None;
             }
             Plan::Full(why) => (why, self.full()),
+            Plan::Add(source, rel) => (rel, self.add(&source)),
+            Plan::Remove(i, rel) => {
+                let reshaped = self.site.as_mut().and_then(|site| site.reshape(Reshape::Remove(i)));
+                (rel, reshaped.unwrap_or_else(|| self.full()))
+            }
             Plan::Edit(edits) => {
                 let what = edits.iter().map(|(_, rel)| rel.as_str()).collect::<Vec<_>>().join(", ");
                 (what, self.edit(edits.into_iter().map(|(i, _)| i).collect()))
@@ -179,6 +206,37 @@ impl Builder {
         diags.append(&mut update.warnings);
         update.warnings = diags;
         Ok(update)
+    }
+
+    /// Reads a new article's file and puts it in (everything is built again if it is more than one more article).
+    fn add(&mut self, source: &str) -> Result<Update, Vec<Diagnostic>> {
+        let Some(site) = &mut self.site else { return self.full() };
+        let mut diags = Vec::new();
+        let article = match site.content.read_new(&site.config, source, self.drafts, &mut diags) {
+            Reread::Article(article) => article,
+            Reread::Structural => return self.full(),
+            Reread::Invalid => {
+                diag::sort(&mut diags);
+                return Err(diags);
+            }
+        };
+        let checks = self
+            .library
+            .checks(&article.file, &article.checks, &self.vars, &mut diags);
+        let cards = checks.iter().map(|c| c.card(&article.slug)).collect();
+        if diags.iter().any(Diagnostic::is_error) {
+            diag::sort(&mut diags);
+            return Err(diags);
+        }
+        match site.reshape(Reshape::Add { article, cards }) {
+            Some(Ok(mut update)) => {
+                diags.append(&mut update.warnings);
+                update.warnings = diags;
+                Ok(update)
+            }
+            Some(Err(e)) => Err(e),
+            None => self.full(),
+        }
     }
 
     /// Serves an update's files, or shows why there are none, and says so in the terminal.
@@ -474,6 +532,130 @@ mod tests {
         );
     }
 
+    /// Saves `files` (path, text) and deletes `gone`, as one burst, and applies the update, which must succeed.
+    fn save(builder: &mut Builder, served: &mut Files, files: &[(&Path, &str)], gone: &[&Path]) -> Update {
+        for (path, text) in files {
+            std::fs::write(path, text).unwrap();
+        }
+        for path in gone {
+            std::fs::remove_file(path).unwrap();
+        }
+        let paths = files
+            .iter()
+            .map(|(p, _)| p.to_path_buf())
+            .chain(gone.iter().map(|p| p.to_path_buf()));
+        let Some((_, Ok(update))) = builder.update(paths.collect()) else {
+            panic!("builds")
+        };
+        let (complete, removed, rendered, scope) =
+            (update.complete, update.removed.clone(), update.rendered, update.scope);
+        apply(served, update);
+        Update {
+            files: Files::new(),
+            removed,
+            rendered,
+            scope,
+            complete,
+            phases: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn new_and_deleted_articles_are_put_in_and_taken_out() {
+        let (_dir, root) = fixture();
+        let mut builder = Builder::new(&root, false, false, URL);
+        let mut served = Files::new();
+        let every_page = {
+            let first = builder.full().unwrap();
+            let n = first.rendered;
+            apply(&mut served, first);
+            n
+        };
+        let same_as_full = |served: &Files, what: &str| {
+            let full = Builder::new(&root, false, false, URL).full().unwrap();
+            assert_same(served, &full.files, what);
+        };
+        // A new article with a tag, an error signature and a related article; another at the top, first in order.
+        let new = root.join("content/guides/a-new-guide.md");
+        let text = "+++\ntitle = \"A new guide\"\ntags = [\"tokens\"]\nerrors = [\"E0000099 Brand new\"]\n\
+                    related = [\"guides/third\"]\n+++\nNew, see [the third](third.md).\n";
+        let update = save(&mut builder, &mut served, &[(&new, text)], &[]);
+        assert!(
+            !update.complete && update.scope == Scope::Lists,
+            "put in, not built again: {} {:?}",
+            update.complete,
+            update.scope
+        );
+        assert!(
+            update.rendered < every_page,
+            "{} of {every_page} pages",
+            update.rendered
+        );
+        assert!(served.contains_key("guides/a-new-guide/index.html"));
+        same_as_full(&served, "a new article");
+        let first = root.join("content/aaa.md");
+        let update = save(
+            &mut builder,
+            &mut served,
+            &[(&first, "+++\ntitle = \"Zzz\"\n+++\nFirst file.\n")],
+            &[],
+        );
+        assert!(!update.complete);
+        same_as_full(&served, "a new article before every other");
+
+        // Deleted: each is taken out, its pages and its error signature's page gone.
+        let update = save(&mut builder, &mut served, &[], &[&new]);
+        assert!(!update.complete);
+        assert!(
+            update.removed.contains(&"guides/a-new-guide/index.html".to_string()),
+            "{:?}",
+            update.removed
+        );
+        assert!(
+            !served.keys().any(|k| k.contains("e0000099")),
+            "the signature's page is gone"
+        );
+        same_as_full(&served, "a deletion");
+        save(&mut builder, &mut served, &[], &[&first]);
+        same_as_full(&served, "the first article's deletion");
+
+        // An article another links to cannot go: the last good site stays, and comes back with the file.
+        let linked = root.join("content/guides/rate-limit.md");
+        let kept = std::fs::read_to_string(&linked).unwrap();
+        std::fs::remove_file(&linked).unwrap();
+        let Some((_, Err(diags))) = builder.update([linked.clone()].into()) else {
+            panic!("a page links to it")
+        };
+        let text = diag::render(&diags, false);
+        assert!(text.contains("content/guides/token-expired.md"), "{text}");
+        save(&mut builder, &mut served, &[(&linked, &kept)], &[]);
+        same_as_full(&served, "a deletion that failed, then undone");
+
+        // A new folder, and two new files at once, are built whole.
+        let folder = root.join("content/new-folder");
+        std::fs::create_dir(&folder).unwrap();
+        let update = save(
+            &mut builder,
+            &mut served,
+            &[(&folder.join("x.md"), "+++\ntitle = \"X\"\n+++\nX.\n")],
+            &[],
+        );
+        assert!(update.complete, "a new folder is a new section");
+        let (one, two) = (root.join("content/one.md"), root.join("content/two.md"));
+        let update = save(
+            &mut builder,
+            &mut served,
+            &[
+                (&one, "+++\ntitle = \"One\"\n+++\n1\n"),
+                (&two, "+++\ntitle = \"Two\"\n+++\n2\n"),
+            ],
+            &[],
+        );
+        assert!(update.complete);
+        same_as_full(&served, "two new articles");
+    }
+
     #[test]
     fn structural_changes_rebuild_everything() {
         let (_dir, root) = fixture();
@@ -486,7 +668,7 @@ mod tests {
             panic!("builds")
         };
         assert_eq!(what, "content/guides/new-guide.md");
-        assert!(update.complete);
+        assert!(!update.complete, "one more article is put in");
         apply(&mut served, update);
         assert!(served.contains_key("guides/new-guide/index.html"));
 
