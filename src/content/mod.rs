@@ -6,6 +6,7 @@ mod audience;
 pub mod blocks;
 pub mod front_matter;
 pub mod git;
+mod order;
 mod reshape;
 pub mod slug;
 mod texts;
@@ -429,39 +430,6 @@ impl Content {
             s.subsections
                 .sort_by_cached_key(|&i| (sections[i].meta.weight, sections[i].title().to_lowercase()));
         }
-    }
-
-    /// Sorts a section's articles as lists show them: by weight, then title, then source path (stable whatever
-    /// order files were read in).
-    pub fn sort_section(&mut self, section: usize) {
-        let articles = &self.articles;
-        self.sections[section].articles.sort_by_cached_key(|&i| {
-            (
-                articles[i].meta.weight,
-                articles[i].title().to_lowercase(),
-                articles[i].source.clone(),
-            )
-        });
-    }
-
-    /// Reads article `i`'s file again (`kb serve`), leaving the content as it is. The file's problems go to
-    /// `diags`.
-    pub fn reread_article(&self, config: &Config, i: usize, drafts: bool, diags: &mut Vec<Diagnostic>) -> Reread {
-        let old = &self.articles[i];
-        let path = config.root.join(CONTENT_DIR).join(&old.source);
-        let mut new = match load_file(&config.root, &path, &old.source, diags) {
-            Ok(Loaded::Article(a)) => *a,
-            Ok(Loaded::SectionIndex(_)) => return Reread::Structural,
-            Err(()) => return Reread::Invalid,
-        };
-        if new.slug != old.slug || (new.meta.draft && !drafts) || new.meta.audience != old.meta.audience {
-            return Reread::Structural;
-        }
-        new.internal = old.internal;
-        new.committed = old.committed;
-        new.url.clone_from(&old.url);
-        new.section = old.section;
-        Reread::Article(Box::new(new))
     }
 
     /// Slugs and URLs must be unique: two articles, or an article and a section, may not share one.

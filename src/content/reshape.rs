@@ -9,6 +9,26 @@ use crate::content::blocks::CheckCard;
 use crate::diag::Diagnostic;
 
 impl Content {
+    /// Reads article `i`'s file again (`kb serve`), leaving the content as it is. The file's problems go to
+    /// `diags`.
+    pub fn reread_article(&self, config: &Config, i: usize, drafts: bool, diags: &mut Vec<Diagnostic>) -> Reread {
+        let old = &self.articles[i];
+        let path = config.root.join(CONTENT_DIR).join(&old.source);
+        let mut new = match load_file(&config.root, &path, &old.source, diags) {
+            Ok(Loaded::Article(a)) => *a,
+            Ok(Loaded::SectionIndex(_)) => return Reread::Structural,
+            Err(()) => return Reread::Invalid,
+        };
+        if new.slug != old.slug || (new.meta.draft && !drafts) || new.meta.audience != old.meta.audience {
+            return Reread::Structural;
+        }
+        new.internal = old.internal;
+        new.committed = old.committed;
+        new.url.clone_from(&old.url);
+        new.section = old.section;
+        Reread::Article(Box::new(new))
+    }
+
     /// Reads a file that is not part of the content yet, as a load would: an article, or what keeps it from being
     /// one more (`Structural`: a section's `_index.md`, a draft a load leaves out; `Invalid`: its problems are in
     /// `diags`).

@@ -1,7 +1,8 @@
 //! The site `kb serve` shows: rendered into memory once, kept between edits, and updated by re-rendering only what
 //! an edit touches. An article edited in place re-renders its own page; if what lists show of it changes (its
-//! front matter, or its summary), the lists, feeds and indexes too, and the pages whose related links change. An
-//! update that fails leaves the site as it was: the last good pages keep being served.
+//! front matter, or its summary), the lists, feeds and indexes too, and the pages whose related links change. A new
+//! or a deleted article is put in or taken out ([`reshape`]). An update that fails leaves the site as it was: the
+//! last good pages keep being served.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
@@ -98,6 +99,24 @@ pub struct Site {
     page_files: HashSet<String>,
     /// What every page shows of the site (its header and footer): when it changes, every page is rendered.
     site_value: serde_json::Value,
+}
+
+/// The products, tags, error signatures and related articles.
+type Lists = (Taxonomy, Taxonomy, Taxonomy, Vec<Vec<usize>>);
+
+/// Works out the lists again from the content, the aliases checked too, and returns the old ones.
+fn relist(config: &Config, content: &Content, parts: &mut Parts, diags: &mut Vec<Diagnostic>) -> Lists {
+    check_aliases(content, diags);
+    let related = related_articles(content, diags);
+    (
+        std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, content, &[])),
+        std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, content, &[])),
+        std::mem::replace(
+            &mut parts.errors,
+            Taxonomy::build(Kind::Errors, content, &config.catalogues),
+        ),
+        std::mem::replace(&mut parts.related, related),
+    )
 }
 
 fn failed(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
@@ -218,17 +237,7 @@ impl Site {
                 old_orders.insert(s, self.content.sections[s].articles.clone());
                 self.content.sort_section(s);
             }
-            check_aliases(&self.content, &mut diags);
-            let related = related_articles(&self.content, &mut diags);
-            old_lists = Some((
-                std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, &self.content, &[])),
-                std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, &self.content, &[])),
-                std::mem::replace(
-                    &mut parts.errors,
-                    Taxonomy::build(Kind::Errors, &self.content, &self.config.catalogues),
-                ),
-                std::mem::replace(&mut parts.related, related),
-            ));
+            old_lists = Some(relist(&self.config, &self.content, &mut parts, &mut diags));
         }
 
         phases.push(("lists", clock.elapsed()));

@@ -108,11 +108,9 @@ impl Taxonomy {
         let index = terms.iter().enumerate().map(|(i, t)| (t.slug.clone(), i)).collect();
         let mut tax = Taxonomy { kind, terms, index };
         // Within a term, articles follow the site's usual order.
+        let rank = content.ranks();
         for t in &mut tax.terms {
-            t.articles.sort_by_cached_key(|&i| {
-                let a = &content.articles[i];
-                (a.meta.weight, a.title().to_lowercase(), a.source.clone())
-            });
+            t.articles.sort_unstable_by_key(|&i| rank[i]);
             t.articles.dedup();
         }
         tax

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 
-use super::{Memory, Scope, Site, Update, failed};
+use super::{Lists, Memory, Scope, Site, Update, failed, relist};
 use crate::config::Level;
 use crate::content::blocks::CheckCard;
 use crate::content::{Article, Content, Target};
@@ -16,9 +16,7 @@ use crate::diag::Diagnostic;
 use crate::markdown::Rendered;
 use crate::site::pages::{self, Pick, Touched};
 use crate::site::taxonomy::{Kind, Taxonomy, term_slug};
-use crate::site::{
-    Model, Parts, check_aliases, check_anchors, link_levels, related_articles, render_article, render_section,
-};
+use crate::site::{Model, Parts, check_anchors, link_levels, render_article, render_section};
 
 pub enum Reshape {
     /// A new file's article, with its check cards.
@@ -50,8 +48,6 @@ struct Places {
     page: usize,
     terms: Vec<(Kind, String, usize)>,
 }
-
-type Lists = (Taxonomy, Taxonomy, Taxonomy, Vec<Vec<usize>>);
 
 impl Site {
     /// Puts a new article in, or takes a deleted one out, and renders the pages that change. `None`, with nothing
@@ -114,17 +110,7 @@ impl Site {
             }
         };
         check_anchors(&self.content, &parts.articles, &parts.sections, &mut diags);
-        check_aliases(&self.content, &mut diags);
-        let related = related_articles(&self.content, &mut diags);
-        let old: Lists = (
-            std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, &self.content, &[])),
-            std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, &self.content, &[])),
-            std::mem::replace(
-                &mut parts.errors,
-                Taxonomy::build(Kind::Errors, &self.content, &self.config.catalogues),
-            ),
-            std::mem::replace(&mut parts.related, related),
-        );
+        let old = relist(&self.config, &self.content, &mut parts, &mut diags);
         let mut phases = vec![("lists", clock.elapsed())];
         let model = Model::from_parts(&self.config, &self.content, parts, self.search, None);
         let plan = model.plan();
