@@ -77,9 +77,22 @@ pub struct Loaded {
 }
 
 pub fn load(config: &Config, drafts: bool) -> Loaded {
+    load_texts(config, drafts, false)
+}
+
+/// As [`load`], each article's text let go once it is read (`kb serve`, which keeps the renderings and reads a
+/// text again when it needs one).
+pub fn load_released(config: &Config, drafts: bool) -> Loaded {
+    load_texts(config, drafts, true)
+}
+
+fn load_texts(config: &Config, drafts: bool, release: bool) -> Loaded {
     let mut diags = Vec::new();
     let t = Instant::now();
-    let content = Content::load(config, drafts, &mut diags);
+    let content = match release {
+        true => Content::load_released(config, drafts, crate::markdown::summary::of, &mut diags),
+        false => Content::load(config, drafts, &mut diags),
+    };
     let mut phases = vec![("load", t.elapsed())];
     let t = Instant::now();
     let checks = checks::load(config, &content, &mut diags);

@@ -14,6 +14,7 @@ impl Content {
         let dir = root.join(CONTENT_DIR);
         self.articles
             .par_iter_mut()
+            .filter(|a| !a.file.is_released())
             .for_each(|a| a.file.release(dir.join(&a.source)));
     }
 }

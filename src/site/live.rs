@@ -314,6 +314,8 @@ impl Site {
         if let Some(v) = site_value {
             self.site_value = v;
         }
+        // The edited articles' texts go too: the site keeps renderings, not sources.
+        self.content.release_texts(&self.config.root);
         Ok(Update {
             files,
             removed,

@@ -81,7 +81,8 @@ impl Builder {
         let mut config = Config::load(&self.root, Some(&self.base_url))?;
         config.audience = self.audience;
         config.git_dates = true;
-        let loaded = crate::cmd::load(&config, self.drafts).with_cards();
+        // The site keeps every article's rendering, not its text: a text is read again when it is needed.
+        let loaded = crate::cmd::load_released(&config, self.drafts).with_cards();
         let vars = checks::known_vars(&config);
         let (site, update) = Site::build(config, loaded.content, loaded.diags, self.search)?;
         self.site = Some(site);

@@ -159,6 +159,7 @@ impl Site {
         removed.sort();
         self.page_files = page_files;
         self.site_value = site_value;
+        self.content.release_texts(&self.config.root);
         Some(Ok(Update {
             files,
             removed,
@@ -212,28 +213,18 @@ fn shift(parts: &mut Parts, to: impl Fn(usize) -> usize) {
     }
 }
 
-/// The articles and sections whose Markdown may link to article `i`: those whose anchor links point at it, and
-/// those whose text holds its file's name or its URL's last part (a link names one or the other).
+/// The articles and sections whose Markdown links to article `i`: a link kb resolved (Markdown's or raw HTML's)
+/// is rendered as the article's URL, and an anchor link is also noted with its target.
 fn linkers(content: &Content, parts: &Parts, i: usize) -> (Vec<usize>, Vec<usize>) {
-    let a = &content.articles[i];
-    let file = a.source.rsplit('/').next().unwrap_or(&a.source);
-    let stem = file
-        .strip_suffix(".md")
-        .or_else(|| file.strip_suffix(".MD"))
-        .unwrap_or(file);
-    let names = [
-        stem.to_string(),
-        stem.replace(' ', "%20"),
-        a.slug.rsplit('/').next().unwrap_or(&a.slug).to_string(),
-    ];
-    let mentions = |text: &str, r: &Rendered| {
-        names.iter().any(|n| text.contains(n.as_str())) || r.anchor_refs.iter().any(|x| x.target == Target::Article(i))
-    };
+    use rayon::prelude::*;
+    let url = content.articles[i].url.as_str();
+    let links = |r: &Rendered| r.html.contains(url) || r.anchor_refs.iter().any(|x| x.target == Target::Article(i));
     let articles = (0..content.articles.len())
-        .filter(|&j| j != i && mentions(content.articles[j].body(), &parts.articles[j]))
+        .into_par_iter()
+        .filter(|&j| j != i && links(&parts.articles[j]))
         .collect();
     let sections = (0..content.sections.len())
-        .filter(|&s| content.sections[s].file.is_some() && mentions(content.sections[s].body(), &parts.sections[s]))
+        .filter(|&s| links(&parts.sections[s]))
         .collect();
     (articles, sections)
 }
