@@ -73,38 +73,9 @@ impl Site {
                 (Undo::Added(k), None)
             }
             Reshape::Remove(i) => {
-                let before = places(&self.content, [&parts.products, &parts.tags, &parts.errors], i, per);
-                let (linking, linking_sections) = linkers(&self.content, &parts, i);
-                let Some((article, cards)) = self.content.remove_article(i) else {
+                let Some((undo, before)) = self.take_out(&mut parts, i, per, &mut diags) else {
                     self.parts = Some(parts);
                     return None;
-                };
-                let rendered = Box::new(parts.articles.remove(i));
-                shift(&mut parts, |j| if j > i { j - 1 } else { j });
-                let now = |j: usize| if j > i { j - 1 } else { j };
-                let articles = linking
-                    .into_iter()
-                    .map(|j| {
-                        let r = render_article(&self.content, now(j), &mut diags);
-                        (j, std::mem::replace(&mut parts.articles[now(j)], r))
-                    })
-                    .collect();
-                let sections = linking_sections
-                    .into_iter()
-                    .map(|s| {
-                        (
-                            s,
-                            std::mem::replace(&mut parts.sections[s], render_section(&self.content, s, &mut diags)),
-                        )
-                    })
-                    .collect();
-                let undo = Undo::Removed {
-                    at: i,
-                    article: Box::new(article),
-                    cards,
-                    rendered,
-                    articles,
-                    sections,
                 };
                 (undo, Some(before))
             }
@@ -120,11 +91,14 @@ impl Site {
         phases.push(("plan", clock.elapsed()));
         let mut outcome = None;
         if !diags.iter().any(Diagnostic::is_error) {
-            let places = match (&undo, before) {
-                (Undo::Added(k), _) => places(&self.content, [&model.products, &model.tags, &model.errors], *k, per),
-                (_, Some(before)) => before,
-                (Undo::Removed { .. }, None) => unreachable!("a removal has its places"),
-            };
+            // A removal's places are those it had; an addition's, those it has now.
+            let places = before.unwrap_or_else(|| {
+                let k = match &undo {
+                    Undo::Added(k) => *k,
+                    Undo::Removed { at, .. } => *at,
+                };
+                places(&self.content, [&model.products, &model.tags, &model.errors], k, per)
+            });
             let mut t = touched(&model, &undo, &old, places);
             t.sitemap = plan.sitemap_differs(&self.plan);
             let site_value = model.site_value();
@@ -169,6 +143,49 @@ impl Site {
             warnings: failed(diags),
             phases,
         }))
+    }
+
+    /// Takes article `i` out and renders again what links to it; returns what to put back, and where it was in
+    /// the lists. `None`, with nothing changed, if a fresh load would make more of it (see
+    /// [`Content::remove_article`]).
+    fn take_out(
+        &mut self,
+        parts: &mut Parts,
+        i: usize,
+        per: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(Undo, Places)> {
+        let before = places(&self.content, [&parts.products, &parts.tags, &parts.errors], i, per);
+        let (linking, linking_sections) = linkers(&self.content, parts, i);
+        let (article, cards) = self.content.remove_article(i)?;
+        let rendered = Box::new(parts.articles.remove(i));
+        shift(parts, |j| if j > i { j - 1 } else { j });
+        let now = |j: usize| if j > i { j - 1 } else { j };
+        let articles = linking
+            .into_iter()
+            .map(|j| {
+                let r = render_article(&self.content, now(j), diags);
+                (j, std::mem::replace(&mut parts.articles[now(j)], r))
+            })
+            .collect();
+        let sections = linking_sections
+            .into_iter()
+            .map(|s| {
+                (
+                    s,
+                    std::mem::replace(&mut parts.sections[s], render_section(&self.content, s, diags)),
+                )
+            })
+            .collect();
+        let undo = Undo::Removed {
+            at: i,
+            article: Box::new(article),
+            cards,
+            rendered,
+            articles,
+            sections,
+        };
+        Some((undo, before))
     }
 
     /// Puts the content and the renderings back as they were before a reshape.
