@@ -7,6 +7,7 @@
 //! cargo bench --bench build -- --runs 5              # runs per tool and size (3): the median is reported
 //! cargo bench --bench build -- --baseline OLD_KB     # this kb against another kb binary only, runs interleaved
 //! cargo bench --bench build -- --baseline OLD_KB --work /dev/shm   # …with corpus and output in memory
+//! cargo bench --bench build -- --sizes 10000,100000 --runs 1 --work /dev/shm   # any run, with the disk left out
 //! ```
 //!
 //! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
@@ -161,6 +162,15 @@ fn repeat(runs: usize, run: impl Fn(usize) -> Measured) -> Measured {
     median
 }
 
+/// A new folder for a size's corpus and outputs: under `--work DIR` (e.g. `/dev/shm`, to leave the disk out), else
+/// the system's temporary folder.
+fn work_dir() -> tempfile::TempDir {
+    match std::env::args().skip_while(|a| a != "--work").nth(1) {
+        Some(dir) => tempfile::tempdir_in(dir).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    }
+}
+
 fn measure_size(
     opts: &corpus::Options,
     runs: usize,
@@ -168,7 +178,7 @@ fn measure_size(
     rows: &mut Vec<Row>,
     notes: &mut String,
 ) {
-    let work = tempfile::tempdir().unwrap();
+    let work = work_dir();
     let site = work.path().join("corpus");
     corpus::write_site(&site, opts).unwrap();
     let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
@@ -289,10 +299,7 @@ fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
             articles: n,
             ..corpus::Options::from_args()
         };
-        let work = match &work_in {
-            Some(dir) => tempfile::tempdir_in(dir).unwrap(),
-            None => tempfile::tempdir().unwrap(),
-        };
+        let work = work_dir();
         let site = work.path().join("corpus");
         corpus::write_site(&site, &opts).unwrap();
         for extra in [Some("--no-search"), None] {
@@ -371,11 +378,15 @@ fn main() {
     let _ = writeln!(
         md,
         "Corpus: `corpus::Options` seed {}, ~{} words per article, {} apps. {}; pagefind {PAGEFIND_VERSION}. \
-         Median of {runs} runs.\n",
+         Median of {runs} runs, in {}.\n",
         base.seed,
         base.words,
         base.apps,
-        String::from_utf8_lossy(&hugo_version.stdout).trim()
+        String::from_utf8_lossy(&hugo_version.stdout).trim(),
+        std::env::args()
+            .skip_while(|a| a != "--work")
+            .nth(1)
+            .unwrap_or_else(|| "the system's temporary folder".into())
     );
     md.push_str("| articles | tool | wall | per article | peak RSS | output | search index |\n");
     md.push_str("|---|---|---|---|---|---|---|\n");
