@@ -32,20 +32,6 @@ impl Default for Counter {
     }
 }
 
-/// The process's peak resident memory so far, in bytes (Linux's `VmHWM`; `None` elsewhere).
-pub fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 /// Syntax highlighting of code blocks.
 pub static HIGHLIGHTING: Counter = Counter::new();
 /// Tera rendering pages.

@@ -48,7 +48,12 @@ impl Content {
     /// file is already known.
     pub fn insert_article(&mut self, config: &Config, mut a: Article, cards: Vec<CheckCard>) -> Option<usize> {
         let dir = parent_dir(&a.source);
-        let section = *self.section_by_dir.get(dir).or((dir.is_empty()).then_some(&0))?;
+        // The root is section 0, the one folder `section_by_dir` does not list.
+        let section = if dir.is_empty() {
+            0
+        } else {
+            *self.section_by_dir.get(dir)?
+        };
         let top = a.slug.split('/').next().unwrap_or_default();
         let taken = self.by_slug.contains_key(&a.slug) || self.sections.iter().any(|s| s.slug == a.slug);
         let inherited = self.sections[section].internal;

@@ -108,13 +108,11 @@ type Lists = (Taxonomy, Taxonomy, Taxonomy, Vec<Vec<usize>>);
 fn relist(config: &Config, content: &Content, parts: &mut Parts, diags: &mut Vec<Diagnostic>) -> Lists {
     check_aliases(content, diags);
     let related = related_articles(content, diags);
+    let [products, tags, errors] = Taxonomy::all(content, &config.catalogues);
     (
-        std::mem::replace(&mut parts.products, Taxonomy::build(Kind::Products, content, &[])),
-        std::mem::replace(&mut parts.tags, Taxonomy::build(Kind::Tags, content, &[])),
-        std::mem::replace(
-            &mut parts.errors,
-            Taxonomy::build(Kind::Errors, content, &config.catalogues),
-        ),
+        std::mem::replace(&mut parts.products, products),
+        std::mem::replace(&mut parts.tags, tags),
+        std::mem::replace(&mut parts.errors, errors),
         std::mem::replace(&mut parts.related, related),
     )
 }

@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::content::{Article, Content, Target};
 use crate::diag::Diagnostic;
 use crate::markdown::{self, Doc, Rendered};
-use taxonomy::{Kind, Taxonomy};
+use taxonomy::Taxonomy;
 
 pub struct BuildOptions {
     /// Where the site goes; `None` renders everything but writes nothing (`kb validate`).
@@ -122,10 +122,11 @@ impl<'a> Model<'a> {
     ) -> Model<'a> {
         diags.extend(config.trusted_warning.clone());
         check_aliases(content, diags);
+        let [products, tags, errors] = Taxonomy::all(content, &config.catalogues);
         let parts = Parts {
-            products: Taxonomy::build(Kind::Products, content, &[]),
-            tags: Taxonomy::build(Kind::Tags, content, &[]),
-            errors: Taxonomy::build(Kind::Errors, content, &config.catalogues),
+            products,
+            tags,
+            errors,
             related: related_articles(content, diags),
             articles,
             sections,

@@ -88,6 +88,22 @@ impl Taxonomy {
     /// word for word are its articles. Two catalogues' entries with the same key are kept apart (the later one's page
     /// is prefixed with its catalogue's id).
     pub fn build(kind: Kind, content: &Content, catalogues: &[Catalogue]) -> Taxonomy {
+        Taxonomy::build_in(kind, content, catalogues, &content.ranks())
+    }
+
+    /// The products', tags' and error signatures' taxonomies, the site's order ([`Content::ranks`]) worked out
+    /// once for the three.
+    pub fn all(content: &Content, catalogues: &[Catalogue]) -> [Taxonomy; 3] {
+        let rank = content.ranks();
+        [
+            Taxonomy::build_in(Kind::Products, content, &[], &rank),
+            Taxonomy::build_in(Kind::Tags, content, &[], &rank),
+            Taxonomy::build_in(Kind::Errors, content, catalogues, &rank),
+        ]
+    }
+
+    /// [`Taxonomy::build`], each term's articles sorted by `rank` (each article's place in the site's order).
+    fn build_in(kind: Kind, content: &Content, catalogues: &[Catalogue], rank: &[u32]) -> Taxonomy {
         let mut by_slug: BTreeMap<String, Term> = BTreeMap::new();
         for (i, a) in content.articles.iter().enumerate() {
             for v in kind.values(&a.meta) {
@@ -108,7 +124,6 @@ impl Taxonomy {
         let index = terms.iter().enumerate().map(|(i, t)| (t.slug.clone(), i)).collect();
         let mut tax = Taxonomy { kind, terms, index };
         // Within a term, articles follow the site's usual order.
-        let rank = content.ranks();
         for t in &mut tax.terms {
             t.articles.sort_unstable_by_key(|&i| rank[i]);
             t.articles.dedup();

@@ -5,7 +5,6 @@
 //! comes or goes, and the sitemap. Anything more than one more or one fewer article (a new folder, a slug already
 //! taken…) is left to a whole build.
 
-use std::collections::HashMap;
 use std::ops::RangeInclusive;
 
 use super::{Lists, Memory, Scope, Site, Update, failed, relist};
@@ -298,19 +297,16 @@ fn touched(model: &Model<'_>, undo: &Undo, old: &Lists, places: Places) -> Touch
         old_related.get(j) != Some(&model.related[j]) || new.is_some_and(|k| model.related[j].contains(&k))
     }));
     let to_end = |page: usize| -> RangeInclusive<usize> { page..=usize::MAX };
-    let mut s = Some(places.section);
-    let mut first = true;
-    while let Some(section) = s {
-        // Its own section's pages from its place; its parents' (which may count it) all.
-        t.sections.insert(section, to_end(if first { places.page } else { 1 }));
-        first = false;
-        s = content.sections[section].parent;
+    // Its own section's pages from its place; its parents' (which may count it) all.
+    t.sections.insert(places.section, to_end(places.page));
+    let mut parent = content.sections[places.section].parent;
+    while let Some(s) = parent {
+        t.sections.insert(s, to_end(1));
+        parent = content.sections[s].parent;
     }
-    let mut terms: HashMap<Kind, HashMap<String, RangeInclusive<usize>>> = HashMap::new();
     for (kind, slug, page) in places.terms {
-        terms.entry(kind).or_default().insert(slug, to_end(page));
+        t.terms.entry(kind).or_default().insert(slug, to_end(page));
     }
-    t.terms = terms;
     let slugs = |x: &Taxonomy| x.terms.iter().map(|t| t.slug.clone()).collect::<Vec<_>>();
     t.errors_moved = slugs(&old.2) != slugs(&model.errors);
     t
