@@ -29,6 +29,10 @@ pub struct BuildArgs {
     /// Fail when an article's review is overdue (otherwise a warning each)
     #[arg(long)]
     pub deny_overdue: bool,
+    /// Keep renderings in DIR between builds, and take from it what has not changed: a build after a small edit
+    /// renders only what the edit changes. The output is the same as without it; deleting DIR is always safe
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 pub fn run(args: &BuildArgs) -> i32 {
@@ -58,12 +62,16 @@ pub fn run(args: &BuildArgs) -> i32 {
         output: Some(output.clone()),
         search: !args.no_search,
         status,
+        cache: args.cache.clone(),
     };
     match site::build(&config, &mut content, diags, &opts) {
         Ok(summary) => {
             super::report(&summary.warnings, "build");
+            let cached = summary.cached.map_or(String::new(), |(hits, misses)| {
+                format!(" ({hits} renderings from the cache, {misses} made)")
+            });
             eprintln!(
-                "Built {} articles into {} pages in {} in {:.2?}",
+                "Built {} articles into {} pages in {} in {:.2?}{cached}",
                 summary.articles,
                 summary.pages,
                 output.display(),

@@ -30,6 +30,7 @@ pub fn run(args: &SiteArgs, deny_overdue: bool) -> i32 {
             output: None,
             search: true,
             status: None,
+            cache: None,
         },
     ) {
         Ok(summary) => {

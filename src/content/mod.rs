@@ -111,7 +111,7 @@ impl Section {
 }
 
 /// What a source path (as written in a link) points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Target {
     Article(usize),
     Section(usize),

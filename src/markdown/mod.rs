@@ -49,7 +49,7 @@ pub const RESERVED_IDS: &[&str] = &[
     "kb-live-error",
 ];
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
@@ -58,14 +58,15 @@ pub struct TocEntry {
 }
 
 /// An anchor in another page that a link needs; checked once every page has been rendered.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AnchorRef {
     pub target: Target,
     pub anchor: String,
     pub span: Range<usize>,
 }
 
-#[derive(Debug, Default)]
+/// Serialisable for `kb build --cache` (`site::cache`), which keeps renderings between builds.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rendered {
     /// The HTML, with [`SHARED`] where each of `shared` goes (see [`Rendered::full_html`]).
     pub html: String,

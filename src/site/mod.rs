@@ -1,6 +1,7 @@
 //! The site: renders the article model into `site/` (pages, lists, feeds, redirects, assets), atomically.
 
 mod article;
+pub mod cache;
 pub mod live;
 pub mod output;
 pub mod pages;
@@ -13,13 +14,14 @@ pub mod taxonomy;
 pub mod theme;
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::content::{Article, Content, Target};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, SourceFile};
 use crate::markdown::{self, Doc, Rendered};
 use taxonomy::Taxonomy;
 
@@ -30,6 +32,8 @@ pub struct BuildOptions {
     pub search: bool,
     /// An org's check results to show (`--report`).
     pub status: Option<status::OrgStatus>,
+    /// Where renderings are kept between builds (`--cache`): see [`cache`].
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -37,6 +41,8 @@ pub struct Summary {
     pub articles: usize,
     pub pages: usize,
     pub warnings: Vec<Diagnostic>,
+    /// With `--cache`: how many renderings were taken from it and how many were made.
+    pub cached: Option<(usize, usize)>,
     /// Each phase's wall time; `  ` before a name marks a part of the phase before it, summed over threads.
     pub phases: Vec<(&'static str, Duration)>,
 }
@@ -72,6 +78,18 @@ pub trait Sink: Sync {
     fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
     /// Moves a file written before to another path.
     fn rename(&self, from: &str, to: &str) -> std::io::Result<()>;
+    /// The build's cache (`kb build --cache`), if it has one: then pages are linked from it when their key matches.
+    fn cache(&self) -> Option<&cache::Cache> {
+        None
+    }
+    /// Puts the file at `from` (a cache entry) at `rel`: a hard link, or a copy.
+    fn link(&self, rel: &str, from: &std::path::Path) -> std::io::Result<()> {
+        self.write(rel, &std::fs::read(from)?)
+    }
+    /// Where a file written at `rel` is on disk, if it is.
+    fn path(&self, _rel: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 impl Sink for output::Staging {
@@ -230,7 +248,21 @@ pub fn build(
             return failed(diags);
         }
     };
-    let sink = staging.as_ref().map(|s| s as &dyn Sink);
+    let mut cache = match open_cache(config, content, opts) {
+        Ok(c) => c,
+        Err(d) => {
+            diags.push(*d);
+            return failed(diags);
+        }
+    };
+    let cached = staging
+        .as_ref()
+        .zip(cache.as_ref())
+        .map(|(staging, cache)| cache::Cached { staging, cache });
+    let sink = match (&cached, &staging) {
+        (Some(c), _) => Some(c as &dyn Sink),
+        (None, s) => s.as_ref().map(|s| s as &dyn Sink),
+    };
 
     let t = Instant::now();
     for counter in [
@@ -296,13 +328,44 @@ pub fn build(
         }
         phases.push(("swap", t.elapsed()));
     }
+    let cached = cache.as_mut().map(|c| {
+        if let Err(e) = c.finish(true) {
+            diags.push(Diagnostic::warning(format!("cannot write the cache's manifest: {e}")));
+        }
+        (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed))
+    });
     crate::diag::sort(&mut diags);
     Ok(Summary {
         articles: content.articles.len(),
         pages,
         warnings: diags,
+        cached,
         phases,
     })
+}
+
+/// The `--cache` folder, opened; a folder kb cannot use (locked by another build, not writable) is a warning and the
+/// build goes on without it, a folder in the wrong place an error.
+fn open_cache(
+    config: &Config,
+    content: &Content,
+    opts: &BuildOptions,
+) -> Result<Option<cache::Cache>, Box<Diagnostic>> {
+    let (Some(dir), Some(target)) = (&opts.cache, &opts.output) else {
+        return Ok(None);
+    };
+    if let Err(why) = output::check_cache(&config.root, target, dir) {
+        return Err(Box::new(Diagnostic::error(why).hint(
+            "pass --cache a folder of its own outside the sources and the output, such as .kb-cache/",
+        )));
+    }
+    match cache::Cache::open(dir, config, content) {
+        Ok(c) => Ok(Some(c)),
+        Err(why) => {
+            eprintln!("warning: building without the cache in {}: {why}", dir.display());
+            Ok(None)
+        }
+    }
 }
 
 /// The staging folder beside the output, if the build writes one.
@@ -402,16 +465,20 @@ pub fn render_section(content: &Content, i: usize, diags: &mut Vec<Diagnostic>) 
 
 /// Renders article `i`'s Markdown, with its check cards.
 pub fn render_article(content: &Content, i: usize, diags: &mut Vec<Diagnostic>) -> Rendered {
-    let a = &content.articles[i];
-    let file = match a.source_file() {
-        Ok(f) => f,
+    match content.articles[i].source_file() {
+        Ok(file) => render_article_in(content, i, &file, diags),
         Err(e) => {
             diags.push(*e);
-            return Rendered::default();
+            Rendered::default()
         }
-    };
+    }
+}
+
+/// Renders article `i`'s Markdown from its file `file` (read again if its text was let go).
+pub fn render_article_in(content: &Content, i: usize, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Rendered {
+    let a = &content.articles[i];
     let doc = Doc {
-        file: &file,
+        file,
         source: &a.source,
         body: file.text.get(a.body_offset..).unwrap_or_default(),
         body_offset: a.body_offset,

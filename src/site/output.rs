@@ -23,7 +23,7 @@ pub struct Staging {
     target: PathBuf,
     committed: bool,
     /// Deleting the outputs earlier swaps set aside, while this build renders.
-    cleaner: Option<std::thread::JoinHandle<()>>,
+    cleaner: Option<Cleaner>,
 }
 
 impl Staging {
@@ -64,6 +64,16 @@ impl Staging {
         std::fs::write(path, bytes)
     }
 
+    /// Puts the file at `from` at `rel` under the staging folder: a hard link, or a copy where links cannot go (another
+    /// file system).
+    pub fn link(&self, rel: &str, from: &Path) -> io::Result<()> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::hard_link(from, &path).or_else(|_| std::fs::copy(from, &path).map(drop))
+    }
+
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         std::fs::rename(self.dir.join(from), self.dir.join(to))
     }
@@ -75,7 +85,7 @@ impl Staging {
         let result = self.swap();
         if let Some(cleaner) = self.cleaner.take() {
             // What an earlier run left aside has been going while this one rendered.
-            let _ = cleaner.join();
+            cleaner.finish_or_hand_over();
         }
         result
     }
@@ -108,7 +118,7 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
         if let Some(cleaner) = self.cleaner.take() {
-            let _ = cleaner.join();
+            cleaner.finish_or_hand_over();
         }
     }
 }
@@ -126,10 +136,43 @@ fn unique() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
+/// Deleting the previous outputs earlier swaps set aside.
+struct Cleaner {
+    thread: std::thread::JoinHandle<()>,
+    leftovers: Vec<PathBuf>,
+}
+
+impl Cleaner {
+    /// Waits a moment for the deletion to end. One that is still going (tens of thousands of files, after a build
+    /// that took seconds, as a build with `--cache` does) is handed to a process of its own (`rm -rf`) that outlives
+    /// this one, so that the command's exit does not wait for it; where there is no `rm`, it is waited for.
+    fn finish_or_hand_over(self) {
+        let waited = std::time::Instant::now();
+        while !self.thread.is_finished() && waited.elapsed() < std::time::Duration::from_millis(200) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        if self.thread.is_finished() {
+            let _ = self.thread.join();
+            return;
+        }
+        let handed = std::process::Command::new("rm")
+            .arg("-rf")
+            .arg("--")
+            .args(&self.leftovers)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if handed.is_err() {
+            let _ = self.thread.join();
+        }
+    }
+}
+
 /// Deletes, on a thread of its own, the previous outputs that earlier swaps set aside beside `name` (`.site-old-*`),
 /// as they are now: the one this build's swap sets aside is left for the next. A failure is said and left for the
 /// next run.
-fn clean_leftovers(parent: &Path, name: &str) -> std::thread::JoinHandle<()> {
+fn clean_leftovers(parent: &Path, name: &str) -> Cleaner {
     let prefix = old_prefix(name);
     let leftovers: Vec<PathBuf> = std::fs::read_dir(parent)
         .into_iter()
@@ -138,13 +181,67 @@ fn clean_leftovers(parent: &Path, name: &str) -> std::thread::JoinHandle<()> {
         .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
         .map(|e| e.path())
         .collect();
-    std::thread::spawn(move || {
-        for old in leftovers {
-            if let Err(err) = std::fs::remove_dir_all(&old) {
-                eprintln!("warning: could not delete a previous site at {}: {err}", old.display());
+    let paths = leftovers.clone();
+    let thread = std::thread::spawn(move || {
+        for old in paths {
+            match std::fs::remove_dir_all(&old) {
+                Ok(()) => {}
+                // Deleted by another run's hand-over meanwhile.
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => eprintln!("warning: could not delete a previous site at {}: {err}", old.display()),
             }
         }
-    })
+    });
+    Cleaner { thread, leftovers }
+}
+
+/// `p` made absolute, with its longest existing ancestor canonicalized (the rest may not exist yet).
+fn absolute(p: &Path) -> PathBuf {
+    let p = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut existing = p.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
+}
+
+/// A `--cache` folder may not be the output or inside it (the swap would take it away), nor hold the output, nor be
+/// in the site's sources (its files would be published).
+pub fn check_cache(root: &Path, target: &Path, cache: &Path) -> Result<(), String> {
+    let (c, t, r) = (absolute(cache), absolute(target), absolute(root));
+    if c.starts_with(&t) || t.starts_with(&c) {
+        return Err(format!(
+            "the cache folder {} and the output folder {} overlap",
+            cache.display(),
+            target.display()
+        ));
+    }
+    if r.starts_with(&c) {
+        return Err(format!("the cache folder {} holds the site's sources", cache.display()));
+    }
+    if let Ok(rel) = c.strip_prefix(&r)
+        && let Some(first) = rel.components().next()
+        && SOURCE_DIRS.iter().any(|d| first.as_os_str() == *d)
+    {
+        return Err(format!(
+            "the cache folder {} is inside the site's sources",
+            cache.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Folders of a site that hold sources; the output may not be one of them or inside one.
@@ -153,28 +250,6 @@ const SOURCE_DIRS: &[&str] = &["content", "static", "themes", "checks", "src", "
 /// Refuses output folders whose replacement would destroy the sources: the site root or a folder above it, a folder
 /// of sources (`content/`, `static/`, `themes/`, …) or one inside it, or a folder that holds `kb.toml` or `content/`.
 pub fn check_target(root: &Path, target: &Path) -> Result<(), String> {
-    // The path made absolute, with its longest existing ancestor canonicalized (the rest may not exist yet).
-    let absolute = |p: &Path| -> PathBuf {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        let mut existing = p.as_path();
-        let mut rest = Vec::new();
-        while !existing.exists() {
-            match (existing.parent(), existing.file_name()) {
-                (Some(parent), Some(name)) => {
-                    rest.push(name.to_owned());
-                    existing = parent;
-                }
-                _ => break,
-            }
-        }
-        let mut out = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
-        out.extend(rest.iter().rev());
-        out
-    };
     let t = absolute(target);
     let r = absolute(root);
     if r.starts_with(&t) {

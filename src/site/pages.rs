@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
+use super::cache::{Key, Kind as Entry};
 use super::sitemap::{SITEMAP_MAX, SitemapEntry, sitemap_part};
 use super::status::ORDER;
 use super::taxonomy::{Kind, Taxonomy};
@@ -697,18 +698,24 @@ pub fn render(
     out: Option<&dyn Sink>,
 ) -> Result<usize, Vec<Diagnostic>> {
     let site = model.site_value();
+    let site_key = site_key(&site, out);
     let errors = Mutex::new(Vec::new());
     let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
     let jobs: Vec<&Job> = plan.jobs.iter().filter(|j| pick.wants(j, model)).collect();
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
         let (template, ctx) = model.render_job(job, plan, &site);
-        if let Err(d) = write_page(theme, template, &ctx, &file, out) {
+        if let Err(d) = write_page(theme, template, ctx, &file, out, site_key.as_ref()) {
             fail(*d);
         }
     });
     let errors = errors.into_inner().expect("no panics while holding the lock");
     if errors.is_empty() { Ok(jobs.len()) } else { Err(errors) }
+}
+
+/// The key of the site's header and footer, when pages go to a cache ([`super::cache`]): hashed once for all pages.
+pub fn site_key(site: &serde_json::Value, out: Option<&dyn Sink>) -> Option<Key> {
+    out.and_then(|o| o.cache()).map(|_| super::cache::json_key(site))
 }
 
 /// Renders article `i`'s page from `rendered`, its Markdown, and writes it.
@@ -717,28 +724,58 @@ pub fn write_article(
     i: usize,
     rendered: &Rendered,
     theme: &Theme,
-    site: &serde_json::Value,
+    (site, site_key): (&serde_json::Value, Option<&Key>),
     out: Option<&dyn Sink>,
 ) -> Result<(), Box<Diagnostic>> {
     let mut ctx = Context::new();
     ctx.insert("site", site);
     ctx.insert("article", &model.article_page(i, rendered));
     let file = file_for_slug(&model.content.articles[i].slug);
-    write_page(theme, "article.html", &ctx, &file, out)
+    write_page(theme, "article.html", ctx, &file, out, site_key)
 }
 
-/// Renders one page with `template` and writes it to `file` (nowhere for `None`).
+/// Renders one page with `template` and writes it to `file` (nowhere for `None`). With a cache, a page whose key
+/// (the theme, the template, the file, and its whole context: `site` by `site_key`) has an entry is linked from it
+/// rather than rendered, and a page rendered is kept as one.
 fn write_page(
     theme: &Theme,
     template: &str,
-    ctx: &Context,
+    mut ctx: Context,
     file: &str,
     out: Option<&dyn Sink>,
+    site_key: Option<&Key>,
 ) -> Result<(), Box<Diagnostic>> {
-    match crate::timing::TEMPLATES.time(|| theme.tera.render(template, ctx)) {
+    let cached = match (out, out.and_then(|o| o.cache()), site_key) {
+        (Some(out), Some(cache), Some(site_key)) => {
+            let site = ctx.remove("site");
+            let rest = ctx.into_json();
+            let mut h = cache.hasher(Entry::Page);
+            h.part(&theme.digest).str(template).str(file).part(site_key);
+            serde_json::to_writer(&mut h, &rest).expect("a JSON value serialises");
+            let key = h.finish();
+            if let Some(from) = cache.find(Entry::Page, &key)
+                && crate::timing::WRITING.time(|| out.link(file, &from)).is_ok()
+            {
+                cache.found(Entry::Page, &key);
+                return Ok(());
+            }
+            ctx = Context::from_value(rest).expect("a context is an object");
+            if let Some(site) = site {
+                ctx.insert("site", &site);
+            }
+            Some((cache, key))
+        }
+        _ => None,
+    };
+    match crate::timing::TEMPLATES.time(|| theme.tera.render(template, &ctx)) {
         Ok(html) => match out {
             Some(s) => crate::timing::WRITING
                 .time(|| s.write(file, html.as_bytes()))
+                .map(|()| {
+                    if let (Some((cache, key)), Some(path)) = (cached, s.path(file)) {
+                        cache.keep_page(&key, &path);
+                    }
+                })
                 .map_err(|e| Box::new(Diagnostic::error(format!("cannot write {file}: {e}")))),
             None => Ok(()),
         },

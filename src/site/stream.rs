@@ -46,6 +46,8 @@ pub fn articles(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Rendered> {
     let site = model.site_value();
+    let site_key = pages::site_key(&site, out);
+    let cache = out.and_then(|o| o.cache());
     let n = model.content.articles.len();
     let indexing = index.is_some();
     let written = index.as_ref().and_then(|i| i.written());
@@ -55,15 +57,22 @@ pub fn articles(
             .into_par_iter()
             .map(|i| {
                 let mut d = Vec::new();
-                let r = MARKDOWN.time(|| render_article(model.content, i, &mut d));
+                let r = MARKDOWN.time(|| match cache {
+                    Some(cache) => cache.article(model.content, i, &mut d),
+                    None => render_article(model.content, i, &mut d),
+                });
                 if let Some(theme) = theme
-                    && let Err(e) = pages::write_article(model, i, &r, theme, &site, out)
+                    && let Err(e) = pages::write_article(model, i, &r, theme, (&site, site_key.as_ref()), out)
                 {
                     d.push(*e);
                 }
                 let page = indexing.then(|| {
                     INDEXING.time(|| {
-                        let mut page = search::Page::read(&search::article_doc(model, i, &r));
+                        let doc = search::article_doc(model, i, &r);
+                        let mut page = match cache {
+                            Some(cache) => cache.search_page(&doc),
+                            None => search::Page::read(&doc),
+                        };
                         if let Some(written) = written {
                             page.write_fragment(written);
                         }

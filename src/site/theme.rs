@@ -22,6 +22,8 @@ pub struct Theme {
     /// `site.sections` and `site.products` (the default theme's do not): then a new or a deleted article, which
     /// changes them, re-renders every page in `kb serve`.
     pub counts_everywhere: bool,
+    /// A hash of every template (name and text): part of each page's key in `kb build --cache`.
+    pub digest: super::cache::Key,
 }
 
 /// The full text of a Tera error and its causes (Tera puts the useful part in the source chain).
@@ -74,10 +76,15 @@ impl Theme {
                 && text.contains("count")
                 && (text.contains("site.sections") || text.contains("site.products"))
         });
+        let mut digest = super::cache::Hasher::new("theme");
+        for (name, text) in &templates {
+            digest.str(name).str(text);
+        }
         Ok(Theme {
             tera,
             statics,
             counts_everywhere,
+            digest: digest.finish(),
         })
     }
 }

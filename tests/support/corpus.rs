@@ -241,7 +241,7 @@ pub fn article(opts: &Options, prefix: &str, i: usize) -> String {
     let verb = rng.pick(VERBS);
     let trigger = rng.pick(TRIGGERS);
     let product = PRODUCTS[i % PRODUCTS.len()];
-    let engines = if i % 3 == 0 {
+    let engines = if i.is_multiple_of(3) {
         format!("\"{}\"", ENGINES[i % 2])
     } else {
         format!("\"{}\", \"{}\"", ENGINES[0], ENGINES[1])

@@ -53,6 +53,7 @@ mod chunks;
 mod entries;
 mod finish;
 pub mod query;
+mod stored;
 mod text;
 mod vocabulary;
 pub mod words;
