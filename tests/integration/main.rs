@@ -4,6 +4,7 @@
 mod support;
 
 mod a11y;
+mod cache;
 mod answer_properties;
 mod audiences;
 mod authoring;
