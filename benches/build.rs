@@ -8,7 +8,13 @@
 //! cargo bench --bench build -- --baseline OLD_KB     # this kb against another kb binary only, runs interleaved
 //! cargo bench --bench build -- --baseline OLD_KB --work /dev/shm   # …with corpus and output in memory
 //! cargo bench --bench build -- --sizes 10000,100000 --runs 1 --work /dev/shm   # any run, with the disk left out
+//! cargo bench --bench build -- --warm --sizes 10000  # kb build --cache after a one-article edit, against cold
 //! ```
+//!
+//! `--warm`: for each size and run, a build with search and a fresh `--cache` into an output folder; then one
+//! article's body edited; then a cold build (no cache) and a warm one (with the cache, into the first build's folder,
+//! whose old site it sets aside) of the edited corpus, timed and compared byte for byte. Written to
+//! `target/bench/build-warm.md`; the smoke run (`cargo test --benches`) runs it at 300 articles too.
 //!
 //! For each size: `kb build --no-search`, `kb build` (with its search index), Hugo building the same Markdown with
 //! `bench/hugo/` (highlighting, tables of contents, taxonomies, paginated lists), and the Pagefind CLI indexing
@@ -359,6 +365,12 @@ fn main() {
     if let Some(baseline) = std::env::args().skip_while(|a| a != "--baseline").nth(1) {
         return compare(Path::new(&baseline), &sizes, runs);
     }
+    if std::env::args().any(|a| a == "--warm") {
+        return warm(&sizes, runs);
+    }
+    if !corpus::benchmarking() {
+        warm(&sizes, runs);
+    }
     let hugo = hugo();
     let pagefind = pagefind();
     let hugo_version = Command::new(&hugo).arg("version").output().unwrap();
@@ -450,4 +462,123 @@ fn main() {
     let out = repo().join("target/bench");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("build.md"), &md).unwrap();
+}
+
+/// `--warm`: a build with the cache after a one-article body edit, against a cold build of the same content, in one
+/// run (see the module's documentation).
+fn warm(sizes: &[usize], runs: usize) {
+    let kb = Path::new(env!("CARGO_BIN_EXE_kb"));
+    let mut md = format!(
+        "`kb build --cache` after a one-article body edit, against `kb build` without a cache of the same content; \
+         median of {runs} runs, in {}.\n\n\
+         | articles | cold | filling the cache | warm | warm / cold | from the cache | made |\n\
+         |---|---|---|---|---|---|---|\n",
+        std::env::args()
+            .skip_while(|a| a != "--work")
+            .nth(1)
+            .unwrap_or_else(|| "the system's temporary folder".into())
+    );
+    let mut notes = String::new();
+    for &n in sizes {
+        let opts = corpus::Options {
+            articles: n,
+            ..corpus::Options::from_args()
+        };
+        let work = work_dir();
+        let site = work.path().join("corpus");
+        corpus::write_site(&site, &opts).unwrap();
+        let edited = walkdir::WalkDir::new(site.join("content"))
+            .sort_by_file_name()
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .find(|p| p.extension().is_some_and(|x| x == "md") && !p.ends_with("_index.md"))
+            .expect("the corpus has articles");
+        let arg = |p: PathBuf| p.to_string_lossy().into_owned();
+        let mut rows: Vec<[Measured; 3]> = Vec::new();
+        for i in 0..runs.max(1) {
+            let (out, cold_out) = (
+                arg(work.path().join(format!("site-{i}"))),
+                arg(work.path().join(format!("cold-{i}"))),
+            );
+            let cache = arg(work.path().join(format!("cache-{i}")));
+            let with_cache = ["build", "--output", &out, "--cache", &cache];
+            let filling = measure::run(&site, kb, &with_cache, &[("KB_TIMINGS", "1")], 0);
+            let mut text = std::fs::read_to_string(&edited).unwrap();
+            text.push_str(&format!("\nOne more sentence, for warm build {i}.\n"));
+            std::fs::write(&edited, text).unwrap();
+            let cold = measure::run(&site, kb, &["build", "--output", &cold_out], &[("KB_TIMINGS", "1")], 0);
+            let warm = measure::run(&site, kb, &with_cache, &[("KB_TIMINGS", "1")], 0);
+            assert_same_tree(Path::new(&out), Path::new(&cold_out));
+            let _ = std::fs::remove_dir_all(&cold_out);
+            rows.push([cold, filling, warm]);
+        }
+        rows.sort_by_key(|r| r[2].wall);
+        let [cold, filling, warm] = rows.swap_remove(rows.len() / 2);
+        let line = warm
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("Built "))
+            .unwrap_or_default()
+            .to_string();
+        let numbers: Vec<&str> = line.split(['(', ' ']).filter(|w| w.parse::<usize>().is_ok()).collect();
+        let count = |k: usize| numbers.get(numbers.len().saturating_sub(k)).copied().unwrap_or("?");
+        let _ = writeln!(
+            md,
+            "| {n} | {} | {} | {} | {:.2} | {} | {} |",
+            secs(cold.wall),
+            secs(filling.wall),
+            secs(warm.wall),
+            ratio(warm.wall, cold.wall),
+            count(2),
+            count(1),
+        );
+        for (what, run) in [("cold", &cold), ("warm", &warm)] {
+            let phases = measure::phases(&run.stderr);
+            let _ = writeln!(
+                notes,
+                "- {what}, {n} articles: {}",
+                phases
+                    .iter()
+                    .map(|(p, t)| format!("{} {t}", p.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    md.push_str("\nThe warm output was the cold output byte for byte in every run.\n\n");
+    md.push_str(&notes);
+    println!("{md}");
+    let out = repo().join("target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("build-warm.md"), &md).unwrap();
+}
+
+/// Asserts that two folders hold the same files with the same bytes.
+fn assert_same_tree(a: &Path, b: &Path) {
+    let files = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = walkdir::WalkDir::new(d)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(d).unwrap().to_path_buf())
+            .collect();
+        v.sort();
+        v
+    };
+    let (fa, fb) = (files(a), files(b));
+    assert_eq!(
+        fa.len(),
+        fb.len(),
+        "{} and {} hold different files",
+        a.display(),
+        b.display()
+    );
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(x, y, "{} and {} hold different files", a.display(), b.display());
+        assert!(
+            std::fs::read(a.join(x)).unwrap() == std::fs::read(b.join(y)).unwrap(),
+            "{} differs between the warm and the cold build",
+            x.display()
+        );
+    }
 }

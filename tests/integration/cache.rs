@@ -12,10 +12,7 @@ fn counts(run: &Run) -> (usize, usize) {
         .lines()
         .find(|l| l.starts_with("Built "))
         .unwrap_or_else(|| panic!("no summary line:\n{}", run.stderr));
-    let numbers: Vec<usize> = line
-        .split(['(', ' ', ','])
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let numbers: Vec<usize> = line.split(['(', ' ', ',']).filter_map(|w| w.parse().ok()).collect();
     assert!(line.contains("from the cache"), "{line}");
     let n = numbers.len();
     (numbers[n - 2], numbers[n - 1])
@@ -75,13 +72,24 @@ fn a_cached_build_writes_what_a_build_without_the_cache_writes_after_every_kind_
     assert!(made > 0 && made < total, "{made}");
     let theme = dir.join("themes/default/templates");
     std::fs::create_dir_all(&theme).unwrap();
-    let article = std::fs::read_to_string(crate::support::repo().join("themes/default/templates/article.html")).unwrap();
+    let article =
+        std::fs::read_to_string(crate::support::repo().join("themes/default/templates/article.html")).unwrap();
     std::fs::write(theme.join("article.html"), format!("{article}\n<!-- edited -->\n")).unwrap();
     let (_, made) = warm_matches_cold(dir, &[]);
     assert!(made > 0, "a template edit re-renders its pages");
-    edit(dir, "kb.toml", "title = \"Fixture Help\"", "title = \"Fixture Help Centre\"");
+    edit(
+        dir,
+        "kb.toml",
+        "title = \"Fixture Help\"",
+        "title = \"Fixture Help Centre\"",
+    );
     warm_matches_cold(dir, &[]);
-    edit(dir, "checks/user-active.toml", "reads their status", "reads their lifecycle status");
+    edit(
+        dir,
+        "checks/user-active.toml",
+        "reads their status",
+        "reads their lifecycle status",
+    );
     warm_matches_cold(dir, &[]);
 
     // Flags.
@@ -91,7 +99,11 @@ fn a_cached_build_writes_what_a_build_without_the_cache_writes_after_every_kind_
     warm_matches_cold(dir, &[]);
 
     // A renamed and a deleted article.
-    std::fs::rename(dir.join("content/guides/third.md"), dir.join("content/guides/fourth.md")).unwrap();
+    std::fs::rename(
+        dir.join("content/guides/third.md"),
+        dir.join("content/guides/fourth.md"),
+    )
+    .unwrap();
     warm_matches_cold(dir, &[]);
     std::fs::remove_file(dir.join("content/top-level.md")).unwrap();
     warm_matches_cold(dir, &[]);

@@ -4,10 +4,10 @@
 mod support;
 
 mod a11y;
-mod cache;
 mod answer_properties;
 mod audiences;
 mod authoring;
+mod cache;
 mod catalogue;
 mod check_run;
 mod check_semantics;
