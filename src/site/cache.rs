@@ -479,3 +479,93 @@ impl Cache {
         page
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty(dir: &Path) -> Cache {
+        let lock = std::fs::File::create(dir.join("lock")).unwrap();
+        Cache {
+            dir: dir.to_path_buf(),
+            base: [1; 32],
+            markdown: [2; 32],
+            old: read_manifest(&dir.join("manifest")),
+            used: Mutex::new(HashMap::new()),
+            hits: AtomicUsize::new(0),
+            misses: AtomicUsize::new(0),
+            finished: false,
+            _lock: lock,
+        }
+    }
+
+    #[test]
+    fn parts_are_framed() {
+        let key = |parts: &[&str]| {
+            let mut h = Hasher::new("t");
+            for p in parts {
+                h.str(p);
+            }
+            h.finish()
+        };
+        assert_ne!(key(&["ab", "c"]), key(&["a", "bc"]));
+        assert_ne!(key(&["a"]), key(&["a", ""]));
+        assert_eq!(unhex(&hex(&key(&["x"]))), Some(key(&["x"])));
+        assert_eq!(unhex("zz"), None);
+    }
+
+    #[test]
+    fn an_entry_is_used_only_as_the_last_build_left_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in ["m", "s", "p"] {
+            std::fs::create_dir_all(dir.path().join(kind)).unwrap();
+        }
+        let (a, b) = ([7u8; 32], [8u8; 32]);
+        let mut first = empty(dir.path());
+        first.write(Kind::Markdown, &a, b"rendered");
+        first.write(Kind::Search, &b, b"words");
+        assert_eq!(
+            first.read(Kind::Markdown, &a),
+            None,
+            "nothing is used in the build that made it"
+        );
+        first.finish(true).unwrap();
+        drop(first);
+
+        let mut second = empty(dir.path());
+        assert_eq!(second.read(Kind::Markdown, &a).as_deref(), Some(&b"rendered"[..]));
+        assert_eq!(
+            second.read(Kind::Markdown, &b),
+            None,
+            "another kind's key is another entry"
+        );
+        second.finish(true).unwrap();
+        drop(second);
+        assert!(
+            !entry_path(dir.path(), Kind::Search, &b).exists(),
+            "an entry no build used is deleted"
+        );
+
+        std::fs::write(entry_path(dir.path(), Kind::Markdown, &a), b"rendered, changed").unwrap();
+        let third = empty(dir.path());
+        assert_eq!(
+            third.read(Kind::Markdown, &a),
+            None,
+            "an entry of another length is not used"
+        );
+        drop(third);
+
+        std::fs::write(dir.path().join("manifest"), "kb build cache 0\n").unwrap();
+        assert!(read_manifest(&dir.path().join("manifest")).is_empty());
+        std::fs::write(dir.path().join("manifest"), format!("{MAGIC}\nm nothex 1 0\n")).unwrap();
+        assert!(
+            read_manifest(&dir.path().join("manifest")).is_empty(),
+            "a damaged manifest lists nothing"
+        );
+    }
+
+    fn entry_path(dir: &Path, kind: Kind, key: &Key) -> PathBuf {
+        let name = hex(key);
+        dir.join(kind.letter().to_string()).join(&name[..2]).join(name)
+    }
+}
