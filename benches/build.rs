@@ -201,16 +201,7 @@ fn measure_size(
             measure::run(&site, kb, &args, &[("KB_TIMINGS", "1")], 0)
         });
         let out = out_of(0);
-        let phases = measure::phases(&run.stderr);
-        let _ = writeln!(
-            notes,
-            "- {tool}, {n} articles: {}",
-            phases
-                .iter()
-                .map(|(p, t)| format!("{} {t}", p.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let _ = writeln!(notes, "- {tool}, {n} articles: {}", phase_list(&run.stderr));
         let index = extra.is_none().then(|| dir_size(&out.join("search-index")));
         rows.push(Row {
             tool,
@@ -533,16 +524,7 @@ fn warm(sizes: &[usize], runs: usize) {
             count(1),
         );
         for (what, run) in [("cold", &cold), ("warm", &warm)] {
-            let phases = measure::phases(&run.stderr);
-            let _ = writeln!(
-                notes,
-                "- {what}, {n} articles: {}",
-                phases
-                    .iter()
-                    .map(|(p, t)| format!("{} {t}", p.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let _ = writeln!(notes, "- {what}, {n} articles: {}", phase_list(&run.stderr));
         }
     }
     md.push_str("\nThe warm output was the cold output byte for byte in every run.\n\n");
@@ -551,6 +533,15 @@ fn warm(sizes: &[usize], runs: usize) {
     let out = repo().join("target/bench");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("build-warm.md"), &md).unwrap();
+}
+
+/// kb's phases (`KB_TIMINGS=1`) from a run's stderr, on one line.
+fn phase_list(stderr: &str) -> String {
+    measure::phases(stderr)
+        .iter()
+        .map(|(p, t)| format!("{} {t}", p.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Asserts that two folders hold the same files with the same bytes.

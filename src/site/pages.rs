@@ -10,15 +10,17 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
-use super::cache::{Key, Kind as Entry};
 use super::sitemap::{SITEMAP_MAX, SitemapEntry, sitemap_part};
 use super::status::ORDER;
 use super::taxonomy::{Kind, Taxonomy};
-use super::theme::{Theme, tera_error};
+use super::theme::Theme;
 use super::{Model, Sink, alias_file};
+
+mod write;
 use crate::catalogue::entry_at;
 use crate::diag::Diagnostic;
-use crate::markdown::{Highlighter, Rendered};
+use write::write_page;
+pub use write::{site_key, write_article, write_statics};
 
 #[derive(Serialize, Clone)]
 pub struct NamedLink {
@@ -711,111 +713,6 @@ pub fn render(
     });
     let errors = errors.into_inner().expect("no panics while holding the lock");
     if errors.is_empty() { Ok(jobs.len()) } else { Err(errors) }
-}
-
-/// The key of the site's header and footer, when pages go to a cache ([`super::cache`]): hashed once for all pages.
-pub fn site_key(site: &serde_json::Value, out: Option<&dyn Sink>) -> Option<Key> {
-    out.and_then(|o| o.cache()).map(|_| super::cache::json_key(site))
-}
-
-/// Renders article `i`'s page from `rendered`, its Markdown, and writes it.
-pub fn write_article(
-    model: &Model<'_>,
-    i: usize,
-    rendered: &Rendered,
-    theme: &Theme,
-    (site, site_key): (&serde_json::Value, Option<&Key>),
-    out: Option<&dyn Sink>,
-) -> Result<(), Box<Diagnostic>> {
-    let mut ctx = Context::new();
-    ctx.insert("site", site);
-    ctx.insert("article", &model.article_page(i, rendered));
-    let file = file_for_slug(&model.content.articles[i].slug);
-    write_page(theme, "article.html", ctx, &file, out, site_key)
-}
-
-/// Renders one page with `template` and writes it to `file` (nowhere for `None`). With a cache, a page whose key
-/// (the theme, the template, the file, and its whole context: `site` by `site_key`) has an entry is linked from it
-/// rather than rendered, and a page rendered is kept as one.
-fn write_page(
-    theme: &Theme,
-    template: &str,
-    mut ctx: Context,
-    file: &str,
-    out: Option<&dyn Sink>,
-    site_key: Option<&Key>,
-) -> Result<(), Box<Diagnostic>> {
-    let cached = match (out, out.and_then(|o| o.cache()), site_key) {
-        (Some(out), Some(cache), Some(site_key)) => {
-            let site = ctx.remove("site");
-            let rest = ctx.into_json();
-            let mut h = cache.hasher(Entry::Page);
-            h.part(&theme.digest).str(template).str(file).part(site_key);
-            serde_json::to_writer(&mut h, &rest).expect("a JSON value serialises");
-            let key = h.finish();
-            if let Some(from) = cache.find(Entry::Page, &key)
-                && crate::timing::WRITING.time(|| out.link(file, &from)).is_ok()
-            {
-                cache.found(Entry::Page, &key);
-                return Ok(());
-            }
-            ctx = Context::from_value(rest).expect("a context is an object");
-            if let Some(site) = site {
-                ctx.insert("site", &site);
-            }
-            Some((cache, key))
-        }
-        _ => None,
-    };
-    match crate::timing::TEMPLATES.time(|| theme.tera.render(template, &ctx)) {
-        Ok(html) => match out {
-            Some(s) => crate::timing::WRITING
-                .time(|| s.write(file, html.as_bytes()))
-                .map(|()| {
-                    if let (Some((cache, key)), Some(path)) = (cached, s.path(file)) {
-                        cache.keep_page(&key, &path);
-                    }
-                })
-                .map_err(|e| Box::new(Diagnostic::error(format!("cannot write {file}: {e}")))),
-            None => Ok(()),
-        },
-        Err(e) => Err(Box::new(
-            Diagnostic::error(format!("template `{template}` failed for {file}: {}", tera_error(&e)))
-                .hint("fix the theme template (themes/<theme>/templates/) named here"),
-        )),
-    }
-}
-
-/// Writes the files published as they are: the theme's static files, the syntax colours, the site's `static/`
-/// and the content's assets.
-pub fn write_statics(model: &Model<'_>, theme: &Theme, out: &dyn Sink) -> Result<(), Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let mut statics = theme.statics.clone();
-    statics.insert("assets/syntax.css".into(), Highlighter::css().into_bytes());
-    match super::theme::site_statics(&model.config.root) {
-        Ok(own) => statics.extend(own),
-        Err(e) => errors.push(Diagnostic::error(format!("cannot read static/: {e}")).at_path("static")),
-    }
-    for asset in model.content.assets.values() {
-        match std::fs::read(&asset.path) {
-            Ok(bytes) => {
-                statics.insert(asset.out.clone(), bytes);
-            }
-            Err(e) => {
-                errors.push(Diagnostic::error(format!("cannot read: {e}")).at_path(format!("content/{}", asset.out)))
-            }
-        }
-    }
-    for (rel, bytes) in &statics {
-        if model.search && super::search::inside_index(rel) {
-            errors.push(super::search::inside_index_error("a static file", rel));
-            continue;
-        }
-        if let Err(e) = out.write(rel, bytes) {
-            errors.push(Diagnostic::error(format!("cannot write {rel}: {e}")));
-        }
-    }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 #[cfg(test)]
