@@ -248,7 +248,7 @@ pub fn build(
             return failed(diags);
         }
     };
-    let mut cache = match open_cache(config, content, opts) {
+    let mut cache = match open_cache(config, content, opts, &mut diags) {
         Ok(c) => c,
         Err(d) => {
             diags.push(*d);
@@ -350,6 +350,7 @@ fn open_cache(
     config: &Config,
     content: &Content,
     opts: &BuildOptions,
+    diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<cache::Cache>, Box<Diagnostic>> {
     let (Some(dir), Some(target)) = (&opts.cache, &opts.output) else {
         return Ok(None);
@@ -362,7 +363,10 @@ fn open_cache(
     match cache::Cache::open(dir, config, content) {
         Ok(c) => Ok(Some(c)),
         Err(why) => {
-            eprintln!("warning: building without the cache in {}: {why}", dir.display());
+            diags.push(
+                Diagnostic::warning(format!("building without the cache in {}: {why}", dir.display()))
+                    .hint("the site is built as it would be without --cache"),
+            );
             Ok(None)
         }
     }
