@@ -292,13 +292,7 @@ fn compare(baseline: &Path, sizes: &[usize], runs: usize) {
         work_in.as_deref().unwrap_or("the system's temporary folder")
     );
     for &n in sizes {
-        let opts = corpus::Options {
-            articles: n,
-            ..corpus::Options::from_args()
-        };
-        let work = work_dir();
-        let site = work.path().join("corpus");
-        corpus::write_site(&site, &opts).unwrap();
+        let (work, site) = corpus_of(n);
         for extra in [Some("--no-search"), None] {
             // (wall, CPU) of each run, per binary.
             let mut times: [Vec<(Duration, Duration)>; 2] = [Vec::new(), Vec::new()];
@@ -455,6 +449,18 @@ fn main() {
     std::fs::write(out.join("build.md"), &md).unwrap();
 }
 
+/// A work folder ([`work_dir`]) with a corpus of `n` articles (shaped by the command line) in `corpus/`.
+fn corpus_of(n: usize) -> (tempfile::TempDir, PathBuf) {
+    let opts = corpus::Options {
+        articles: n,
+        ..corpus::Options::from_args()
+    };
+    let work = work_dir();
+    let site = work.path().join("corpus");
+    corpus::write_site(&site, &opts).unwrap();
+    (work, site)
+}
+
 /// `--warm`: a build with the cache after a one-article body edit, against a cold build of the same content, in one
 /// run (see the module's documentation).
 fn warm(sizes: &[usize], runs: usize) {
@@ -471,13 +477,7 @@ fn warm(sizes: &[usize], runs: usize) {
     );
     let mut notes = String::new();
     for &n in sizes {
-        let opts = corpus::Options {
-            articles: n,
-            ..corpus::Options::from_args()
-        };
-        let work = work_dir();
-        let site = work.path().join("corpus");
-        corpus::write_site(&site, &opts).unwrap();
+        let (work, site) = corpus_of(n);
         let edited = walkdir::WalkDir::new(site.join("content"))
             .sort_by_file_name()
             .into_iter()

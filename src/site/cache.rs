@@ -43,11 +43,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn letter(self) -> char {
+    /// Its folder in the cache, and its letter in the manifest.
+    fn letter(self) -> &'static str {
         match self {
-            Kind::Markdown => 'm',
-            Kind::Search => 's',
-            Kind::Page => 'p',
+            Kind::Markdown => "m",
+            Kind::Search => "s",
+            Kind::Page => "p",
         }
     }
 
@@ -66,6 +67,15 @@ impl Kind {
 struct Stamp {
     len: u64,
     modified: u128,
+}
+
+impl Stamp {
+    fn of(kind: Kind, meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            len: meta.len(),
+            modified: if kind == Kind::Page { modified(meta) } else { 0 },
+        }
+    }
 }
 
 pub struct Cache {
@@ -199,7 +209,7 @@ impl Cache {
     /// build then goes on without it.
     pub fn open(dir: &Path, config: &Config, content: &Content) -> Result<Cache, String> {
         for kind in [Kind::Markdown, Kind::Search, Kind::Page] {
-            let sub = dir.join(kind.letter().to_string());
+            let sub = dir.join(kind.letter());
             std::fs::create_dir_all(&sub).map_err(|e| format!("cannot create {}: {e}", sub.display()))?;
         }
         let lock = std::fs::File::create(dir.join("lock")).map_err(|e| format!("cannot create its lock: {e}"))?;
@@ -227,7 +237,7 @@ impl Cache {
 
     /// A hasher for a key of `kind`, started with what every key of that kind covers.
     pub fn hasher(&self, kind: Kind) -> Hasher {
-        let mut h = Hasher::new(&kind.letter().to_string());
+        let mut h = Hasher::new(kind.letter());
         match kind {
             Kind::Markdown => h.part(&self.markdown),
             Kind::Search | Kind::Page => h.part(&self.base),
@@ -237,7 +247,7 @@ impl Cache {
 
     fn path(&self, kind: Kind, key: &Key) -> PathBuf {
         let name = hex(key);
-        self.dir.join(kind.letter().to_string()).join(&name[..2]).join(name)
+        self.dir.join(kind.letter()).join(&name[..2]).join(name)
     }
 
     /// The entry's path if the last build used it and it is as that build left it.
@@ -245,36 +255,25 @@ impl Cache {
         let stamp = *self.old.get(&(kind, *key))?;
         let path = self.path(kind, key);
         let meta = std::fs::metadata(&path).ok()?;
-        let now = Stamp {
-            len: meta.len(),
-            modified: if kind == Kind::Page { modified(&meta) } else { 0 },
-        };
-        if now != stamp {
-            return None;
-        }
-        Some(path)
+        (Stamp::of(kind, &meta) == stamp).then_some(path)
     }
 
     /// Reads an entry that [`Cache::find`] finds, noting it used; `None` (a miss) if it cannot be read.
     pub fn read(&self, kind: Kind, key: &Key) -> Option<Vec<u8>> {
-        let path = self.find(kind, key)?;
-        let bytes = std::fs::read(path).ok()?;
-        if bytes.len() as u64 != self.old[&(kind, *key)].len {
-            return None;
-        }
-        self.used(kind, key, self.old[&(kind, *key)]);
+        let bytes = std::fs::read(self.find(kind, key)?).ok()?;
+        self.found(kind, key);
         Some(bytes)
     }
 
     /// Notes an entry found with [`Cache::find`] and then used.
     pub fn found(&self, kind: Kind, key: &Key) {
         if let Some(&stamp) = self.old.get(&(kind, *key)) {
-            self.used(kind, key, stamp);
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            self.note(kind, key, stamp);
         }
     }
 
-    fn used(&self, kind: Kind, key: &Key, stamp: Stamp) {
-        self.hits.fetch_add(1, Ordering::Relaxed);
+    fn note(&self, kind: Kind, key: &Key, stamp: Stamp) {
         self.used
             .lock()
             .expect("no panics while holding the lock")
@@ -290,7 +289,7 @@ impl Cache {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| super::output::write_file(&path, bytes));
         if stored.is_ok() {
-            self.note(kind, key, &path);
+            self.made(kind, key, &path);
         }
     }
 
@@ -304,20 +303,14 @@ impl Cache {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| std::fs::hard_link(written, &path).or_else(|_| std::fs::copy(written, &path).map(drop)));
         if kept.is_ok() {
-            self.note(Kind::Page, key, &path);
+            self.made(Kind::Page, key, &path);
         }
     }
 
-    fn note(&self, kind: Kind, key: &Key, path: &Path) {
+    /// Notes an entry just made at `path`, as it is now.
+    fn made(&self, kind: Kind, key: &Key, path: &Path) {
         if let Ok(meta) = std::fs::metadata(path) {
-            let stamp = Stamp {
-                len: meta.len(),
-                modified: if kind == Kind::Page { modified(&meta) } else { 0 },
-            };
-            self.used
-                .lock()
-                .expect("no panics while holding the lock")
-                .insert((kind, *key), stamp);
+            self.note(kind, key, Stamp::of(kind, &meta));
         }
     }
 
@@ -405,16 +398,8 @@ impl super::Sink for Cached<'_> {
         self.staging.rename(from, to)
     }
 
-    fn cache(&self) -> Option<&Cache> {
-        Some(self.cache)
-    }
-
-    fn link(&self, rel: &str, from: &Path) -> std::io::Result<()> {
-        self.staging.link(rel, from)
-    }
-
-    fn path(&self, rel: &str) -> Option<PathBuf> {
-        Some(self.staging.dir().join(rel))
+    fn cached(&self) -> Option<&Cached<'_>> {
+        Some(self)
     }
 }
 
@@ -522,6 +507,7 @@ mod tests {
         }
         let (a, b) = ([7u8; 32], [8u8; 32]);
         let mut first = empty(dir.path());
+        let (path_a, path_b) = (first.path(Kind::Markdown, &a), first.path(Kind::Search, &b));
         first.write(Kind::Markdown, &a, b"rendered");
         first.write(Kind::Search, &b, b"words");
         assert_eq!(
@@ -541,12 +527,9 @@ mod tests {
         );
         second.finish(true).unwrap();
         drop(second);
-        assert!(
-            !entry_path(dir.path(), Kind::Search, &b).exists(),
-            "an entry no build used is deleted"
-        );
+        assert!(!path_b.exists(), "an entry no build used is deleted");
 
-        std::fs::write(entry_path(dir.path(), Kind::Markdown, &a), b"rendered, changed").unwrap();
+        std::fs::write(path_a, b"rendered, changed").unwrap();
         let third = empty(dir.path());
         assert_eq!(
             third.read(Kind::Markdown, &a),
@@ -562,10 +545,5 @@ mod tests {
             read_manifest(&dir.path().join("manifest")).is_empty(),
             "a damaged manifest lists nothing"
         );
-    }
-
-    fn entry_path(dir: &Path, kind: Kind, key: &Key) -> PathBuf {
-        let name = hex(key);
-        dir.join(kind.letter().to_string()).join(&name[..2]).join(name)
     }
 }

@@ -78,16 +78,9 @@ pub trait Sink: Sync {
     fn write(&self, rel: &str, bytes: &[u8]) -> std::io::Result<()>;
     /// Moves a file written before to another path.
     fn rename(&self, from: &str, to: &str) -> std::io::Result<()>;
-    /// The build's cache (`kb build --cache`), if it has one: then pages are linked from it when their key matches.
-    fn cache(&self) -> Option<&cache::Cache> {
-        None
-    }
-    /// Puts the file at `from` (a cache entry) at `rel`: a hard link, or a copy.
-    fn link(&self, rel: &str, from: &std::path::Path) -> std::io::Result<()> {
-        self.write(rel, &std::fs::read(from)?)
-    }
-    /// Where a file written at `rel` is on disk, if it is.
-    fn path(&self, _rel: &str) -> Option<PathBuf> {
+    /// The build's staging folder with its cache (`kb build --cache`), if this sink is one: renderings are then
+    /// taken from the cache when their key matches, and pages linked from it.
+    fn cached(&self) -> Option<&cache::Cached<'_>> {
         None
     }
 }

@@ -20,7 +20,7 @@ mod write;
 use crate::catalogue::entry_at;
 use crate::diag::Diagnostic;
 use write::write_page;
-pub use write::{site_key, write_article, write_statics};
+pub use write::{Site, write_article, write_statics};
 
 #[derive(Serialize, Clone)]
 pub struct NamedLink {
@@ -426,9 +426,9 @@ impl Model<'_> {
     }
 
     /// Renders one page's context: (template, context).
-    fn render_job(&self, job: &Job, plan: &Plan, site: &serde_json::Value) -> (&'static str, Context) {
+    /// The template and context of a job's page (`site` is added by [`write_page`]).
+    fn render_job(&self, job: &Job, plan: &Plan) -> (&'static str, Context) {
         let mut ctx = Context::new();
-        ctx.insert("site", site);
         let per = self.config.paginate_by;
         match *job {
             Job::Home => {
@@ -699,15 +699,14 @@ pub fn render(
     pick: Pick<'_>,
     out: Option<&dyn Sink>,
 ) -> Result<usize, Vec<Diagnostic>> {
-    let site = model.site_value();
-    let site_key = site_key(&site, out);
+    let site = Site::of(model, out);
     let errors = Mutex::new(Vec::new());
     let fail = |d: Diagnostic| errors.lock().expect("no panics while holding the lock").push(d);
     let jobs: Vec<&Job> = plan.jobs.iter().filter(|j| pick.wants(j, model)).collect();
     jobs.par_iter().for_each(|job| {
         let file = model.job_file(job);
-        let (template, ctx) = model.render_job(job, plan, &site);
-        if let Err(d) = write_page(theme, template, ctx, &file, out, site_key.as_ref()) {
+        let (template, ctx) = model.render_job(job, plan);
+        if let Err(d) = write_page(theme, template, ctx, &file, out, &site) {
             fail(*d);
         }
     });

@@ -45,9 +45,8 @@ pub fn articles(
     mut index: Option<&mut search::Indexer<'_>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Rendered> {
-    let site = model.site_value();
-    let site_key = pages::site_key(&site, out);
-    let cache = out.and_then(|o| o.cache());
+    let site = pages::Site::of(model, out);
+    let cache = out.and_then(|o| o.cached()).map(|c| c.cache);
     let n = model.content.articles.len();
     let indexing = index.is_some();
     let written = index.as_ref().and_then(|i| i.written());
@@ -62,7 +61,7 @@ pub fn articles(
                     None => render_article(model.content, i, &mut d),
                 });
                 if let Some(theme) = theme
-                    && let Err(e) = pages::write_article(model, i, &r, theme, (&site, site_key.as_ref()), out)
+                    && let Err(e) = pages::write_article(model, i, &r, theme, &site, out)
                 {
                     d.push(*e);
                 }

@@ -10,9 +10,19 @@ use crate::site::cache::{Key, Kind as Entry};
 use crate::site::theme::{Theme, tera_error};
 use crate::site::{Model, Sink};
 
-/// The key of the site's header and footer, when pages go to a cache ([`crate::site::cache`]): hashed once for all pages.
-pub fn site_key(site: &serde_json::Value, out: Option<&dyn Sink>) -> Option<Key> {
-    out.and_then(|o| o.cache()).map(|_| crate::site::cache::json_key(site))
+/// The site's header and footer, the same on every page ([`Model::site_value`]), with its key when pages go to a
+/// cache ([`crate::site::cache`]): hashed once for all pages.
+pub struct Site {
+    pub value: serde_json::Value,
+    key: Option<Key>,
+}
+
+impl Site {
+    pub fn of(model: &Model<'_>, out: Option<&dyn Sink>) -> Site {
+        let value = model.site_value();
+        let key = out.and_then(Sink::cached).map(|_| crate::site::cache::json_key(&value));
+        Site { value, key }
+    }
 }
 
 /// Renders article `i`'s page from `rendered`, its Markdown, and writes it.
@@ -21,18 +31,17 @@ pub fn write_article(
     i: usize,
     rendered: &Rendered,
     theme: &Theme,
-    (site, site_key): (&serde_json::Value, Option<&Key>),
+    site: &Site,
     out: Option<&dyn Sink>,
 ) -> Result<(), Box<Diagnostic>> {
     let mut ctx = Context::new();
-    ctx.insert("site", site);
     ctx.insert("article", &model.article_page(i, rendered));
     let file = file_for_slug(&model.content.articles[i].slug);
-    write_page(theme, "article.html", ctx, &file, out, site_key)
+    write_page(theme, "article.html", ctx, &file, out, site)
 }
 
-/// Renders one page with `template` and writes it to `file` (nowhere for `None`). With a cache, a page whose key
-/// (the theme, the template, the file, and its whole context: `site` by `site_key`) has an entry is linked from it
+/// Renders one page with `template` from `ctx` and `site` and writes it to `file` (nowhere for `None`). With a
+/// cache, a page whose key (the theme, the template, the file, `ctx` and `site`) has an entry is linked from it
 /// rather than rendered, and a page rendered is kept as one.
 pub(super) fn write_page(
     theme: &Theme,
@@ -40,37 +49,34 @@ pub(super) fn write_page(
     mut ctx: Context,
     file: &str,
     out: Option<&dyn Sink>,
-    site_key: Option<&Key>,
+    site: &Site,
 ) -> Result<(), Box<Diagnostic>> {
-    let cached = match (out, out.and_then(|o| o.cache()), site_key) {
-        (Some(out), Some(cache), Some(site_key)) => {
-            let site = ctx.remove("site");
-            let rest = ctx.into_json();
-            let mut h = cache.hasher(Entry::Page);
+    let cached = match (out.and_then(Sink::cached), &site.key) {
+        (Some(cached), Some(site_key)) => {
+            let json = ctx.into_json();
+            let mut h = cached.cache.hasher(Entry::Page);
             h.part(&theme.digest).str(template).str(file).part(site_key);
-            serde_json::to_writer(&mut h, &rest).expect("a JSON value serialises");
+            serde_json::to_writer(&mut h, &json).expect("a JSON value serialises");
             let key = h.finish();
-            if let Some(from) = cache.find(Entry::Page, &key)
-                && crate::timing::WRITING.time(|| out.link(file, &from)).is_ok()
+            if let Some(from) = cached.cache.find(Entry::Page, &key)
+                && crate::timing::WRITING.time(|| cached.staging.link(file, &from)).is_ok()
             {
-                cache.found(Entry::Page, &key);
+                cached.cache.found(Entry::Page, &key);
                 return Ok(());
             }
-            ctx = Context::from_value(rest).expect("a context is an object");
-            if let Some(site) = site {
-                ctx.insert("site", &site);
-            }
-            Some((cache, key))
+            ctx = Context::from_value(json).expect("a context is an object");
+            Some((cached, key))
         }
         _ => None,
     };
+    ctx.insert("site", &site.value);
     match crate::timing::TEMPLATES.time(|| theme.tera.render(template, &ctx)) {
         Ok(html) => match out {
             Some(s) => crate::timing::WRITING
                 .time(|| s.write(file, html.as_bytes()))
                 .map(|()| {
-                    if let (Some((cache, key)), Some(path)) = (cached, s.path(file)) {
-                        cache.keep_page(&key, &path);
+                    if let Some((cached, key)) = cached {
+                        cached.cache.keep_page(&key, &cached.staging.dir().join(file));
                     }
                 })
                 .map_err(|e| Box::new(Diagnostic::error(format!("cannot write {file}: {e}")))),
