@@ -4,6 +4,7 @@
 //! or a deleted article is put in or taken out ([`reshape`]). An update that fails leaves the site as it was: the
 //! last good pages keep being served.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
@@ -21,7 +22,9 @@ use crate::content::blocks::CheckCard;
 use crate::content::{Article, Content, FrontMatter};
 use crate::diag::Diagnostic;
 
+mod reorder;
 mod reshape;
+use reorder::Reorder;
 pub use reshape::Reshape;
 
 /// Files by path under the site's root.
@@ -103,6 +106,14 @@ pub struct Site {
 
 /// The products, tags, error signatures and related articles.
 type Lists = (Taxonomy, Taxonomy, Taxonomy, Vec<Vec<usize>>);
+
+/// How an edit brought the lists up to date, with what puts them back.
+enum Relisted {
+    /// Only places in the lists holding an edited article changed.
+    Reordered(Reorder),
+    /// Every list was worked out again: the old ones, and the edited articles' sections' old orders.
+    Rebuilt(Lists, HashMap<usize, Vec<usize>>),
+}
 
 /// Works out the lists again from the content, the aliases checked too, and returns the old ones.
 fn relist(config: &Config, content: &Content, parts: &mut Parts, diags: &mut Vec<Diagnostic>) -> Lists {
@@ -227,56 +238,52 @@ impl Site {
         phases.push(("markdown", clock.elapsed()));
         check_anchors(&self.content, &parts.articles, &parts.sections, &mut diags);
         phases.push(("anchors", clock.elapsed()));
-        let mut old_lists = None;
-        let sections: HashSet<usize> = changed.iter().map(|&i| self.content.articles[i].section).collect();
-        let mut old_orders = HashMap::new();
-        if lists {
-            for &s in &sections {
-                old_orders.insert(s, self.content.sections[s].articles.clone());
-                self.content.sort_section(s);
-            }
-            old_lists = Some(relist(&self.config, &self.content, &mut parts, &mut diags));
-        }
-
+        let mut relisted = lists.then(|| self.relist_edit(&undo, &mut parts, &mut diags));
         phases.push(("lists", clock.elapsed()));
         let model = Model::from_parts(&self.config, &self.content, parts, self.search, None);
-        let plan = lists.then(|| {
-            let plan = model.plan();
-            let (files, collisions) = model.collisions(&plan);
-            diags.extend(collisions);
-            (plan, files)
-        });
+        let mut plan = None;
+        match &mut relisted {
+            Some(Relisted::Rebuilt(..)) => {
+                let new = model.plan();
+                let (files, collisions) = model.collisions(&new);
+                diags.extend(collisions);
+                plan = Some((new, files));
+            }
+            Some(Relisted::Reordered(r)) => {
+                let dated = undo
+                    .iter()
+                    .any(|(i, old, _)| old.updated() != model.content.articles[*i].updated());
+                r.refresh_sitemap(&model, &mut self.plan, dated);
+            }
+            None => {}
+        }
         phases.push(("plan", clock.elapsed()));
         super::link_levels(&self.config, &mut diags);
         let mut outcome = None;
         if !diags.iter().any(Diagnostic::is_error) {
-            let site_value = lists.then(|| model.site_value());
-            let scope = match &site_value {
-                Some(v) if *v != self.site_value => Scope::Everything,
-                Some(_) => Scope::Lists,
-                None => Scope::Articles,
+            let site_value = matches!(relisted, Some(Relisted::Rebuilt(..))).then(|| model.site_value());
+            let scope = match (&relisted, &site_value) {
+                (None, _) => Scope::Articles,
+                (_, Some(v)) if *v != self.site_value => Scope::Everything,
+                _ => Scope::Lists,
             };
-            let touched = old_lists
-                .as_ref()
-                .map(|(products, tags, errors, related)| {
-                    let mut t = touched(&model, &changed, &undo, &old_orders, [products, tags, errors], related);
+            let touched = match &relisted {
+                Some(Relisted::Reordered(r)) => r.touched(&model),
+                Some(Relisted::Rebuilt((products, tags, errors, related), orders)) => {
+                    let mut t = touched(&model, &changed, &undo, orders, [products, tags, errors], related);
                     t.sitemap = plan.as_ref().is_some_and(|(p, _)| p.sitemap_differs(&self.plan));
                     t
-                })
-                .unwrap_or_default();
+                }
+                None => Touched::default(),
+            };
             let pick = match scope {
                 Scope::Articles => Pick::Articles(&changed),
                 Scope::Lists => Pick::Touched(&touched),
                 Scope::Everything => Pick::All,
             };
             let out = Memory::default();
-            match pages::render(
-                &model,
-                plan.as_ref().map_or(&self.plan, |(p, _)| p),
-                &self.theme,
-                pick,
-                Some(&out),
-            ) {
+            let using = plan.as_ref().map_or(&self.plan, |(p, _)| p);
+            match pages::render(&model, using, &self.theme, pick, Some(&out)) {
                 Ok(n) => outcome = Some((n, out.into_files(), scope, site_value)),
                 Err(d) => diags.extend(d),
             }
@@ -292,11 +299,15 @@ impl Site {
                 self.content.articles[i] = article;
                 self.content.cards[i] = cards;
             }
-            if let Some((products, tags, errors, related)) = old_lists {
-                (parts.products, parts.tags, parts.errors, parts.related) = (products, tags, errors, related);
-                for &s in &sections {
-                    self.content.sort_section(s);
+            match relisted {
+                Some(Relisted::Reordered(r)) => r.undo(&mut self.content, &mut parts, &mut self.plan),
+                Some(Relisted::Rebuilt(lists, orders)) => {
+                    (parts.products, parts.tags, parts.errors, parts.related) = lists;
+                    for (s, order) in orders {
+                        self.content.sections[s].articles = order;
+                    }
                 }
+                None => {}
             }
             self.parts = Some(parts);
             return Err(failed(diags));
@@ -323,6 +334,33 @@ impl Site {
             warnings: failed(diags),
             phases,
         })
+    }
+
+    /// Brings the lists up to date with edited articles whose front matter or summary changed: only their places
+    /// when each stays in the lists it was in ([`Reorder`]), else every list worked out again.
+    fn relist_edit(
+        &mut self,
+        undo: &[(usize, Article, Vec<CheckCard>)],
+        parts: &mut Parts,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Relisted {
+        let content = &mut self.content;
+        if undo
+            .iter()
+            .all(|(i, old, _)| Reorder::applies(old, &content.articles[*i]))
+        {
+            let moved = undo.iter().map(|(i, ..)| *i).collect();
+            return Relisted::Reordered(Reorder::apply(content, parts, moved, diags));
+        }
+        let mut orders = HashMap::new();
+        for (i, ..) in undo {
+            let s = content.articles[*i].section;
+            if let Entry::Vacant(e) = orders.entry(s) {
+                e.insert(content.sections[s].articles.clone());
+                content.sort_section(s);
+            }
+        }
+        Relisted::Rebuilt(relist(&self.config, content, parts, diags), orders)
     }
 
     /// What the search index needs, copied, so that it can be built on another thread while the site changes.
@@ -355,18 +393,7 @@ fn touched(
     old_related: &[Vec<usize>],
 ) -> Touched {
     let per = model.config.paginate_by.max(1);
-    // The pages between an article's place in the old list and in the new one.
-    let moved = |i: usize, before: Option<&[usize]>, after: Option<&[usize]>| {
-        let place = |list: Option<&[usize]>| list.and_then(|l| l.iter().position(|&a| a == i));
-        match (place(before), place(after)) {
-            (Some(a), Some(b)) => a.min(b) / per + 1..=a.max(b) / per + 1,
-            (Some(p), None) | (None, Some(p)) => p / per + 1..=usize::MAX,
-            (None, None) => 1..=usize::MAX,
-        }
-    };
-    let widen = |r: &mut RangeInclusive<usize>, more: RangeInclusive<usize>| {
-        *r = (*r.start()).min(*more.start())..=(*r.end()).max(*more.end());
-    };
+    let moved = |i: usize, before: Option<&[usize]>, after: Option<&[usize]>| pages_between(i, before, after, per);
     let mut t = Touched {
         articles: changed.clone(),
         ..Touched::default()
@@ -412,6 +439,22 @@ fn touched(
             .zip(&model.errors.terms)
             .any(|(a, b)| a.slug != b.slug);
     t
+}
+
+/// The pages (from 1, `per` articles a page) between article `i`'s place in a list before and after an edit: to
+/// the end of the list when it joined or left it, as every later entry moves.
+fn pages_between(i: usize, before: Option<&[usize]>, after: Option<&[usize]>, per: usize) -> RangeInclusive<usize> {
+    let place = |list: Option<&[usize]>| list.and_then(|l| l.iter().position(|&a| a == i));
+    match (place(before), place(after)) {
+        (Some(a), Some(b)) => a.min(b) / per + 1..=a.max(b) / per + 1,
+        (Some(p), None) | (None, Some(p)) => p / per + 1..=usize::MAX,
+        (None, None) => 1..=usize::MAX,
+    }
+}
+
+/// Widens `r` to hold `more` too.
+fn widen(r: &mut RangeInclusive<usize>, more: RangeInclusive<usize>) {
+    *r = (*r.start()).min(*more.start())..=(*r.end()).max(*more.end());
 }
 
 /// The articles as the search index sees them: URL, front matter and rendered body.

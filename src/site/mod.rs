@@ -541,42 +541,42 @@ pub fn related_articles(content: &Content, diags: &mut Vec<Diagnostic>) -> Vec<V
             position[a] = p;
         }
     }
-    content
-        .articles
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let mut out: Vec<usize> = Vec::new();
-            for slug in &a.meta.related {
-                let wanted = crate::content::slug::slugify_path(slug);
-                match content.by_slug.get(&wanted) {
-                    Some(&j) if j != i => {
-                        if content.articles[j].internal && !a.internal {
-                            diags.push(related_internal(a, slug, false));
-                        }
-                        if !out.contains(&j) {
-                            out.push(j);
-                        }
-                    }
-                    Some(_) => {}
-                    None if content.internal_paths.contains(&wanted) => diags.push(related_internal(a, slug, true)),
-                    None => diags.push(unknown_related(a, content, slug)),
+    (0..content.articles.len())
+        .map(|i| related_of(content, i, position[i], diags))
+        .collect()
+}
+
+/// Article `i`'s related articles, `p` being its place in its section's list.
+pub fn related_of(content: &Content, i: usize, p: usize, diags: &mut Vec<Diagnostic>) -> Vec<usize> {
+    let a = &content.articles[i];
+    let mut out: Vec<usize> = Vec::new();
+    for slug in &a.meta.related {
+        let wanted = crate::content::slug::slugify_path(slug);
+        match content.by_slug.get(&wanted) {
+            Some(&j) if j != i => {
+                if content.articles[j].internal && !a.internal {
+                    diags.push(related_internal(a, slug, false));
                 }
-            }
-            let siblings = &content.sections[a.section].articles;
-            let p = position[i];
-            let around = siblings[p.saturating_sub(3)..(p + 4).min(siblings.len())].iter();
-            for &j in around {
-                if out.len() >= RELATED_MAX {
-                    break;
-                }
-                if j != i && !out.contains(&j) {
+                if !out.contains(&j) {
                     out.push(j);
                 }
             }
-            out
-        })
-        .collect()
+            Some(_) => {}
+            None if content.internal_paths.contains(&wanted) => diags.push(related_internal(a, slug, true)),
+            None => diags.push(unknown_related(a, content, slug)),
+        }
+    }
+    let siblings = &content.sections[a.section].articles;
+    let around = siblings[p.saturating_sub(3)..(p + 4).min(siblings.len())].iter();
+    for &j in around {
+        if out.len() >= RELATED_MAX {
+            break;
+        }
+        if j != i && !out.contains(&j) {
+            out.push(j);
+        }
+    }
+    out
 }
 
 /// A public article's `related` entry naming an internal one: an error in a public build, which does not have it,

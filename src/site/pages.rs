@@ -83,6 +83,18 @@ impl Plan {
     pub fn sitemap_differs(&self, other: &Plan) -> bool {
         self.sitemap != other.sitemap
     }
+
+    /// Puts the model's sitemap in place of this plan's (an article's date changed), the page count unchanged;
+    /// the old one if they differ.
+    pub fn refresh_sitemap(&mut self, model: &Model<'_>) -> Option<Vec<SitemapEntry>> {
+        let now = model.plan_sitemap();
+        (now != self.sitemap).then(|| std::mem::replace(&mut self.sitemap, now))
+    }
+
+    /// Puts back the sitemap [`Plan::refresh_sitemap`] replaced.
+    pub fn restore_sitemap(&mut self, old: Vec<SitemapEntry>) {
+        self.sitemap = old;
+    }
 }
 
 enum Job {
@@ -295,11 +307,16 @@ impl Model<'_> {
 
     /// Every page of the site, and the sitemap's entries, worked out once per build.
     pub fn plan(&self) -> Plan {
-        let sitemap = if self.internal() { Vec::new() } else { self.sitemap() };
+        let sitemap = self.plan_sitemap();
         Plan {
             jobs: self.jobs(sitemap.len()),
             sitemap,
         }
+    }
+
+    /// The sitemap's entries: none for an internal site.
+    fn plan_sitemap(&self) -> Vec<SitemapEntry> {
+        if self.internal() { Vec::new() } else { self.sitemap() }
     }
 
     fn jobs(&self, sitemap_len: usize) -> Vec<Job> {

@@ -385,6 +385,13 @@ mod tests {
                 0,
             ),
             (
+                "a new date",
+                "content/guides/third.md",
+                |t| t.replace("tags = [\"tokens\"]", "tags = [\"tokens\"]\nupdated = 2031-01-05"),
+                Scope::Lists,
+                0,
+            ),
+            (
                 "an alias removed",
                 "content/guides/token-expired.md",
                 |t| t.replace("aliases = [\"/kb/old-token-article/\"]\n", ""),
@@ -449,6 +456,70 @@ mod tests {
             let full = Builder::new(&root, false, false, URL).full().unwrap();
             assert_same(&served, &full.files, what);
         }
+    }
+
+    #[test]
+    fn a_failed_reorder_puts_every_list_back() {
+        let (_dir, root) = fixture();
+        let mut builder = Builder::new(&root, false, false, URL);
+        let mut served = Files::new();
+        apply(&mut served, builder.full().unwrap());
+        let third = root.join("content/guides/third.md");
+        let original = std::fs::read_to_string(&third).unwrap();
+        // A title that moves the article to the top of its section, before rate-limit, with a `related` entry
+        // that fails the save.
+        let broken = edit(&root, "content/guides/third.md", |t| {
+            t.replace(
+                "title = \"Third guide\"",
+                "title = \"0 first guide\"\nrelated = [\"no-such-article\"]",
+            )
+        });
+        let Some((_, Err(_))) = builder.update(broken) else {
+            panic!("an unknown related article fails")
+        };
+        std::fs::write(&third, &original).unwrap();
+        let back = BTreeSet::from([third.clone()]);
+        let Some((_, Ok(update))) = builder.update(back) else {
+            panic!("the original builds")
+        };
+        assert_eq!(update.scope, Scope::Articles, "the lists are as they were");
+        apply(&mut served, update);
+        // Another article of the same section moves to the top, so that the first section page is rendered again
+        // from the order put back: token-expired ("401 …") before rate-limit ("429 …") before third.
+        let moved = edit(&root, "content/guides/token-expired.md", |t| {
+            t.replace("weight = 1\n", "")
+        });
+        let Some((_, Ok(update))) = builder.update(moved) else {
+            panic!("the title edit builds")
+        };
+        assert_eq!(update.scope, Scope::Lists);
+        apply(&mut served, update);
+        let full = Builder::new(&root, false, false, URL).full().unwrap();
+        assert_same(&served, &full.files, "a failed reorder");
+    }
+
+    #[test]
+    fn a_new_date_in_a_public_preview_is_in_the_sitemap() {
+        let (_dir, root) = fixture();
+        let public = || {
+            let mut b = Builder::new(&root, false, false, URL);
+            b.audience = crate::content::Audience::Public;
+            b
+        };
+        let mut builder = public();
+        let mut served = Files::new();
+        apply(&mut served, builder.full().unwrap());
+        let dated = edit(&root, "content/guides/third.md", |t| {
+            t.replace("tags = [\"tokens\"]", "tags = [\"tokens\"]\nupdated = 2031-01-05")
+        });
+        let Some((_, Ok(update))) = builder.update(dated) else {
+            panic!("the new date builds")
+        };
+        assert_eq!(update.scope, Scope::Lists);
+        let sitemap = String::from_utf8_lossy(&update.files["sitemap.xml"]).into_owned();
+        assert!(sitemap.contains("<lastmod>2031-01-05</lastmod>"), "{sitemap}");
+        apply(&mut served, update);
+        assert_same(&served, &public().full().unwrap().files, "a new date");
     }
 
     #[test]
