@@ -442,7 +442,6 @@ impl Model<'_> {
         (seen.into_keys().collect(), out)
     }
 
-    /// Renders one page's context: (template, context).
     /// The template and context of a job's page (`site` is added by [`write_page`]).
     fn render_job(&self, job: &Job, plan: &Plan) -> (&'static str, Context) {
         let mut ctx = Context::new();
@@ -451,15 +450,18 @@ impl Model<'_> {
             Job::Home => {
                 let root = &self.content.sections[0];
                 let mut recent: Vec<usize> = (0..self.content.articles.len()).collect();
-                let key = |i: &usize| {
-                    let a = &self.content.articles[*i];
-                    (std::cmp::Reverse(a.updated()), a.title().to_lowercase())
+                // Newest first, then by title; a title is lowercased only to break a tie of dates.
+                let newest = |x: &usize, y: &usize| {
+                    let (a, b) = (&self.content.articles[*x], &self.content.articles[*y]);
+                    b.updated()
+                        .cmp(&a.updated())
+                        .then_with(|| a.title().to_lowercase().cmp(&b.title().to_lowercase()))
                 };
                 let n = recent.len().min(10);
                 if n > 0 {
-                    recent.select_nth_unstable_by_key(n - 1, key);
+                    recent.select_nth_unstable_by(n - 1, newest);
                     recent.truncate(n);
-                    recent.sort_by_key(key);
+                    recent.sort_by(newest);
                 }
                 ctx.insert("content", &self.sections[0].html);
                 ctx.insert("recent", &recent.iter().map(|&i| self.item(i)).collect::<Vec<_>>());
